@@ -1,0 +1,174 @@
+// Public types of replit-object-storage-wasm. A drop-in for @replit/object-storage 1.0.0:
+// the same class, methods, options and result shapes, plus a typed `kind` on every error.
+
+import type { Readable } from 'node:stream';
+
+/** What went wrong, as a value a program can branch on (the same names as the Rust enum). */
+export type ErrorKind =
+  | 'ObjectNotFound'
+  | 'BucketNotFound'
+  | 'DefaultBucket'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'TooManyRequests'
+  | 'PreconditionFailed'
+  | 'InvalidArgument'
+  | 'Network'
+  | 'Timeout'
+  | 'Aborted'
+  | 'ServerError'
+  | 'IntegrityMismatch'
+  | 'LocalFile'
+  | 'Unsupported'
+  | 'Unknown';
+
+/** A failed request. A plain object, as in @replit/object-storage, with a `kind` added. */
+export interface RequestError {
+  kind: ErrorKind;
+  message: string;
+  /** The HTTP status that caused the failure, when one did (uploads included). */
+  statusCode?: number;
+}
+
+export interface OkResult<T> {
+  ok: true;
+  value: T;
+  error?: undefined;
+}
+
+export interface ErrResult<E, ErrorExtras = unknown> {
+  ok: false;
+  error: E;
+  value?: undefined;
+  errorExtras?: ErrorExtras;
+}
+
+export type Result<T, E = RequestError, ErrorExtras = unknown> =
+  | OkResult<T>
+  | ErrResult<E, ErrorExtras>;
+
+/** Returns a bearer token for Google Cloud Storage; called before each request. */
+export type AccessTokenProvider = () => string | Promise<string>;
+
+export interface ClientOptions {
+  /** The bucket to use. Default: the Repl's default bucket, asked of the sidecar on first use. */
+  bucketId?: string;
+  /**
+   * Base URL of the GCS JSON API. Default: `https://storage.googleapis.com`, or in Node
+   * the value of `STORAGE_EMULATOR_HOST` when that is set.
+   */
+  apiEndpoint?: string;
+  /** Base URL of the Replit sidecar. Default: `http://127.0.0.1:1106`. */
+  sidecarEndpoint?: string;
+  /**
+   * A bearer token, or a function returning one. When given, the sidecar is not asked for
+   * tokens. Without it, tokens come from the sidecar, except against an emulator
+   * (`STORAGE_EMULATOR_HOST`), where requests carry no credentials.
+   */
+  accessToken?: string | AccessTokenProvider;
+}
+
+export interface DeleteOptions {
+  /** Succeed when the object does not exist. Default: false. */
+  ignoreNotFound?: boolean;
+}
+
+export interface DownloadOptions {
+  /**
+   * Default: true. `false` asks for the stored bytes of a gzip-stored object; where the
+   * runtime's `fetch` always decompresses (Node, browsers) that is an `Unsupported` error.
+   */
+  decompress?: boolean;
+}
+
+export interface ListOptions {
+  /** Only names lexicographically before this one. */
+  endOffset?: string;
+  /** Only names matching this glob, for example `**\/*.png`. */
+  matchGlob?: string;
+  /** At most this many objects. Default: all of them, following every page. */
+  maxResults?: number;
+  /** Only names that start with this. */
+  prefix?: string;
+  /** Only names equal to or after this one. */
+  startOffset?: string;
+}
+
+export interface UploadOptions {
+  /** Gzip the contents before upload and store them with `contentEncoding: gzip`. Default: false. */
+  compress?: boolean;
+  /** Default: guessed from the object name's extension, else `application/octet-stream`. */
+  contentType?: string;
+}
+
+export interface StorageObject {
+  /** The name of the object, including its full path. */
+  name: string;
+}
+
+/** An object name, or an object as `list` returns it. */
+export type ObjectName = string | StorageObject;
+
+/** Bodies `uploadFromStream` accepts: a Node stream or a web stream. */
+export type UploadStream = Readable | ReadableStream<Uint8Array>;
+
+export declare class Client {
+  /** Does no I/O: the default bucket and credentials are fetched on first use. */
+  constructor(options?: ClientOptions);
+
+  /** Copies an object within the bucket, overwriting the destination. */
+  copy(objectName: ObjectName, destObjectName: ObjectName): Promise<Result<null, RequestError>>;
+
+  /** Deletes an object. A missing object is an `ObjectNotFound` error unless `ignoreNotFound`. */
+  delete(objectName: ObjectName, options?: DeleteOptions): Promise<Result<null, RequestError>>;
+
+  /** The object's contents in one Buffer, inside a one-element array as in @replit/object-storage. */
+  downloadAsBytes(objectName: ObjectName, options?: DownloadOptions): Promise<Result<[Buffer], RequestError>>;
+
+  /** The object's contents decoded as UTF-8 (invalid bytes become U+FFFD; a BOM is kept). */
+  downloadAsText(objectName: ObjectName, options?: DownloadOptions): Promise<Result<string, RequestError>>;
+
+  /** Streams the object to a file. No file is left behind when the download fails. */
+  downloadToFilename(
+    objectName: ObjectName,
+    destFilename: string,
+    options?: DownloadOptions,
+  ): Promise<Result<null, RequestError>>;
+
+  /** A stream of the object's contents, returned at once; failures arrive as `StreamRequestError` 'error' events. */
+  downloadAsStream(objectName: ObjectName, options?: DownloadOptions): Readable;
+
+  /** Whether the object exists (false for a missing object or bucket). */
+  exists(objectName: ObjectName): Promise<Result<boolean, RequestError>>;
+
+  /** Objects in the bucket, in lexicographic order of name. */
+  list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
+
+  /** Uploads bytes, overwriting any object of that name. */
+  uploadFromBytes(
+    objectName: ObjectName,
+    contents: Uint8Array | ArrayBuffer | Blob,
+    options?: UploadOptions,
+  ): Promise<Result<null, RequestError>>;
+
+  /** Uploads text as UTF-8, overwriting any object of that name. */
+  uploadFromText(objectName: ObjectName, contents: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Streams a local file up, overwriting any object of that name. */
+  uploadFromFilename(
+    objectName: ObjectName,
+    srcFilename: string,
+    options?: UploadOptions,
+  ): Promise<Result<null, RequestError>>;
+
+  /** Streams a Node or web stream up. Rejects with a `StreamRequestError` on failure, as in @replit/object-storage. */
+  uploadFromStream(objectName: ObjectName, stream: UploadStream, options?: UploadOptions): Promise<void>;
+}
+
+/** The error `downloadAsStream` emits and `uploadFromStream` rejects with. */
+export declare class StreamRequestError extends Error {
+  constructor(error: RequestError);
+  /** `kind` of the underlying RequestError, for convenience. */
+  readonly kind: ErrorKind;
+  getRequestError(): RequestError;
+}
