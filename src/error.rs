@@ -1,0 +1,124 @@
+//! The one error type every operation returns. Callers branch on `kind`, never on message
+//! text; the kind names are the TypeScript `ErrorKind` union, letter for letter.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    ObjectNotFound,
+    BucketNotFound,
+    DefaultBucket,
+    Unauthorized,
+    Forbidden,
+    TooManyRequests,
+    PreconditionFailed,
+    InvalidArgument,
+    Network,
+    Timeout,
+    Aborted,
+    ServerError,
+    IntegrityMismatch,
+    LocalFile,
+    Unsupported,
+    Unknown,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 16] = [
+        ErrorKind::ObjectNotFound,
+        ErrorKind::BucketNotFound,
+        ErrorKind::DefaultBucket,
+        ErrorKind::Unauthorized,
+        ErrorKind::Forbidden,
+        ErrorKind::TooManyRequests,
+        ErrorKind::PreconditionFailed,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::Aborted,
+        ErrorKind::ServerError,
+        ErrorKind::IntegrityMismatch,
+        ErrorKind::LocalFile,
+        ErrorKind::Unsupported,
+        ErrorKind::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ObjectNotFound => "ObjectNotFound",
+            ErrorKind::BucketNotFound => "BucketNotFound",
+            ErrorKind::DefaultBucket => "DefaultBucket",
+            ErrorKind::Unauthorized => "Unauthorized",
+            ErrorKind::Forbidden => "Forbidden",
+            ErrorKind::TooManyRequests => "TooManyRequests",
+            ErrorKind::PreconditionFailed => "PreconditionFailed",
+            ErrorKind::InvalidArgument => "InvalidArgument",
+            ErrorKind::Network => "Network",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Aborted => "Aborted",
+            ErrorKind::ServerError => "ServerError",
+            ErrorKind::IntegrityMismatch => "IntegrityMismatch",
+            ErrorKind::LocalFile => "LocalFile",
+            ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::Unknown => "Unknown",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+/// A failed operation: what kind of failure, a readable message, and the HTTP status when
+/// one caused it. Serialises to the plain `{kind, message, statusCode?}` object JS sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{kind:?}: {message}")]
+#[serde(rename_all = "camelCase")]
+pub struct StorageError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+}
+
+impl StorageError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        StorageError { kind, message: message.into(), status_code: None }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status_code = Some(status);
+        self
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        StorageError::new(ErrorKind::InvalidArgument, message)
+    }
+
+    /// A server answer that is not what the protocol promises (bad JSON, wrong types).
+    pub fn malformed_response(what: &str, detail: impl std::fmt::Display) -> Self {
+        StorageError::new(ErrorKind::Unknown, format!("malformed response from {what}: {detail}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ErrorKind::parse("NotAKind"), None);
+    }
+
+    #[test]
+    fn serialises_to_the_js_shape() {
+        let error = StorageError::new(ErrorKind::ObjectNotFound, "No such object: b/o").with_status(404);
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "ObjectNotFound", "message": "No such object: b/o", "statusCode": 404}));
+        let without_status = serde_json::to_value(StorageError::invalid_argument("x")).unwrap();
+        assert_eq!(without_status, serde_json::json!({"kind": "InvalidArgument", "message": "x"}));
+    }
+}

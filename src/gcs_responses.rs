@@ -1,0 +1,310 @@
+//! Shapes of GCS's answers and the mapping of failed answers to error kinds. Pure: the
+//! wasm side decodes JSON into these types; `cargo test` feeds them from serde_json.
+
+use serde::Deserialize;
+
+use crate::error::{ErrorKind, StorageError};
+
+/// The fields of an object resource the client reads. GCS sends 64-bit numbers as strings.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectResource {
+    pub name: String,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub content_encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ListedObject {
+    pub name: String,
+}
+
+/// One page of a listing; `items` is absent when the page is empty.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPage {
+    #[serde(default)]
+    pub items: Vec<ListedObject>,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+}
+
+impl ListPage {
+    /// The token of the next page; an empty token means there is none.
+    pub fn next_page(&self) -> Option<&str> {
+        self.next_page_token.as_deref().filter(|token| !token.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RewriteResponse {
+    pub done: bool,
+    #[serde(default)]
+    pub rewrite_token: Option<String>,
+}
+
+impl RewriteResponse {
+    /// The token to continue with, or an error when the server says "not done" without one.
+    pub fn continuation(&self) -> Result<Option<&str>, StorageError> {
+        match (self.done, self.rewrite_token.as_deref()) {
+            (true, _) => Ok(None),
+            (false, Some(token)) if !token.is_empty() => Ok(Some(token)),
+            (false, _) => Err(StorageError::malformed_response("GCS", "rewrite not done but no rewriteToken")),
+        }
+    }
+}
+
+/// Either error body the client meets: GCS's `{"error": {"code", "message"}}` or
+/// OAuth's `{"error": "invalid_grant", "error_description": "..."}`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct ErrorEnvelope {
+    #[serde(default)]
+    pub error: Option<ErrorField>,
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ErrorField {
+    OAuth(String),
+    Gcs(GcsError),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct GcsError {
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl ErrorEnvelope {
+    /// The most useful human text in the body, if it has any.
+    pub fn message(&self) -> Option<String> {
+        let text = match (&self.error, &self.error_description) {
+            (Some(ErrorField::Gcs(GcsError { message: Some(message) })), _) => message.clone(),
+            (Some(ErrorField::OAuth(code)), Some(description)) => format!("{code}: {description}"),
+            (Some(ErrorField::OAuth(code)), None) => code.clone(),
+            (_, Some(description)) => description.clone(),
+            _ => return None,
+        };
+        Some(text).filter(|text| !text.trim().is_empty())
+    }
+}
+
+/// What a request was about, so a vague 404 can still name what is missing.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub bucket: &'a str,
+    pub object: Option<&'a str>,
+}
+
+/// A failed answer mapped to an error. `unclear_not_found` is set when a 404 did not say
+/// whether the bucket or the object is missing (emulators answer just `Not Found`): the
+/// client then asks for the bucket instead of guessing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedError {
+    pub error: StorageError,
+    pub unclear_not_found: bool,
+}
+
+pub const BUCKET_MISSING_MESSAGE: &str = "The specified bucket does not exist.";
+const RAW_MESSAGE_LIMIT: usize = 300;
+
+/// Maps a non-2xx answer to an error on its status, with the server's message when it
+/// sent one. `body` is the parsed JSON body if there was one, `raw` the body text.
+pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, target: Target) -> MappedError {
+    let server_message = body.and_then(ErrorEnvelope::message).or_else(|| raw_message(raw));
+    let mut unclear_not_found = false;
+    let (kind, message) = match status {
+        404 => match server_message.as_deref() {
+            Some(message) if message.contains(BUCKET_MISSING_MESSAGE) => (ErrorKind::BucketNotFound, message.to_string()),
+            Some(message) if message.contains("No such object") => (ErrorKind::ObjectNotFound, message.to_string()),
+            _ => match target.object {
+                Some(object) => {
+                    unclear_not_found = true;
+                    (ErrorKind::ObjectNotFound, object_missing_message(target.bucket, object))
+                }
+                None => (ErrorKind::BucketNotFound, BUCKET_MISSING_MESSAGE.to_string()),
+            },
+        },
+        _ => (kind_for_status(status), server_message.unwrap_or_else(|| status_message(status))),
+    };
+    MappedError { error: StorageError::new(kind, message).with_status(status), unclear_not_found }
+}
+
+pub fn object_missing_message(bucket: &str, object: &str) -> String {
+    format!("No such object: {bucket}/{object}")
+}
+
+/// What an unclear 404 becomes once the bucket turned out to be missing.
+pub fn bucket_missing_error() -> StorageError {
+    StorageError::new(ErrorKind::BucketNotFound, BUCKET_MISSING_MESSAGE).with_status(404)
+}
+
+pub fn kind_for_status(status: u16) -> ErrorKind {
+    match status {
+        400 | 411 | 413 | 414 | 416 => ErrorKind::InvalidArgument,
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::ObjectNotFound,
+        408 => ErrorKind::Timeout,
+        409 | 412 => ErrorKind::PreconditionFailed,
+        429 => ErrorKind::TooManyRequests,
+        500..=599 => ErrorKind::ServerError,
+        _ => ErrorKind::Unknown,
+    }
+}
+
+fn status_message(status: u16) -> String {
+    let reason = match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        416 => "Range Not Satisfiable",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    };
+    format!("HTTP {status} {reason}").trim_end().to_string()
+}
+
+/// A plain-text body as a message: trimmed, one line, bounded.
+fn raw_message(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.starts_with(['{', '[']) || trimmed == "null" {
+        return None;
+    }
+    let one_line: String = trimmed.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(match one_line.char_indices().nth(RAW_MESSAGE_LIMIT) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(json: &str) -> ErrorEnvelope {
+        serde_json::from_str(json).unwrap()
+    }
+
+    const OBJECT: Target = Target { bucket: "b", object: Some("dir/o.txt") };
+
+    #[test]
+    fn gcs_404s_say_which_thing_is_missing() {
+        let bucket = envelope(r#"{"error":{"code":404,"message":"The specified bucket does not exist.","errors":[]}}"#);
+        let mapped = map_error_response(404, Some(&bucket), "", OBJECT);
+        assert_eq!(mapped.error.kind, ErrorKind::BucketNotFound);
+        assert_eq!(mapped.error.status_code, Some(404));
+        assert!(!mapped.unclear_not_found);
+
+        let object = envelope(r#"{"error":{"code":404,"message":"No such object: b/dir/o.txt"}}"#);
+        let mapped = map_error_response(404, Some(&object), "", OBJECT);
+        assert_eq!(mapped.error.kind, ErrorKind::ObjectNotFound);
+        assert_eq!(mapped.error.message, "No such object: b/dir/o.txt");
+        assert!(!mapped.unclear_not_found);
+    }
+
+    #[test]
+    fn an_emulators_vague_404_is_flagged_unclear_with_a_gcs_like_message() {
+        let vague = envelope(r#"{"error":{"code":404,"message":"Not Found","errors":[{"reason":"Not Found"}]}}"#);
+        for (body, raw) in [(Some(&vague), ""), (None, ""), (None, "Not Found")] {
+            let mapped = map_error_response(404, body, raw, OBJECT);
+            assert_eq!(mapped.error.kind, ErrorKind::ObjectNotFound);
+            assert_eq!(mapped.error.message, "No such object: b/dir/o.txt");
+            assert!(mapped.unclear_not_found);
+        }
+        assert_eq!(bucket_missing_error().kind, ErrorKind::BucketNotFound);
+    }
+
+    #[test]
+    fn a_404_without_an_object_is_the_bucket() {
+        let mapped = map_error_response(404, None, "", Target { bucket: "b", object: None });
+        assert_eq!(mapped.error.kind, ErrorKind::BucketNotFound);
+        assert!(!mapped.unclear_not_found);
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let cases = [
+            (400, ErrorKind::InvalidArgument),
+            (401, ErrorKind::Unauthorized),
+            (403, ErrorKind::Forbidden),
+            (408, ErrorKind::Timeout),
+            (412, ErrorKind::PreconditionFailed),
+            (416, ErrorKind::InvalidArgument),
+            (429, ErrorKind::TooManyRequests),
+            (500, ErrorKind::ServerError),
+            (503, ErrorKind::ServerError),
+            (418, ErrorKind::Unknown),
+        ];
+        for (status, kind) in cases {
+            let mapped = map_error_response(status, None, "", OBJECT);
+            assert_eq!(mapped.error.kind, kind, "{status}");
+            assert_eq!(mapped.error.status_code, Some(status));
+            assert!(mapped.error.message.starts_with(&format!("HTTP {status}")));
+        }
+    }
+
+    #[test]
+    fn messages_come_from_json_then_plain_text_then_the_status() {
+        let json = envelope(r#"{"error":{"code":403,"message":"caller lacks storage.objects.get"}}"#);
+        assert_eq!(map_error_response(403, Some(&json), "", OBJECT).error.message, "caller lacks storage.objects.get");
+        let text = map_error_response(503, None, "  upstream\n  overloaded ", OBJECT);
+        assert_eq!(text.error.message, "upstream overloaded");
+        let long = map_error_response(500, None, &"é".repeat(1000), OBJECT);
+        assert_eq!(long.error.message.chars().count(), RAW_MESSAGE_LIMIT + 1);
+        assert_eq!(map_error_response(502, None, "null", OBJECT).error.message, "HTTP 502 Bad Gateway");
+    }
+
+    #[test]
+    fn oauth_errors_read_code_and_description() {
+        let body = envelope(r#"{"error":"invalid_grant","error_description":"subject token expired"}"#);
+        assert_eq!(body.message().as_deref(), Some("invalid_grant: subject token expired"));
+        assert_eq!(envelope(r#"{"error":"invalid_request"}"#).message().as_deref(), Some("invalid_request"));
+        assert_eq!(envelope(r#"{"error":{"message":"  "}}"#).message(), None);
+    }
+
+    #[test]
+    fn list_pages_tolerate_absent_items_and_empty_tokens() {
+        let empty: ListPage = serde_json::from_str(r#"{"kind":"storage#objects"}"#).unwrap();
+        assert!(empty.items.is_empty());
+        assert_eq!(empty.next_page(), None);
+        let page: ListPage =
+            serde_json::from_str(r#"{"items":[{"name":"a","size":"3"},{"name":"b"}],"nextPageToken":"t"}"#).unwrap();
+        assert_eq!(page.items, vec![ListedObject { name: "a".into() }, ListedObject { name: "b".into() }]);
+        assert_eq!(page.next_page(), Some("t"));
+        let blank: ListPage = serde_json::from_str(r#"{"nextPageToken":""}"#).unwrap();
+        assert_eq!(blank.next_page(), None);
+    }
+
+    #[test]
+    fn malformed_list_pages_are_errors_not_panics() {
+        for bad in [r#"{"items":{}}"#, r#"{"items":[{"size":"1"}]}"#, r#"{"items":[{"name":5}]}"#, "5", "null"] {
+            assert!(serde_json::from_str::<ListPage>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rewrite_continues_only_with_a_token() {
+        let done: RewriteResponse = serde_json::from_str(r#"{"done":true,"resource":{"name":"x"}}"#).unwrap();
+        assert_eq!(done.continuation(), Ok(None));
+        let more: RewriteResponse = serde_json::from_str(r#"{"done":false,"rewriteToken":"abc"}"#).unwrap();
+        assert_eq!(more.continuation(), Ok(Some("abc")));
+        let broken: RewriteResponse = serde_json::from_str(r#"{"done":false}"#).unwrap();
+        assert_eq!(broken.continuation().unwrap_err().kind, ErrorKind::Unknown);
+    }
+}

@@ -1,0 +1,12 @@
+//! replit-object-storage-wasm: a client for Replit App Storage (Google Cloud Storage) that
+//! runs wherever JavaScript has `fetch`. The protocol lives in pure modules (requests,
+//! responses, sidecar, names, config); the wasm modules send them and adapt to JS.
+
+pub mod config;
+pub mod content_type;
+pub mod error;
+pub mod gcs_requests;
+pub mod gcs_responses;
+pub mod http;
+pub mod object_name;
+pub mod sidecar;
