@@ -10,3 +10,15 @@ pub mod gcs_responses;
 pub mod http;
 pub mod object_name;
 pub mod sidecar;
+pub mod options;
+
+// The wasm side: sending requests and adapting to JavaScript.
+mod auth;
+mod body;
+mod exports;
+mod interop;
+mod single_flight;
+mod storage;
+mod transport;
+
+pub use exports::Core;

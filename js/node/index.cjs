@@ -1,0 +1,172 @@
+'use strict';
+// The Node entry: the public Client over the wasm Core. Only what needs Node lives here
+// (Buffers, files, Node streams); every protocol decision is made in Rust.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { randomBytes } = require('node:crypto');
+const { Readable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const wasm = require('../../pkg/node/replit_object_storage_wasm.js');
+
+/** The error `downloadAsStream` emits and `uploadFromStream` rejects with. */
+class StreamRequestError extends Error {
+  constructor(error) {
+    super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
+    this.name = 'StreamRequestError';
+    this.requestError = error;
+  }
+
+  get kind() {
+    return this.requestError.kind;
+  }
+
+  getRequestError() {
+    return this.requestError;
+  }
+}
+
+const failure = (kind, message) => ({ ok: false, error: wasm.requestError(kind, message) });
+const invalid = (message) => failure('InvalidArgument', message);
+const localFile = (what, error) => failure('LocalFile', `${what}: ${error.message}`);
+const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const isPath = (value) => typeof value === 'string' && value !== '';
+
+/** A Node Readable or a web ReadableStream, as a web ReadableStream. */
+function webStream(stream) {
+  if (stream instanceof ReadableStream) return stream;
+  if (stream instanceof Readable) return Readable.toWeb(stream);
+  return undefined;
+}
+
+/** A file as an upload body: a file-backed Blob where Node has one, else a stream. */
+async function openFile(filename) {
+  const stats = await fs.promises.stat(filename);
+  if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
+  if (typeof fs.openAsBlob === 'function') return fs.openAsBlob(filename);
+  const handle = await fs.promises.open(filename, 'r');
+  return Readable.toWeb(handle.createReadStream());
+}
+
+/** A Readable returned at once that streams the download `started` resolves to. */
+function downloadReadable(started) {
+  let reader;
+  const fail = (readable, error) => readable.destroy(new StreamRequestError(wasm.toRequestError(error)));
+  const readable = new Readable({
+    async read() {
+      try {
+        const result = await started;
+        if (!result.ok) return;
+        reader ??= result.value.getReader();
+        const { done, value } = await reader.read();
+        this.push(done ? null : asBuffer(value));
+      } catch (error) {
+        fail(this, error);
+      }
+    },
+    destroy(error, callback) {
+      if (reader) reader.cancel().catch(() => {});
+      else started.then((result) => result.ok && result.value.cancel().catch(() => {}), () => {});
+      callback(error);
+    },
+  });
+  started.then(
+    (result) => result.ok || readable.destroy(new StreamRequestError(result.error)),
+    (error) => fail(readable, error),
+  );
+  return readable;
+}
+
+class Client {
+  #core;
+
+  constructor(options) {
+    this.#core = new wasm.Core(options, process.env.STORAGE_EMULATOR_HOST);
+  }
+
+  copy(objectName, destObjectName) {
+    return this.#core.copy(objectName, destObjectName);
+  }
+
+  delete(objectName, options) {
+    return this.#core.delete(objectName, options);
+  }
+
+  exists(objectName) {
+    return this.#core.exists(objectName);
+  }
+
+  list(options) {
+    return this.#core.list(options);
+  }
+
+  async downloadAsBytes(objectName, options) {
+    const result = await this.#core.downloadBytes(objectName, options);
+    return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;
+  }
+
+  downloadAsText(objectName, options) {
+    return this.#core.downloadText(objectName, options);
+  }
+
+  downloadAsStream(objectName, options) {
+    return downloadReadable(this.#core.downloadStream(objectName, options));
+  }
+
+  /** Streams into a temporary file beside the destination, renamed into place at the end. */
+  async downloadToFilename(objectName, destFilename, options) {
+    if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string');
+    const started = await this.#core.downloadStream(objectName, options);
+    if (!started.ok) return started;
+    const temporary = path.join(
+      path.dirname(destFilename),
+      `.${path.basename(destFilename)}.${randomBytes(6).toString('hex')}.part`,
+    );
+    let fileError;
+    const file = fs.createWriteStream(temporary, { flags: 'wx' });
+    file.on('error', (error) => {
+      fileError ??= error;
+    });
+    try {
+      await pipeline(Readable.fromWeb(started.value), file);
+      await fs.promises.rename(temporary, destFilename);
+      return { ok: true, value: null };
+    } catch (error) {
+      await fs.promises.rm(temporary, { force: true }).catch(() => {});
+      started.value.cancel().catch(() => {});
+      if (fileError) return localFile(`cannot write ${destFilename}`, fileError);
+      if (error && typeof error.code === 'string' && error.syscall) return localFile(`cannot write ${destFilename}`, error);
+      return { ok: false, error: wasm.toRequestError(error) };
+    }
+  }
+
+  uploadFromBytes(objectName, contents, options) {
+    return this.#core.upload(objectName, contents, options);
+  }
+
+  uploadFromText(objectName, contents, options) {
+    if (typeof contents !== 'string') return Promise.resolve(invalid('contents must be a string'));
+    return this.#core.upload(objectName, contents, options);
+  }
+
+  async uploadFromFilename(objectName, srcFilename, options) {
+    if (!isPath(srcFilename)) return invalid('srcFilename must be a non-empty string');
+    let body;
+    try {
+      body = await openFile(srcFilename);
+    } catch (error) {
+      return localFile(`cannot read ${srcFilename}`, error);
+    }
+    return this.#core.upload(objectName, body, options);
+  }
+
+  async uploadFromStream(objectName, stream, options) {
+    const body = webStream(stream);
+    const result = body
+      ? await this.#core.upload(objectName, body, options)
+      : invalid('stream must be a Node Readable or a web ReadableStream');
+    if (!result.ok) throw new StreamRequestError(result.error);
+  }
+}
+
+module.exports = { Client, StreamRequestError };

@@ -1,0 +1,5 @@
+// The ESM entry: the CommonJS module itself, so ESM and CJS users share one wasm instance
+// and one StreamRequestError class.
+import node from './index.cjs';
+
+export const { Client, StreamRequestError } = node;

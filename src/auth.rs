@@ -1,0 +1,103 @@
+//! Bearer tokens for GCS requests: none (emulator), the caller's (`accessToken`), or the
+//! Replit sidecar's token exchange, cached and refreshed 5 minutes before expiry with one
+//! refresh in flight however many calls wait.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Date, Function, Promise};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::error::{ErrorKind, StorageError};
+use crate::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
+use crate::single_flight::SingleFlight;
+use crate::{interop, transport};
+
+pub enum Credentials {
+    Anonymous,
+    Fixed(String),
+    Provider(Function),
+    Sidecar(SidecarTokens),
+}
+
+pub struct SidecarTokens {
+    endpoint: String,
+    cached: Rc<RefCell<Option<AccessToken>>>,
+    refresh: SingleFlight,
+}
+
+impl SidecarTokens {
+    pub fn new(endpoint: String) -> Self {
+        SidecarTokens { endpoint, cached: Rc::default(), refresh: SingleFlight::default() }
+    }
+
+    /// A fresh token; `refused` is one the server just turned down, never handed out again.
+    async fn token(&self, refused: Option<&str>) -> Result<String, StorageError> {
+        if let Some(cached) = self.cached.borrow().as_ref() {
+            if cached.is_fresh(Date::now()) && refused != Some(cached.token.as_str()) {
+                return Ok(cached.token.clone());
+            }
+        }
+        let endpoint = self.endpoint.clone();
+        let cache = self.cached.clone();
+        let token = self
+            .refresh
+            .join(move || async move {
+                let token = exchange(&endpoint).await?;
+                let value = JsValue::from_str(&token.token);
+                *cache.borrow_mut() = Some(token);
+                Ok(value)
+            })
+            .await?;
+        token.as_string().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "token refresh returned no token"))
+    }
+}
+
+/// The external-account flow: a subject token from `/credential`, exchanged at `/token`.
+async fn exchange(endpoint: &str) -> Result<AccessToken, StorageError> {
+    let credential = transport::send(&sidecar::credential_request(endpoint), None, None).await?;
+    if !credential.ok() {
+        let (body, _) = transport::error_body(&credential).await;
+        return Err(sidecar::credential_failure("credential request", credential.status(), body.as_ref()));
+    }
+    let subject: SubjectTokenBody = transport::json(&credential, "the Replit sidecar").await?;
+    let subject_token = sidecar::parse_subject_token(&subject)?;
+    let answer = transport::send(&sidecar::token_exchange_request(endpoint, &subject_token), None, None).await?;
+    if !answer.ok() {
+        let (body, _) = transport::error_body(&answer).await;
+        return Err(sidecar::credential_failure("token exchange", answer.status(), body.as_ref()));
+    }
+    let body: TokenBody = transport::json(&answer, "the Replit sidecar").await?;
+    sidecar::parse_token(&body, Date::now())
+}
+
+impl Credentials {
+    /// The bearer token for the next request, or none for anonymous access. `refused` is
+    /// the token a 401 just came back for.
+    pub async fn bearer(&self, refused: Option<&str>) -> Result<Option<String>, StorageError> {
+        match self {
+            Credentials::Anonymous => Ok(None),
+            Credentials::Fixed(token) => Ok(Some(token.clone())),
+            Credentials::Provider(provider) => call_provider(provider).await.map(Some),
+            Credentials::Sidecar(tokens) => tokens.token(refused).await.map(Some),
+        }
+    }
+
+    /// Whether asking again after a 401 can give a different token.
+    pub fn can_refresh(&self) -> bool {
+        matches!(self, Credentials::Provider(_) | Credentials::Sidecar(_))
+    }
+}
+
+async fn call_provider(provider: &Function) -> Result<String, StorageError> {
+    let failed = |error: &JsValue| {
+        StorageError::new(ErrorKind::Unauthorized, format!("the accessToken function failed: {}", interop::thrown_message(error)))
+    };
+    let returned = provider.call0(&JsValue::UNDEFINED).map_err(|error| failed(&error))?;
+    let settled = JsFuture::from(Promise::resolve(&returned)).await.map_err(|error| failed(&error))?;
+    match settled.as_string() {
+        Some(token) if !token.is_empty() => Ok(token),
+        _ => Err(StorageError::invalid_argument("the accessToken function must return a non-empty string (or a promise of one)")),
+    }
+}

@@ -1,0 +1,166 @@
+//! The class JavaScript sees. Thin on purpose: it converts arguments, runs one `Storage`
+//! operation and turns the outcome into a `{ok, value}` / `{ok: false, error}` object. Its
+//! promises always resolve, whatever happens; failures are values.
+
+use std::future::Future;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::auth::{Credentials, SidecarTokens};
+use crate::body::{self, Content};
+use crate::config::{AuthMode, ClientConfig, ClientOptions};
+use crate::error::{ErrorKind, StorageError};
+use crate::interop::{self, object_name_arg};
+use crate::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
+use crate::storage::Storage;
+
+/// The protocol core behind the runtime layers' `Client`. Creating one does no I/O; bad
+/// options are reported by every call instead of a throw.
+#[wasm_bindgen]
+pub struct Core {
+    storage: Result<Rc<Storage>, StorageError>,
+}
+
+fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<Credentials, StorageError> {
+    Ok(match (config.auth, access_token) {
+        (AuthMode::Caller, Some(token)) => match (token.as_string(), token.dyn_into::<Function>()) {
+            (Some(fixed), _) if !fixed.is_empty() => Credentials::Fixed(fixed),
+            (_, Ok(provider)) => Credentials::Provider(provider),
+            _ => return Err(StorageError::invalid_argument("accessToken must be a non-empty string or a function")),
+        },
+        (AuthMode::Anonymous, _) => Credentials::Anonymous,
+        _ => Credentials::Sidecar(SidecarTokens::new(config.sidecar_endpoint.clone())),
+    })
+}
+
+fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, StorageError> {
+    if !(options.is_undefined() || options.is_null() || options.is_object()) {
+        return Err(StorageError::invalid_argument("Client options must be an object"));
+    }
+    let access_token = interop::raw_option(options, "accessToken");
+    let config = ClientConfig::resolve(ClientOptions {
+        bucket_id: interop::string_option(options, "bucketId")?,
+        api_endpoint: interop::string_option(options, "apiEndpoint")?,
+        sidecar_endpoint: interop::string_option(options, "sidecarEndpoint")?,
+        has_access_token: access_token.is_some(),
+        emulator_host,
+    })?;
+    let credentials = credentials(&config, access_token)?;
+    Ok(Storage::new(config, credentials))
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// `options` as the public constructor takes them; `emulator_host` is
+    /// `STORAGE_EMULATOR_HOST` where the runtime has an environment.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, emulator_host: Option<String>) -> Core {
+        Core { storage: build(&options, emulator_host).map(Rc::new) }
+    }
+
+    fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
+    where
+        F: Future<Output = Result<T, StorageError>> + 'static,
+        T: Into<JsValue>,
+    {
+        let storage = self.storage.clone();
+        future_to_promise(async move {
+            let outcome = match storage {
+                Ok(storage) => operation(storage).await.map(Into::into),
+                Err(error) => Err(error),
+            };
+            Ok(interop::result(outcome))
+        })
+    }
+
+    pub fn copy(&self, source: JsValue, destination: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let source = object_name_arg(&source, "objectName")?;
+            let destination = object_name_arg(&destination, "destObjectName")?;
+            storage.copy(&source, &destination).await.map(|()| JsValue::NULL)
+        })
+    }
+
+    pub fn delete(&self, name: JsValue, options: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let name = object_name_arg(&name, "objectName")?;
+            let options: DeleteOptions = interop::decode_options(options, "delete options")?;
+            storage.delete(&name, options.ignore_not_found == Some(true)).await.map(|()| JsValue::NULL)
+        })
+    }
+
+    pub fn exists(&self, name: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let name = object_name_arg(&name, "objectName")?;
+            storage.exists(&name).await.map(JsValue::from_bool)
+        })
+    }
+
+    pub fn list(&self, options: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let options: ListOptions = interop::decode_options(options, "list options")?;
+            storage.list(&options).await
+        })
+    }
+
+    /// Resolves to a result holding the object's contents as one `Uint8Array`.
+    #[wasm_bindgen(js_name = downloadBytes)]
+    pub fn download_bytes(&self, name: JsValue, options: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let name = object_name_arg(&name, "objectName")?;
+            let options: DownloadOptions = interop::decode_options(options, "download options")?;
+            let response = storage.download(&name, &options).await?;
+            body::read_all(&response).await
+        })
+    }
+
+    /// Resolves to a result holding the contents decoded as UTF-8 (BOM kept).
+    #[wasm_bindgen(js_name = downloadText)]
+    pub fn download_text(&self, name: JsValue, options: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let name = object_name_arg(&name, "objectName")?;
+            let options: DownloadOptions = interop::decode_options(options, "download options")?;
+            let response = storage.download(&name, &options).await?;
+            Ok(body::decode_utf8(&body::read_all(&response).await?))
+        })
+    }
+
+    /// Resolves, once the answer's headers are in, to a result holding a `ReadableStream`.
+    #[wasm_bindgen(js_name = downloadStream)]
+    pub fn download_stream(&self, name: JsValue, options: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let name = object_name_arg(&name, "objectName")?;
+            let options: DownloadOptions = interop::decode_options(options, "download options")?;
+            storage.download_stream(&name, &options).await
+        })
+    }
+
+    /// Uploads a string, bytes, a `Blob` or a `ReadableStream`, overwriting.
+    pub fn upload(&self, name: JsValue, contents: JsValue, options: JsValue) -> Promise {
+        self.run(move |storage| async move {
+            let name = object_name_arg(&name, "objectName")?;
+            let content = Content::from_js(contents)?;
+            let options: UploadOptions = interop::decode_options(options, "upload options")?;
+            storage.upload(&name, content, &options).await.map(|()| JsValue::NULL)
+        })
+    }
+}
+
+/// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and
+/// timeouts keep their meaning, anything else becomes `fallbackKind` (default `Network`).
+#[wasm_bindgen(js_name = toRequestError)]
+pub fn to_request_error(value: JsValue, fallback_kind: Option<String>) -> JsValue {
+    let fallback = fallback_kind.as_deref().and_then(ErrorKind::parse).unwrap_or(ErrorKind::Network);
+    interop::error_to_js(&interop::error_from_js(&value, fallback))
+}
+
+/// A `RequestError` object made by the runtime layer (for failures only it can see, such
+/// as local files), so every error has one shape.
+#[wasm_bindgen(js_name = requestError)]
+pub fn request_error(kind: &str, message: &str) -> JsValue {
+    let kind = ErrorKind::parse(kind).unwrap_or(ErrorKind::Unknown);
+    interop::error_to_js(&StorageError::new(kind, message))
+}

@@ -1,0 +1,123 @@
+//! Conversions between JavaScript values and Rust: arguments and option objects in,
+//! `{ok, value}` / `{ok: false, error}` results out. The exported class uses only these.
+
+use js_sys::{Object, Reflect};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::{ErrorKind, StorageError};
+use crate::object_name;
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Setting a plain data property on a fresh object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    if !target.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+pub fn ok(value: &JsValue) -> JsValue {
+    let result = Object::new();
+    set(&result, "ok", &JsValue::TRUE);
+    set(&result, "value", value);
+    result.into()
+}
+
+pub fn error_to_js(error: &StorageError) -> JsValue {
+    let object = Object::new();
+    set(&object, "kind", &JsValue::from_str(error.kind.as_str()));
+    set(&object, "message", &JsValue::from_str(&error.message));
+    if let Some(status) = error.status_code {
+        set(&object, "statusCode", &JsValue::from(status));
+    }
+    object.into()
+}
+
+pub fn result(outcome: Result<JsValue, StorageError>) -> JsValue {
+    match outcome {
+        Ok(value) => ok(&value),
+        Err(error) => {
+            let result = Object::new();
+            set(&result, "ok", &JsValue::FALSE);
+            set(&result, "error", &error_to_js(&error));
+            result.into()
+        }
+    }
+}
+
+/// The message of a thrown value: an `Error`'s message (and its `cause`'s, as Node's
+/// fetch hides the reason there), or the value as text.
+pub fn thrown_message(value: &JsValue) -> String {
+    let message = get(value, "message").as_string().or_else(|| value.as_string()).unwrap_or_else(|| "unknown error".into());
+    let cause = get(&get(value, "cause"), "message").as_string().filter(|cause| !cause.is_empty() && *cause != message);
+    match cause {
+        Some(cause) => format!("{message}: {cause}"),
+        None => message,
+    }
+}
+
+/// A thrown value as a typed error: one of ours passes through; an abort or timeout keeps
+/// its meaning; anything else gets `fallback`.
+pub fn error_from_js(value: &JsValue, fallback: ErrorKind) -> StorageError {
+    if let Some(kind) = get(value, "kind").as_string().and_then(|kind| ErrorKind::parse(&kind)) {
+        if let Some(message) = get(value, "message").as_string() {
+            let status = get(value, "statusCode").as_f64().filter(|s| (100.0..600.0).contains(s)).map(|s| s as u16);
+            return StorageError { kind, message, status_code: status };
+        }
+    }
+    let kind = match get(value, "name").as_string().as_deref() {
+        Some("AbortError") => ErrorKind::Aborted,
+        Some("TimeoutError") => ErrorKind::Timeout,
+        _ => fallback,
+    };
+    StorageError::new(kind, thrown_message(value))
+}
+
+/// Decodes a server's JSON (already parsed by `JSON.parse`) into a Rust type.
+pub fn decode_response<T: DeserializeOwned>(value: JsValue, source: &str) -> Result<T, StorageError> {
+    serde_wasm_bindgen::from_value(value).map_err(|error| StorageError::malformed_response(source, error))
+}
+
+/// Decodes an options argument; `undefined` and `null` mean "all defaults".
+pub fn decode_options<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, StorageError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if !value.is_object() {
+        return Err(StorageError::invalid_argument(format!("{what} must be an object")));
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|error| StorageError::invalid_argument(format!("{what}: {error}")))
+}
+
+/// An object-name argument: a string, or an object with a string `name` (what `list`
+/// returns), checked against GCS's naming rules.
+pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, StorageError> {
+    let name = value.as_string().or_else(|| get(value, "name").as_string()).ok_or_else(|| {
+        StorageError::invalid_argument(format!("{parameter} must be a string or an object with a string `name`"))
+    })?;
+    object_name::validate(&name).map_err(|error| StorageError::invalid_argument(format!("{parameter}: {}", error.message)))?;
+    Ok(name)
+}
+
+/// An optional string property of an options object.
+pub fn string_option(options: &JsValue, key: &str) -> Result<Option<String>, StorageError> {
+    let value = get(options, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_string().map(Some).ok_or_else(|| StorageError::invalid_argument(format!("option `{key}` must be a string")))
+}
+
+/// An optional property of an options object, of whatever JS type.
+pub fn raw_option(options: &JsValue, key: &str) -> Option<JsValue> {
+    Some(get(options, key)).filter(|value| !value.is_undefined() && !value.is_null())
+}
+
+/// Reads a property of a JS object as a given JS type.
+pub fn property<T: JsCast>(target: &JsValue, key: &str) -> Option<T> {
+    get(target, key).dyn_into::<T>().ok()
+}

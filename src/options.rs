@@ -1,0 +1,95 @@
+//! The per-call option objects of the public API, as Rust types. Pure serde types, so the
+//! accepted shapes are unit-tested; the wasm side decodes JS objects into them.
+
+use serde::Deserialize;
+
+use crate::gcs_requests::ListParams;
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteOptions {
+    #[serde(default)]
+    pub ignore_not_found: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadOptions {
+    #[serde(default)]
+    pub decompress: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ListOptions {
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub start_offset: Option<String>,
+    #[serde(default)]
+    pub end_offset: Option<String>,
+    #[serde(default)]
+    pub match_glob: Option<String>,
+    #[serde(default)]
+    pub max_results: Option<u32>,
+}
+
+/// GCS serves at most this many objects a page.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+impl ListOptions {
+    /// The request filters; the page size is what is still wanted, capped at GCS's maximum.
+    pub fn params(&self, still_wanted: Option<u32>) -> ListParams {
+        ListParams {
+            prefix: self.prefix.clone(),
+            delimiter: None,
+            start_offset: self.start_offset.clone(),
+            end_offset: self.end_offset.clone(),
+            match_glob: self.match_glob.clone(),
+            page_size: still_wanted.map(|wanted| wanted.min(MAX_PAGE_SIZE)),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadOptions {
+    #[serde(default)]
+    pub compress: Option<bool>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_read_camel_case_and_ignore_unknown_fields() {
+        let list: ListOptions =
+            serde_json::from_str(r#"{"prefix":"p/","startOffset":"a","endOffset":"b","matchGlob":"*","maxResults":5,"x":1}"#)
+                .unwrap();
+        assert_eq!(list.max_results, Some(5));
+        assert_eq!(list.start_offset.as_deref(), Some("a"));
+        let delete: DeleteOptions = serde_json::from_str(r#"{"ignoreNotFound":true}"#).unwrap();
+        assert_eq!(delete.ignore_not_found, Some(true));
+        let upload: UploadOptions = serde_json::from_str(r#"{"compress":true,"contentType":"text/csv"}"#).unwrap();
+        assert_eq!(upload.content_type.as_deref(), Some("text/csv"));
+    }
+
+    #[test]
+    fn wrong_types_are_refused() {
+        assert!(serde_json::from_str::<ListOptions>(r#"{"maxResults":-1}"#).is_err());
+        assert!(serde_json::from_str::<ListOptions>(r#"{"maxResults":"5"}"#).is_err());
+        assert!(serde_json::from_str::<DeleteOptions>(r#"{"ignoreNotFound":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn page_size_is_what_is_still_wanted_capped_at_a_thousand() {
+        let options = ListOptions { prefix: Some("p".into()), ..Default::default() };
+        assert_eq!(options.params(None).page_size, None);
+        assert_eq!(options.params(Some(7)).page_size, Some(7));
+        assert_eq!(options.params(Some(2500)).page_size, Some(1000));
+        assert_eq!(options.params(None).prefix.as_deref(), Some("p"));
+    }
+}

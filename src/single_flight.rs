@@ -1,0 +1,39 @@
+//! One lookup in flight however many calls wait on it: the default bucket and token
+//! refreshes go through here, so a burst of first calls asks the sidecar once.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use js_sys::{Object, Promise};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::error::{ErrorKind, StorageError};
+use crate::interop;
+
+#[derive(Default)]
+pub struct SingleFlight {
+    pending: RefCell<Option<Promise>>,
+}
+
+impl SingleFlight {
+    /// Joins the lookup in flight, or starts one with `start`. Every waiter gets its outcome.
+    pub async fn join<F>(&self, start: impl FnOnce() -> F) -> Result<JsValue, StorageError>
+    where
+        F: Future<Output = Result<JsValue, StorageError>> + 'static,
+    {
+        let existing = self.pending.borrow().clone();
+        let promise = existing.unwrap_or_else(|| {
+            let lookup = start();
+            let promise = future_to_promise(async move { lookup.await.map_err(|error| interop::error_to_js(&error)) });
+            *self.pending.borrow_mut() = Some(promise.clone());
+            promise
+        });
+        let outcome = JsFuture::from(promise.clone()).await;
+        let mut pending = self.pending.borrow_mut();
+        if pending.as_ref().is_some_and(|current| Object::is(current, &promise)) {
+            *pending = None;
+        }
+        outcome.map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
+    }
+}

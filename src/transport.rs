@@ -1,0 +1,108 @@
+//! The one place that calls the global `fetch`: turns an `HttpRequest` into a fetch
+//! call, and reads answers back. Works in every runtime (no `window` needed).
+
+use js_sys::{JsString, Promise, Reflect, JSON};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, ReadableStream, Request, RequestInit, Response};
+
+use crate::error::{ErrorKind, StorageError};
+use crate::gcs_responses::ErrorEnvelope;
+use crate::http::{Body, HttpRequest};
+use crate::interop;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+}
+
+/// Error bodies are read only this far: they are messages, not data.
+const ERROR_BODY_LIMIT: u32 = 4096;
+
+/// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
+/// token for `Authorization`. A failure to get any answer is a `Network` error.
+pub async fn send(request: &HttpRequest, content: Option<&JsValue>, bearer: Option<&str>) -> Result<Response, StorageError> {
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    let headers = Headers::new().map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
+    for (name, value) in &request.headers {
+        headers
+            .append(name, value)
+            .map_err(|_| StorageError::invalid_argument(format!("header {name} has a value fetch refuses")))?;
+    }
+    if let Some(token) = bearer {
+        headers
+            .append("Authorization", &format!("Bearer {token}"))
+            .map_err(|_| StorageError::invalid_argument("the access token contains characters not allowed in a header"))?;
+    }
+    init.set_headers(&headers);
+    match (&request.body, content) {
+        (Body::Empty, _) => {}
+        (Body::Text(text), _) => init.set_body(&JsValue::from_str(text)),
+        (Body::Content, Some(body)) => {
+            init.set_body(body);
+            if body.is_instance_of::<ReadableStream>() {
+                // Streamed request bodies must say so (fetch standard, "duplex").
+                let _ = Reflect::set(&init, &"duplex".into(), &"half".into());
+            }
+        }
+        (Body::Content, None) => return Err(StorageError::new(ErrorKind::Unknown, "request body missing")),
+    }
+    let fetch_request = Request::new_with_str_and_init(&request.url, &init)
+        .map_err(|error| StorageError::invalid_argument(format!("cannot build request: {}", interop::thrown_message(&error))))?;
+    let answer = JsFuture::from(global_fetch(&fetch_request)).await.map_err(|error| network_error(&error))?;
+    answer.dyn_into::<Response>().map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))
+}
+
+fn network_error(thrown: &JsValue) -> StorageError {
+    let error = interop::error_from_js(thrown, ErrorKind::Network);
+    match error.kind {
+        ErrorKind::Network => StorageError::new(ErrorKind::Network, format!("request failed: {}", error.message)),
+        _ => error,
+    }
+}
+
+pub fn header(response: &Response, name: &str) -> Option<String> {
+    response.headers().get(name).ok().flatten()
+}
+
+/// The whole body as a JS string (never copied into wasm memory here).
+pub async fn text(response: &Response) -> Result<JsString, StorageError> {
+    let promise = response.text().map_err(|error| read_error(&error))?;
+    let value = JsFuture::from(promise).await.map_err(|error| read_error(&error))?;
+    value.dyn_into::<JsString>().map_err(|_| StorageError::new(ErrorKind::Unknown, "response text is not a string"))
+}
+
+fn read_error(thrown: &JsValue) -> StorageError {
+    let error = interop::error_from_js(thrown, ErrorKind::Network);
+    StorageError::new(error.kind, format!("reading the response failed: {}", error.message))
+}
+
+/// A JSON body decoded into `T`; bad JSON or a wrong shape is a typed error naming `source`.
+pub async fn json<T: DeserializeOwned>(response: &Response, source: &str) -> Result<T, StorageError> {
+    let body = text(response).await?;
+    let parsed = JSON::parse(&String::from(&body))
+        .map_err(|_| StorageError::malformed_response(source, "the body is not JSON"))?;
+    interop::decode_response(parsed, source)
+}
+
+/// A failed answer's body, bounded: its JSON error envelope if it has one, and its text.
+pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) {
+    let Ok(body) = text(response).await else {
+        return (None, String::new());
+    };
+    let raw = String::from(body.slice(0, ERROR_BODY_LIMIT));
+    let envelope = JSON::parse(&raw).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(parsed, "").ok());
+    (envelope, raw)
+}
+
+/// Drops a body the client does not need, so the connection is released.
+pub async fn discard(response: &Response) {
+    if let Some(body) = response.body() {
+        if !body.locked() {
+            let _ = JsFuture::from(body.cancel()).await;
+        }
+    }
+}
