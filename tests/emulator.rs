@@ -1,0 +1,234 @@
+//! The exported Core against a real fake-gcs-server (and the sidecar stand-in and
+//! authenticating gate of tests/support/servers.mjs). Addresses are baked in at compile
+//! time, as gloo does, so the same tests run wherever wasm-bindgen-test runs them.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use replit_object_storage_wasm::Core;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const EMULATOR: &str = match option_env!("GCS_EMULATOR_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:4443",
+};
+const SIDECAR: &str = match option_env!("SIDECAR_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:1106",
+};
+const GATE: &str = match option_env!("GATE_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:4480",
+};
+const BUCKET: &str = "test-bucket";
+
+fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+    }
+    object.into()
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap()
+}
+
+/// A client of the emulator, anonymous as with STORAGE_EMULATOR_HOST.
+fn emulator_client(bucket: &str) -> Core {
+    Core::new(object(&[("bucketId", bucket.into())]), Some(EMULATOR.to_string()))
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}/{}", (js_sys::Math::random() * 1e12) as u64)
+}
+
+async fn settle(promise: Promise) -> JsValue {
+    JsFuture::from(promise).await.expect("Core promises always resolve")
+}
+
+async fn ok(promise: Promise) -> JsValue {
+    let result = settle(promise).await;
+    assert_eq!(get(&result, "ok"), JsValue::TRUE, "expected ok, got error {:?}", js_sys::JSON::stringify(&get(&result, "error")));
+    get(&result, "value")
+}
+
+/// The error of a failed call, as `(kind, statusCode)`.
+async fn failure(promise: Promise) -> (String, Option<f64>) {
+    let result = settle(promise).await;
+    assert_eq!(get(&result, "ok"), JsValue::FALSE, "expected an error result");
+    let error = get(&result, "error");
+    assert!(get(&error, "message").as_string().is_some_and(|message| !message.is_empty()));
+    (get(&error, "kind").as_string().unwrap(), get(&error, "statusCode").as_f64())
+}
+
+fn bytes(values: &[u8]) -> JsValue {
+    Uint8Array::from(values).into()
+}
+
+#[wasm_bindgen_test]
+async fn text_round_trip_exists_and_delete() {
+    let client = emulator_client(BUCKET);
+    let name = unique("text") + "/sp ace#?ü+%.txt";
+    ok(client.upload(name.clone().into(), "\u{feff}héllo".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(ok(client.exists(name.clone().into())).await, JsValue::TRUE);
+    let text = ok(client.download_text(name.clone().into(), JsValue::UNDEFINED)).await;
+    assert_eq!(text.as_string().unwrap(), "\u{feff}héllo", "the BOM is kept");
+    ok(client.delete(name.clone().into(), JsValue::UNDEFINED)).await;
+    assert_eq!(ok(client.exists(name.clone().into())).await, JsValue::FALSE);
+    assert_eq!(failure(client.delete(name.clone().into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
+    let ignore = object(&[("ignoreNotFound", JsValue::TRUE)]);
+    assert_eq!(ok(client.delete(name.into(), ignore)).await, JsValue::NULL);
+}
+
+#[wasm_bindgen_test]
+async fn every_byte_value_survives_the_round_trip() {
+    let client = emulator_client(BUCKET);
+    let name = unique("bytes");
+    let all: Vec<u8> = (0..=255u8).cycle().take(256 * 1024 + 7).collect();
+    ok(client.upload(name.clone().into(), bytes(&all), JsValue::UNDEFINED)).await;
+    let downloaded: Uint8Array = ok(client.download_bytes(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
+    assert_eq!(downloaded.to_vec(), all);
+}
+
+#[wasm_bindgen_test]
+async fn invalid_utf8_is_replaced_not_refused() {
+    let client = emulator_client(BUCKET);
+    let name = unique("lossy");
+    ok(client.upload(name.clone().into(), bytes(&[b'a', 0xff, b'b']), JsValue::UNDEFINED)).await;
+    let text = ok(client.download_text(name.into(), JsValue::UNDEFINED)).await;
+    assert_eq!(text.as_string().unwrap(), "a\u{fffd}b");
+}
+
+#[wasm_bindgen_test]
+async fn blobs_and_streams_upload_and_streams_download() {
+    let client = emulator_client(BUCKET);
+    let name = unique("stream");
+    let blob = web_sys::Blob::new_with_str_sequence(&Array::of2(&"from ".into(), &"a blob".into())).unwrap();
+    ok(client.upload(name.clone().into(), blob.clone().into(), JsValue::UNDEFINED)).await;
+    assert_eq!(ok(client.download_text(name.clone().into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "from a blob");
+
+    ok(client.upload(name.clone().into(), blob.stream().into(), JsValue::UNDEFINED)).await;
+    let stream: web_sys::ReadableStream = ok(client.download_stream(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
+    let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream)).unwrap();
+    let text = JsFuture::from(response.text().unwrap()).await.unwrap();
+    assert_eq!(text.as_string().unwrap(), "from a blob");
+}
+
+#[wasm_bindgen_test]
+async fn copy_overwrites_the_destination() {
+    let client = emulator_client(BUCKET);
+    let (source, destination) = (unique("copy"), unique("copy"));
+    ok(client.upload(source.clone().into(), "new".into(), JsValue::UNDEFINED)).await;
+    ok(client.upload(destination.clone().into(), "old".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(ok(client.copy(source.into(), destination.clone().into())).await, JsValue::NULL);
+    assert_eq!(ok(client.download_text(destination.into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "new");
+    assert_eq!(failure(client.copy(unique("missing").into(), unique("x").into())).await, ("ObjectNotFound".into(), Some(404.0)));
+}
+
+fn names(list: &JsValue) -> Vec<String> {
+    Array::from(list).iter().map(|item| get(&item, "name").as_string().unwrap()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn list_filters_orders_and_caps() {
+    let client = emulator_client(BUCKET);
+    let dir = unique("list");
+    for leaf in ["c", "a", "b/x", "d"] {
+        ok(client.upload(format!("{dir}/{leaf}").into(), leaf.into(), JsValue::UNDEFINED)).await;
+    }
+    let all = ok(client.list(object(&[("prefix", format!("{dir}/").into())]))).await;
+    assert_eq!(names(&all), ["a", "b/x", "c", "d"].map(|leaf| format!("{dir}/{leaf}")));
+    let first = Array::from(&all).get(0);
+    assert_eq!(Object::keys(first.unchecked_ref::<Object>()).length(), 1, "list items are exactly {{name}}");
+
+    let capped = ok(client.list(object(&[("prefix", format!("{dir}/").into()), ("maxResults", 2.into())]))).await;
+    assert_eq!(names(&capped).len(), 2);
+    let window = object(&[
+        ("prefix", format!("{dir}/").into()),
+        ("startOffset", format!("{dir}/b").into()),
+        ("endOffset", format!("{dir}/d").into()),
+    ]);
+    assert_eq!(names(&ok(client.list(window)).await), [format!("{dir}/b/x"), format!("{dir}/c")]);
+    let bad = object(&[("maxResults", "ten".into())]);
+    assert_eq!(failure(client.list(bad)).await.0, "InvalidArgument");
+}
+
+#[wasm_bindgen_test]
+async fn missing_objects_and_buckets_are_told_apart() {
+    let client = emulator_client(BUCKET);
+    assert_eq!(ok(client.exists(unique("none").into())).await, JsValue::FALSE);
+    assert_eq!(failure(client.download_bytes(unique("none").into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
+    let nowhere = emulator_client("no-such-bucket-for-tests");
+    assert_eq!(ok(nowhere.exists("x".into())).await, JsValue::FALSE, "exists is false for a missing bucket");
+    assert_eq!(failure(nowhere.download_text("x".into(), JsValue::UNDEFINED)).await, ("BucketNotFound".into(), Some(404.0)));
+    assert_eq!(failure(nowhere.list(JsValue::UNDEFINED)).await, ("BucketNotFound".into(), Some(404.0)));
+}
+
+#[wasm_bindgen_test]
+async fn bad_names_and_arguments_are_invalid_argument_results() {
+    let client = emulator_client(BUCKET);
+    let long = "x".repeat(1025);
+    for name in [JsValue::from_str(""), ".".into(), "..".into(), "a\nb".into(), ".well-known/acme-challenge/t".into(), long.as_str().into(), 42.into(), JsValue::NULL] {
+        assert_eq!(failure(client.exists(name)).await.0, "InvalidArgument");
+    }
+    assert_eq!(failure(client.upload("ok.txt".into(), 42.into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
+    let bad_options = Core::new("not an object".into(), None);
+    assert_eq!(failure(bad_options.exists("x".into())).await.0, "InvalidArgument");
+    let bad_endpoint = Core::new(object(&[("apiEndpoint", "ftp://x".into())]), None);
+    assert_eq!(failure(bad_endpoint.exists("x".into())).await.0, "InvalidArgument");
+}
+
+#[wasm_bindgen_test]
+async fn compressed_uploads_come_back_decompressed() {
+    let client = emulator_client(BUCKET);
+    let name = unique("gzip") + ".txt";
+    let text = "compressible ".repeat(1000);
+    let compress = object(&[("compress", JsValue::TRUE)]);
+    ok(client.upload(name.clone().into(), text.as_str().into(), compress)).await;
+    assert_eq!(ok(client.download_text(name.clone().into(), JsValue::UNDEFINED)).await.as_string().unwrap(), text);
+    let stored = object(&[("decompress", JsValue::FALSE)]);
+    assert_eq!(failure(client.download_bytes(name.into(), stored)).await.0, "Unsupported");
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_endpoint_is_a_network_error() {
+    let client = Core::new(object(&[("bucketId", "b".into()), ("accessToken", "t".into()), ("apiEndpoint", "http://127.0.0.1:9".into())]), None);
+    assert_eq!(failure(client.exists("x".into())).await, ("Network".into(), None));
+}
+
+#[wasm_bindgen_test]
+async fn the_default_bucket_comes_from_the_sidecar() {
+    let client = Core::new(object(&[("sidecarEndpoint", SIDECAR.into())]), Some(EMULATOR.to_string()));
+    let name = unique("default");
+    ok(client.upload(name.clone().into(), "in the default bucket".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(ok(client.exists(name.into())).await, JsValue::TRUE);
+    let no_sidecar = Core::new(object(&[("sidecarEndpoint", "http://127.0.0.1:9".into())]), Some(EMULATOR.to_string()));
+    assert_eq!(failure(no_sidecar.exists("x".into())).await, ("DefaultBucket".into(), None));
+}
+
+#[wasm_bindgen_test]
+async fn sidecar_tokens_open_the_gate() {
+    let through_gate = Core::new(
+        object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("sidecarEndpoint", SIDECAR.into())]),
+        Some(EMULATOR.to_string()),
+    );
+    let name = unique("gate");
+    ok(through_gate.upload(name.clone().into(), "authorised".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(ok(through_gate.download_text(name.into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "authorised");
+    let wrong_token = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", "forged".into())]), None);
+    assert_eq!(failure(wrong_token.exists("x".into())).await, ("Unauthorized".into(), Some(401.0)));
+}
+
+#[wasm_bindgen_test]
+async fn a_token_function_is_called_for_the_token() {
+    let provider = Function::new_no_args("return Promise.resolve('forged-but-called')");
+    let client = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", provider.into())]), None);
+    assert_eq!(failure(client.exists("x".into())).await, ("Unauthorized".into(), Some(401.0)));
+    let throwing = Function::new_no_args("throw new Error('no session')");
+    let client = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", throwing.into())]), None);
+    let result = settle(client.exists("x".into())).await;
+    let message = get(&get(&result, "error"), "message").as_string().unwrap();
+    assert!(message.contains("no session"), "{message}");
+}
