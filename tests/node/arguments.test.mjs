@@ -1,0 +1,224 @@
+// Wrong argument types from plain JavaScript (no TypeScript to stop them) are
+// InvalidArgument results: never a synchronous throw, never a rejected promise, never a
+// request with a garbled name. Also the constructor's options.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+
+import { Client, StreamRequestError } from 'replit-object-storage-wasm';
+
+import {
+  EMULATOR_URL,
+  TEST_BUCKET,
+  assertErr,
+  assertOk,
+  assertStreamError,
+  closedPortUrl,
+  emulatorDeletePrefix,
+  makeTempDir,
+  nextStreamError,
+  removeDir,
+  uniquePrefix,
+  withTimeout,
+} from './helpers.mjs';
+
+const prefix = uniquePrefix('arguments');
+let client;
+let localDir;
+let sourceFile;
+
+before(async () => {
+  client = new Client({ bucketId: TEST_BUCKET });
+  localDir = await makeTempDir();
+  sourceFile = path.join(localDir, 'source.txt');
+  await writeFile(sourceFile, 'source');
+});
+
+after(async () => {
+  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
+  await removeDir(localDir);
+});
+
+/**
+ * Calls `call()` and checks it neither throws nor rejects, and resolves to an
+ * InvalidArgument result without a status.
+ */
+async function expectInvalidArgument(call, what) {
+  let returned;
+  assert.doesNotThrow(() => {
+    returned = call();
+  }, `${what}: must not throw synchronously`);
+  assert.ok(returned && typeof returned.then === 'function', `${what}: must return a promise`);
+  let result;
+  try {
+    result = await withTimeout(returned, 15000, what);
+  } catch (error) {
+    assert.fail(`${what}: must resolve to an error result, but rejected with ${error?.stack ?? error}`);
+  }
+  return assertErr(result, 'InvalidArgument', null, what);
+}
+
+async function expectStreamUploadInvalid(call, what) {
+  let returned;
+  assert.doesNotThrow(() => {
+    returned = call();
+  }, `${what}: must not throw synchronously`);
+  const reason = await withTimeout(
+    Promise.resolve(returned).then(
+      () => assert.fail(`${what}: must reject`),
+      (error) => error,
+    ),
+    15000,
+    what,
+  );
+  assertStreamError(reason, StreamRequestError, 'InvalidArgument', null, what);
+}
+
+const badNames = [
+  ['a number', 42],
+  ['null', null],
+  ['undefined', undefined],
+  ['a boolean', true],
+  ['an array', ['a.txt']],
+  ['an object without name', {}],
+  ['an object whose name is a number', { name: 42 }],
+  ['an object whose name is null', { name: null }],
+];
+
+describe('object names of the wrong type', () => {
+  for (const [label, bad] of badNames) {
+    it(`${label}: every method`, async () => {
+      const target = path.join(localDir, `never-${label.replace(/\W+/g, '-')}.txt`);
+      await expectInvalidArgument(() => client.exists(bad), 'exists');
+      await expectInvalidArgument(() => client.downloadAsBytes(bad), 'downloadAsBytes');
+      await expectInvalidArgument(() => client.downloadAsText(bad), 'downloadAsText');
+      await expectInvalidArgument(() => client.downloadToFilename(bad, target), 'downloadToFilename');
+      await expectInvalidArgument(() => client.uploadFromBytes(bad, Buffer.from('x')), 'uploadFromBytes');
+      await expectInvalidArgument(() => client.uploadFromText(bad, 'x'), 'uploadFromText');
+      await expectInvalidArgument(() => client.uploadFromFilename(bad, sourceFile), 'uploadFromFilename');
+      await expectInvalidArgument(() => client.copy(bad, `${prefix}/copy-destination.txt`), 'copy (source)');
+      await expectInvalidArgument(() => client.copy(`${prefix}/copy-source.txt`, bad), 'copy (destination)');
+      await expectInvalidArgument(() => client.delete(bad), 'delete');
+      await expectInvalidArgument(() => client.delete(bad, { ignoreNotFound: true }), 'delete (ignoreNotFound)');
+      assert.equal(existsSync(target), false);
+
+      let stream;
+      assert.doesNotThrow(() => {
+        stream = client.downloadAsStream(bad);
+      }, 'downloadAsStream must not throw');
+      assertStreamError(await nextStreamError(stream), StreamRequestError, 'InvalidArgument', null, 'downloadAsStream');
+
+      await expectStreamUploadInvalid(
+        () => client.uploadFromStream(bad, Readable.from([Buffer.from('x')])),
+        'uploadFromStream',
+      );
+    });
+  }
+
+  it('a number was not sent as the name "42"', async () => {
+    await expectInvalidArgument(() => client.uploadFromText(42, 'x'), 'uploadFromText(42)');
+    assert.deepEqual(assertOk(await client.exists('42')), false);
+  });
+});
+
+describe('contents of the wrong type', () => {
+  const name = () => `${prefix}/contents-${Math.random().toString(36).slice(2)}.bin`;
+
+  for (const [label, bad] of [
+    ['null', null],
+    ['undefined', undefined],
+    ['a number', 42],
+    ['a plain object', { length: 3 }],
+  ]) {
+    it(`uploadFromBytes with ${label}`, async () => {
+      const objectName = name();
+      await expectInvalidArgument(() => client.uploadFromBytes(objectName, bad), `uploadFromBytes(${label})`);
+      assert.equal(assertOk(await client.exists(objectName)), false, 'nothing must be uploaded');
+    });
+
+    it(`uploadFromText with ${label}`, async () => {
+      const objectName = name();
+      await expectInvalidArgument(() => client.uploadFromText(objectName, bad), `uploadFromText(${label})`);
+      assert.equal(assertOk(await client.exists(objectName)), false, 'nothing must be uploaded');
+    });
+  }
+
+  for (const [label, bad] of [
+    ['null', null],
+    ['undefined', undefined],
+    ['a number', 42],
+  ]) {
+    it(`uploadFromFilename / downloadToFilename with a file name that is ${label}`, async () => {
+      await expectInvalidArgument(() => client.uploadFromFilename(name(), bad), `uploadFromFilename(${label})`);
+      await expectInvalidArgument(() => client.downloadToFilename(`${prefix}/whatever.txt`, bad), `downloadToFilename(${label})`);
+    });
+  }
+
+  for (const [label, bad] of [
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'not a stream'],
+    ['a plain object', { pipe: 42 }],
+  ]) {
+    it(`uploadFromStream with ${label}`, async () => {
+      await expectStreamUploadInvalid(() => client.uploadFromStream(name(), bad), `uploadFromStream(${label})`);
+    });
+  }
+});
+
+describe('constructor options', () => {
+  it('does not throw for bad options; the first call reports InvalidArgument', async () => {
+    const cases = [
+      ['accessToken is a number', { bucketId: TEST_BUCKET, accessToken: 42 }],
+      ['accessToken is an object', { bucketId: TEST_BUCKET, accessToken: { token: 'x' } }],
+      ['bucketId is empty', { bucketId: '' }],
+      ['bucketId is a number', { bucketId: 42 }],
+      ['apiEndpoint is not a URL', { bucketId: TEST_BUCKET, apiEndpoint: 'not a url' }],
+      ['apiEndpoint is not http(s)', { bucketId: TEST_BUCKET, apiEndpoint: 'ftp://127.0.0.1' }],
+    ];
+    for (const [label, options] of cases) {
+      let badClient;
+      assert.doesNotThrow(() => {
+        badClient = new Client(options);
+      }, `${label}: the constructor must not throw`);
+      await expectInvalidArgument(() => badClient.exists(`${prefix}/x.txt`), `${label}: exists`);
+      await expectInvalidArgument(() => badClient.uploadFromText(`${prefix}/x.txt`, 'x'), `${label}: uploadFromText`);
+      await expectInvalidArgument(() => badClient.list(), `${label}: list`);
+      assertStreamError(
+        await nextStreamError(badClient.downloadAsStream(`${prefix}/x.txt`)),
+        StreamRequestError,
+        'InvalidArgument',
+        null,
+        `${label}: downloadAsStream`,
+      );
+    }
+  });
+
+  it('a bad sidecarEndpoint is InvalidArgument when the default bucket is needed', async () => {
+    const badClient = new Client({ sidecarEndpoint: 'not a url' });
+    await expectInvalidArgument(() => badClient.exists(`${prefix}/x.txt`), 'exists');
+  });
+
+  it('an endpoint with a trailing slash works', async () => {
+    // An explicit apiEndpoint turns sidecar auth on: give a token so the stand-in is not asked.
+    const withSlash = new Client({ bucketId: TEST_BUCKET, apiEndpoint: `${EMULATOR_URL}/`, accessToken: 'ignored-by-the-emulator' });
+    const objectName = `${prefix}/trailing-slash-endpoint.txt`;
+    assertOk(await withSlash.uploadFromText(objectName, 'slash'));
+    assert.deepEqual(assertOk(await withSlash.downloadAsText(objectName)), 'slash');
+  });
+
+  it('the options object is optional and may be empty', () => {
+    assert.doesNotThrow(() => new Client());
+    assert.doesNotThrow(() => new Client({}));
+    assert.doesNotThrow(() => new Client(undefined));
+  });
+
+  it('a closed endpoint fails with Network, not InvalidArgument (the offline clients above are valid)', async () => {
+    const offline = new Client({ bucketId: TEST_BUCKET, apiEndpoint: await closedPortUrl(), accessToken: 'x' });
+    assertErr(await offline.exists(`${prefix}/x.txt`), 'Network', null);
+  });
+});

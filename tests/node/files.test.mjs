@@ -1,0 +1,246 @@
+// uploadFromFilename and downloadToFilename: exact bytes both ways, content types,
+// compression, and local-file failures (LocalFile) kept apart from storage failures.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+
+import { Client } from 'replit-object-storage-wasm';
+
+import {
+  MISSING_BUCKET,
+  TEST_BUCKET,
+  allByteValues,
+  assertErr,
+  assertOk,
+  assertResult,
+  emulatorDeletePrefix,
+  emulatorMetadata,
+  emulatorStoredBytes,
+  makeTempDir,
+  removeDir,
+  sha256,
+  uniquePrefix,
+} from './helpers.mjs';
+
+const prefix = uniquePrefix('files');
+let client;
+let localDir;
+let counter = 0;
+const fresh = (suffix = 'obj.bin') => `${prefix}/${++counter}/${suffix}`;
+const localPath = (name) => path.join(localDir, `${++counter}-${name}`);
+
+before(async () => {
+  client = new Client({ bucketId: TEST_BUCKET });
+  localDir = await makeTempDir();
+});
+
+after(async () => {
+  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
+  await removeDir(localDir);
+});
+
+describe('uploadFromFilename', () => {
+  it('uploads the exact bytes of a file and resolves to {ok: true, value: null}', async () => {
+    const file = localPath('bytes.bin');
+    await writeFile(file, allByteValues());
+    const name = fresh('bytes.bin');
+    assertResult(await client.uploadFromFilename(name, file), { ok: true, value: null });
+    assert.deepEqual(await emulatorStoredBytes(TEST_BUCKET, name), allByteValues());
+  });
+
+  it('uploads a multi-MiB file intact', async () => {
+    const bytes = randomBytes(6 * 1024 * 1024 + 99);
+    const file = localPath('big.bin');
+    await writeFile(file, bytes);
+    const name = fresh('big.bin');
+    assertOk(await client.uploadFromFilename(name, file));
+    const stored = await emulatorStoredBytes(TEST_BUCKET, name);
+    assert.equal(stored.length, bytes.length);
+    assert.equal(sha256(stored), sha256(bytes));
+  });
+
+  it('uploads an empty file', async () => {
+    const file = localPath('empty');
+    await writeFile(file, '');
+    const name = fresh('empty');
+    assertOk(await client.uploadFromFilename(name, file));
+    assert.equal((await emulatorMetadata(TEST_BUCKET, name))?.size, '0');
+  });
+
+  it('guesses the content type from the object name', async () => {
+    const file = localPath('no-extension-on-disk');
+    await writeFile(file, '{"a": 1}');
+    const name = fresh('data.json');
+    assertOk(await client.uploadFromFilename(name, file));
+    assert.equal((await emulatorMetadata(TEST_BUCKET, name)).contentType, 'application/json');
+  });
+
+  it('takes an explicit contentType', async () => {
+    const file = localPath('typed.bin');
+    await writeFile(file, 'x');
+    const name = fresh('typed.bin');
+    assertOk(await client.uploadFromFilename(name, file, { contentType: 'text/csv' }));
+    assert.equal((await emulatorMetadata(TEST_BUCKET, name)).contentType, 'text/csv');
+  });
+
+  it('compress: true stores gzip; downloads give the original', async () => {
+    const text = 'file contents '.repeat(3000);
+    const file = localPath('compress.txt');
+    await writeFile(file, text);
+    const name = fresh('compress.txt');
+    assertOk(await client.uploadFromFilename(name, file, { compress: true }));
+    assert.equal((await emulatorMetadata(TEST_BUCKET, name)).contentEncoding, 'gzip');
+    assert.equal(gunzipSync(await emulatorStoredBytes(TEST_BUCKET, name)).toString(), text);
+    assertResult(await client.downloadAsText(name), { ok: true, value: text });
+  });
+
+  it('overwrites an existing object', async () => {
+    const name = fresh('overwrite.txt');
+    assertOk(await client.uploadFromText(name, 'old and longer contents'));
+    const file = localPath('overwrite.txt');
+    await writeFile(file, 'new');
+    assertOk(await client.uploadFromFilename(name, file));
+    assertResult(await client.downloadAsText(name), { ok: true, value: 'new' });
+  });
+
+  it('a file name with spaces and unicode', async () => {
+    const file = path.join(localDir, 'dïr with space', 'fïle #1.txt');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, 'unicode path');
+    const name = fresh('unicode-path.txt');
+    assertOk(await client.uploadFromFilename(name, file));
+    assertResult(await client.downloadAsText(name), { ok: true, value: 'unicode path' });
+  });
+
+  it('a missing file is LocalFile without a status, and uploads nothing', async () => {
+    const name = fresh('never.txt');
+    const error = assertErr(
+      await client.uploadFromFilename(name, path.join(localDir, 'does-not-exist.txt')),
+      'LocalFile',
+      null,
+    );
+    assert.ok(error.message.includes('does-not-exist.txt'), `the message should name the file: ${error.message}`);
+    assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+  });
+
+  it('a directory instead of a file is LocalFile', async () => {
+    assertErr(await client.uploadFromFilename(fresh('dir.txt'), localDir), 'LocalFile', null);
+  });
+
+  it('a missing bucket is BucketNotFound 404, not LocalFile', async () => {
+    const file = localPath('to-missing-bucket.txt');
+    await writeFile(file, 'x');
+    assertErr(await new Client({ bucketId: MISSING_BUCKET }).uploadFromFilename('x.txt', file), 'BucketNotFound', 404);
+  });
+});
+
+describe('downloadToFilename', () => {
+  it('writes the exact bytes and resolves to {ok: true, value: null}', async () => {
+    const name = fresh('bytes.bin');
+    assertOk(await client.uploadFromBytes(name, allByteValues()));
+    const file = localPath('bytes.bin');
+    assertResult(await client.downloadToFilename(name, file), { ok: true, value: null });
+    assert.deepEqual(await readFile(file), allByteValues());
+  });
+
+  it('writes a multi-MiB object intact', async () => {
+    const name = fresh('big.bin');
+    const bytes = randomBytes(5 * 1024 * 1024 + 3);
+    assertOk(await client.uploadFromBytes(name, bytes));
+    const file = localPath('big.bin');
+    assertOk(await client.downloadToFilename(name, file));
+    assert.equal(sha256(await readFile(file)), sha256(bytes));
+  });
+
+  it('writes an empty object as an empty file', async () => {
+    const name = fresh('empty');
+    assertOk(await client.uploadFromBytes(name, Buffer.alloc(0)));
+    const file = localPath('empty');
+    assertOk(await client.downloadToFilename(name, file));
+    assert.equal((await readFile(file)).length, 0);
+  });
+
+  it('replaces an existing file completely (no leftover tail)', async () => {
+    const name = fresh('short.txt');
+    assertOk(await client.uploadFromText(name, 'short'));
+    const file = localPath('existing.txt');
+    await writeFile(file, 'a much longer existing file');
+    assertOk(await client.downloadToFilename(name, file));
+    assert.equal(await readFile(file, 'utf8'), 'short');
+  });
+
+  it('writes the decompressed bytes of a gzip-stored object', async () => {
+    const name = fresh('compressed.txt');
+    const text = 'decompress to disk '.repeat(2000);
+    assertOk(await client.uploadFromText(name, text, { compress: true }));
+    const file = localPath('compressed.txt');
+    assertOk(await client.downloadToFilename(name, file));
+    assert.equal(await readFile(file, 'utf8'), text);
+  });
+
+  it('a missing object is ObjectNotFound 404 and creates no file', async () => {
+    const file = localPath('never.txt');
+    assertErr(await client.downloadToFilename(fresh('missing.txt'), file), 'ObjectNotFound', 404);
+    assert.equal(existsSync(file), false);
+  });
+
+  it('a missing bucket is BucketNotFound 404 and creates no file', async () => {
+    const file = localPath('never-bucket.txt');
+    assertErr(await new Client({ bucketId: MISSING_BUCKET }).downloadToFilename('x.txt', file), 'BucketNotFound', 404);
+    assert.equal(existsSync(file), false);
+  });
+
+  it('decompress: false on a gzip-stored object is Unsupported and creates no file', async () => {
+    const name = fresh('compressed-unsupported.txt');
+    assertOk(await client.uploadFromText(name, 'zip', { compress: true }));
+    const file = localPath('never-unsupported.txt');
+    assertErr(await client.downloadToFilename(name, file, { decompress: false }), 'Unsupported');
+    assert.equal(existsSync(file), false);
+  });
+
+  it('a missing directory is LocalFile without a status', async () => {
+    const name = fresh('exists.txt');
+    assertOk(await client.uploadFromText(name, 'x'));
+    const file = path.join(localDir, 'no-such-dir', 'nested', 'file.txt');
+    assertErr(await client.downloadToFilename(name, file), 'LocalFile', null);
+    assert.equal(existsSync(path.dirname(file)), false, 'the directory must not be created');
+  });
+
+  it('a directory as the destination is LocalFile', async () => {
+    const name = fresh('exists-2.txt');
+    assertOk(await client.uploadFromText(name, 'x'));
+    const dir = localPath('a-directory');
+    await mkdir(dir);
+    assertErr(await client.downloadToFilename(name, dir), 'LocalFile', null);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('leaves no temporary files behind in the directory', async () => {
+    const dir = localPath('clean-dir');
+    await mkdir(dir);
+    const name = fresh('clean.txt');
+    assertOk(await client.uploadFromText(name, 'clean'));
+    assertOk(await client.downloadToFilename(name, path.join(dir, 'clean.txt')));
+    assertErr(await client.downloadToFilename(fresh('missing.txt'), path.join(dir, 'missing.txt')), 'ObjectNotFound', 404);
+    assert.deepEqual(await readdir(dir), ['clean.txt']);
+  });
+});
+
+describe('file round trip', () => {
+  it('uploadFromFilename then downloadToFilename gives the same file', async () => {
+    const bytes = randomBytes(2 * 1024 * 1024 + 1);
+    const source = localPath('source.bin');
+    const destination = localPath('destination.bin');
+    await writeFile(source, bytes);
+    const name = fresh('round-trip.bin');
+    assertOk(await client.uploadFromFilename(name, source));
+    assertOk(await client.downloadToFilename(name, destination));
+    assert.equal(sha256(await readFile(destination)), sha256(bytes));
+    assert.ok(existsSync(source), 'the source file stays');
+  });
+});
