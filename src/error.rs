@@ -79,15 +79,24 @@ pub struct StorageError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
+    /// How many tries were made, when there was more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }
 
 impl StorageError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        StorageError { kind, message: message.into(), status_code: None }
+        StorageError { kind, message: message.into(), status_code: None, attempts: None }
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
         self.status_code = Some(status);
+        self
+    }
+
+    /// Records the number of tries behind this error (kept only when it is above one).
+    pub fn after_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = (attempts > 1).then_some(attempts);
         self
     }
 
@@ -120,5 +129,8 @@ mod tests {
         assert_eq!(json, serde_json::json!({"kind": "ObjectNotFound", "message": "No such object: b/o", "statusCode": 404}));
         let without_status = serde_json::to_value(StorageError::invalid_argument("x")).unwrap();
         assert_eq!(without_status, serde_json::json!({"kind": "InvalidArgument", "message": "x"}));
+        let retried = serde_json::to_value(StorageError::new(ErrorKind::ServerError, "busy").with_status(503).after_attempts(4)).unwrap();
+        assert_eq!(retried, serde_json::json!({"kind": "ServerError", "message": "busy", "statusCode": 503, "attempts": 4}));
+        assert_eq!(StorageError::invalid_argument("x").after_attempts(1).attempts, None);
     }
 }

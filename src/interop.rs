@@ -34,6 +34,9 @@ pub fn error_to_js(error: &StorageError) -> JsValue {
     if let Some(status) = error.status_code {
         set(&object, "statusCode", &JsValue::from(status));
     }
+    if let Some(attempts) = error.attempts {
+        set(&object, "attempts", &JsValue::from(attempts));
+    }
     object.into()
 }
 
@@ -66,7 +69,8 @@ pub fn error_from_js(value: &JsValue, fallback: ErrorKind) -> StorageError {
     if let Some(kind) = get(value, "kind").as_string().and_then(|kind| ErrorKind::parse(&kind)) {
         if let Some(message) = get(value, "message").as_string() {
             let status = get(value, "statusCode").as_f64().filter(|s| (100.0..600.0).contains(s)).map(|s| s as u16);
-            return StorageError { kind, message, status_code: status };
+            let attempts = get(value, "attempts").as_f64().filter(|n| *n >= 1.0 && *n < 1e6).map(|n| n as u32);
+            return StorageError { kind, message, status_code: status, attempts };
         }
     }
     let kind = match get(value, "name").as_string().as_deref() {

@@ -10,7 +10,11 @@ pub mod gcs_responses;
 pub mod http;
 pub mod object_name;
 pub mod sidecar;
+pub mod integrity;
 pub mod options;
+pub mod range;
+pub mod resumable;
+pub mod retry;
 
 // The wasm side: sending requests and adapting to JavaScript.
 mod auth;

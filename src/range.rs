@@ -1,0 +1,134 @@
+//! Byte ranges for partial downloads: `{start, end}` (end inclusive, as in HTTP and in
+//! @google-cloud/storage) or `{suffix: n}`, checked and turned into a `Range` header.
+
+use serde::Deserialize;
+
+use crate::error::StorageError;
+
+/// The `range` option as JavaScript gives it.
+#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct RangeOption {
+    #[serde(default)]
+    pub start: Option<u64>,
+    #[serde(default)]
+    pub end: Option<u64>,
+    #[serde(default)]
+    pub suffix: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// From `start` to `end` inclusive, or to the end of the object.
+    From { start: u64, end: Option<u64> },
+    /// The last `length` bytes.
+    Suffix { length: u64 },
+}
+
+impl RangeOption {
+    pub fn to_range(self) -> Result<ByteRange, StorageError> {
+        match (self.start, self.end, self.suffix) {
+            (None, None, Some(length)) if length > 0 => Ok(ByteRange::Suffix { length }),
+            (None, None, Some(_)) => Err(StorageError::invalid_argument("range.suffix must be at least 1")),
+            (_, _, Some(_)) => Err(StorageError::invalid_argument("range takes either {start, end} or {suffix}, not both")),
+            (start, end, None) => {
+                let start = start.unwrap_or(0);
+                if end.is_some_and(|end| end < start) {
+                    return Err(StorageError::invalid_argument(format!(
+                        "range.end ({}) is before range.start ({start}); end is inclusive",
+                        end.unwrap_or_default()
+                    )));
+                }
+                Ok(ByteRange::From { start, end })
+            }
+        }
+    }
+}
+
+impl ByteRange {
+    pub fn header_value(self) -> String {
+        match self {
+            ByteRange::From { start, end: Some(end) } => format!("bytes={start}-{end}"),
+            ByteRange::From { start, end: None } => format!("bytes={start}-"),
+            ByteRange::Suffix { length } => format!("bytes=-{length}"),
+        }
+    }
+
+    /// The rest of this range after `received` bytes of it arrived, to resume a download.
+    pub fn after(self, received: u64, object_size: Option<u64>) -> ByteRange {
+        match self {
+            ByteRange::From { start, end } => ByteRange::From { start: start + received, end },
+            ByteRange::Suffix { length } => match object_size {
+                Some(size) => ByteRange::From { start: size.saturating_sub(length) + received, end: None },
+                None => ByteRange::Suffix { length: length.saturating_sub(received).max(1) },
+            },
+        }
+    }
+
+    /// Whether this range asks for the whole object (so a whole-object hash applies).
+    pub fn is_whole(self) -> bool {
+        matches!(self, ByteRange::From { start: 0, end: None })
+    }
+}
+
+/// The object's total size from a `Content-Range: bytes a-b/total` answer.
+pub fn total_from_content_range(value: &str) -> Option<u64> {
+    value.trim().rsplit_once('/')?.1.trim().parse().ok()
+}
+
+/// The error for a range GCS could not satisfy (416).
+pub fn unsatisfiable(range: ByteRange, object_size: Option<u64>) -> StorageError {
+    let size = object_size.map(|size| format!(" of {size} bytes")).unwrap_or_default();
+    StorageError::invalid_argument(format!("range {} is past the end of the object{size}", range.header_value()))
+        .with_status(416)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn range(start: Option<u64>, end: Option<u64>, suffix: Option<u64>) -> Result<ByteRange, StorageError> {
+        RangeOption { start, end, suffix }.to_range()
+    }
+
+    #[test]
+    fn headers_for_first_middle_open_and_suffix_ranges() {
+        assert_eq!(range(None, Some(9), None).unwrap().header_value(), "bytes=0-9");
+        assert_eq!(range(Some(10), Some(19), None).unwrap().header_value(), "bytes=10-19");
+        assert_eq!(range(Some(10), None, None).unwrap().header_value(), "bytes=10-");
+        assert_eq!(range(None, None, Some(5)).unwrap().header_value(), "bytes=-5");
+        assert!(range(None, None, None).unwrap().is_whole());
+        assert!(!range(Some(1), None, None).unwrap().is_whole());
+    }
+
+    #[test]
+    fn contradictory_ranges_are_invalid_arguments() {
+        for bad in [range(Some(5), Some(4), None), range(Some(1), None, Some(2)), range(None, None, Some(0))] {
+            assert_eq!(bad.unwrap_err().kind, ErrorKind::InvalidArgument);
+        }
+        assert_eq!(range(Some(5), Some(5), None).unwrap().header_value(), "bytes=5-5");
+    }
+
+    #[test]
+    fn resuming_continues_after_what_arrived() {
+        assert_eq!(ByteRange::From { start: 10, end: Some(99) }.after(5, None), ByteRange::From { start: 15, end: Some(99) });
+        assert_eq!(ByteRange::Suffix { length: 10 }.after(4, Some(100)), ByteRange::From { start: 94, end: None });
+        assert_eq!(ByteRange::Suffix { length: 10 }.after(4, None), ByteRange::Suffix { length: 6 });
+    }
+
+    #[test]
+    fn reads_the_total_from_content_range() {
+        assert_eq!(total_from_content_range("bytes 0-9/100"), Some(100));
+        assert_eq!(total_from_content_range("bytes */100"), Some(100));
+        assert_eq!(total_from_content_range("bytes 0-9/*"), None);
+        assert_eq!(total_from_content_range("garbage"), None);
+    }
+
+    #[test]
+    fn past_the_end_names_the_range_and_size() {
+        let error = unsatisfiable(ByteRange::From { start: 500, end: None }, Some(100));
+        assert_eq!(error.kind, ErrorKind::InvalidArgument);
+        assert_eq!(error.status_code, Some(416));
+        assert!(error.message.contains("bytes=500-") && error.message.contains("100 bytes"), "{}", error.message);
+    }
+}

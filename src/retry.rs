@@ -1,0 +1,148 @@
+//! When and how long to wait before trying a request again, as Google's clients do:
+//! transient statuses and connection failures, exponential backoff with full jitter,
+//! `Retry-After` honoured, all within a total deadline. Pure; the wasm side sleeps.
+
+use crate::error::{ErrorKind, StorageError};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Tries after the first; 0 turns retrying off.
+    pub max_retries: u32,
+    /// No retry starts later than this after the first try began.
+    pub deadline_ms: f64,
+    pub initial_delay_ms: f64,
+    pub max_delay_ms: f64,
+    pub multiplier: f64,
+}
+
+impl Default for RetryPolicy {
+    /// @google-cloud/storage's defaults: 3 retries, 1 s doubling to at most 64 s, 600 s in all.
+    fn default() -> Self {
+        RetryPolicy { max_retries: 3, deadline_ms: 600_000.0, initial_delay_ms: 1_000.0, max_delay_ms: 64_000.0, multiplier: 2.0 }
+    }
+}
+
+/// Statuses worth another try: the server said "later" or failed on its side.
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// Whether a failure is transient: a retryable status, or no usable answer at all.
+pub fn is_transient(error: &StorageError) -> bool {
+    match error.status_code {
+        Some(status) => is_retryable_status(status),
+        None => matches!(error.kind, ErrorKind::Network | ErrorKind::Timeout),
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1-based): full jitter over the exponential
+    /// ceiling (`random` in [0, 1)), or what `Retry-After` asked for when it asked longer.
+    pub fn delay_ms(&self, retry: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
+        let exponent = retry.saturating_sub(1).min(64) as i32;
+        let ceiling = (self.initial_delay_ms * self.multiplier.powi(exponent)).min(self.max_delay_ms);
+        let jittered = ceiling * random.clamp(0.0, 1.0);
+        match retry_after_ms {
+            Some(asked) if asked > jittered => asked.min(self.deadline_ms),
+            _ => jittered,
+        }
+    }
+
+    /// Whether to try again after `attempts` tries, `elapsed_ms` since the first began,
+    /// given the failure and the wait it would take.
+    pub fn allows(&self, attempts: u32, elapsed_ms: f64, delay_ms: f64, error: &StorageError) -> bool {
+        is_transient(error) && attempts <= self.max_retries && elapsed_ms + delay_ms <= self.deadline_ms
+    }
+}
+
+/// `Retry-After` as milliseconds from now: delay-seconds or an HTTP-date.
+pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds.min(86_400) as f64 * 1000.0);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64;
+    Some((at_ms - now_ms).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
+        StorageError { kind, message: String::new(), status_code: status, attempts: None }
+    }
+
+    #[test]
+    fn transient_failures_are_google_s_list() {
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(is_transient(&error(ErrorKind::ServerError, Some(status))), "{status}");
+        }
+        for status in [400, 401, 403, 404, 412, 501] {
+            assert!(!is_transient(&error(ErrorKind::Unknown, Some(status))), "{status}");
+        }
+        assert!(is_transient(&error(ErrorKind::Network, None)));
+        assert!(is_transient(&error(ErrorKind::Timeout, None)));
+        assert!(!is_transient(&error(ErrorKind::Aborted, None)));
+        assert!(!is_transient(&error(ErrorKind::IntegrityMismatch, None)));
+    }
+
+    #[test]
+    fn delays_double_up_to_the_cap() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay_ms(1, 1.0, None), 1_000.0);
+        assert_eq!(policy.delay_ms(2, 1.0, None), 2_000.0);
+        assert_eq!(policy.delay_ms(4, 1.0, None), 8_000.0);
+        assert_eq!(policy.delay_ms(30, 1.0, None), 64_000.0);
+        assert_eq!(policy.delay_ms(3, 0.0, None), 0.0);
+        assert_eq!(policy.delay_ms(3, 0.5, None), 2_000.0);
+    }
+
+    #[test]
+    fn retry_after_wins_when_it_asks_for_longer() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.delay_ms(1, 0.5, Some(3_000.0)), 3_000.0);
+        assert_eq!(policy.delay_ms(1, 0.5, Some(10.0)), 500.0);
+    }
+
+    #[test]
+    fn retries_stop_at_the_count_and_the_deadline() {
+        let policy = RetryPolicy { max_retries: 2, deadline_ms: 10_000.0, ..Default::default() };
+        let busy = error(ErrorKind::ServerError, Some(503));
+        assert!(policy.allows(1, 0.0, 100.0, &busy));
+        assert!(policy.allows(2, 0.0, 100.0, &busy));
+        assert!(!policy.allows(3, 0.0, 100.0, &busy));
+        assert!(!policy.allows(1, 9_950.0, 100.0, &busy));
+        assert!(!policy.allows(1, 0.0, 100.0, &error(ErrorKind::ObjectNotFound, Some(404))));
+        let off = RetryPolicy { max_retries: 0, ..Default::default() };
+        assert!(!off.allows(1, 0.0, 0.0, &busy));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("2", 0.0), Some(2_000.0));
+        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0.0));
+        let now = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10_000.0));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now), Some(0.0));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    proptest! {
+        #[test]
+        fn delays_stay_within_bounds(retry in 0u32..200, random in 0.0f64..1.0, asked in proptest::option::of(0.0f64..1e9)) {
+            let policy = RetryPolicy::default();
+            let delay = policy.delay_ms(retry, random, asked);
+            prop_assert!(delay >= 0.0 && delay.is_finite());
+            prop_assert!(delay <= policy.deadline_ms.max(policy.max_delay_ms));
+        }
+
+        #[test]
+        fn retry_after_never_panics(value in ".*", now in 0.0f64..4e12) {
+            let _ = parse_retry_after(&value, now);
+        }
+    }
+}
