@@ -198,6 +198,18 @@ describe('constructor options', () => {
     }
   });
 
+  it('an accessToken function that returns no string is InvalidArgument', async () => {
+    const apiEndpoint = await closedPortUrl();
+    for (const [label, accessToken] of [
+      ['a number', () => 42],
+      ['a promise of null', async () => null],
+      ['an empty string', () => ''],
+    ]) {
+      const badClient = new Client({ bucketId: TEST_BUCKET, apiEndpoint, accessToken });
+      await expectInvalidArgument(() => badClient.exists(`${prefix}/x.txt`), `accessToken returning ${label}`);
+    }
+  });
+
   it('a bad sidecarEndpoint is InvalidArgument when the default bucket is needed', async () => {
     const badClient = new Client({ sidecarEndpoint: 'not a url' });
     await expectInvalidArgument(() => badClient.exists(`${prefix}/x.txt`), 'exists');

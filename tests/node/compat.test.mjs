@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { Client, StreamRequestError } from 'replit-object-storage-wasm';
 
-import { assertResult, makeTempDir, nextStreamError, removeDir, uniquePrefix } from './helpers.mjs';
+import { SIDECAR_URL, assertResult, makeTempDir, nextStreamError, removeDir, uniquePrefix } from './helpers.mjs';
 
 const testDir = uniquePrefix('compat');
 const testFileContents = 'Hello World!';
@@ -20,7 +20,9 @@ let client;
 let localDir;
 
 before(async () => {
-  client = new Client();
+  // As in the original suite: no options. The runner puts the sidecar stand-in on the
+  // default endpoint; should it have had to move, point the client at it.
+  client = SIDECAR_URL === 'http://127.0.0.1:1106' ? new Client() : new Client({ sidecarEndpoint: SIDECAR_URL });
   localDir = await makeTempDir();
   // sidecar-and-gate.test.mjs may be breaking the stand-in's default bucket for a moment
   // while this file starts (files run in parallel): wait until the lookup succeeds once.
