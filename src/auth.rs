@@ -56,14 +56,14 @@ impl SidecarTokens {
 
 /// The external-account flow: a subject token from `/credential`, exchanged at `/token`.
 async fn exchange(endpoint: &str) -> Result<AccessToken, StorageError> {
-    let credential = transport::send(&sidecar::credential_request(endpoint), None, None).await?;
+    let credential = transport::send(&sidecar::credential_request(endpoint), None, None, None).await?;
     if !credential.ok() {
         let (body, _) = transport::error_body(&credential).await;
         return Err(sidecar::credential_failure("credential request", credential.status(), body.as_ref()));
     }
     let subject: SubjectTokenBody = transport::json(&credential, "the Replit sidecar").await?;
     let subject_token = sidecar::parse_subject_token(&subject)?;
-    let answer = transport::send(&sidecar::token_exchange_request(endpoint, &subject_token), None, None).await?;
+    let answer = transport::send(&sidecar::token_exchange_request(endpoint, &subject_token), None, None, None).await?;
     if !answer.ok() {
         let (body, _) = transport::error_body(&answer).await;
         return Err(sidecar::credential_failure("token exchange", answer.status(), body.as_ref()));

@@ -1,14 +1,16 @@
 //! Request and response bodies as JavaScript values: what uploads accept, gzip through
-//! the runtime's `CompressionStream`, and downloads read into one pre-sized buffer. The
-//! bytes stay in JS memory; none of them is copied into wasm memory here.
+//! the runtime's `CompressionStream`, hashing in windows, and downloads gathered into one
+//! pre-sized buffer. Bytes stay in JS memory; only hashing copies them, a window at a time.
+
+use std::cell::RefCell;
 
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
+use web_sys::{Blob, ReadableStream};
 
 use crate::error::{ErrorKind, StorageError};
-use crate::{interop, transport};
+use crate::integrity::Crc32c;
+use crate::interop;
 
 /// Upload content, sorted by what it is.
 pub enum Content {
@@ -37,19 +39,6 @@ impl Content {
         Err(StorageError::invalid_argument(
             "contents must be a string, Uint8Array/Buffer, ArrayBuffer, Blob or ReadableStream",
         ))
-    }
-
-    pub fn into_js(self) -> JsValue {
-        match self {
-            Content::Text(value) | Content::Bytes(value) => value,
-            Content::Blob(blob) => blob.into(),
-            Content::Stream(stream) => stream.into(),
-        }
-    }
-
-    /// Whether the body can be sent a second time (a stream is consumed by the first try).
-    pub fn is_replayable(&self) -> bool {
-        !matches!(self, Content::Stream(_))
     }
 
     fn into_stream(self) -> Result<ReadableStream, StorageError> {
@@ -83,67 +72,77 @@ impl Content {
     }
 }
 
-/// The length the body will have, when the answer says and nothing re-encodes it.
-fn declared_length(response: &Response) -> Option<u32> {
-    if transport::header(response, "content-encoding").is_some_and(|encoding| !encoding.eq_ignore_ascii_case("identity")) {
-        return None;
-    }
-    transport::header(response, "content-length")?.trim().parse().ok()
+/// Hashing copies bytes into wasm memory this many at a time, through one buffer, so
+/// wasm memory stays the same size whatever the object's.
+const HASH_WINDOW: u32 = 256 * 1024;
+
+thread_local! {
+    static HASH_SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; HASH_WINDOW as usize]);
 }
 
-/// Reads the whole body into one `Uint8Array`: pre-sized from `Content-Length` when known
-/// (a reader loop, much faster than `arrayBuffer()` in Node), else gathered then joined.
-pub async fn read_all(response: &Response) -> Result<Uint8Array, StorageError> {
-    let Some(body) = response.body() else {
-        return Ok(Uint8Array::new_with_length(0));
-    };
-    let reader: ReadableStreamDefaultReader = body
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| StorageError::new(ErrorKind::Unknown, "the response body has no default reader"))?;
-    let mut buffer = declared_length(response).map(Uint8Array::new_with_length);
-    let mut chunks: Vec<Uint8Array> = Vec::new();
-    let mut filled: u32 = 0;
-    loop {
-        let step = JsFuture::from(reader.read()).await.map_err(|error| {
-            let error = interop::error_from_js(&error, ErrorKind::Network);
-            StorageError::new(error.kind, format!("the download broke off after {filled} bytes: {}", error.message))
-        })?;
-        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
-            break;
+/// Feeds a JS byte array to a CRC32C, window by window.
+pub fn hash(hasher: &mut Crc32c, bytes: &Uint8Array) {
+    HASH_SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let total = bytes.length();
+        let mut offset = 0;
+        while offset < total {
+            let length = HASH_WINDOW.min(total - offset);
+            let window = &mut scratch[..length as usize];
+            bytes.subarray(offset, offset + length).copy_to(window);
+            hasher.update(window);
+            offset += length;
         }
-        let chunk: Uint8Array = interop::property(&step, "value")
-            .ok_or_else(|| StorageError::new(ErrorKind::Unknown, "the response body gave a chunk that is not bytes"))?;
+    });
+}
+
+/// Chunks gathered into one `Uint8Array`: written straight into a buffer of the announced
+/// size, or collected and joined once when the size is unknown or exceeded.
+pub struct Gathered {
+    buffer: Option<Uint8Array>,
+    chunks: Vec<Uint8Array>,
+    filled: u32,
+}
+
+impl Gathered {
+    pub fn with_capacity(length: Option<u64>) -> Gathered {
+        let buffer = length.filter(|length| *length <= u32::MAX as u64).map(|length| Uint8Array::new_with_length(length as u32));
+        Gathered { buffer, chunks: Vec::new(), filled: 0 }
+    }
+
+    pub fn push(&mut self, chunk: &Uint8Array) -> Result<(), StorageError> {
         let length = chunk.length();
-        match buffer.as_ref() {
-            Some(target) if filled + length <= target.length() => target.set(&chunk, filled),
+        let filled = self.filled.checked_add(length).ok_or_else(|| {
+            StorageError::new(ErrorKind::Unsupported, "the object is too large for one byte array; use downloadAsStream or downloadToFilename")
+        })?;
+        match &self.buffer {
+            Some(target) if filled <= target.length() => target.set(chunk, self.filled),
             _ => {
-                // More than declared (or nothing declared): gather instead.
-                if let Some(target) = buffer.take() {
-                    chunks.push(target.subarray(0, filled));
+                if let Some(target) = self.buffer.take() {
+                    self.chunks.push(target.subarray(0, self.filled));
                 }
-                chunks.push(chunk);
+                self.chunks.push(chunk.clone());
             }
         }
-        filled += length;
+        self.filled = filled;
+        Ok(())
     }
-    Ok(match buffer {
-        Some(target) => target.subarray(0, filled),
-        None => join(&chunks, filled),
-    })
-}
 
-fn join(chunks: &[Uint8Array], total: u32) -> Uint8Array {
-    if let [only] = chunks {
-        return only.clone();
+    pub fn finish(self) -> Uint8Array {
+        if let Some(target) = self.buffer {
+            return target.subarray(0, self.filled);
+        }
+        if let [only] = self.chunks.as_slice() {
+            return only.clone();
+        }
+        let joined = Uint8Array::new_with_length(self.filled);
+        let mut offset = 0;
+        for chunk in &self.chunks {
+            joined.set(chunk, offset);
+            offset += chunk.length();
+        }
+        joined
     }
-    let joined = Uint8Array::new_with_length(total);
-    let mut offset = 0;
-    for chunk in chunks {
-        joined.set(chunk, offset);
-        offset += chunk.length();
-    }
-    joined
 }
 
 #[wasm_bindgen]

@@ -1,22 +1,54 @@
 //! Turns the constructor's options (and, in Node, `STORAGE_EMULATOR_HOST`) into the
 //! endpoints and auth mode a client uses. Pure, so every rule here is unit-tested.
 
+use serde::Deserialize;
+
 use crate::error::StorageError;
+use crate::resumable;
+use crate::retry::RetryPolicy;
 
 pub const DEFAULT_API_ENDPOINT: &str = "https://storage.googleapis.com";
 pub const DEFAULT_SIDECAR_ENDPOINT: &str = "http://127.0.0.1:1106";
 
-/// The options as the caller gave them, before defaults.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// The options as the caller gave them, before defaults (`accessToken` itself, which may
+/// be a function, is read by the wasm side).
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClientOptions {
+    #[serde(default)]
     pub bucket_id: Option<String>,
+    #[serde(default)]
     pub api_endpoint: Option<String>,
+    #[serde(default)]
     pub sidecar_endpoint: Option<String>,
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    #[serde(default)]
+    pub retry_deadline_ms: Option<f64>,
+    #[serde(default)]
+    pub retry_initial_delay_ms: Option<f64>,
+    #[serde(default)]
+    pub retry_max_delay_ms: Option<f64>,
+    #[serde(default)]
+    pub request_timeout_ms: Option<f64>,
+    #[serde(default)]
+    pub upload_chunk_size: Option<u64>,
+    #[serde(default)]
+    pub resumable_threshold: Option<u64>,
     /// Whether the caller supplies tokens itself (`accessToken`).
+    #[serde(skip)]
     pub has_access_token: bool,
     /// `STORAGE_EMULATOR_HOST`, where the runtime has an environment.
+    #[serde(skip)]
     pub emulator_host: Option<String>,
 }
+
+/// A request waits at most this long for its answer, or between chunks of a body.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 60_000.0;
+/// Resumable uploads send chunks of this size (a multiple of 256 KiB).
+pub const DEFAULT_CHUNK_SIZE: u64 = 16 * 1024 * 1024;
+/// Bodies of known size up to this go up in one request; larger ones resumably.
+pub const DEFAULT_RESUMABLE_THRESHOLD: u64 = 8 * 1024 * 1024;
 
 /// Where bearer tokens come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +61,25 @@ pub enum AuthMode {
     Anonymous,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
     pub api_endpoint: String,
     pub sidecar_endpoint: String,
     pub bucket_id: Option<String>,
     pub auth: AuthMode,
+    pub retry: RetryPolicy,
+    pub request_timeout_ms: f64,
+    pub chunk_size: u64,
+    pub resumable_threshold: u64,
+}
+
+/// A duration option: a finite, non-negative number of milliseconds.
+fn milliseconds(option: &str, value: Option<f64>, default: f64) -> Result<f64, StorageError> {
+    match value {
+        None => Ok(default),
+        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
+        Some(ms) => Err(StorageError::invalid_argument(format!("{option} must be a non-negative number of milliseconds, got {ms}"))),
+    }
 }
 
 impl ClientConfig {
@@ -61,7 +106,19 @@ impl ClientConfig {
             }
             other => other,
         };
+        let defaults = RetryPolicy::default();
+        let retry = RetryPolicy {
+            max_retries: options.max_retries.unwrap_or(defaults.max_retries),
+            deadline_ms: milliseconds("retryDeadlineMs", options.retry_deadline_ms, defaults.deadline_ms)?,
+            initial_delay_ms: milliseconds("retryInitialDelayMs", options.retry_initial_delay_ms, defaults.initial_delay_ms)?,
+            max_delay_ms: milliseconds("retryMaxDelayMs", options.retry_max_delay_ms, defaults.max_delay_ms)?,
+            multiplier: defaults.multiplier,
+        };
         Ok(ClientConfig {
+            retry,
+            request_timeout_ms: milliseconds("requestTimeoutMs", options.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS)?,
+            chunk_size: resumable::normalise_chunk_size(options.upload_chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE)),
+            resumable_threshold: options.resumable_threshold.unwrap_or(DEFAULT_RESUMABLE_THRESHOLD),
             api_endpoint: endpoint("apiEndpoint", &api_endpoint)?,
             sidecar_endpoint: endpoint(
                 "sidecarEndpoint",
@@ -97,7 +154,7 @@ fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
     Ok(trimmed.to_string())
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
@@ -145,6 +202,25 @@ mod tests {
         });
         assert_eq!(config.api_endpoint, "http://127.0.0.1:4480");
         assert_eq!(config.auth, AuthMode::Sidecar);
+    }
+
+    #[test]
+    fn tuning_options_have_google_like_defaults_and_are_checked() {
+        let config = resolve(ClientOptions::default());
+        assert_eq!(config.retry, RetryPolicy::default());
+        assert_eq!(config.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
+        let tuned: ClientOptions = serde_json::from_str(
+            r#"{"maxRetries":0,"retryDeadlineMs":5000,"requestTimeoutMs":250,"uploadChunkSize":300000,"resumableThreshold":0}"#,
+        )
+        .unwrap();
+        let config = resolve(tuned);
+        assert_eq!(config.retry.max_retries, 0);
+        assert_eq!(config.retry.deadline_ms, 5000.0);
+        assert_eq!(config.request_timeout_ms, 250.0);
+        assert_eq!(config.chunk_size, 262_144, "rounded down to a multiple of 256 KiB");
+        assert_eq!(config.resumable_threshold, 0);
+        let negative: ClientOptions = serde_json::from_str(r#"{"requestTimeoutMs":-1}"#).unwrap();
+        assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }
 
     #[test]

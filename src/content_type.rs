@@ -7,7 +7,7 @@ pub fn guess(object_name: &str) -> String {
     mime_guess::from_path(object_name).first_raw().unwrap_or(FALLBACK).to_string()
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

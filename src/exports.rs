@@ -9,13 +9,16 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::attempt::CallContext;
 use crate::auth::{Credentials, SidecarTokens};
 use crate::body::{self, Content};
+use crate::download::Download;
 use crate::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::error::{ErrorKind, StorageError};
 use crate::interop::{self, object_name_arg};
 use crate::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
 use crate::storage::Storage;
+use crate::upload;
 
 /// The protocol core behind the runtime layers' `Client`. Creating one does no I/O; bad
 /// options are reported by every call instead of a throw.
@@ -37,17 +40,11 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
 }
 
 fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, StorageError> {
-    if !(options.is_undefined() || options.is_null() || options.is_object()) {
-        return Err(StorageError::invalid_argument("Client options must be an object"));
-    }
     let access_token = interop::raw_option(options, "accessToken");
-    let config = ClientConfig::resolve(ClientOptions {
-        bucket_id: interop::string_option(options, "bucketId")?,
-        api_endpoint: interop::string_option(options, "apiEndpoint")?,
-        sidecar_endpoint: interop::string_option(options, "sidecarEndpoint")?,
-        has_access_token: access_token.is_some(),
-        emulator_host,
-    })?;
+    let mut given: ClientOptions = interop::decode_options(options.clone(), "Client options")?;
+    given.has_access_token = access_token.is_some();
+    given.emulator_host = emulator_host;
+    let config = ClientConfig::resolve(given)?;
     let credentials = credentials(&config, access_token)?;
     Ok(Storage::new(config, credentials))
 }
@@ -76,77 +73,83 @@ impl Core {
         })
     }
 
-    pub fn copy(&self, source: JsValue, destination: JsValue) -> Promise {
+    /// `options` may hold `signal` (an AbortSignal).
+    pub fn copy(&self, source: JsValue, destination: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
             let source = object_name_arg(&source, "objectName")?;
             let destination = object_name_arg(&destination, "destObjectName")?;
-            storage.copy(&source, &destination).await.map(|()| JsValue::NULL)
+            let context = CallContext::from_options(&options)?;
+            storage.copy(&source, &destination, &context).await.map(|()| JsValue::NULL)
         })
     }
 
     pub fn delete(&self, name: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
+            let context = CallContext::from_options(&options)?;
             let options: DeleteOptions = interop::decode_options(options, "delete options")?;
-            storage.delete(&name, options.ignore_not_found == Some(true)).await.map(|()| JsValue::NULL)
+            storage.delete(&name, options.ignore_not_found == Some(true), &context).await.map(|()| JsValue::NULL)
         })
     }
 
-    pub fn exists(&self, name: JsValue) -> Promise {
+    pub fn exists(&self, name: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
-            storage.exists(&name).await.map(JsValue::from_bool)
+            let context = CallContext::from_options(&options)?;
+            storage.exists(&name, &context).await.map(JsValue::from_bool)
         })
     }
 
     pub fn list(&self, options: JsValue) -> Promise {
         self.run(move |storage| async move {
+            let context = CallContext::from_options(&options)?;
             let options: ListOptions = interop::decode_options(options, "list options")?;
-            storage.list(&options).await
+            storage.list(&options, &context).await
         })
     }
 
-    /// Resolves to a result holding the object's contents as one `Uint8Array`.
+    /// Resolves to a result holding the object's contents (or `range` of them) as one
+    /// `Uint8Array`. `options` may hold `decompress`, `range`, `signal`, `onProgress`.
     #[wasm_bindgen(js_name = downloadBytes)]
     pub fn download_bytes(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run(move |storage| async move {
-            let name = object_name_arg(&name, "objectName")?;
-            let options: DownloadOptions = interop::decode_options(options, "download options")?;
-            let response = storage.download(&name, &options).await?;
-            body::read_all(&response).await
-        })
+        self.run(move |storage| async move { open_download(storage, name, options).await?.read_all().await })
     }
 
     /// Resolves to a result holding the contents decoded as UTF-8 (BOM kept).
     #[wasm_bindgen(js_name = downloadText)]
     pub fn download_text(&self, name: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
-            let name = object_name_arg(&name, "objectName")?;
-            let options: DownloadOptions = interop::decode_options(options, "download options")?;
-            let response = storage.download(&name, &options).await?;
-            Ok(body::decode_utf8(&body::read_all(&response).await?))
+            let bytes = open_download(storage, name, options).await?.read_all().await?;
+            Ok(body::decode_utf8(&bytes))
         })
     }
 
-    /// Resolves, once the answer's headers are in, to a result holding a `ReadableStream`.
+    /// Resolves, once the answer's headers are in, to a result holding a `ReadableStream`
+    /// of the contents; a later failure errors the stream with a RequestError object.
     #[wasm_bindgen(js_name = downloadStream)]
     pub fn download_stream(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run(move |storage| async move {
-            let name = object_name_arg(&name, "objectName")?;
-            let options: DownloadOptions = interop::decode_options(options, "download options")?;
-            storage.download_stream(&name, &options).await
-        })
+        self.run(move |storage| async move { open_download(storage, name, options).await?.into_stream() })
     }
 
-    /// Uploads a string, bytes, a `Blob` or a `ReadableStream`, overwriting.
+    /// Uploads a string, bytes, a `Blob` or a `ReadableStream`, overwriting. `options`
+    /// may hold `compress`, `contentType`, `ifGenerationMatch`, `resumable`, `signal`,
+    /// `onProgress`.
     pub fn upload(&self, name: JsValue, contents: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let content = Content::from_js(contents)?;
+            let context = CallContext::from_options(&options)?;
             let options: UploadOptions = interop::decode_options(options, "upload options")?;
-            storage.upload(&name, content, &options).await.map(|()| JsValue::NULL)
+            upload::upload(&storage, &name, content, &options, &context).await.map(|()| JsValue::NULL)
         })
     }
+}
+
+async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) -> Result<Download, StorageError> {
+    let name = object_name_arg(&name, "objectName")?;
+    let context = CallContext::from_options(&options)?;
+    let options: DownloadOptions = interop::decode_options(options, "download options")?;
+    Download::open(storage, name, &options, context).await
 }
 
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and

@@ -16,11 +16,52 @@ pub struct ListParams {
     pub page_size: Option<u32>,
 }
 
-/// Metadata of an upload that goes in the query of a media upload.
+/// Metadata and preconditions of an upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadParams<'a> {
     pub content_type: &'a str,
     pub content_encoding: Option<&'a str>,
+    /// Write only if the object's generation is this (`"0"`: only if it does not exist).
+    pub if_generation_match: Option<&'a str>,
+}
+
+impl UploadParams<'_> {
+    fn query<'q>(&'q self, upload_type: &'q str, object: &'q str) -> Vec<(&'q str, &'q str)> {
+        let mut query = vec![("uploadType", upload_type), ("name", object)];
+        if let Some(generation) = self.if_generation_match {
+            query.push(("ifGenerationMatch", generation));
+        }
+        query
+    }
+
+    /// The object resource's metadata as JSON, for a resumable session.
+    fn metadata_json(&self, object: &str) -> String {
+        let mut fields = vec![("name", object), ("contentType", self.content_type)];
+        if let Some(encoding) = self.content_encoding {
+            fields.push(("contentEncoding", encoding));
+        }
+        let members: Vec<String> = fields.iter().map(|(key, value)| format!("\"{key}\":{}", json_string(value))).collect();
+        format!("{{{}}}", members.join(","))
+    }
+}
+
+/// A JSON string literal.
+fn json_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for character in value.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            control if (control as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", control as u32)),
+            other => out.push(other),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Requests against one bucket of one endpoint.
@@ -52,12 +93,20 @@ impl<'a> Bucket<'a> {
         HttpRequest::new(Method::Get, self.object_url(object))
     }
 
-    pub fn download(&self, object: &str) -> HttpRequest {
-        HttpRequest::new(Method::Get, with_query(self.object_url(object), &[("alt", "media")]))
+    /// The object's bytes; pinned to `generation` when resuming, so a resumed download
+    /// cannot splice two versions of an object together.
+    pub fn download(&self, object: &str, generation: Option<&str>) -> HttpRequest {
+        let mut query = vec![("alt", "media")];
+        if let Some(generation) = generation {
+            query.push(("ifGenerationMatch", generation));
+        }
+        HttpRequest::new(Method::Get, with_query(self.object_url(object), &query))
     }
 
-    pub fn delete(&self, object: &str) -> HttpRequest {
-        HttpRequest::new(Method::Delete, self.object_url(object))
+    /// Deletes the live object, or exactly `generation` of it.
+    pub fn delete(&self, object: &str, generation: Option<&str>) -> HttpRequest {
+        let query: Vec<(&str, &str)> = generation.map(|generation| ("generation", generation)).into_iter().collect();
+        HttpRequest::new(Method::Delete, with_query(self.object_url(object), &query))
     }
 
     /// One step of a server-side copy; repeat with the returned token until `done`.
@@ -91,21 +140,36 @@ impl<'a> Bucket<'a> {
         HttpRequest::new(Method::Get, with_query(format!("{}/o", self.bucket_url()), &query))
     }
 
+    fn upload_url(&self) -> String {
+        format!("{}/upload/storage/v1/b/{}/o", self.endpoint, encode_component(self.name))
+    }
+
     /// A single-request upload whose body is the caller's content, sent as it is.
     pub fn upload_media(&self, object: &str, params: &UploadParams) -> HttpRequest {
-        let url = format!("{}/upload/storage/v1/b/{}/o", self.endpoint, encode_component(self.name));
-        let mut query = vec![("uploadType", "media"), ("name", object)];
+        let mut query = params.query("media", object);
         if let Some(encoding) = params.content_encoding {
             query.push(("contentEncoding", encoding));
         }
-        let mut request = HttpRequest::new(Method::Post, with_query(url, &query))
+        let mut request = HttpRequest::new(Method::Post, with_query(self.upload_url(), &query))
             .header("Content-Type", params.content_type);
         request.body = crate::http::Body::Content;
         request
     }
+
+    /// Opens a resumable upload session; the answer's `Location` is the session URI.
+    pub fn start_resumable(&self, object: &str, params: &UploadParams, total: Option<u64>) -> HttpRequest {
+        let url = with_query(self.upload_url(), &params.query("resumable", object));
+        let mut request = HttpRequest::new(Method::Post, url)
+            .text_body("application/json; charset=UTF-8", params.metadata_json(object))
+            .header("X-Upload-Content-Type", params.content_type);
+        if let Some(total) = total {
+            request = request.header("X-Upload-Content-Length", total.to_string());
+        }
+        request
+    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::http::Body;
@@ -119,16 +183,36 @@ mod tests {
         let metadata = BUCKET.get_metadata(HOSTILE);
         assert_eq!(metadata.method, Method::Get);
         assert_eq!(metadata.url, format!("https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o/{HOSTILE_ENCODED}"));
-        let download = BUCKET.download(HOSTILE);
+        let download = BUCKET.download(HOSTILE, None);
         assert_eq!(download.url, format!("{}?alt=media", metadata.url));
         assert_eq!(download.body, Body::Empty);
+        let pinned = BUCKET.download(HOSTILE, Some("1700000000000001"));
+        assert_eq!(pinned.url, format!("{}?alt=media&ifGenerationMatch=1700000000000001", metadata.url));
     }
 
     #[test]
     fn delete_uses_the_object_url() {
-        let request = BUCKET.delete("a/b");
+        let request = BUCKET.delete("a/b", None);
         assert_eq!(request.method, Method::Delete);
         assert!(request.url.ends_with("/b/replit-objstore-x/o/a%2Fb"));
+        assert!(BUCKET.delete("a", Some("7")).url.ends_with("/o/a?generation=7"));
+    }
+
+    #[test]
+    fn resumable_sessions_carry_metadata_as_json() {
+        let params = UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: Some("0") };
+        let request = BUCKET.start_resumable("dir/\"quoted\".txt", &params, Some(10));
+        assert_eq!(
+            request.url,
+            "https://storage.googleapis.com/upload/storage/v1/b/replit-objstore-x/o?uploadType=resumable&name=dir%2F%22quoted%22.txt&ifGenerationMatch=0"
+        );
+        assert_eq!(
+            request.body,
+            Body::Text(r#"{"name":"dir/\"quoted\".txt","contentType":"text/plain","contentEncoding":"gzip"}"#.into())
+        );
+        assert_eq!(request.header_value("X-Upload-Content-Type"), Some("text/plain"));
+        assert_eq!(request.header_value("X-Upload-Content-Length"), Some("10"));
+        assert_eq!(json_string("a\u{1}\n\\"), r#""a\u0001\n\\""#);
     }
 
     #[test]
@@ -172,7 +256,8 @@ mod tests {
 
     #[test]
     fn media_upload_names_the_object_in_the_query() {
-        let request = BUCKET.upload_media(HOSTILE, &UploadParams { content_type: "text/plain", content_encoding: Some("gzip") });
+        let params = UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: None };
+        let request = BUCKET.upload_media(HOSTILE, &params);
         assert_eq!(request.method, Method::Post);
         assert_eq!(
             request.url,

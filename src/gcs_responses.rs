@@ -16,6 +16,16 @@ pub struct ObjectResource {
     pub content_type: Option<String>,
     #[serde(default)]
     pub content_encoding: Option<String>,
+    #[serde(default)]
+    pub crc32c: Option<String>,
+    #[serde(default)]
+    pub generation: Option<String>,
+}
+
+impl ObjectResource {
+    pub fn size_bytes(&self) -> Option<u64> {
+        self.size.as_deref()?.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -193,7 +203,7 @@ fn raw_message(raw: &str) -> Option<String> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

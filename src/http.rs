@@ -69,7 +69,7 @@ pub fn with_query(url: String, pairs: &[(&str, &str)]) -> String {
     url
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

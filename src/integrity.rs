@@ -55,7 +55,7 @@ pub fn check(what: &str, computed: u32, expected: u32) -> Result<(), StorageErro
     ))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

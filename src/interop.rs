@@ -107,15 +107,6 @@ pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, Stora
     Ok(name)
 }
 
-/// An optional string property of an options object.
-pub fn string_option(options: &JsValue, key: &str) -> Result<Option<String>, StorageError> {
-    let value = get(options, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value.as_string().map(Some).ok_or_else(|| StorageError::invalid_argument(format!("option `{key}` must be a string")))
-}
-
 /// An optional property of an options object, of whatever JS type.
 pub fn raw_option(options: &JsValue, key: &str) -> Option<JsValue> {
     Some(get(options, key)).filter(|value| !value.is_undefined() && !value.is_null())

@@ -17,12 +17,15 @@ pub mod resumable;
 pub mod retry;
 
 // The wasm side: sending requests and adapting to JavaScript.
+mod attempt;
 mod auth;
 mod body;
+mod download;
 mod exports;
 mod interop;
 mod single_flight;
 mod storage;
 mod transport;
+mod upload;
 
 pub use exports::Core;

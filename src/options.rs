@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::gcs_requests::ListParams;
+use crate::range::RangeOption;
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -17,6 +18,8 @@ pub struct DeleteOptions {
 pub struct DownloadOptions {
     #[serde(default)]
     pub decompress: Option<bool>,
+    #[serde(default)]
+    pub range: Option<RangeOption>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
@@ -58,9 +61,31 @@ pub struct UploadOptions {
     pub compress: Option<bool>,
     #[serde(default)]
     pub content_type: Option<String>,
+    #[serde(default)]
+    pub if_generation_match: Option<Generation>,
+    /// Use a resumable upload whatever the size (files always do).
+    #[serde(default)]
+    pub resumable: Option<bool>,
 }
 
-#[cfg(test)]
+/// An object generation: GCS's 64-bit numbers, given as a number or a string.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Generation {
+    Number(u64),
+    Text(String),
+}
+
+impl std::fmt::Display for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Generation::Number(number) => write!(f, "{number}"),
+            Generation::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -73,8 +98,13 @@ mod tests {
         assert_eq!(list.start_offset.as_deref(), Some("a"));
         let delete: DeleteOptions = serde_json::from_str(r#"{"ignoreNotFound":true}"#).unwrap();
         assert_eq!(delete.ignore_not_found, Some(true));
-        let upload: UploadOptions = serde_json::from_str(r#"{"compress":true,"contentType":"text/csv"}"#).unwrap();
+        let upload: UploadOptions = serde_json::from_str(r#"{"compress":true,"contentType":"text/csv","ifGenerationMatch":0}"#).unwrap();
         assert_eq!(upload.content_type.as_deref(), Some("text/csv"));
+        assert_eq!(upload.if_generation_match.map(|g| g.to_string()).as_deref(), Some("0"));
+        let text: UploadOptions = serde_json::from_str(r#"{"ifGenerationMatch":"1700000000000001"}"#).unwrap();
+        assert_eq!(text.if_generation_match.map(|g| g.to_string()).as_deref(), Some("1700000000000001"));
+        let ranged: DownloadOptions = serde_json::from_str(r#"{"range":{"start":5,"end":9}}"#).unwrap();
+        assert_eq!(ranged.range.map(|r| (r.start, r.end)), Some((Some(5), Some(9))));
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub fn unsatisfiable(range: ByteRange, object_size: Option<u64>) -> StorageError
         .with_status(416)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;

@@ -52,7 +52,7 @@ pub fn normalise_chunk_size(requested: u64) -> u64 {
     (requested / CHUNK_GRANULARITY).max(1) * CHUNK_GRANULARITY
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -66,7 +66,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
     Some((at_ms - now_ms).max(0.0))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -134,7 +134,7 @@ pub fn parse_token(body: &TokenBody, now_ms: f64) -> Result<AccessToken, Storage
     Ok(AccessToken { token, expires_at_ms: now_ms + lifetime_s * 1000.0 })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::http::Body;

@@ -1,30 +1,84 @@
-//! The operations of the client, written once over the pure builders and parsers: resolve
-//! the bucket, authenticate, send, and map failures to typed errors.
+//! The operations of the client, written once over the pure builders and parsers. Every
+//! request goes through `request`: authenticate (refreshing once after a 401), send with
+//! a per-try timeout and the caller's signal, map failures to typed errors, and retry
+//! transient ones with backoff where the call is safe to repeat.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::JsValue;
-use web_sys::{ReadableStream, Response};
+use js_sys::{Array, Date, Math, Object, Reflect};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Response;
 
+use crate::attempt::{AttemptGuard, CallContext};
 use crate::auth::Credentials;
-use crate::body::Content;
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, StorageError};
-use crate::gcs_requests::{Bucket, UploadParams};
+use crate::gcs_requests::Bucket;
 use crate::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::http::HttpRequest;
-use crate::options::{DownloadOptions, ListOptions, UploadOptions};
+use crate::options::ListOptions;
 use crate::sidecar::{self, DefaultBucketBody};
 use crate::single_flight::SingleFlight;
-use crate::{content_type, transport};
+use crate::{retry, transport};
 
 pub struct Storage {
-    config: ClientConfig,
+    pub config: ClientConfig,
     credentials: Credentials,
     default_bucket: Rc<RefCell<Option<String>>>,
     bucket_lookup: SingleFlight,
+}
+
+/// An answer and the guard of the try that got it (its timer still governs the body).
+pub struct Exchange {
+    pub response: Response,
+    pub guard: AttemptGuard,
+}
+
+impl Exchange {
+    pub fn status(&self) -> u16 {
+        self.response.status()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        transport::header(&self.response, name)
+    }
+
+    pub async fn json<T: DeserializeOwned>(&self) -> Result<T, StorageError> {
+        self.guard.arm();
+        let body = transport::json(&self.response, "GCS").await;
+        self.guard.disarm();
+        body.map_err(|error| self.guard.classify(error))
+    }
+
+    pub async fn discard(self) {
+        transport::discard(&self.response).await;
+    }
+}
+
+/// What a request is about and on whose behalf: for error messages, and for the
+/// caller's signal and progress callback.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub bucket: &'a str,
+    pub object: Option<&'a str>,
+    pub context: &'a CallContext,
+}
+
+impl Call<'_> {
+    fn target(&self) -> Target<'_> {
+        Target { bucket: self.bucket, object: self.object }
+    }
+}
+
+/// Whether a request may be sent again after a transient failure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads, deletes, metadata and other calls whose repetition changes nothing more.
+    Safe,
+    /// Calls that may not be repeated (a one-shot upload without a precondition).
+    Never,
 }
 
 impl Storage {
@@ -32,9 +86,13 @@ impl Storage {
         Storage { config, credentials, default_bucket: Rc::default(), bucket_lookup: SingleFlight::default() }
     }
 
+    pub fn requests<'a>(&'a self, bucket: &'a str) -> Bucket<'a> {
+        Bucket::new(&self.config.api_endpoint, bucket)
+    }
+
     /// The configured bucket, or the sidecar's default one, looked up on first use. A
     /// failed lookup is not cached: the next call asks again.
-    async fn bucket(&self) -> Result<String, StorageError> {
+    pub async fn bucket(&self) -> Result<String, StorageError> {
         if let Some(bucket) = self.config.bucket_id.clone().or_else(|| self.default_bucket.borrow().clone()) {
             return Ok(bucket);
         }
@@ -51,80 +109,119 @@ impl Storage {
         bucket.as_string().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "default bucket lookup returned no name"))
     }
 
-    /// Sends an authenticated request; after a 401 it gets a new token and tries once more
-    /// (when the token can change and the body can be sent again).
-    async fn send(&self, request: &HttpRequest, content: Option<&JsValue>, replayable: bool) -> Result<Response, StorageError> {
-        let token = self.credentials.bearer(None).await?;
-        let response = transport::send(request, content, token.as_deref()).await?;
-        if response.status() != 401 || !replayable || !self.credentials.can_refresh() {
-            return Ok(response);
+    /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
+    /// the end of the retry budget. Failures carry how many tries were made.
+    pub async fn request(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        retry: Retry,
+        accepted: impl Fn(u16) -> bool,
+    ) -> Result<Exchange, StorageError> {
+        let started = Date::now();
+        let replayable = content.is_none_or(|body| !body.is_instance_of::<web_sys::ReadableStream>());
+
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (error, retry_after) = match self.attempt(call, request, content, replayable).await {
+                Ok(exchange) if accepted(exchange.status()) => return Ok(exchange),
+                Ok(exchange) => {
+                    let retry_after =
+                        exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, Date::now()));
+                    (self.failure(&exchange, call).await, retry_after)
+                }
+                Err(error) => (error, None),
+            };
+            let delay = self.config.retry.delay_ms(attempts, Math::random(), retry_after);
+            let may_retry = retry == Retry::Safe && replayable && error.kind != ErrorKind::Aborted;
+            if !may_retry || !self.config.retry.allows(attempts, Date::now() - started, delay, &error) {
+                return Err(error.after_attempts(attempts));
+            }
+            call.context.sleep(delay).await?;
         }
-        transport::discard(&response).await;
+    }
+
+    /// One try; after a 401 it gets a new token and sends once more (when the token can
+    /// change and the body can be sent again).
+    pub async fn attempt(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        replayable: bool,
+    ) -> Result<Exchange, StorageError> {
+        call.context.check_aborted()?;
+        let token = self.credentials.bearer(None).await?;
+        let exchange = self.send_once(call.context, request, content, token.as_deref()).await?;
+        if exchange.status() != 401 || !replayable || !self.credentials.can_refresh() {
+            return Ok(exchange);
+        }
+        exchange.discard().await;
         let fresh = self.credentials.bearer(token.as_deref()).await?;
-        transport::send(request, content, fresh.as_deref()).await
+        self.send_once(call.context, request, content, fresh.as_deref()).await
+    }
+
+    pub async fn send_once(
+        &self,
+        context: &CallContext,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        bearer: Option<&str>,
+    ) -> Result<Exchange, StorageError> {
+        let guard = AttemptGuard::new(context, self.config.request_timeout_ms)?;
+        guard.arm();
+        let sent = transport::send(request, content, bearer, Some(&guard.signal())).await;
+        guard.disarm();
+        match sent {
+            Ok(response) => Ok(Exchange { response, guard }),
+            Err(error) => Err(guard.classify(error)),
+        }
     }
 
     /// The typed error for a failed answer. A 404 that does not say whether the bucket or
     /// the object is missing is settled by asking for the bucket.
-    async fn failure(&self, response: &Response, target: Target<'_>) -> StorageError {
-        let (body, raw) = transport::error_body(response).await;
-        let mapped = gcs_responses::map_error_response(response.status(), body.as_ref(), &raw, target);
-        if mapped.unclear_not_found && self.bucket_is_missing(target.bucket).await {
+    pub async fn failure(&self, exchange: &Exchange, call: Call<'_>) -> StorageError {
+        exchange.guard.arm();
+        let (body, raw) = transport::error_body(&exchange.response).await;
+        exchange.guard.disarm();
+        let mapped = gcs_responses::map_error_response(exchange.status(), body.as_ref(), &raw, call.target());
+        if mapped.unclear_not_found && self.bucket_is_missing(call).await {
             return gcs_responses::bucket_missing_error();
         }
         mapped.error
     }
 
-    async fn bucket_is_missing(&self, bucket: &str) -> bool {
-        let request = Bucket::new(&self.config.api_endpoint, bucket).get_bucket();
-        match self.send(&request, None, true).await {
-            Ok(response) => {
-                transport::discard(&response).await;
-                response.status() == 404
+    async fn bucket_is_missing(&self, call: Call<'_>) -> bool {
+        let request = self.requests(call.bucket).get_bucket();
+        match self.attempt(call, &request, None, true).await {
+            Ok(exchange) => {
+                let missing = exchange.status() == 404;
+                exchange.discard().await;
+                missing
             }
             Err(_) => false,
         }
     }
 
-    /// Sends a request about `object` and returns the answer if it succeeded.
-    async fn expect_success(
-        &self,
-        bucket: &str,
-        object: Option<&str>,
-        request: &HttpRequest,
-        content: Option<&JsValue>,
-        replayable: bool,
-    ) -> Result<Response, StorageError> {
-        let response = self.send(request, content, replayable).await?;
-        if response.ok() {
-            Ok(response)
-        } else {
-            Err(self.failure(&response, Target { bucket, object }).await)
-        }
+    pub async fn exists(&self, object: &str, context: &CallContext) -> Result<bool, StorageError> {
+        let bucket = self.bucket().await?;
+        let call = Call { bucket: &bucket, object: Some(object), context };
+        let request = self.requests(&bucket).get_metadata(object);
+        let exchange = self.request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status)).await?;
+        let found = is_success(exchange.status());
+        exchange.discard().await;
+        Ok(found)
     }
 
-    pub async fn exists(&self, object: &str) -> Result<bool, StorageError> {
+    pub async fn delete(&self, object: &str, ignore_not_found: bool, context: &CallContext) -> Result<(), StorageError> {
         let bucket = self.bucket().await?;
-        let response = self.send(&Bucket::new(&self.config.api_endpoint, &bucket).get_metadata(object), None, true).await?;
-        match response.status() {
-            200..=299 => {
-                transport::discard(&response).await;
-                Ok(true)
-            }
-            404 => {
-                transport::discard(&response).await;
-                Ok(false)
-            }
-            _ => Err(self.failure(&response, Target { bucket: &bucket, object: Some(object) }).await),
-        }
-    }
-
-    pub async fn delete(&self, object: &str, ignore_not_found: bool) -> Result<(), StorageError> {
-        let bucket = self.bucket().await?;
-        let request = Bucket::new(&self.config.api_endpoint, &bucket).delete(object);
-        match self.expect_success(&bucket, Some(object), &request, None, true).await {
-            Ok(response) => {
-                transport::discard(&response).await;
+        let call = Call { bucket: &bucket, object: Some(object), context };
+        let request = self.requests(&bucket).delete(object, None);
+        match self.request(call, &request, None, Retry::Safe, is_success).await {
+            Ok(exchange) => {
+                exchange.discard().await;
                 Ok(())
             }
             Err(error) if ignore_not_found && error.kind == ErrorKind::ObjectNotFound => Ok(()),
@@ -132,15 +229,16 @@ impl Storage {
         }
     }
 
-    /// A server-side copy, following rewrite tokens until GCS says it is done.
-    pub async fn copy(&self, source: &str, destination: &str) -> Result<(), StorageError> {
+    /// A server-side copy, following rewrite tokens until GCS says it is done. Repeating a
+    /// rewrite step gives the same destination, so it is retried like a read.
+    pub async fn copy(&self, source: &str, destination: &str, context: &CallContext) -> Result<(), StorageError> {
         let bucket = self.bucket().await?;
-        let requests = Bucket::new(&self.config.api_endpoint, &bucket);
+        let call = Call { bucket: &bucket, object: Some(source), context };
         let mut token: Option<String> = None;
         loop {
-            let request = requests.rewrite(source, destination, token.as_deref());
-            let response = self.expect_success(&bucket, Some(source), &request, None, true).await?;
-            let step: RewriteResponse = transport::json(&response, "GCS").await?;
+            let request = self.requests(&bucket).rewrite(source, destination, token.as_deref());
+            let exchange = self.request(call, &request, None, Retry::Safe, is_success).await?;
+            let step: RewriteResponse = exchange.json().await?;
             match step.continuation()? {
                 None => return Ok(()),
                 Some(next) => token = Some(next.to_string()),
@@ -150,9 +248,9 @@ impl Storage {
 
     /// Names in lexicographic order, following pages until there are no more or
     /// `maxResults` objects have been gathered.
-    pub async fn list(&self, options: &ListOptions) -> Result<Array, StorageError> {
+    pub async fn list(&self, options: &ListOptions, context: &CallContext) -> Result<Array, StorageError> {
         let bucket = self.bucket().await?;
-        let requests = Bucket::new(&self.config.api_endpoint, &bucket);
+        let call = Call { bucket: &bucket, object: None, context };
         let names = Array::new();
         let mut page_token: Option<String> = None;
         loop {
@@ -160,9 +258,9 @@ impl Storage {
             if still_wanted == Some(0) {
                 return Ok(names);
             }
-            let request = requests.list(&options.params(still_wanted), page_token.as_deref());
-            let response = self.expect_success(&bucket, None, &request, None, true).await?;
-            let page: ListPage = transport::json(&response, "GCS").await?;
+            let request = self.requests(&bucket).list(&options.params(still_wanted), page_token.as_deref());
+            let exchange = self.request(call, &request, None, Retry::Safe, is_success).await?;
+            let page: ListPage = exchange.json().await?;
             for item in &page.items {
                 if options.max_results.is_some_and(|max| names.length() >= max) {
                     break;
@@ -175,56 +273,14 @@ impl Storage {
             }
         }
     }
+}
 
-    /// Starts a download; the caller reads the body of the answer.
-    pub async fn download(&self, object: &str, options: &DownloadOptions) -> Result<Response, StorageError> {
-        let bucket = self.bucket().await?;
-        let request = Bucket::new(&self.config.api_endpoint, &bucket).download(object);
-        let response = self.expect_success(&bucket, Some(object), &request, None, true).await?;
-        if options.decompress == Some(false) && is_gzip_stored(&response) {
-            transport::discard(&response).await;
-            return Err(StorageError::new(
-                ErrorKind::Unsupported,
-                "decompress: false cannot be honoured here: this runtime's fetch always decompresses gzip-encoded \
-                 answers, so the stored (compressed) bytes of this object cannot be read; download it with the \
-                 default decompress: true to get its original contents",
-            ));
-        }
-        Ok(response)
-    }
-
-    pub async fn download_stream(&self, object: &str, options: &DownloadOptions) -> Result<ReadableStream, StorageError> {
-        let response = self.download(object, options).await?;
-        match response.body() {
-            Some(body) => Ok(body),
-            None => empty_stream(),
-        }
-    }
-
-    pub async fn upload(&self, object: &str, content: Content, options: &UploadOptions) -> Result<(), StorageError> {
-        let bucket = self.bucket().await?;
-        let guessed;
-        let content_type = match options.content_type.as_deref() {
-            Some(given) if !given.is_empty() => given,
-            _ => {
-                guessed = content_type::guess(object);
-                &guessed
-            }
-        };
-        let compress = options.compress == Some(true);
-        let content = if compress { content.gzip()? } else { content };
-        let params = UploadParams { content_type, content_encoding: compress.then_some("gzip") };
-        let request = Bucket::new(&self.config.api_endpoint, &bucket).upload_media(object, &params);
-        let replayable = content.is_replayable();
-        let body = content.into_js();
-        let response = self.expect_success(&bucket, Some(object), &request, Some(&body), replayable).await?;
-        transport::discard(&response).await;
-        Ok(())
-    }
+pub fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
 async fn lookup_default_bucket(sidecar_endpoint: &str) -> Result<String, StorageError> {
-    let response = transport::send(&sidecar::default_bucket_request(sidecar_endpoint), None, None)
+    let response = transport::send(&sidecar::default_bucket_request(sidecar_endpoint), None, None, None)
         .await
         .map_err(|error| sidecar::default_bucket_unreachable(&error))?;
     if !response.ok() {
@@ -235,23 +291,9 @@ async fn lookup_default_bucket(sidecar_endpoint: &str) -> Result<String, Storage
     sidecar::parse_default_bucket(response.status(), body.as_ref())
 }
 
-fn is_gzip_stored(response: &Response) -> bool {
-    ["x-goog-stored-content-encoding", "content-encoding"]
-        .iter()
-        .filter_map(|name| transport::header(response, name))
-        .any(|encoding| encoding.to_ascii_lowercase().contains("gzip"))
-}
-
 /// `{name}` exactly, as @replit/object-storage's `list` returns (tests deep-compare it).
 fn storage_object(name: &str) -> JsValue {
     let object = Object::new();
     let _ = Reflect::set(&object, &"name".into(), &JsValue::from_str(name));
     object.into()
-}
-
-/// A stream that ends at once, for answers without a body.
-fn empty_stream() -> Result<ReadableStream, StorageError> {
-    web_sys::Blob::new()
-        .map(|blob| blob.stream())
-        .map_err(|error| crate::interop::error_from_js(&error, ErrorKind::Unknown))
 }

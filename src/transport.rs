@@ -5,7 +5,7 @@ use js_sys::{JsString, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, ReadableStream, Request, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, ReadableStream, Request, RequestInit, Response};
 
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
@@ -22,10 +22,19 @@ extern "C" {
 const ERROR_BODY_LIMIT: u32 = 4096;
 
 /// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
-/// token for `Authorization`. A failure to get any answer is a `Network` error.
-pub async fn send(request: &HttpRequest, content: Option<&JsValue>, bearer: Option<&str>) -> Result<Response, StorageError> {
+/// token for `Authorization`; `signal` aborts it. A failure to get any answer is a
+/// `Network` error.
+pub async fn send(
+    request: &HttpRequest,
+    content: Option<&JsValue>,
+    bearer: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, StorageError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
+    if let Some(signal) = signal {
+        init.set_signal(Some(signal));
+    }
     let headers = Headers::new().map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
     for (name, value) in &request.headers {
         headers

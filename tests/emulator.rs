@@ -72,11 +72,11 @@ async fn text_round_trip_exists_and_delete() {
     let client = emulator_client(BUCKET);
     let name = unique("text") + "/sp ace#?ü+%.txt";
     ok(client.upload(name.clone().into(), "\u{feff}héllo".into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(client.exists(name.clone().into())).await, JsValue::TRUE);
+    assert_eq!(ok(client.exists(name.clone().into(), JsValue::UNDEFINED)).await, JsValue::TRUE);
     let text = ok(client.download_text(name.clone().into(), JsValue::UNDEFINED)).await;
     assert_eq!(text.as_string().unwrap(), "\u{feff}héllo", "the BOM is kept");
     ok(client.delete(name.clone().into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(client.exists(name.clone().into())).await, JsValue::FALSE);
+    assert_eq!(ok(client.exists(name.clone().into(), JsValue::UNDEFINED)).await, JsValue::FALSE);
     assert_eq!(failure(client.delete(name.clone().into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
     let ignore = object(&[("ignoreNotFound", JsValue::TRUE)]);
     assert_eq!(ok(client.delete(name.into(), ignore)).await, JsValue::NULL);
@@ -122,9 +122,9 @@ async fn copy_overwrites_the_destination() {
     let (source, destination) = (unique("copy"), unique("copy"));
     ok(client.upload(source.clone().into(), "new".into(), JsValue::UNDEFINED)).await;
     ok(client.upload(destination.clone().into(), "old".into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(client.copy(source.into(), destination.clone().into())).await, JsValue::NULL);
+    assert_eq!(ok(client.copy(source.into(), destination.clone().into(), JsValue::UNDEFINED)).await, JsValue::NULL);
     assert_eq!(ok(client.download_text(destination.into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "new");
-    assert_eq!(failure(client.copy(unique("missing").into(), unique("x").into())).await, ("ObjectNotFound".into(), Some(404.0)));
+    assert_eq!(failure(client.copy(unique("missing").into(), unique("x").into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
 }
 
 fn names(list: &JsValue) -> Vec<String> {
@@ -158,10 +158,10 @@ async fn list_filters_orders_and_caps() {
 #[wasm_bindgen_test]
 async fn missing_objects_and_buckets_are_told_apart() {
     let client = emulator_client(BUCKET);
-    assert_eq!(ok(client.exists(unique("none").into())).await, JsValue::FALSE);
+    assert_eq!(ok(client.exists(unique("none").into(), JsValue::UNDEFINED)).await, JsValue::FALSE);
     assert_eq!(failure(client.download_bytes(unique("none").into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
     let nowhere = emulator_client("no-such-bucket-for-tests");
-    assert_eq!(ok(nowhere.exists("x".into())).await, JsValue::FALSE, "exists is false for a missing bucket");
+    assert_eq!(ok(nowhere.exists("x".into(), JsValue::UNDEFINED)).await, JsValue::FALSE, "exists is false for a missing bucket");
     assert_eq!(failure(nowhere.download_text("x".into(), JsValue::UNDEFINED)).await, ("BucketNotFound".into(), Some(404.0)));
     assert_eq!(failure(nowhere.list(JsValue::UNDEFINED)).await, ("BucketNotFound".into(), Some(404.0)));
 }
@@ -171,13 +171,13 @@ async fn bad_names_and_arguments_are_invalid_argument_results() {
     let client = emulator_client(BUCKET);
     let long = "x".repeat(1025);
     for name in [JsValue::from_str(""), ".".into(), "..".into(), "a\nb".into(), ".well-known/acme-challenge/t".into(), long.as_str().into(), 42.into(), JsValue::NULL] {
-        assert_eq!(failure(client.exists(name)).await.0, "InvalidArgument");
+        assert_eq!(failure(client.exists(name, JsValue::UNDEFINED)).await.0, "InvalidArgument");
     }
     assert_eq!(failure(client.upload("ok.txt".into(), 42.into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
     let bad_options = Core::new("not an object".into(), None);
-    assert_eq!(failure(bad_options.exists("x".into())).await.0, "InvalidArgument");
+    assert_eq!(failure(bad_options.exists("x".into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
     let bad_endpoint = Core::new(object(&[("apiEndpoint", "ftp://x".into())]), None);
-    assert_eq!(failure(bad_endpoint.exists("x".into())).await.0, "InvalidArgument");
+    assert_eq!(failure(bad_endpoint.exists("x".into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
 }
 
 #[wasm_bindgen_test]
@@ -195,7 +195,7 @@ async fn compressed_uploads_come_back_decompressed() {
 #[wasm_bindgen_test]
 async fn an_unreachable_endpoint_is_a_network_error() {
     let client = Core::new(object(&[("bucketId", "b".into()), ("accessToken", "t".into()), ("apiEndpoint", "http://127.0.0.1:9".into())]), None);
-    assert_eq!(failure(client.exists("x".into())).await, ("Network".into(), None));
+    assert_eq!(failure(client.exists("x".into(), JsValue::UNDEFINED)).await, ("Network".into(), None));
 }
 
 #[wasm_bindgen_test]
@@ -203,9 +203,9 @@ async fn the_default_bucket_comes_from_the_sidecar() {
     let client = Core::new(object(&[("sidecarEndpoint", SIDECAR.into())]), Some(EMULATOR.to_string()));
     let name = unique("default");
     ok(client.upload(name.clone().into(), "in the default bucket".into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(client.exists(name.into())).await, JsValue::TRUE);
+    assert_eq!(ok(client.exists(name.into(), JsValue::UNDEFINED)).await, JsValue::TRUE);
     let no_sidecar = Core::new(object(&[("sidecarEndpoint", "http://127.0.0.1:9".into())]), Some(EMULATOR.to_string()));
-    assert_eq!(failure(no_sidecar.exists("x".into())).await, ("DefaultBucket".into(), None));
+    assert_eq!(failure(no_sidecar.exists("x".into(), JsValue::UNDEFINED)).await, ("DefaultBucket".into(), None));
 }
 
 #[wasm_bindgen_test]
@@ -218,17 +218,17 @@ async fn sidecar_tokens_open_the_gate() {
     ok(through_gate.upload(name.clone().into(), "authorised".into(), JsValue::UNDEFINED)).await;
     assert_eq!(ok(through_gate.download_text(name.into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "authorised");
     let wrong_token = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", "forged".into())]), None);
-    assert_eq!(failure(wrong_token.exists("x".into())).await, ("Unauthorized".into(), Some(401.0)));
+    assert_eq!(failure(wrong_token.exists("x".into(), JsValue::UNDEFINED)).await, ("Unauthorized".into(), Some(401.0)));
 }
 
 #[wasm_bindgen_test]
 async fn a_token_function_is_called_for_the_token() {
     let provider = Function::new_no_args("return Promise.resolve('forged-but-called')");
     let client = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", provider.into())]), None);
-    assert_eq!(failure(client.exists("x".into())).await, ("Unauthorized".into(), Some(401.0)));
+    assert_eq!(failure(client.exists("x".into(), JsValue::UNDEFINED)).await, ("Unauthorized".into(), Some(401.0)));
     let throwing = Function::new_no_args("throw new Error('no session')");
     let client = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", throwing.into())]), None);
-    let result = settle(client.exists("x".into())).await;
+    let result = settle(client.exists("x".into(), JsValue::UNDEFINED)).await;
     let message = get(&get(&result, "error"), "message").as_string().unwrap();
     assert!(message.contains("no session"), "{message}");
 }

@@ -84,16 +84,16 @@ class Client {
     this.#core = new wasm.Core(options, process.env.STORAGE_EMULATOR_HOST);
   }
 
-  copy(objectName, destObjectName) {
-    return this.#core.copy(objectName, destObjectName);
+  copy(objectName, destObjectName, options) {
+    return this.#core.copy(objectName, destObjectName, options);
   }
 
   delete(objectName, options) {
     return this.#core.delete(objectName, options);
   }
 
-  exists(objectName) {
-    return this.#core.exists(objectName);
+  exists(objectName, options) {
+    return this.#core.exists(objectName, options);
   }
 
   list(options) {
@@ -157,7 +157,9 @@ class Client {
     } catch (error) {
       return localFile(`cannot read ${srcFilename}`, error);
     }
-    return this.#core.upload(objectName, body, options);
+    // Files always go up resumably, so a broken connection costs a chunk, not the file.
+    const resumable = options === undefined || options === null ? { resumable: true } : options;
+    return this.#core.upload(objectName, body, typeof options === 'object' && options ? { ...options, resumable: true } : resumable);
   }
 
   async uploadFromStream(objectName, stream, options) {

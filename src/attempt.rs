@@ -1,0 +1,184 @@
+//! Per-call context (the caller's AbortSignal and progress callback) and per-attempt
+//! guards: each try gets its own AbortController, aborted by the caller's signal or by a
+//! stall timer, so a failure can be told apart as `Aborted`, `Timeout` or `Network`.
+//! Timers come from `globalThis.setTimeout`, which every runtime has.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal};
+
+use crate::error::{ErrorKind, StorageError};
+use crate::interop;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, milliseconds: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+pub fn aborted() -> StorageError {
+    StorageError::new(ErrorKind::Aborted, "the operation was aborted by its signal")
+}
+
+/// What the caller passed alongside the operation's own options.
+#[derive(Clone, Default)]
+pub struct CallContext {
+    pub signal: Option<AbortSignal>,
+    pub on_progress: Option<Function>,
+}
+
+impl CallContext {
+    /// Reads `signal` and `onProgress` from an options object.
+    pub fn from_options(options: &JsValue) -> Result<CallContext, StorageError> {
+        let signal = match interop::raw_option(options, "signal") {
+            None => None,
+            Some(value) => Some(value.dyn_into::<AbortSignal>().map_err(|_| StorageError::invalid_argument("option `signal` must be an AbortSignal"))?),
+        };
+        let on_progress = match interop::raw_option(options, "onProgress") {
+            None => None,
+            Some(value) => Some(value.dyn_into::<Function>().map_err(|_| StorageError::invalid_argument("option `onProgress` must be a function"))?),
+        };
+        Ok(CallContext { signal, on_progress })
+    }
+
+    pub fn check_aborted(&self) -> Result<(), StorageError> {
+        match &self.signal {
+            Some(signal) if signal.aborted() => Err(aborted()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Tells the caller how far a transfer got. A callback that throws is ignored: progress
+    /// reporting never breaks a transfer.
+    pub fn progress(&self, bytes: u64, total: Option<u64>) {
+        let Some(callback) = &self.on_progress else { return };
+        let report = Object::new();
+        let _ = Reflect::set(&report, &"bytes".into(), &JsValue::from_f64(bytes as f64));
+        let total = total.map(|total| JsValue::from_f64(total as f64)).unwrap_or(JsValue::UNDEFINED);
+        let _ = Reflect::set(&report, &"total".into(), &total);
+        let _ = callback.call1(&JsValue::UNDEFINED, &report);
+    }
+
+    /// Waits `milliseconds`, or fails at once with `Aborted` when the signal fires.
+    pub async fn sleep(&self, milliseconds: f64) -> Result<(), StorageError> {
+        self.check_aborted()?;
+        let signal = self.signal.clone();
+        let listener: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::default();
+        let registered = listener.clone();
+        let promise = Promise::new(&mut |resolve, reject| {
+            let timer = set_timeout(&resolve, milliseconds);
+            if let Some(signal) = &signal {
+                let on_abort = Closure::<dyn FnMut()>::new(move || {
+                    clear_timeout(&timer);
+                    let _ = reject.call0(&JsValue::UNDEFINED);
+                });
+                let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+                *registered.borrow_mut() = Some(on_abort);
+            }
+        });
+        let outcome = JsFuture::from(promise).await;
+        if let (Some(signal), Some(on_abort)) = (&self.signal, listener.borrow_mut().take()) {
+            let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        }
+        outcome.map(|_| ()).map_err(|_| aborted())
+    }
+}
+
+/// One try of a request: its AbortController, tripped by the caller's signal or by the
+/// stall timer while armed.
+pub struct AttemptGuard {
+    controller: AbortController,
+    caller: Option<AbortSignal>,
+    on_caller_abort: Option<Closure<dyn FnMut()>>,
+    timeout_ms: f64,
+    timer: RefCell<Option<JsValue>>,
+    on_timeout: Closure<dyn FnMut()>,
+    timed_out: Rc<Cell<bool>>,
+}
+
+impl AttemptGuard {
+    pub fn new(context: &CallContext, timeout_ms: f64) -> Result<AttemptGuard, StorageError> {
+        let controller = AbortController::new().map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))?;
+        let on_caller_abort = context.signal.as_ref().map(|signal| {
+            let ours = controller.clone();
+            let closure = Closure::<dyn FnMut()>::new(move || ours.abort());
+            let _ = signal.add_event_listener_with_callback("abort", closure.as_ref().unchecked_ref());
+            closure
+        });
+        let timed_out = Rc::new(Cell::new(false));
+        let on_timeout = {
+            let ours = controller.clone();
+            let flag = timed_out.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                flag.set(true);
+                ours.abort();
+            })
+        };
+        let guard = AttemptGuard {
+            controller,
+            caller: context.signal.clone(),
+            on_caller_abort,
+            timeout_ms,
+            timer: RefCell::new(None),
+            on_timeout,
+            timed_out,
+        };
+        if guard.caller.as_ref().is_some_and(AbortSignal::aborted) {
+            guard.controller.abort();
+        }
+        Ok(guard)
+    }
+
+    pub fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+
+    /// Starts (or restarts) the stall timer: waiting longer than the timeout for the
+    /// answer or for the next chunk of it aborts the try.
+    pub fn arm(&self) {
+        self.disarm();
+        if self.timeout_ms > 0.0 && self.timeout_ms.is_finite() {
+            *self.timer.borrow_mut() = Some(set_timeout(self.on_timeout.as_ref().unchecked_ref(), self.timeout_ms));
+        }
+    }
+
+    pub fn disarm(&self) {
+        if let Some(timer) = self.timer.borrow_mut().take() {
+            clear_timeout(&timer);
+        }
+    }
+
+    /// Stops the try's request and body (to drop a connection no longer wanted).
+    pub fn abort(&self) {
+        self.controller.abort();
+    }
+
+    /// Names a failure of this try by its cause: the caller, the timer, or the network.
+    pub fn classify(&self, error: StorageError) -> StorageError {
+        if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
+            return aborted();
+        }
+        if self.timed_out.get() {
+            return StorageError::new(
+                ErrorKind::Timeout,
+                format!("no answer for {} ms (requestTimeoutMs)", self.timeout_ms),
+            );
+        }
+        error
+    }
+}
+
+impl Drop for AttemptGuard {
+    fn drop(&mut self) {
+        self.disarm();
+        if let (Some(signal), Some(closure)) = (&self.caller, &self.on_caller_abort) {
+            let _ = signal.remove_event_listener_with_callback("abort", closure.as_ref().unchecked_ref());
+        }
+    }
+}

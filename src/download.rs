@@ -1,0 +1,319 @@
+//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values. A
+//! connection that breaks mid-body is resumed from the byte it stopped at, pinned to the
+//! same generation; whole-object downloads are checked against GCS's CRC32C as the bytes
+//! pass; a stalled server trips `requestTimeoutMs`. Bytes never pile up in wasm memory.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Date, Math, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader};
+
+use crate::attempt::CallContext;
+use crate::body;
+use crate::error::{ErrorKind, StorageError};
+use crate::gcs_responses::ObjectResource;
+use crate::integrity::{self, Crc32c};
+use crate::interop;
+use crate::options::DownloadOptions;
+use crate::range::{self, ByteRange};
+use crate::storage::{is_success, Call, Exchange, Retry, Storage};
+
+const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
+
+pub struct Download {
+    storage: Rc<Storage>,
+    bucket: String,
+    object: String,
+    range: ByteRange,
+    context: CallContext,
+    exchange: Option<Exchange>,
+    reader: Option<ReadableStreamDefaultReader>,
+    generation: Option<String>,
+    /// Bytes of the range delivered so far.
+    received: u64,
+    /// The range's length, when the answer said and nothing re-encodes the body.
+    length: Option<u64>,
+    object_size: Option<u64>,
+    /// Bytes to drop from the front of the current answer (a server that ignored `Range`).
+    skip: u64,
+    hasher: Option<Crc32c>,
+    expected_crc: Option<u32>,
+    failures: u32,
+    started_ms: f64,
+}
+
+fn encoded(exchange: &Exchange) -> bool {
+    let gzip = |name: &str| exchange.header(name).is_some_and(|value| value.to_ascii_lowercase().contains("gzip"));
+    gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
+}
+
+impl Download {
+    /// Sends the first request and checks what came back; the body is read by `next_chunk`.
+    pub async fn open(
+        storage: Rc<Storage>,
+        object: String,
+        options: &DownloadOptions,
+        context: CallContext,
+    ) -> Result<Download, StorageError> {
+        let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
+        let bucket = storage.bucket().await?;
+        let mut download = Download {
+            storage,
+            bucket,
+            object,
+            range,
+            context,
+            exchange: None,
+            reader: None,
+            generation: None,
+            received: 0,
+            length: None,
+            object_size: None,
+            skip: 0,
+            hasher: None,
+            expected_crc: None,
+            failures: 0,
+            started_ms: Date::now(),
+        };
+        download.connect().await?;
+        let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
+        if options.decompress == Some(false) && encoded(exchange) {
+            download.cancel().await;
+            return Err(StorageError::new(
+                ErrorKind::Unsupported,
+                "decompress: false cannot be honoured here: this runtime's fetch always decompresses gzip-encoded \
+                 answers, so the stored (compressed) bytes of this object cannot be read; download it with the \
+                 default decompress: true to get its original contents",
+            ));
+        }
+        Ok(download)
+    }
+
+    /// Requests the rest of the range (all of it at first) and takes the answer's facts.
+    async fn connect(&mut self) -> Result<(), StorageError> {
+        let resuming = self.received > 0;
+        let remaining = if resuming { self.range.after(self.received, self.object_size) } else { self.range };
+        let mut request = self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref());
+        if !remaining.is_whole() {
+            request = request.header("Range", remaining.header_value());
+        }
+        let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
+        let exchange = match self.storage.request(call, &request, None, Retry::Safe, is_success).await {
+            Err(error) if error.status_code == Some(416) => return Err(range::unsatisfiable(remaining, self.object_size)),
+            other => other?,
+        };
+        let partial = exchange.status() == 206;
+        let body_length = if encoded(&exchange) { None } else { exchange.header("content-length").and_then(|v| v.trim().parse().ok()) };
+        if partial {
+            self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
+        } else {
+            self.object_size = body_length;
+        }
+        self.skip = if partial { 0 } else { self.skip_for_ignored_range(remaining) };
+        if !resuming {
+            self.generation = exchange.header("x-goog-generation");
+            self.length = match (partial, self.range) {
+                (true, _) => body_length,
+                (false, range) if range.is_whole() => body_length,
+                (false, ByteRange::From { start, end }) => self.object_size.map(|size| end.map_or(size, |end| end + 1).min(size) - start.min(size)),
+                (false, ByteRange::Suffix { length }) => self.object_size.map(|size| length.min(size)),
+            };
+            if self.range.is_whole() && !encoded(&exchange) {
+                self.hasher = Some(Crc32c::default());
+                self.expected_crc = exchange.header("x-goog-hash").as_deref().and_then(integrity::crc32c_from_goog_hash);
+            }
+        }
+        let reader = exchange
+            .response
+            .body()
+            .map(|body| body.get_reader().unchecked_into::<ReadableStreamDefaultReader>());
+        self.reader = reader;
+        self.exchange = Some(exchange);
+        Ok(())
+    }
+
+    /// Bytes to drop when a server answered 200 with the whole object to a range request.
+    fn skip_for_ignored_range(&self, asked: ByteRange) -> u64 {
+        match asked {
+            ByteRange::From { start, .. } => start,
+            ByteRange::Suffix { length } => self.object_size.map_or(0, |size| size.saturating_sub(length)),
+        }
+    }
+
+    /// The next chunk, `None` at the end (after the integrity check). Breaks are resumed
+    /// within the retry budget.
+    pub async fn next_chunk(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        loop {
+            let failure = match self.read().await {
+                Ok(Some(chunk)) => match self.accept(chunk) {
+                    Some(chunk) => return Ok(Some(chunk)),
+                    None => continue,
+                },
+                Ok(None) if self.length.is_some_and(|length| self.received < length) => StorageError::new(
+                    ErrorKind::Network,
+                    format!("the connection closed after {} of {} bytes", self.received, self.length.unwrap_or_default()),
+                ),
+                Ok(None) => {
+                    self.finish().await?;
+                    return Ok(None);
+                }
+                Err(error) => error,
+            };
+            self.resume_after(failure).await?;
+        }
+    }
+
+    async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        let (Some(reader), Some(exchange)) = (&self.reader, &self.exchange) else { return Ok(None) };
+        exchange.guard.arm();
+        let step = JsFuture::from(reader.read()).await;
+        exchange.guard.disarm();
+        let step = step.map_err(|error| exchange.guard.classify(interop::error_from_js(&error, ErrorKind::Network)))?;
+        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
+            return Ok(None);
+        }
+        interop::property::<Uint8Array>(&step, "value")
+            .map(Some)
+            .ok_or_else(|| StorageError::new(ErrorKind::Unknown, "the response body gave a chunk that is not bytes"))
+    }
+
+    /// Trims, hashes and counts a chunk; `None` when all of it was skipped.
+    fn accept(&mut self, chunk: Uint8Array) -> Option<Uint8Array> {
+        let mut chunk = chunk;
+        if self.skip > 0 {
+            let dropped = self.skip.min(chunk.length() as u64) as u32;
+            self.skip -= dropped as u64;
+            chunk = chunk.subarray(dropped, chunk.length());
+        }
+        if let Some(length) = self.length {
+            let room = length.saturating_sub(self.received).min(u32::MAX as u64) as u32;
+            if chunk.length() > room {
+                chunk = chunk.subarray(0, room);
+            }
+        }
+        if chunk.length() == 0 {
+            return None;
+        }
+        if let Some(hasher) = self.hasher.as_mut() {
+            body::hash(hasher, &chunk);
+        }
+        self.received += chunk.length() as u64;
+        self.context.progress(self.received, self.length);
+        Some(chunk)
+    }
+
+    async fn resume_after(&mut self, failure: StorageError) -> Result<(), StorageError> {
+        if let Some(exchange) = self.exchange.take() {
+            exchange.guard.abort();
+        }
+        self.reader = None;
+        self.failures += 1;
+        let policy = self.storage.config.retry;
+        let delay = policy.delay_ms(self.failures, Math::random(), None);
+        if failure.kind == ErrorKind::Aborted || !policy.allows(self.failures, Date::now() - self.started_ms, delay, &failure) {
+            return Err(failure.after_attempts(self.failures));
+        }
+        self.context.sleep(delay).await?;
+        self.connect().await
+    }
+
+    /// The integrity check at the end of a whole-object download: against `X-Goog-Hash`,
+    /// or the object's metadata where the runtime hides that header (browsers, CORS).
+    async fn finish(&mut self) -> Result<(), StorageError> {
+        self.exchange = None;
+        self.reader = None;
+        let Some(hasher) = self.hasher.take() else { return Ok(()) };
+        let expected = match self.expected_crc {
+            Some(crc) => Some(crc),
+            None => self.metadata_crc().await?,
+        };
+        match expected {
+            Some(expected) => integrity::check(&format!("download of {}", self.object), hasher.value(), expected),
+            None => Ok(()),
+        }
+    }
+
+    async fn metadata_crc(&self) -> Result<Option<u32>, StorageError> {
+        let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
+        let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
+        let exchange = self.storage.request(call, &request, None, Retry::Safe, is_success).await?;
+        let resource: ObjectResource = exchange.json().await?;
+        if self.generation.is_some() && resource.generation != self.generation {
+            return Err(StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded"));
+        }
+        Ok(resource.crc32c.as_deref().and_then(integrity::decode))
+    }
+
+    pub async fn cancel(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = JsFuture::from(reader.cancel()).await;
+        }
+        if let Some(exchange) = self.exchange.take() {
+            exchange.guard.abort();
+        }
+    }
+
+    /// Every byte in one `Uint8Array`, pre-sized when the length is known.
+    pub async fn read_all(mut self) -> Result<Uint8Array, StorageError> {
+        let mut gathered = body::Gathered::with_capacity(self.length);
+        while let Some(chunk) = self.next_chunk().await? {
+            gathered.push(&chunk)?;
+        }
+        Ok(gathered.finish())
+    }
+
+    /// A `ReadableStream` that pulls chunks from this download as its reader asks, so
+    /// nothing is buffered ahead of the consumer. Failures error the stream with a
+    /// `RequestError` object.
+    pub fn into_stream(self) -> Result<ReadableStream, StorageError> {
+        let state = Rc::new(RefCell::new(Some(self)));
+        let cancelled = Rc::new(Cell::new(false));
+        let source = Object::new();
+
+        let pull_state = state.clone();
+        let pull_cancelled = cancelled.clone();
+        let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> Promise>::new(
+            move |controller: web_sys::ReadableStreamDefaultController| {
+                let state = pull_state.clone();
+                let cancelled = pull_cancelled.clone();
+                future_to_promise(async move {
+                    let Some(mut download) = state.borrow_mut().take() else { return Ok(JsValue::UNDEFINED) };
+                    let step = download.next_chunk().await;
+                    if cancelled.get() {
+                        download.cancel().await;
+                        return Ok(JsValue::UNDEFINED);
+                    }
+                    match step {
+                        Ok(Some(chunk)) => {
+                            let _ = controller.enqueue_with_chunk(&chunk);
+                            *state.borrow_mut() = Some(download);
+                        }
+                        Ok(None) => {
+                            let _ = controller.close();
+                        }
+                        Err(error) => controller.error_with_e(&interop::error_to_js(&error)),
+                    }
+                    Ok(JsValue::UNDEFINED)
+                })
+            },
+        );
+        let cancel_state = state;
+        let cancel = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_reason: JsValue| {
+            cancelled.set(true);
+            let taken = cancel_state.borrow_mut().take();
+            future_to_promise(async move {
+                if let Some(mut download) = taken {
+                    download.cancel().await;
+                }
+                Ok(JsValue::UNDEFINED)
+            })
+        });
+        let _ = Reflect::set(&source, &"pull".into(), &pull.into_js_value());
+        let _ = Reflect::set(&source, &"cancel".into(), &cancel.into_js_value());
+        ReadableStream::new_with_underlying_source(&source)
+            .map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))
+    }
+}

@@ -1,0 +1,422 @@
+//! Uploads. Bodies of known size up to `resumableThreshold` go up in one request with
+//! their CRC32C; larger ones, streams and files go as a GCS resumable upload in chunks,
+//! and after a failed chunk the upload asks the server how much it holds and continues
+//! from there. The finished object's CRC32C and size are checked against what was sent.
+
+use js_sys::{Date, Math, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
+
+use crate::attempt::CallContext;
+use crate::body::{self, Content};
+use crate::content_type;
+use crate::error::{ErrorKind, StorageError};
+use crate::gcs_requests::UploadParams;
+use crate::gcs_responses::ObjectResource;
+use crate::integrity::{self, Crc32c};
+use crate::interop;
+use crate::options::UploadOptions;
+use crate::resumable;
+use crate::storage::{is_success, Call, Exchange, Retry, Storage};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = TextEncoder)]
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_class = "TextEncoder")]
+    fn encode(this: &Utf8Encoder, input: &JsValue) -> Uint8Array;
+}
+
+/// Upload content in the forms the protocol needs: random-access bytes or blob, or a
+/// stream read once, front to back.
+enum Source {
+    Bytes(Uint8Array),
+    Blob(Blob),
+    Stream(StreamChunks),
+}
+
+impl Source {
+    fn from_content(content: Content) -> Source {
+        match content {
+            Content::Text(text) => Source::Bytes(Utf8Encoder::new().encode(&text)),
+            Content::Bytes(bytes) => Source::Bytes(as_bytes(&bytes)),
+            Content::Blob(blob) => Source::Blob(blob),
+            Content::Stream(stream) => Source::Stream(StreamChunks::new(&stream)),
+        }
+    }
+
+    /// The size content will have as a source, without converting it.
+    fn from_content_size(content: &Content) -> Option<u64> {
+        match content {
+            Content::Bytes(bytes) => Some(as_bytes(bytes).length() as u64),
+            Content::Blob(blob) => Some(blob.size() as u64),
+            Content::Text(_) | Content::Stream(_) => None,
+        }
+    }
+
+    fn size(&self) -> Option<u64> {
+        match self {
+            Source::Bytes(bytes) => Some(bytes.length() as u64),
+            Source::Blob(blob) => Some(blob.size() as u64),
+            Source::Stream(_) => None,
+        }
+    }
+}
+
+/// Any `ArrayBuffer` or view of one, as a `Uint8Array` over the same memory.
+fn as_bytes(value: &JsValue) -> Uint8Array {
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return bytes.clone();
+    }
+    let buffer = interop::property::<js_sys::ArrayBuffer>(value, "buffer");
+    let offset = interop::property::<JsValue>(value, "byteOffset").and_then(|v| v.as_f64());
+    let length = interop::property::<JsValue>(value, "byteLength").and_then(|v| v.as_f64());
+    match (buffer, offset, length) {
+        (Some(buffer), Some(offset), Some(length)) => Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, length as u32),
+        _ => Uint8Array::new(value),
+    }
+}
+
+/// One chunk to send: its bytes, where it starts, and whether it is the last.
+struct Chunk {
+    bytes: Uint8Array,
+    offset: u64,
+    last: bool,
+}
+
+/// A stream cut into chunks of a fixed size in one reused buffer. Bytes are hashed as
+/// they are read; a chunk stays in the buffer until the server holds all of it.
+struct StreamChunks {
+    reader: Option<ReadableStreamDefaultReader>,
+    buffer: Option<Uint8Array>,
+    /// Bytes read but not yet in a chunk.
+    leftover: Option<Uint8Array>,
+    /// Offset of the chunk in the buffer, and its length.
+    start: u64,
+    filled: u32,
+    ended: bool,
+}
+
+impl StreamChunks {
+    fn new(stream: &ReadableStream) -> StreamChunks {
+        let reader = stream.get_reader().dyn_into::<ReadableStreamDefaultReader>().ok();
+        StreamChunks { reader, buffer: None, leftover: None, start: 0, filled: 0, ended: false }
+    }
+
+    async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        let Some(reader) = &self.reader else { return Ok(None) };
+        let step = JsFuture::from(reader.read()).await.map_err(|error| {
+            StorageError::new(ErrorKind::LocalFile, format!("reading the source stream failed: {}", interop::thrown_message(&error)))
+        })?;
+        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
+            return Ok(None);
+        }
+        let value = interop::property::<JsValue>(&step, "value").unwrap_or(JsValue::UNDEFINED);
+        if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(&value) {
+            Ok(Some(as_bytes(&value)))
+        } else {
+            Err(StorageError::invalid_argument("the source stream must give bytes (Uint8Array or Buffer chunks)"))
+        }
+    }
+
+    /// The chunk starting at `offset`: the current one again (or its unsent tail), or
+    /// the next one, filled from the stream and hashed.
+    async fn chunk(&mut self, offset: u64, size: u32, hasher: &mut Crc32c) -> Result<Chunk, StorageError> {
+        let buffer = self.buffer.get_or_insert_with(|| Uint8Array::new_with_length(size)).clone();
+        if offset < self.start {
+            return Err(StorageError::new(ErrorKind::Unknown, "the server lost bytes of a stream upload that cannot be read again"));
+        }
+        if offset >= self.start + self.filled as u64 && !(self.ended && self.leftover.is_none()) {
+            self.start = offset;
+            self.filled = 0;
+            while self.filled < size {
+                let piece = match self.leftover.take() {
+                    Some(piece) => piece,
+                    None => match self.read().await? {
+                        Some(piece) => piece,
+                        None => {
+                            self.ended = true;
+                            break;
+                        }
+                    },
+                };
+                let room = size - self.filled;
+                let taken = piece.subarray(0, room.min(piece.length()));
+                buffer.set(&taken, self.filled);
+                body::hash(hasher, &taken);
+                self.filled += taken.length();
+                if piece.length() > room {
+                    self.leftover = Some(piece.subarray(room, piece.length()));
+                }
+            }
+            if !self.ended && self.leftover.is_none() {
+                // Look one piece ahead: a stream that ends on a chunk boundary makes this the last chunk.
+                match self.read().await? {
+                    Some(piece) => self.leftover = Some(piece),
+                    None => self.ended = true,
+                }
+            }
+        }
+        let within = (offset - self.start) as u32;
+        Ok(Chunk {
+            bytes: buffer.subarray(within, self.filled),
+            offset,
+            last: self.ended && self.leftover.is_none(),
+        })
+    }
+
+    async fn cancel(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = JsFuture::from(reader.cancel()).await;
+        }
+    }
+}
+
+/// Reads a blob's slice `[offset, offset + size)` into memory (one chunk's worth).
+async fn read_blob(blob: &Blob, offset: u64, size: u64) -> Result<Uint8Array, StorageError> {
+    let slice = blob
+        .slice_with_f64_and_f64(offset as f64, (offset + size) as f64)
+        .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))?;
+    let buffer = JsFuture::from(slice.array_buffer()).await.map_err(|error| {
+        StorageError::new(ErrorKind::LocalFile, format!("reading the source failed: {}", interop::thrown_message(&error)))
+    })?;
+    Ok(Uint8Array::new(&buffer))
+}
+
+pub async fn upload(
+    storage: &Storage,
+    object: &str,
+    content: Content,
+    options: &UploadOptions,
+    context: &CallContext,
+) -> Result<(), StorageError> {
+    let bucket = storage.bucket().await?;
+    let call = Call { bucket: &bucket, object: Some(object), context };
+    let guessed;
+    let content_type = match options.content_type.as_deref() {
+        Some(given) if !given.is_empty() => given,
+        _ => {
+            guessed = content_type::guess(object);
+            &guessed
+        }
+    };
+    let compress = options.compress == Some(true);
+    let generation = options.if_generation_match.as_ref().map(|generation| generation.to_string());
+    let params = UploadParams {
+        content_type,
+        content_encoding: compress.then_some("gzip"),
+        if_generation_match: generation.as_deref(),
+    };
+    let threshold = storage.config.resumable_threshold;
+    let content = match content {
+        Content::Text(text) => Content::Bytes(Utf8Encoder::new().encode(&text).into()),
+        other => other,
+    };
+    let source = if compress {
+        let original_size = Source::from_content_size(&content);
+        match (original_size, content.gzip()?) {
+            // Small bodies stay one request: their gzip is gathered first.
+            (Some(size), Content::Stream(stream)) if size <= threshold => Source::Bytes(collect(&stream).await?),
+            (_, gzipped) => Source::from_content(gzipped),
+        }
+    } else {
+        Source::from_content(content)
+    };
+    let one_request = options.resumable != Some(true) && source.size().is_some_and(|size| size <= threshold);
+    if one_request {
+        single_request(storage, call, &params, source).await
+    } else {
+        resumable_upload(storage, call, &params, source).await
+    }
+}
+
+async fn collect(stream: &ReadableStream) -> Result<Uint8Array, StorageError> {
+    let response = Response::new_with_opt_readable_stream(Some(stream)).map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
+    let promise = response.array_buffer().map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
+    let buffer = JsFuture::from(promise).await.map_err(|error| {
+        StorageError::new(ErrorKind::LocalFile, format!("compressing the contents failed: {}", interop::thrown_message(&error)))
+    })?;
+    Ok(Uint8Array::new(&buffer))
+}
+
+async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams<'_>, source: Source) -> Result<(), StorageError> {
+    let mut crc = Crc32c::default();
+    let (body, size): (JsValue, u64) = match source {
+        Source::Bytes(bytes) => {
+            body::hash(&mut crc, &bytes);
+            let size = bytes.length() as u64;
+            (bytes.into(), size)
+        }
+        Source::Blob(blob) => {
+            let bytes = read_blob(&blob, 0, blob.size() as u64).await?;
+            body::hash(&mut crc, &bytes);
+            let size = bytes.length() as u64;
+            (bytes.into(), size)
+        }
+        Source::Stream(_) => return Err(StorageError::new(ErrorKind::Unknown, "a stream has no size for a one-request upload")),
+    };
+    let object = call.object.unwrap_or_default();
+    let request = storage.requests(call.bucket).upload_media(object, params).header("X-Goog-Hash", integrity::goog_hash_header(crc));
+    // Repeating an unconditional overwrite could undo another writer's; with a
+    // precondition it cannot, so only then is it retried.
+    let retry = if params.if_generation_match.is_some() { Retry::Safe } else { Retry::Never };
+    let exchange = storage.request(call, &request, Some(&body), retry, is_success).await?;
+    verify(storage, call, &exchange, crc, size).await
+}
+
+/// Checks the object GCS made against what was sent; a mismatch removes that object.
+async fn verify(storage: &Storage, call: Call<'_>, exchange: &Exchange, crc: Crc32c, size: u64) -> Result<(), StorageError> {
+    let resource: ObjectResource = exchange.json().await?;
+    let object = call.object.unwrap_or_default();
+    let mismatch = match (resource.crc32c.as_deref().and_then(integrity::decode), resource.size_bytes()) {
+        (_, Some(stored)) if stored != size => {
+            Some(StorageError::new(ErrorKind::IntegrityMismatch, format!("upload of {object}: the server stored {stored} bytes of {size}")))
+        }
+        (Some(stored), _) => integrity::check(&format!("upload of {object}"), crc.value(), stored).err(),
+        _ => None,
+    };
+    let Some(error) = mismatch else { return Ok(()) };
+    let delete = storage.requests(call.bucket).delete(object, resource.generation.as_deref());
+    if let Ok(removed) = storage.send_once(&CallContext::default(), &delete, None, None).await {
+        removed.discard().await;
+    }
+    Err(error)
+}
+
+async fn resumable_upload(storage: &Storage, call: Call<'_>, params: &UploadParams<'_>, mut source: Source) -> Result<(), StorageError> {
+    let total = source.size();
+    let object = call.object.unwrap_or_default();
+    let start = storage.requests(call.bucket).start_resumable(object, params, total);
+    let opened = storage.request(call, &start, None, Retry::Safe, is_success).await?;
+    let session = opened.header("location").filter(|location| !location.is_empty());
+    opened.discard().await;
+    let session = session.ok_or_else(|| StorageError::malformed_response("GCS", "the resumable session has no Location"))?;
+    let outcome = send_chunks(storage, call, &session, &mut source, total).await;
+    if outcome.is_err() {
+        // A session that will not be finished is ended, not left to expire.
+        if let Source::Stream(chunks) = &mut source {
+            chunks.cancel().await;
+        }
+        if let Ok(ended) = storage.send_once(&CallContext::default(), &resumable::cancel_request(&session), None, None).await {
+            ended.discard().await;
+        }
+    }
+    outcome
+}
+
+/// How a chunk's send ended.
+enum Sent {
+    /// The server holds this many bytes and wants more.
+    Persisted(u64),
+    /// The object is complete.
+    Done(Exchange),
+}
+
+async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &mut Source, total: Option<u64>) -> Result<(), StorageError> {
+    let chunk_size = storage.config.chunk_size;
+    let mut crc = Crc32c::default();
+    let mut hashed_to = 0u64;
+    let mut offset = 0u64;
+    let mut failures = 0u32;
+    let mut failing_since = Date::now();
+    loop {
+        let chunk = next_chunk(source, offset, chunk_size, total, &mut crc, &mut hashed_to).await?;
+        let length = chunk.bytes.length() as u64;
+        let chunk_total = if chunk.last { Some(chunk.offset + length) } else { total };
+        let mut request = resumable::chunk_request(session, chunk.offset, length, chunk_total);
+        if chunk.last {
+            request = request.header("X-Goog-Hash", integrity::goog_hash_header(crc));
+        }
+        let body: JsValue = chunk.bytes.into();
+        let outcome = match storage.attempt(call, &request, (length > 0).then_some(&body), true).await {
+            Ok(exchange) => classify(storage, call, exchange).await,
+            Err(error) => Err(error),
+        };
+        let failure = match outcome {
+            Ok(Sent::Done(exchange)) => {
+                call.context.progress(chunk.offset + length, chunk_total);
+                return verify(storage, call, &exchange, crc, chunk.offset + length).await;
+            }
+            Ok(Sent::Persisted(persisted)) => {
+                offset = persisted;
+                failures = 0;
+                call.context.progress(offset, total);
+                continue;
+            }
+            Err(error) => error,
+        };
+        // A failed chunk: wait, then ask the session how much it holds.
+        if failures == 0 {
+            failing_since = Date::now();
+        }
+        failures += 1;
+        let policy = storage.config.retry;
+        let delay = policy.delay_ms(failures, Math::random(), None);
+        if failure.kind == ErrorKind::Aborted || !policy.allows(failures, Date::now() - failing_since, delay, &failure) {
+            return Err(failure.after_attempts(failures));
+        }
+        call.context.sleep(delay).await?;
+        let status = resumable::status_request(session, chunk_total);
+        let answer = storage.request(call, &status, None, Retry::Safe, |status| status == 308 || is_success(status)).await?;
+        match classify(storage, call, answer).await? {
+            Sent::Persisted(persisted) => offset = persisted,
+            Sent::Done(exchange) => {
+                let sent = chunk.offset + length;
+                return verify(storage, call, &exchange, crc, sent).await;
+            }
+        }
+    }
+}
+
+async fn next_chunk(
+    source: &mut Source,
+    offset: u64,
+    chunk_size: u64,
+    total: Option<u64>,
+    crc: &mut Crc32c,
+    hashed_to: &mut u64,
+) -> Result<Chunk, StorageError> {
+    let random_access = |bytes: Uint8Array, crc: &mut Crc32c, hashed_to: &mut u64| {
+        // Hash only bytes not hashed before (a chunk may be sent again after a failure).
+        let length = bytes.length() as u64;
+        if offset + length > *hashed_to {
+            let fresh = (*hashed_to - offset.min(*hashed_to)) as u32;
+            body::hash(crc, &bytes.subarray(fresh, bytes.length()));
+            *hashed_to = offset + length;
+        }
+        Chunk { last: total.is_some_and(|total| offset + length >= total), bytes, offset }
+    };
+    match source {
+        Source::Bytes(bytes) => {
+            let end = (offset + chunk_size).min(bytes.length() as u64);
+            Ok(random_access(bytes.subarray(offset as u32, end as u32), crc, hashed_to))
+        }
+        Source::Blob(blob) => {
+            let size = chunk_size.min((blob.size() as u64).saturating_sub(offset));
+            let bytes = read_blob(blob, offset, size).await?;
+            Ok(random_access(bytes, crc, hashed_to))
+        }
+        Source::Stream(chunks) => chunks.chunk(offset, chunk_size as u32, crc).await,
+    }
+}
+
+/// Reads a chunk or status answer: 308 with what the server holds, or the finished object.
+async fn classify(storage: &Storage, call: Call<'_>, exchange: Exchange) -> Result<Sent, StorageError> {
+    match exchange.status() {
+        308 => {
+            let persisted = resumable::persisted_bytes(exchange.header("range").as_deref())
+                .ok_or_else(|| StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range"));
+            exchange.discard().await;
+            persisted.map(Sent::Persisted)
+        }
+        status if is_success(status) => Ok(Sent::Done(exchange)),
+        404 | 410 => {
+            exchange.discard().await;
+            Err(StorageError::new(ErrorKind::Unknown, "the resumable upload session expired or was cancelled; upload again"))
+        }
+        _ => Err(storage.failure(&exchange, call).await),
+    }
+}
