@@ -28,6 +28,8 @@ export interface RequestError {
   message: string;
   /** The HTTP status that caused the failure, when one did (uploads included). */
   statusCode?: number;
+  /** How many tries were made, when the failure came after retries. */
+  attempts?: number;
 }
 
 export interface OkResult<T> {
@@ -66,22 +68,62 @@ export interface ClientOptions {
    * (`STORAGE_EMULATOR_HOST`), where requests carry no credentials.
    */
   accessToken?: string | AccessTokenProvider;
+  /** Retries after the first try of a transient failure (408, 429, 5xx, resets, timeouts). `0` turns retrying off. Default: 3. */
+  maxRetries?: number;
+  /** No retry starts later than this many ms after the first try. Default: 600000 (10 minutes). */
+  retryDeadlineMs?: number;
+  /** The first backoff ceiling in ms; it doubles each retry (full jitter). Default: 1000. */
+  retryInitialDelayMs?: number;
+  /** The largest backoff ceiling in ms. Default: 64000. */
+  retryMaxDelayMs?: number;
+  /** A try fails with kind `Timeout` when its answer, or the next chunk of a body, takes longer than this. Default: 60000. */
+  requestTimeoutMs?: number;
+  /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 16 MiB. */
+  uploadChunkSize?: number;
+  /** Bodies of known size up to this many bytes go up in one request; larger ones resumably. Default: 8 MiB. */
+  resumableThreshold?: number;
 }
 
-export interface DeleteOptions {
+/** What a transfer has done so far; `total` is undefined while unknown. */
+export interface Progress {
+  bytes: number;
+  total?: number;
+}
+
+/** Options every method takes. */
+export interface CallOptions {
+  /** Cancels the call; it then resolves to an error of kind `Aborted`. */
+  signal?: AbortSignal;
+}
+
+/** Options of methods that move bytes. */
+export interface TransferOptions extends CallOptions {
+  /** Called as bytes move, with `{bytes, total}`. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * Bytes of an object: `{start, end}` (offsets from 0, `end` inclusive as in HTTP; either may
+ * be left out) or `{suffix: n}` (the last n bytes).
+ */
+export type ByteRange = { start?: number; end?: number } | { suffix: number };
+
+export interface DeleteOptions extends CallOptions {
   /** Succeed when the object does not exist. Default: false. */
   ignoreNotFound?: boolean;
 }
 
-export interface DownloadOptions {
+export interface DownloadOptions extends TransferOptions {
   /**
    * Default: true. `false` asks for the stored bytes of a gzip-stored object; where the
    * runtime's `fetch` always decompresses (Node, browsers) that is an `Unsupported` error.
    */
   decompress?: boolean;
+  /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
+  range?: ByteRange;
 }
 
-export interface ListOptions {
+export interface ListOptions extends CallOptions {
   /** Only names lexicographically before this one. */
   endOffset?: string;
   /** Only names matching this glob, for example `**\/*.png`. */
@@ -94,11 +136,19 @@ export interface ListOptions {
   startOffset?: string;
 }
 
-export interface UploadOptions {
+export interface UploadOptions extends TransferOptions {
   /** Gzip the contents before upload and store them with `contentEncoding: gzip`. Default: false. */
   compress?: boolean;
   /** Default: guessed from the object name's extension, else `application/octet-stream`. */
   contentType?: string;
+  /**
+   * Write only if the object's current generation is this (`0`: only if no such object
+   * exists); otherwise the upload fails with `PreconditionFailed`. Makes one-request uploads
+   * safe to retry.
+   */
+  ifGenerationMatch?: number | string;
+  /** Upload resumably whatever the size (streams, files and large bodies always are). */
+  resumable?: boolean;
 }
 
 export interface StorageObject {
@@ -117,7 +167,7 @@ export declare class Client {
   constructor(options?: ClientOptions);
 
   /** Copies an object within the bucket, overwriting the destination. */
-  copy(objectName: ObjectName, destObjectName: ObjectName): Promise<Result<null, RequestError>>;
+  copy(objectName: ObjectName, destObjectName: ObjectName, options?: CallOptions): Promise<Result<null, RequestError>>;
 
   /** Deletes an object. A missing object is an `ObjectNotFound` error unless `ignoreNotFound`. */
   delete(objectName: ObjectName, options?: DeleteOptions): Promise<Result<null, RequestError>>;
@@ -139,7 +189,7 @@ export declare class Client {
   downloadAsStream(objectName: ObjectName, options?: DownloadOptions): Readable;
 
   /** Whether the object exists (false for a missing object or bucket). */
-  exists(objectName: ObjectName): Promise<Result<boolean, RequestError>>;
+  exists(objectName: ObjectName, options?: CallOptions): Promise<Result<boolean, RequestError>>;
 
   /** Objects in the bucket, in lexicographic order of name. */
   list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
