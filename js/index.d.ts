@@ -222,3 +222,6 @@ export declare class StreamRequestError extends Error {
   readonly kind: ErrorKind;
   getRequestError(): RequestError;
 }
+
+/** Bytes of wasm linear memory in use: a diagnostic (transfers do not grow it with object size). */
+export declare function wasmMemoryBytes(): number;

@@ -167,3 +167,13 @@ pub fn request_error(kind: &str, message: &str) -> JsValue {
     let kind = ErrorKind::parse(kind).unwrap_or(ErrorKind::Unknown);
     interop::error_to_js(&StorageError::new(kind, message))
 }
+
+/// The size of this module's linear memory in bytes: a diagnostic for checking that
+/// transfers do not grow it with object size.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|memory| memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64)
+        .unwrap_or(0.0)
+}

@@ -171,4 +171,7 @@ class Client {
   }
 }
 
-module.exports = { Client, StreamRequestError };
+/** Bytes of wasm linear memory in use (a diagnostic: transfers never grow it). */
+const wasmMemoryBytes = () => wasm.wasmMemoryBytes();
+
+module.exports = { Client, StreamRequestError, wasmMemoryBytes };
