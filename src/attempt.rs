@@ -13,6 +13,7 @@ use web_sys::{AbortController, AbortSignal};
 
 use crate::error::{ErrorKind, StorageError};
 use crate::interop;
+use crate::retry::RetryPolicy;
 
 #[wasm_bindgen]
 extern "C" {
@@ -21,6 +22,8 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
 }
+
+type AbortListener = Closure<dyn FnMut()>;
 
 pub fn aborted() -> StorageError {
     StorageError::new(ErrorKind::Aborted, "the operation was aborted by its signal")
@@ -69,7 +72,7 @@ impl CallContext {
     pub async fn sleep(&self, milliseconds: f64) -> Result<(), StorageError> {
         self.check_aborted()?;
         let signal = self.signal.clone();
-        let listener: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::default();
+        let listener: Rc<RefCell<Option<AbortListener>>> = Rc::default();
         let registered = listener.clone();
         let promise = Promise::new(&mut |resolve, reject| {
             let timer = set_timeout(&resolve, milliseconds);
@@ -87,6 +90,39 @@ impl CallContext {
             let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
         }
         outcome.map(|_| ()).map_err(|_| aborted())
+    }
+}
+
+/// The retry budget of one operation (or of one stretch of a transfer without progress):
+/// counts failures, and after each either waits the backoff or gives up.
+pub struct Backoff {
+    policy: RetryPolicy,
+    failures: u32,
+    since_ms: f64,
+}
+
+impl Backoff {
+    pub fn new(policy: RetryPolicy) -> Backoff {
+        Backoff { policy, failures: 0, since_ms: js_sys::Date::now() }
+    }
+
+    /// Progress was made: the next failure starts a fresh budget.
+    pub fn reset(&mut self) {
+        self.failures = 0;
+        self.since_ms = js_sys::Date::now();
+    }
+
+    /// After `failure`: waits out the backoff (or `Retry-After`) and returns `Ok` to try
+    /// again; or returns the failure, with the number of tries, when it is permanent, was
+    /// an abort, or the budget is spent.
+    pub async fn wait(&mut self, failure: StorageError, retry_after_ms: Option<f64>, context: &CallContext) -> Result<(), StorageError> {
+        self.failures += 1;
+        let delay = self.policy.delay_ms(self.failures, js_sys::Math::random(), retry_after_ms);
+        let elapsed = js_sys::Date::now() - self.since_ms;
+        if failure.kind == ErrorKind::Aborted || !self.policy.allows(self.failures, elapsed, delay, &failure) {
+            return Err(failure.after_attempts(self.failures));
+        }
+        context.sleep(delay).await
     }
 }
 

@@ -6,12 +6,12 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Date, Math, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
-use crate::attempt::CallContext;
+use crate::attempt::{Backoff, CallContext};
 use crate::body;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ObjectResource;
@@ -41,8 +41,7 @@ pub struct Download {
     skip: u64,
     hasher: Option<Crc32c>,
     expected_crc: Option<u32>,
-    failures: u32,
-    started_ms: f64,
+    backoff: Backoff,
 }
 
 fn encoded(exchange: &Exchange) -> bool {
@@ -60,6 +59,7 @@ impl Download {
     ) -> Result<Download, StorageError> {
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
         let bucket = storage.bucket().await?;
+        let storage_retry = storage.config.retry;
         let mut download = Download {
             storage,
             bucket,
@@ -75,8 +75,7 @@ impl Download {
             skip: 0,
             hasher: None,
             expected_crc: None,
-            failures: 0,
-            started_ms: Date::now(),
+            backoff: Backoff::new(storage_retry),
         };
         download.connect().await?;
         let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
@@ -210,13 +209,7 @@ impl Download {
             exchange.guard.abort();
         }
         self.reader = None;
-        self.failures += 1;
-        let policy = self.storage.config.retry;
-        let delay = policy.delay_ms(self.failures, Math::random(), None);
-        if failure.kind == ErrorKind::Aborted || !policy.allows(self.failures, Date::now() - self.started_ms, delay, &failure) {
-            return Err(failure.after_attempts(self.failures));
-        }
-        self.context.sleep(delay).await?;
+        self.backoff.wait(failure, None, &self.context).await?;
         self.connect().await
     }
 

@@ -6,12 +6,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Date, Math, Object, Reflect};
+use js_sys::{Array, Date, Object, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
 
-use crate::attempt::{AttemptGuard, CallContext};
+use crate::attempt::{AttemptGuard, Backoff, CallContext};
 use crate::auth::Credentials;
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, StorageError};
@@ -119,12 +119,9 @@ impl Storage {
         retry: Retry,
         accepted: impl Fn(u16) -> bool,
     ) -> Result<Exchange, StorageError> {
-        let started = Date::now();
         let replayable = content.is_none_or(|body| !body.is_instance_of::<web_sys::ReadableStream>());
-
-        let mut attempts = 0;
+        let mut backoff = Backoff::new(self.config.retry);
         loop {
-            attempts += 1;
             let (error, retry_after) = match self.attempt(call, request, content, replayable).await {
                 Ok(exchange) if accepted(exchange.status()) => return Ok(exchange),
                 Ok(exchange) => {
@@ -134,12 +131,10 @@ impl Storage {
                 }
                 Err(error) => (error, None),
             };
-            let delay = self.config.retry.delay_ms(attempts, Math::random(), retry_after);
-            let may_retry = retry == Retry::Safe && replayable && error.kind != ErrorKind::Aborted;
-            if !may_retry || !self.config.retry.allows(attempts, Date::now() - started, delay, &error) {
-                return Err(error.after_attempts(attempts));
+            if retry == Retry::Never || !replayable {
+                return Err(error);
             }
-            call.context.sleep(delay).await?;
+            backoff.wait(error, retry_after, call.context).await?;
         }
     }
 

@@ -3,12 +3,12 @@
 //! and after a failed chunk the upload asks the server how much it holds and continues
 //! from there. The finished object's CRC32C and size are checked against what was sent.
 
-use js_sys::{Date, Math, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
 
-use crate::attempt::CallContext;
+use crate::attempt::{Backoff, CallContext};
 use crate::body::{self, Content};
 use crate::content_type;
 use crate::error::{ErrorKind, StorageError};
@@ -320,8 +320,7 @@ async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &
     let mut crc = Crc32c::default();
     let mut hashed_to = 0u64;
     let mut offset = 0u64;
-    let mut failures = 0u32;
-    let mut failing_since = Date::now();
+    let mut backoff = Backoff::new(storage.config.retry);
     loop {
         let chunk = next_chunk(source, offset, chunk_size, total, &mut crc, &mut hashed_to).await?;
         let length = chunk.bytes.length() as u64;
@@ -342,23 +341,14 @@ async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &
             }
             Ok(Sent::Persisted(persisted)) => {
                 offset = persisted;
-                failures = 0;
+                backoff.reset();
                 call.context.progress(offset, total);
                 continue;
             }
             Err(error) => error,
         };
         // A failed chunk: wait, then ask the session how much it holds.
-        if failures == 0 {
-            failing_since = Date::now();
-        }
-        failures += 1;
-        let policy = storage.config.retry;
-        let delay = policy.delay_ms(failures, Math::random(), None);
-        if failure.kind == ErrorKind::Aborted || !policy.allows(failures, Date::now() - failing_since, delay, &failure) {
-            return Err(failure.after_attempts(failures));
-        }
-        call.context.sleep(delay).await?;
+        backoff.wait(failure, None, call.context).await?;
         let status = resumable::status_request(session, chunk_total);
         let answer = storage.request(call, &status, None, Retry::Safe, |status| status == 308 || is_success(status)).await?;
         match classify(storage, call, answer).await? {
