@@ -193,9 +193,98 @@ async fn compressed_uploads_come_back_decompressed() {
 }
 
 #[wasm_bindgen_test]
-async fn an_unreachable_endpoint_is_a_network_error() {
-    let client = Core::new(object(&[("bucketId", "b".into()), ("accessToken", "t".into()), ("apiEndpoint", "http://127.0.0.1:9".into())]), None);
-    assert_eq!(failure(client.exists("x".into(), JsValue::UNDEFINED)).await, ("Network".into(), None));
+async fn an_unreachable_endpoint_is_a_network_error_after_retries() {
+    let client = Core::new(
+        object(&[
+            ("bucketId", "b".into()),
+            ("accessToken", "t".into()),
+            ("apiEndpoint", "http://127.0.0.1:1".into()),
+            ("maxRetries", 2.into()),
+            ("retryInitialDelayMs", 1.into()),
+        ]),
+        None,
+    );
+    let result = settle(client.exists("x".into(), JsValue::UNDEFINED)).await;
+    let error = get(&result, "error");
+    assert_eq!(get(&error, "kind").as_string().unwrap(), "Network");
+    assert_eq!(get(&error, "attempts").as_f64(), Some(3.0), "one try and two retries");
+    assert!(get(&error, "statusCode").is_undefined());
+}
+
+/// A client that uploads resumably in 256 KiB chunks whatever the size.
+fn chunking_client() -> Core {
+    Core::new(
+        object(&[("bucketId", BUCKET.into()), ("uploadChunkSize", 262_144.into()), ("resumableThreshold", 0.into())]),
+        Some(EMULATOR.to_string()),
+    )
+}
+
+fn pattern(length: usize) -> Vec<u8> {
+    (0..length).map(|index| (index * 31 % 251) as u8).collect()
+}
+
+#[wasm_bindgen_test]
+async fn resumable_uploads_cross_chunk_boundaries_and_report_progress() {
+    let client = chunking_client();
+    for length in [0usize, 1, 262_144, 262_145, 600_000] {
+        let name = unique("resumable");
+        let data = pattern(length);
+        let reports = Array::new();
+        let record = Function::new_with_args("report", "this.push(report.bytes + '/' + report.total)").bind(&reports);
+        let options = object(&[("onProgress", record.into())]);
+        ok(client.upload(name.clone().into(), bytes(&data), options)).await;
+        let downloaded: Uint8Array = ok(client.download_bytes(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
+        assert_eq!(downloaded.to_vec(), data, "{length} bytes");
+        let last = reports.get(reports.length().saturating_sub(1)).as_string();
+        if length > 0 {
+            assert_eq!(last, Some(format!("{length}/{length}")), "the last report is the whole body");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn streams_upload_in_chunks_without_a_known_length() {
+    let client = chunking_client();
+    let name = unique("stream-chunks");
+    let data = pattern(700_001);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&bytes(&data))).unwrap();
+    ok(client.upload(name.clone().into(), blob.stream().into(), JsValue::UNDEFINED)).await;
+    let downloaded: Uint8Array = ok(client.download_bytes(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
+    assert_eq!(downloaded.to_vec(), data);
+}
+
+#[wasm_bindgen_test]
+async fn ranges_return_exactly_the_bytes_asked_for() {
+    let client = emulator_client(BUCKET);
+    let name = unique("range");
+    let data = pattern(1000);
+    ok(client.upload(name.clone().into(), bytes(&data), JsValue::UNDEFINED)).await;
+    let cases: [(&[(&str, JsValue)], std::ops::Range<usize>); 4] = [
+        (&[("start", 0.into()), ("end", 9.into())], 0..10),
+        (&[("start", 100.into()), ("end", 199.into())], 100..200),
+        (&[("suffix", 7.into())], 993..1000),
+        (&[("start", 990.into())], 990..1000),
+    ];
+    for (range, expected) in cases {
+        let options = object(&[("range", object(range))]);
+        let got: Uint8Array = ok(client.download_bytes(name.clone().into(), options)).await.dyn_into().unwrap();
+        assert_eq!(got.to_vec(), data[expected.clone()].to_vec(), "{expected:?}");
+    }
+    let past = object(&[("range", object(&[("start", 5000.into())]))]);
+    assert_eq!(failure(client.download_bytes(name.clone().into(), past)).await, ("InvalidArgument".into(), Some(416.0)));
+    let backwards = object(&[("range", object(&[("start", 9.into()), ("end", 3.into())]))]);
+    assert_eq!(failure(client.download_bytes(name.into(), backwards)).await.0, "InvalidArgument");
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_signal_stops_the_call() {
+    let client = emulator_client(BUCKET);
+    let controller = web_sys::AbortController::new().unwrap();
+    controller.abort();
+    let options = object(&[("signal", controller.signal().into())]);
+    assert_eq!(failure(client.exists("x".into(), options)).await, ("Aborted".into(), None));
+    let not_a_signal = object(&[("signal", "soon".into())]);
+    assert_eq!(failure(client.exists("x".into(), not_a_signal)).await.0, "InvalidArgument");
 }
 
 #[wasm_bindgen_test]
