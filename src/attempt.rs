@@ -210,6 +210,32 @@ impl AttemptGuard {
     }
 }
 
+/// Sends one try of a request under a fresh guard: the caller's signal and the stall
+/// timer abort it, and a failure is named by its cause. The guard comes back with the
+/// answer, since it still governs the body.
+pub async fn guarded_send(
+    context: &CallContext,
+    timeout_ms: f64,
+    request: &crate::http::HttpRequest,
+    content: Option<&JsValue>,
+    bearer: Option<&str>,
+) -> Result<(web_sys::Response, AttemptGuard), StorageError> {
+    let guard = AttemptGuard::new(context, timeout_ms)?;
+    guard.arm();
+    let sent = crate::transport::send(request, content, bearer, Some(&guard.signal())).await;
+    guard.disarm();
+    match sent {
+        Ok(response) => Ok((response, guard)),
+        Err(error) => Err(guard.classify(error)),
+    }
+}
+
+/// Sends a request on no caller's behalf (the sidecar's lookups, shared by every waiting
+/// call), bounded by `timeout_ms` so a hung sidecar cannot hang them.
+pub async fn send_bounded(request: &crate::http::HttpRequest, timeout_ms: f64) -> Result<web_sys::Response, StorageError> {
+    guarded_send(&CallContext::default(), timeout_ms, request, None, None).await.map(|(response, _)| response)
+}
+
 impl Drop for AttemptGuard {
     fn drop(&mut self) {
         self.disarm();

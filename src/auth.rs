@@ -9,6 +9,7 @@ use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::attempt::send_bounded;
 use crate::error::{ErrorKind, StorageError};
 use crate::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
 use crate::single_flight::SingleFlight;
@@ -23,13 +24,14 @@ pub enum Credentials {
 
 pub struct SidecarTokens {
     endpoint: String,
+    timeout_ms: f64,
     cached: Rc<RefCell<Option<AccessToken>>>,
     refresh: SingleFlight,
 }
 
 impl SidecarTokens {
-    pub fn new(endpoint: String) -> Self {
-        SidecarTokens { endpoint, cached: Rc::default(), refresh: SingleFlight::default() }
+    pub fn new(endpoint: String, timeout_ms: f64) -> Self {
+        SidecarTokens { endpoint, timeout_ms, cached: Rc::default(), refresh: SingleFlight::default() }
     }
 
     /// A fresh token; `refused` is one the server just turned down, never handed out again.
@@ -40,11 +42,12 @@ impl SidecarTokens {
             }
         }
         let endpoint = self.endpoint.clone();
+        let timeout_ms = self.timeout_ms;
         let cache = self.cached.clone();
         let token = self
             .refresh
             .join(move || async move {
-                let token = exchange(&endpoint).await?;
+                let token = exchange(&endpoint, timeout_ms).await?;
                 let value = JsValue::from_str(&token.token);
                 *cache.borrow_mut() = Some(token);
                 Ok(value)
@@ -55,15 +58,15 @@ impl SidecarTokens {
 }
 
 /// The external-account flow: a subject token from `/credential`, exchanged at `/token`.
-async fn exchange(endpoint: &str) -> Result<AccessToken, StorageError> {
-    let credential = transport::send(&sidecar::credential_request(endpoint), None, None, None).await?;
+async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, StorageError> {
+    let credential = send_bounded(&sidecar::credential_request(endpoint), timeout_ms).await?;
     if !credential.ok() {
         let (body, _) = transport::error_body(&credential).await;
         return Err(sidecar::credential_failure("credential request", credential.status(), body.as_ref()));
     }
     let subject: SubjectTokenBody = transport::json(&credential, "the Replit sidecar").await?;
     let subject_token = sidecar::parse_subject_token(&subject)?;
-    let answer = transport::send(&sidecar::token_exchange_request(endpoint, &subject_token), None, None, None).await?;
+    let answer = send_bounded(&sidecar::token_exchange_request(endpoint, &subject_token), timeout_ms).await?;
     if !answer.ok() {
         let (body, _) = transport::error_body(&answer).await;
         return Err(sidecar::credential_failure("token exchange", answer.status(), body.as_ref()));

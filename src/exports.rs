@@ -35,7 +35,7 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
             _ => return Err(StorageError::invalid_argument("accessToken must be a non-empty string or a function")),
         },
         (AuthMode::Anonymous, _) => Credentials::Anonymous,
-        _ => Credentials::Sidecar(SidecarTokens::new(config.sidecar_endpoint.clone())),
+        _ => Credentials::Sidecar(SidecarTokens::new(config.sidecar_endpoint.clone(), config.request_timeout_ms)),
     })
 }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
 
-use crate::attempt::{AttemptGuard, Backoff, CallContext};
+use crate::attempt::{guarded_send, send_bounded, AttemptGuard, Backoff, CallContext};
 use crate::auth::Credentials;
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, StorageError};
@@ -97,11 +97,12 @@ impl Storage {
             return Ok(bucket);
         }
         let sidecar = self.config.sidecar_endpoint.clone();
+        let timeout_ms = self.config.request_timeout_ms;
         let cache = self.default_bucket.clone();
         let bucket = self
             .bucket_lookup
             .join(move || async move {
-                let bucket = lookup_default_bucket(&sidecar).await?;
+                let bucket = lookup_default_bucket(&sidecar, timeout_ms).await?;
                 *cache.borrow_mut() = Some(bucket.clone());
                 Ok(JsValue::from_str(&bucket))
             })
@@ -165,14 +166,8 @@ impl Storage {
         content: Option<&JsValue>,
         bearer: Option<&str>,
     ) -> Result<Exchange, StorageError> {
-        let guard = AttemptGuard::new(context, self.config.request_timeout_ms)?;
-        guard.arm();
-        let sent = transport::send(request, content, bearer, Some(&guard.signal())).await;
-        guard.disarm();
-        match sent {
-            Ok(response) => Ok(Exchange { response, guard }),
-            Err(error) => Err(guard.classify(error)),
-        }
+        let (response, guard) = guarded_send(context, self.config.request_timeout_ms, request, content, bearer).await?;
+        Ok(Exchange { response, guard })
     }
 
     /// The typed error for a failed answer. A 404 that does not say whether the bucket or
@@ -274,8 +269,8 @@ pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-async fn lookup_default_bucket(sidecar_endpoint: &str) -> Result<String, StorageError> {
-    let response = transport::send(&sidecar::default_bucket_request(sidecar_endpoint), None, None, None)
+async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Result<String, StorageError> {
+    let response = send_bounded(&sidecar::default_bucket_request(sidecar_endpoint), timeout_ms)
         .await
         .map_err(|error| sidecar::default_bucket_unreachable(&error))?;
     if !response.ok() {
