@@ -34,7 +34,7 @@ export const DEFAULT_PORTS = Object.freeze({ emulatorPort: 4443, sidecarPort: 11
 const HOST = '127.0.0.1';
 const EMULATOR_CORS_HEADERS =
   'Authorization,Content-Type,Content-Range,Range,X-Upload-Content-Type,X-Upload-Content-Length,' +
-  'X-Goog-Api-Client,If-Match,If-None-Match';
+  'X-Goog-Api-Client,X-Goog-Hash,If-Match,If-None-Match';
 const SCOPES = [
   'https://www.googleapis.com/auth/cloud-platform',
   'https://www.googleapis.com/auth/devstorage.full_control',
@@ -929,6 +929,7 @@ async function main(argv) {
   process.stdout.write(`${JSON.stringify({ emulatorUrl, sidecarUrl, gateUrl, defaultBucket, testBucket })}\n`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+const evalMode = process.execArgv.some((a) => /^(-e|-p|--eval|--print)(=|$)/.test(a));
+if (!evalMode && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2));
 }
