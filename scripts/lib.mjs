@@ -1,0 +1,169 @@
+// Shared helpers of scripts/build.mjs, scripts/test.mjs and scripts/demo.mjs (node: built-ins only).
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The environment every child gets: npm's wasm-opt and cargo-installed tools first on PATH. */
+export function toolEnv(extra = {}) {
+  const cargoBin = path.join(process.env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'bin');
+  const parts = [path.join(ROOT, 'node_modules', '.bin'), cargoBin, ...(process.env.PATH || '').split(path.delimiter)];
+  const PATH = [...new Set(parts.filter(Boolean))].join(path.delimiter);
+  return { ...process.env, PATH, ...extra };
+}
+
+export function log(line) {
+  process.stdout.write(`${line}\n`);
+}
+
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+export const stripAnsi = (s) => s.replace(ANSI, '');
+
+const children = new Set();
+
+/**
+ * Runs a command in its own process group, streaming its output to ours. `onLine` gets
+ * every line of stdout and stderr (ANSI codes removed). Resolves { code, signal }.
+ */
+export function run(cmd, args, { cwd = ROOT, env = toolEnv(), onLine, quiet = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    children.add(child);
+    const pump = (stream, out) => {
+      let partial = '';
+      stream.on('data', (chunk) => {
+        if (!quiet) out.write(chunk);
+        if (!onLine) return;
+        const text = partial + chunk.toString('utf8');
+        const lines = text.split(/\r?\n/);
+        partial = lines.pop();
+        for (const line of lines) onLine(stripAnsi(line));
+      });
+      stream.on('end', () => {
+        if (onLine && partial) onLine(stripAnsi(partial));
+        partial = '';
+      });
+    };
+    pump(child.stdout, process.stdout);
+    pump(child.stderr, process.stderr);
+    child.on('error', (err) => {
+      children.delete(child);
+      reject(new Error(`cannot run ${cmd}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/** Runs a command and returns its stdout (stderr streams through); throws on failure. */
+export function capture(cmd, args, { cwd = ROOT, env = toolEnv() } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.on('error', (err) => {
+      children.delete(child);
+      reject(new Error(`cannot run ${cmd}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      const out = Buffer.concat(chunks).toString('utf8');
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${code ?? signal})`));
+    });
+  });
+}
+
+/** Sends `signal` to every running child's process group (only the ones started here). */
+export function killChildren(signal = 'SIGTERM') {
+  for (const child of children) {
+    try {
+      if (process.platform !== 'win32') process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {}
+  }
+}
+
+/**
+ * On SIGINT/SIGTERM/SIGHUP: stops the children, awaits `cleanup`, exits 130/143/129.
+ * Returns a function that removes the handlers.
+ */
+export function onInterrupt(cleanup) {
+  let busy = false;
+  const codes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+  const handler = async (signal) => {
+    if (busy) {
+      killChildren('SIGKILL');
+      return;
+    }
+    busy = true;
+    process.stderr.write(`\n${signal}: stopping...\n`);
+    killChildren('SIGTERM');
+    const force = setTimeout(() => killChildren('SIGKILL'), 5000);
+    force.unref();
+    try {
+      await cleanup();
+    } catch (err) {
+      process.stderr.write(`cleanup failed: ${err.message}\n`);
+    }
+    process.exit(codes[signal] ?? 1);
+  };
+  for (const s of Object.keys(codes)) process.on(s, handler);
+  return () => {
+    for (const s of Object.keys(codes)) process.removeListener(s, handler);
+  };
+}
+
+/** Runs scripts/setup.sh unless SKIP_SETUP=1. Throws when it fails. */
+export async function runSetup() {
+  if (process.env.SKIP_SETUP === '1') {
+    log('setup: skipped (SKIP_SETUP=1)');
+    return;
+  }
+  const { code, signal } = await run('bash', [path.join(ROOT, 'scripts', 'setup.sh')]);
+  if (code !== 0) throw new Error(`scripts/setup.sh failed (${code ?? signal})`);
+}
+
+/** The files `npm pack` must contain for the package to work. */
+const REQUIRED_IN_TARBALL = ['pkg/node/replit_object_storage_wasm_bg.wasm', 'pkg/node/replit_object_storage_wasm.js'];
+
+/**
+ * `npm pack`s the repo into `destDir` (emptied first) and returns the tarball's path.
+ * wasm-pack writes pkg/node/.gitignore (`*`), which would keep the build out of the tarball.
+ */
+export async function packInto(destDir) {
+  fs.rmSync(path.join(ROOT, 'pkg', 'node', '.gitignore'), { force: true });
+  fs.rmSync(destDir, { recursive: true, force: true });
+  fs.mkdirSync(destDir, { recursive: true });
+  const out = await capture('npm', ['pack', '--json', '--pack-destination', destDir, '--loglevel=error']);
+  const info = JSON.parse(out.slice(out.indexOf('[')))[0];
+  const files = new Set(info.files.map((f) => f.path));
+  const missing = REQUIRED_IN_TARBALL.filter((f) => !files.has(f));
+  if (missing.length) throw new Error(`npm pack left out ${missing.join(', ')}: run \`npm run build\` first`);
+  const tarball = path.join(destDir, info.filename);
+  log(`pack: ${path.relative(ROOT, tarball)} (${info.entryCount} files, ${kb(info.size)} packed, ${kb(info.unpackedSize)} unpacked)`);
+  return tarball;
+}
+
+/** A scratch project in `dir` (type: module) with the tarball installed offline. */
+export async function makeScratchProject(dir, tarball) {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'scratch', private: true, version: '0.0.0', type: 'module' }, null, 2)}\n`,
+  );
+  const { code, signal } = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: dir });
+  if (code !== 0) throw new Error(`npm install of ${path.basename(tarball)} failed (${code ?? signal})`);
+  log(`scratch project: ${path.relative(ROOT, dir)} (package installed)`);
+}
+
+export function kb(bytes) {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
