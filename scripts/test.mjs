@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// npm test [-- --only=cargo,wasm,node]
+// Setup, build, then with the test servers running (tests/support/servers.mjs: emulator on
+// 4443, sidecar stand-in on 1106, gate on 4480, or free ports when those are taken):
+//   cargo   cargo test                                   (native)
+//   wasm    wasm-pack test --node --mode no-install      (GCS_EMULATOR_URL, SIDECAR_URL and
+//           GATE_URL are read at compile time with option_env!)
+//   node    the Node suite (tests/node/**/*.test.{mjs,cjs}) against the npm-packed package,
+//           installed into a scratch project in tests/node/.scratch/
+// Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
+// no tests, or that failed without a failing test (a build error), counts as one failure.
+//
+// Environment: SKIP_SETUP=1 skips scripts/setup.sh; NODE_TEST_CONCURRENCY (default 1: the
+// servers' control state is shared); NODE_TEST_TIMEOUT (ms per test, default 600000).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { build } from './build.mjs';
+import { ROOT, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
+import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
+
+const STAGES = ['cargo', 'wasm', 'node'];
+const NODE_TESTS = path.join(ROOT, 'tests', 'node');
+const SCRATCH = path.join(NODE_TESTS, '.scratch');
+
+function parseArgs(argv) {
+  let only = STAGES;
+  for (const a of argv) {
+    const m = /^--only=(.*)$/.exec(a);
+    if (m) {
+      only = m[1].split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = only.filter((s) => !STAGES.includes(s));
+      if (bad.length || !only.length) usage(`unknown stage ${bad.join(', ') || '(none)'}`);
+    } else if (a === '-h' || a === '--help') {
+      usage();
+    } else {
+      usage(`unknown argument ${a}`);
+    }
+  }
+  return { only: STAGES.filter((s) => only.includes(s)) };
+}
+
+function usage(problem) {
+  const text = 'usage: npm test [-- --only=cargo,wasm,node]\n';
+  if (problem) {
+    process.stderr.write(`test.mjs: ${problem}\n${text}`);
+    process.exit(2);
+  }
+  process.stdout.write(text);
+  process.exit(0);
+}
+
+/** Sums `test result: ok. N passed; M failed` lines (cargo test and wasm-bindgen-test-runner). */
+function cargoCounter() {
+  const counts = { passed: 0, failed: 0, results: 0 };
+  return {
+    counts,
+    onLine(line) {
+      const m = /test result: \w+\. (\d+) passed; (\d+) failed/.exec(line);
+      if (m) {
+        counts.passed += Number(m[1]);
+        counts.failed += Number(m[2]);
+        counts.results++;
+      }
+    },
+  };
+}
+
+/** Reads the top-level `# pass N` / `# fail N` / `# cancelled N` of node --test's TAP. */
+function tapCounter() {
+  const counts = { passed: 0, failed: 0, results: 0 };
+  return {
+    counts,
+    onLine(line) {
+      const m = /^# (pass|fail|cancelled) (\d+)\s*$/.exec(line);
+      if (!m) return;
+      if (m[1] === 'pass') {
+        counts.passed = Number(m[2]);
+        counts.results++;
+      } else if (m[1] === 'fail') counts.failed = Number(m[2]);
+      else counts.cancelled = Number(m[2]);
+    },
+  };
+}
+
+/** Turns a command's exit and its parsed counts into a stage result. */
+function judge(name, { code, signal }, counts) {
+  const result = { name, passed: counts.passed, failed: counts.failed + (counts.cancelled ?? 0), problem: null };
+  if (counts.results === 0) {
+    result.problem = `ran 0 tests (${code === 0 ? 'exit 0: were all suites skipped or filtered out?' : `exit ${code ?? signal}: did it build?`})`;
+  } else if (result.passed + result.failed === 0) {
+    result.problem = 'ran 0 tests (is every test ignored, or configured for a browser only?)';
+  } else if (code !== 0 && result.failed === 0) {
+    result.problem = `exited with ${code ?? signal} but reported no failing test (a build or runner error?)`;
+  }
+  if (result.problem && result.failed === 0) result.failed = 1; // the stage itself counts as a failure
+  return result;
+}
+
+function copyTree(from, to, skip) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    if (skip.includes(e.name)) continue;
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) copyTree(src, dst, skip);
+    else if (e.isFile()) fs.copyFileSync(src, dst);
+  }
+}
+
+function findTests(dir, rel = '') {
+  let out = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) out = out.concat(findTests(dir, r));
+    else if (/\.test\.(mjs|cjs)$/.test(e.name)) out.push(r);
+  }
+  return out.sort();
+}
+
+const stageRunners = {
+  async cargo(env) {
+    const c = cargoCounter();
+    const exit = await run('cargo', ['test'], { env, onLine: c.onLine });
+    return judge('cargo test', exit, c.counts);
+  },
+
+  async wasm(env) {
+    const c = cargoCounter();
+    const exit = await run('wasm-pack', ['test', '--node', '--mode', 'no-install'], {
+      env: { ...env, WASM_BINDGEN_TEST_TIMEOUT: env.WASM_BINDGEN_TEST_TIMEOUT || '60' },
+      onLine: c.onLine,
+    });
+    return judge('wasm-pack test --node', exit, c.counts);
+  },
+
+  async node(env, { buildError }) {
+    const name = 'node --test';
+    if (buildError) return { name, passed: 0, failed: 1, problem: `not run: the build failed (${buildError})` };
+    // tests/node/.scratch/                the tarball
+    //   tests/node/                       the scratch project (type: module) + a copy of tests/node
+    //   tests/support/                    a copy of tests/support (tests import ../support/*.mjs)
+    const tarball = await packInto(SCRATCH);
+    const project = path.join(SCRATCH, 'tests', 'node');
+    copyTree(NODE_TESTS, project, ['.scratch', 'node_modules', 'package.json', 'package-lock.json']);
+    copyTree(path.join(ROOT, 'tests', 'support'), path.join(SCRATCH, 'tests', 'support'), ['node_modules']);
+    await makeScratchProject(project, tarball);
+    const files = findTests(project).filter((f) => !f.startsWith(`node_modules${path.sep}`));
+    if (!files.length) return { name, passed: 0, failed: 1, problem: 'ran 0 tests: no tests/node/**/*.test.{mjs,cjs}' };
+    log(`node: ${files.length} test files: ${files.join(' ')}`);
+    const c = tapCounter();
+    const args = [
+      '--test',
+      '--test-reporter=tap',
+      `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY || 1}`,
+      `--test-timeout=${process.env.NODE_TEST_TIMEOUT || 600000}`,
+      ...files,
+    ];
+    const exit = await run(process.execPath, args, { cwd: project, env, onLine: c.onLine });
+    return judge(name, exit, c.counts);
+  },
+};
+
+function summaryLine(r) {
+  const verdict = r.problem ? `FAILED: ${r.problem}` : r.failed ? 'FAILED' : 'ok';
+  return `${r.name}: ${r.passed} passed, ${r.failed} failed${r.seconds !== undefined ? ` (${r.seconds.toFixed(1)} s)` : ''} -- ${verdict}`;
+}
+
+async function main() {
+  const { only } = parseArgs(process.argv.slice(2));
+  let servers = null;
+  const stopServers = async () => {
+    const s = servers;
+    servers = null;
+    if (s) await s.stop();
+  };
+  onInterrupt(stopServers);
+
+  const results = [];
+  const finish = async (code) => {
+    await stopServers();
+    log('');
+    for (const r of results) log(summaryLine(r));
+    const passed = results.reduce((n, r) => n + r.passed, 0);
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    log(`${passed} passed, ${failed} failed`);
+    process.exit(code ?? (failed > 0 || passed === 0 ? 1 : 0));
+  };
+
+  log(`test: stages ${only.join(', ')}`);
+  try {
+    await runSetup();
+  } catch (err) {
+    results.push({ name: 'setup', passed: 0, failed: 1, problem: err.message });
+    return finish(1);
+  }
+
+  let buildError = null;
+  if (only.includes('node')) {
+    try {
+      await build({ setup: false });
+    } catch (err) {
+      buildError = err.message;
+      log(`build: FAILED: ${err.message}`);
+    }
+  }
+
+  try {
+    servers = await startServers({ ...DEFAULT_PORTS, log: (line) => process.stderr.write(`${line}\n`) });
+  } catch (err) {
+    results.push({ name: 'servers', passed: 0, failed: 1, problem: err.message });
+    return finish(1);
+  }
+  log(`servers: emulator ${servers.emulatorUrl}, sidecar stand-in ${servers.sidecarUrl}, gate ${servers.gateUrl}`);
+  const env = toolEnv(servers.env);
+
+  for (const stage of only) {
+    log(`\n=== ${stage} ===`);
+    const t0 = Date.now();
+    let result;
+    try {
+      result = await stageRunners[stage](env, { buildError });
+    } catch (err) {
+      result = { name: stage, passed: 0, failed: 1, problem: err.message };
+    }
+    result.seconds = (Date.now() - t0) / 1000;
+    results.push(result);
+    log(`=== ${summaryLine(result)}`);
+  }
+  return finish();
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`test: ${err.stack || err.message}\n`);
+  log('0 passed, 1 failed');
+  process.exit(1);
+});
