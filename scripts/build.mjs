@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { ROOT, kb, log, onInterrupt, run, runSetup } from './lib.mjs';
+import { ROOT, kb, log, onInterrupt, removeWasmPackGitignores, run, runSetup } from './lib.mjs';
 
 const OUT_DIR = 'pkg/node';
 const WASM_PACK_ARGS = ['build', '--release', '--target', 'nodejs', '--out-dir', OUT_DIR, '--mode', 'no-install'];
@@ -100,7 +100,7 @@ export async function build({ force = false, setup = true } = {}) {
   const { code, signal } = await run('wasm-pack', WASM_PACK_ARGS);
   if (code !== 0) throw new Error(`wasm-pack build failed (${code ?? signal})`);
   // wasm-pack writes a .gitignore of `*` into the out dir, which would keep it out of npm pack.
-  fs.rmSync(path.join(ROOT, OUT_DIR, '.gitignore'), { force: true });
+  removeWasmPackGitignores();
   const after = inputs();
   if (after.src !== before.src || after.manifest !== before.manifest) {
     log('build: warning: sources changed during the build; not marking it up to date');

@@ -131,6 +131,22 @@ export async function runSetup() {
   if (code !== 0) throw new Error(`scripts/setup.sh failed (${code ?? signal})`);
 }
 
+/** Deletes the `.gitignore` (`*`) wasm-pack writes into every out dir: npm pack obeys it. */
+export function removeWasmPackGitignores() {
+  let dirs = [];
+  try {
+    dirs = fs.readdirSync(path.join(ROOT, 'pkg'), { withFileTypes: true }).filter((e) => e.isDirectory());
+  } catch {
+    return;
+  }
+  for (const d of dirs) {
+    const f = path.join(ROOT, 'pkg', d.name, '.gitignore');
+    try {
+      if (fs.readFileSync(f, 'utf8').trim() === '*') fs.rmSync(f);
+    } catch {}
+  }
+}
+
 /** The files `npm pack` must contain for the package to work. */
 const REQUIRED_IN_TARBALL = ['pkg/node/replit_object_storage_wasm_bg.wasm', 'pkg/node/replit_object_storage_wasm.js'];
 
@@ -139,7 +155,7 @@ const REQUIRED_IN_TARBALL = ['pkg/node/replit_object_storage_wasm_bg.wasm', 'pkg
  * wasm-pack writes pkg/node/.gitignore (`*`), which would keep the build out of the tarball.
  */
 export async function packInto(destDir) {
-  fs.rmSync(path.join(ROOT, 'pkg', 'node', '.gitignore'), { force: true });
+  removeWasmPackGitignores();
   fs.rmSync(destDir, { recursive: true, force: true });
   fs.mkdirSync(destDir, { recursive: true });
   const out = await capture('npm', ['pack', '--json', '--pack-destination', destDir, '--loglevel=error']);
