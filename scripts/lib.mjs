@@ -91,29 +91,34 @@ export function killChildren(signal = 'SIGTERM') {
   }
 }
 
+/** Set when a SIGINT/SIGTERM/SIGHUP arrived: { signal, exitCode }. */
+export const interruption = { signal: null, exitCode: 0 };
+
 /**
- * On SIGINT/SIGTERM/SIGHUP: stops the children, awaits `cleanup`, exits 130/143/129.
- * Returns a function that removes the handlers.
+ * On SIGINT/SIGTERM/SIGHUP: records it in `interruption` and stops the children (their process
+ * groups). After `graceMs` (0: at once) awaits `cleanup` and exits 130/143/129; within the
+ * grace period the caller may finish on its own (report, clean up, exit). A second signal
+ * kills the children outright.
  */
-export function onInterrupt(cleanup) {
-  let busy = false;
+export function onInterrupt(cleanup, { graceMs = 0 } = {}) {
   const codes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
   const handler = async (signal) => {
-    if (busy) {
+    if (interruption.signal) {
       killChildren('SIGKILL');
       return;
     }
-    busy = true;
+    interruption.signal = signal;
+    interruption.exitCode = codes[signal] ?? 1;
     process.stderr.write(`\n${signal}: stopping...\n`);
     killChildren('SIGTERM');
-    const force = setTimeout(() => killChildren('SIGKILL'), 5000);
-    force.unref();
+    setTimeout(() => killChildren('SIGKILL'), 5000).unref();
+    if (graceMs) await new Promise((r) => setTimeout(r, graceMs).unref());
     try {
       await cleanup();
     } catch (err) {
       process.stderr.write(`cleanup failed: ${err.message}\n`);
     }
-    process.exit(codes[signal] ?? 1);
+    process.exit(interruption.exitCode);
   };
   for (const s of Object.keys(codes)) process.on(s, handler);
   return () => {

@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from './build.mjs';
-import { ROOT, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
+import { ROOT, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
 
 const STAGES = ['cargo', 'wasm', 'node'];
@@ -174,7 +174,8 @@ async function main() {
     servers = null;
     if (s) await s.stop();
   };
-  onInterrupt(stopServers);
+  // On Ctrl-C the running stage is stopped; the summary still prints (within 10 s).
+  onInterrupt(stopServers, { graceMs: 10000 });
 
   const results = [];
   const finish = async (code) => {
@@ -184,7 +185,7 @@ async function main() {
     const passed = results.reduce((n, r) => n + r.passed, 0);
     const failed = results.reduce((n, r) => n + r.failed, 0);
     log(`${passed} passed, ${failed} failed`);
-    process.exit(code ?? (failed > 0 || passed === 0 ? 1 : 0));
+    process.exit(interruption.signal ? interruption.exitCode : code ?? (failed > 0 || passed === 0 ? 1 : 0));
   };
 
   log(`test: stages ${only.join(', ')}`);
@@ -196,7 +197,7 @@ async function main() {
   }
 
   let buildError = null;
-  if (only.includes('node')) {
+  if (only.includes('node') && !interruption.signal) {
     try {
       await build({ setup: false });
     } catch (err) {
@@ -205,6 +206,10 @@ async function main() {
     }
   }
 
+  if (interruption.signal) {
+    results.push({ name: 'setup/build', passed: 0, failed: 1, problem: `interrupted by ${interruption.signal}` });
+    return finish();
+  }
   try {
     servers = await startServers({ ...DEFAULT_PORTS, log: (line) => process.stderr.write(`${line}\n`) });
   } catch (err) {
@@ -215,6 +220,7 @@ async function main() {
   const env = toolEnv(servers.env);
 
   for (const stage of only) {
+    if (interruption.signal) break;
     log(`\n=== ${stage} ===`);
     const t0 = Date.now();
     let result;
@@ -222,6 +228,10 @@ async function main() {
       result = await stageRunners[stage](env, { buildError });
     } catch (err) {
       result = { name: stage, passed: 0, failed: 1, problem: err.message };
+    }
+    if (interruption.signal) {
+      result.problem = `interrupted by ${interruption.signal}`;
+      result.failed = Math.max(result.failed, 1);
     }
     result.seconds = (Date.now() - t0) / 1000;
     results.push(result);
