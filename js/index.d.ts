@@ -3,161 +3,21 @@
 
 import type { Readable } from 'node:stream';
 
-/** What went wrong, as a value a program can branch on (the same names as the Rust enum). */
-export type ErrorKind =
-  | 'ObjectNotFound'
-  | 'BucketNotFound'
-  | 'DefaultBucket'
-  | 'Unauthorized'
-  | 'Forbidden'
-  | 'TooManyRequests'
-  | 'PreconditionFailed'
-  | 'InvalidArgument'
-  | 'Network'
-  | 'Timeout'
-  | 'Aborted'
-  | 'ServerError'
-  | 'IntegrityMismatch'
-  | 'LocalFile'
-  | 'Unsupported'
-  | 'Unknown';
+import type {
+  ErrorKind,
+  RequestError,
+  Result,
+  ClientOptions,
+  CallOptions,
+  DeleteOptions,
+  DownloadOptions,
+  ListOptions,
+  UploadOptions,
+  StorageObject,
+  ObjectName,
+} from './types.js';
 
-/** A failed request. A plain object, as in @replit/object-storage, with a `kind` added. */
-export interface RequestError {
-  kind: ErrorKind;
-  message: string;
-  /** The HTTP status that caused the failure, when one did (uploads included). */
-  statusCode?: number;
-  /** How many tries were made, when the failure came after retries. */
-  attempts?: number;
-}
-
-export interface OkResult<T> {
-  ok: true;
-  value: T;
-  error?: undefined;
-}
-
-export interface ErrResult<E, ErrorExtras = unknown> {
-  ok: false;
-  error: E;
-  value?: undefined;
-  errorExtras?: ErrorExtras;
-}
-
-export type Result<T, E = RequestError, ErrorExtras = unknown> =
-  | OkResult<T>
-  | ErrResult<E, ErrorExtras>;
-
-/** Returns a bearer token for Google Cloud Storage; called before each request. */
-export type AccessTokenProvider = () => string | Promise<string>;
-
-export interface ClientOptions {
-  /** The bucket to use. Default: the Repl's default bucket, asked of the sidecar on first use. */
-  bucketId?: string;
-  /**
-   * Base URL of the GCS JSON API. Default: `https://storage.googleapis.com`, or in Node
-   * the value of `STORAGE_EMULATOR_HOST` when that is set.
-   */
-  apiEndpoint?: string;
-  /** Base URL of the Replit sidecar. Default: `http://127.0.0.1:1106`. */
-  sidecarEndpoint?: string;
-  /**
-   * A bearer token, or a function returning one. When given, the sidecar is not asked for
-   * tokens. Without it, tokens come from the sidecar, except against an emulator
-   * (`STORAGE_EMULATOR_HOST`), where requests carry no credentials.
-   */
-  accessToken?: string | AccessTokenProvider;
-  /** Retries after the first try of a transient failure (408, 429, 5xx, resets, timeouts). `0` turns retrying off. Default: 3. */
-  maxRetries?: number;
-  /** No retry starts later than this many ms after the first try. Default: 600000 (10 minutes). */
-  retryDeadlineMs?: number;
-  /** The first backoff ceiling in ms; it doubles each retry (full jitter). Default: 1000. */
-  retryInitialDelayMs?: number;
-  /** The largest backoff ceiling in ms. Default: 64000. */
-  retryMaxDelayMs?: number;
-  /** A try fails with kind `Timeout` when its answer, or the next chunk of a body, takes longer than this. Default: 60000. */
-  requestTimeoutMs?: number;
-  /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 16 MiB. */
-  uploadChunkSize?: number;
-  /** Bodies of known size up to this many bytes go up in one request; larger ones resumably. Default: 8 MiB. */
-  resumableThreshold?: number;
-}
-
-/** What a transfer has done so far; `total` is undefined while unknown. */
-export interface Progress {
-  bytes: number;
-  total?: number;
-}
-
-/** Options every method takes. */
-export interface CallOptions {
-  /** Cancels the call; it then resolves to an error of kind `Aborted`. */
-  signal?: AbortSignal;
-}
-
-/** Options of methods that move bytes. */
-export interface TransferOptions extends CallOptions {
-  /** Called as bytes move, with `{bytes, total}`. */
-  onProgress?: (progress: Progress) => void;
-}
-
-/**
- * Bytes of an object: `{start, end}` (offsets from 0, `end` inclusive as in HTTP; either may
- * be left out) or `{suffix: n}` (the last n bytes).
- */
-export type ByteRange = { start?: number; end?: number } | { suffix: number };
-
-export interface DeleteOptions extends CallOptions {
-  /** Succeed when the object does not exist. Default: false. */
-  ignoreNotFound?: boolean;
-}
-
-export interface DownloadOptions extends TransferOptions {
-  /**
-   * Default: true. `false` asks for the stored bytes of a gzip-stored object; where the
-   * runtime's `fetch` always decompresses (Node, browsers) that is an `Unsupported` error.
-   */
-  decompress?: boolean;
-  /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
-  range?: ByteRange;
-}
-
-export interface ListOptions extends CallOptions {
-  /** Only names lexicographically before this one. */
-  endOffset?: string;
-  /** Only names matching this glob, for example `**\/*.png`. */
-  matchGlob?: string;
-  /** At most this many objects. Default: all of them, following every page. */
-  maxResults?: number;
-  /** Only names that start with this. */
-  prefix?: string;
-  /** Only names equal to or after this one. */
-  startOffset?: string;
-}
-
-export interface UploadOptions extends TransferOptions {
-  /** Gzip the contents before upload and store them with `contentEncoding: gzip`. Default: false. */
-  compress?: boolean;
-  /** Default: guessed from the object name's extension, else `application/octet-stream`. */
-  contentType?: string;
-  /**
-   * Write only if the object's current generation is this (`0`: only if no such object
-   * exists); otherwise the upload fails with `PreconditionFailed`. Makes one-request uploads
-   * safe to retry.
-   */
-  ifGenerationMatch?: number | string;
-  /** Upload resumably whatever the size (streams, files and large bodies always are). */
-  resumable?: boolean;
-}
-
-export interface StorageObject {
-  /** The name of the object, including its full path. */
-  name: string;
-}
-
-/** An object name, or an object as `list` returns it. */
-export type ObjectName = string | StorageObject;
+export * from './types.js';
 
 /** Bodies `uploadFromStream` accepts: a Node stream or a web stream. */
 export type UploadStream = Readable | ReadableStream<Uint8Array>;

@@ -1,0 +1,181 @@
+// The public Client for runtimes without Node's built-ins (browsers, Cloudflare Workers):
+// web types in and out (Uint8Array, Blob, web ReadableStream), no file system, no Replit
+// sidecar. Each entry (js/web/index.mjs, js/workerd/index.mjs) only says how the wasm
+// module is loaded; every protocol decision is made in Rust, as in the Node layer.
+
+/** A RequestError made here, for failures found before the wasm core is running. */
+const requestError = (kind, message) => ({ kind, message });
+const failure = (kind, message) => ({ ok: false, error: requestError(kind, message) });
+
+const NO_BUCKET =
+  'No default bucket: there is no Replit sidecar to ask for one in this runtime. ' +
+  'Pass bucketId (the bucket name shown in the App Storage tool, replit-objstore-...)';
+const NO_TOKEN =
+  'accessToken is required in this runtime: there is no Replit sidecar to get tokens from. ' +
+  'Pass a token string, or an async function that asks your server for one';
+const NO_FILES = {
+  downloadToFilename:
+    'downloadToFilename needs a file system, which this runtime does not have: use downloadAsBytes ' +
+    '(for a browser download, wrap it in a Blob and an <a download> link) or downloadAsStream',
+  uploadFromFilename:
+    'uploadFromFilename needs a file system, which this runtime does not have: use uploadFromBytes ' +
+    'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
+};
+
+/** What keeps a client from working here, found from its options alone (else null). */
+function missingForRuntime(options) {
+  if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
+  const given = options ?? {};
+  if (given.sidecarEndpoint !== undefined) return null; // the app provides the sidecar's routes itself
+  if (given.bucketId === undefined) return failure('DefaultBucket', NO_BUCKET);
+  if (given.accessToken === undefined) return failure('InvalidArgument', NO_TOKEN);
+  return null;
+}
+
+/**
+ * The Client and StreamRequestError classes over the wasm module that `load` resolves to
+ * (the wasm-bindgen glue, initialised). `load` runs once, on the first call that needs it.
+ */
+export function defineClient(load) {
+  let loading;
+  const glue = () => {
+    loading ??= Promise.resolve()
+      .then(load)
+      .catch((error) => {
+        loading = undefined; // a later call tries again
+        throw error;
+      });
+    return loading;
+  };
+
+  /** The error `downloadAsStream` errors its stream with and `uploadFromStream` rejects with. */
+  class StreamRequestError extends Error {
+    constructor(error) {
+      super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
+      this.name = 'StreamRequestError';
+      this.requestError = error;
+    }
+
+    get kind() {
+      return this.requestError.kind;
+    }
+
+    getRequestError() {
+      return this.requestError;
+    }
+  }
+
+  /** Any thrown value as a RequestError, the core's way when it is loaded. */
+  const asRequestError = (error) =>
+    glue().then(
+      (wasm) => wasm.toRequestError(error),
+      () => requestError('Unknown', error instanceof Error ? error.message : String(error)),
+    );
+
+  class Client {
+    #options;
+    #core;
+    #problem;
+
+    /** Does no I/O: the wasm module loads on the first call. */
+    constructor(options) {
+      this.#options = options && typeof options === 'object' ? { ...options } : options;
+      this.#problem = missingForRuntime(options);
+    }
+
+    /** Runs one method of the core, whose promises always resolve to a result. */
+    async #call(method, ...args) {
+      if (this.#problem) return this.#problem;
+      let wasm;
+      try {
+        wasm = await glue();
+      } catch (error) {
+        return failure(
+          'Unsupported',
+          `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
+        );
+      }
+      this.#core ??= new wasm.Core(this.#options, undefined);
+      return this.#core[method](...args);
+    }
+
+    copy(objectName, destObjectName, options) {
+      return this.#call('copy', objectName, destObjectName, options);
+    }
+
+    delete(objectName, options) {
+      return this.#call('delete', objectName, options);
+    }
+
+    exists(objectName, options) {
+      return this.#call('exists', objectName, options);
+    }
+
+    list(options) {
+      return this.#call('list', options);
+    }
+
+    async downloadAsBytes(objectName, options) {
+      const result = await this.#call('downloadBytes', objectName, options);
+      return result.ok ? { ok: true, value: [result.value] } : result;
+    }
+
+    downloadAsText(objectName, options) {
+      return this.#call('downloadText', objectName, options);
+    }
+
+    /** A web ReadableStream, returned at once; a failure errors it with a StreamRequestError. */
+    downloadAsStream(objectName, options) {
+      const started = this.#call('downloadStream', objectName, options);
+      let reader;
+      return new ReadableStream({
+        async pull(controller) {
+          try {
+            if (!reader) {
+              const result = await started;
+              if (!result.ok) return controller.error(new StreamRequestError(result.error));
+              reader = result.value.getReader();
+            }
+            const { done, value } = await reader.read();
+            if (done) controller.close();
+            else controller.enqueue(value);
+          } catch (error) {
+            controller.error(new StreamRequestError(await asRequestError(error)));
+          }
+        },
+        cancel(reason) {
+          if (reader) return reader.cancel(reason).catch(() => {});
+          return started.then((result) => result.ok && result.value.cancel(reason).catch(() => {}), () => {});
+        },
+      });
+    }
+
+    async downloadToFilename() {
+      return failure('Unsupported', NO_FILES.downloadToFilename);
+    }
+
+    uploadFromBytes(objectName, contents, options) {
+      return this.#call('upload', objectName, contents, options);
+    }
+
+    uploadFromText(objectName, contents, options) {
+      if (typeof contents !== 'string') return Promise.resolve(failure('InvalidArgument', 'contents must be a string'));
+      return this.#call('upload', objectName, contents, options);
+    }
+
+    async uploadFromFilename() {
+      return failure('Unsupported', NO_FILES.uploadFromFilename);
+    }
+
+    /** Rejects with a StreamRequestError on failure, as in @replit/object-storage. */
+    async uploadFromStream(objectName, stream, options) {
+      const result =
+        stream instanceof ReadableStream
+          ? await this.#call('upload', objectName, stream, options)
+          : failure('InvalidArgument', 'stream must be a web ReadableStream of bytes');
+      if (!result.ok) throw new StreamRequestError(result.error);
+    }
+  }
+
+  return { Client, StreamRequestError };
+}

@@ -1,0 +1,105 @@
+// Types of the entries for browsers (js/web/index.mjs) and Cloudflare Workers
+// (js/workerd/index.mjs): the same Client as in Node, with web types in place of Buffer and
+// Node streams. Errors, results and options are the shared ones of ../types.d.ts.
+
+import type {
+  CallOptions,
+  ClientOptions,
+  DeleteOptions,
+  DownloadOptions,
+  ErrorKind,
+  ListOptions,
+  ObjectName,
+  RequestError,
+  Result,
+  StorageObject,
+  UploadOptions,
+} from '../types.js';
+
+export type {
+  AccessTokenProvider,
+  ByteRange,
+  CallOptions,
+  ClientOptions,
+  DeleteOptions,
+  DownloadOptions,
+  ErrResult,
+  ErrorKind,
+  ListOptions,
+  ObjectName,
+  OkResult,
+  Progress,
+  RequestError,
+  Result,
+  StorageObject,
+  TransferOptions,
+  UploadOptions,
+} from '../types.js';
+
+/** What the upload methods take: bytes, a Blob (so a File), a string, or a web stream of bytes. */
+export type UploadContents = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | string | ReadableStream<Uint8Array>;
+
+export declare class Client {
+  /**
+   * Does no I/O: the wasm module loads on the first call. There is no Replit sidecar in a
+   * browser or a Worker, so give `bucketId` (else every call fails with kind
+   * `DefaultBucket`) and `accessToken`: a token string, or an async function that gets one
+   * from your server (else every call fails with kind `InvalidArgument`).
+   */
+  constructor(options?: ClientOptions);
+
+  /** Copies an object within the bucket, overwriting the destination. */
+  copy(objectName: ObjectName, destObjectName: ObjectName, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /** Deletes an object. A missing object is an `ObjectNotFound` error unless `ignoreNotFound`. */
+  delete(objectName: ObjectName, options?: DeleteOptions): Promise<Result<null, RequestError>>;
+
+  /** The object's contents in one Uint8Array, inside a one-element array as in @replit/object-storage. */
+  downloadAsBytes(objectName: ObjectName, options?: DownloadOptions): Promise<Result<[Uint8Array], RequestError>>;
+
+  /** The object's contents decoded as UTF-8 (invalid bytes become U+FFFD; a BOM is kept). */
+  downloadAsText(objectName: ObjectName, options?: DownloadOptions): Promise<Result<string, RequestError>>;
+
+  /** Always an `Unsupported` error here: there is no file system. Use `downloadAsBytes` or `downloadAsStream`. */
+  downloadToFilename(
+    objectName: ObjectName,
+    destFilename: string,
+    options?: DownloadOptions,
+  ): Promise<Result<null, RequestError>>;
+
+  /** A web stream of the object's contents, returned at once; a failure errors it with a `StreamRequestError`. */
+  downloadAsStream(objectName: ObjectName, options?: DownloadOptions): ReadableStream<Uint8Array>;
+
+  /** Whether the object exists (false for a missing object or bucket). */
+  exists(objectName: ObjectName, options?: CallOptions): Promise<Result<boolean, RequestError>>;
+
+  /** Objects in the bucket, in lexicographic order of name. */
+  list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
+
+  /** Uploads bytes, a Blob or File (read a chunk at a time), a string or a stream, overwriting. */
+  uploadFromBytes(objectName: ObjectName, contents: UploadContents, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Uploads text as UTF-8, overwriting any object of that name. */
+  uploadFromText(objectName: ObjectName, contents: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Always an `Unsupported` error here: there is no file system. Pass a File to `uploadFromBytes` instead. */
+  uploadFromFilename(
+    objectName: ObjectName,
+    srcFilename: string,
+    options?: UploadOptions,
+  ): Promise<Result<null, RequestError>>;
+
+  /**
+   * Uploads a web stream of bytes, resumably, in chunks of `uploadChunkSize` (so it works in
+   * browsers that cannot stream a request body). Rejects with a `StreamRequestError` on failure.
+   */
+  uploadFromStream(objectName: ObjectName, stream: ReadableStream<Uint8Array>, options?: UploadOptions): Promise<void>;
+}
+
+/** The error `downloadAsStream` errors its stream with and `uploadFromStream` rejects with. */
+export declare class StreamRequestError extends Error {
+  constructor(error: RequestError);
+  /** `kind` of the underlying RequestError, for convenience. */
+  readonly kind: ErrorKind;
+  getRequestError(): RequestError;
+}
