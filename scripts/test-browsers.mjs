@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// node scripts/test-browsers.mjs   (after npm run build; setup --browsers)
+// Everything that runs in a real browser:
+//   chrome, firefox  tests/emulator.rs under `wasm-pack test --headless --chrome|--firefox`,
+//                    switched to browser mode with WASM_BINDGEN_USE_BROWSER=1 (the same file
+//                    the `wasm` stage runs under --node)
+//   bundle: vite, esbuild, webpack  the public-API suite in a page built by each bundler with
+//                    no configuration, in headless Chromium (tests/browser/bundlers.mjs)
+//   page             examples/browser driven in headless Chromium with Playwright
+//                    (tests/browser/page.mjs); screenshots in test-output/browsers/page/
+// Browsers reach the emulator through tests/browser/cors-bucket.mjs, which answers CORS as
+// a bucket configured as the README says; fake-gcs-server alone hides `Range`.
+// Exports run(env) for scripts/test.mjs; `env` names the test servers (GCS_EMULATOR_URL,
+// SIDECAR_URL, GATE_URL).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { log, run as runCommand } from './lib.mjs';
+import { OUTPUT, cargoCounter, scratchWithPackage, standalone, tally } from './stages.mjs';
+import { startCorsBucket } from '../tests/browser/cors-bucket.mjs';
+import { chromiumPath, launchChromium } from '../tests/browser/chromium.mjs';
+import { bundlerSuites } from '../tests/browser/bundlers.mjs';
+import { examplePage } from '../tests/browser/page.mjs';
+
+const STAGE_DIR = path.join(OUTPUT, 'browsers');
+
+function which(name, env) {
+  for (const dir of (env.PATH || '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** tests/emulator.rs in one browser; the emulator URL is baked in at compile time. */
+async function rustInBrowser(browser, env, emulatorUrl) {
+  const name = `wasm-pack test --headless --${browser}`;
+  const driverVar = browser === 'chrome' ? 'CHROMEDRIVER' : 'GECKODRIVER';
+  const driver = env[driverVar] || which(browser === 'chrome' ? 'chromedriver' : 'geckodriver', env);
+  if (!driver) return { name, problem: `${driverVar.toLowerCase()} not found (run scripts/setup.sh --browsers)` };
+  const counter = cargoCounter();
+  const exit = await runCommand('wasm-pack', ['test', '--headless', `--${browser}`, '--mode', 'no-install', '--test', 'emulator'], {
+    env: {
+      ...env,
+      GCS_EMULATOR_URL: emulatorUrl,
+      WASM_BINDGEN_USE_BROWSER: '1',
+      [driverVar]: driver,
+      WASM_BINDGEN_TEST_TIMEOUT: env.WASM_BINDGEN_TEST_TIMEOUT || '60',
+    },
+    onLine: counter.onLine,
+  });
+  const suite = { name, passed: counter.counts.passed, failed: counter.counts.failed };
+  if (counter.counts.results === 0) suite.problem = `no test result line (exit ${exit.code ?? exit.signal})`;
+  else if (exit.code !== 0 && suite.failed === 0) suite.problem = `exited with ${exit.code ?? exit.signal}`;
+  return suite;
+}
+
+export async function run(env) {
+  fs.mkdirSync(STAGE_DIR, { recursive: true });
+  const suites = [];
+  const bucket = await startCorsBucket(env.GCS_EMULATOR_URL);
+  let browser;
+  try {
+    for (const name of ['chrome', 'firefox']) suites.push(await rustInBrowser(name, env, bucket.url));
+
+    const { tarball, project } = await scratchWithPackage(path.join(STAGE_DIR, 'scratch'));
+    if (!fs.existsSync(chromiumPath())) {
+      suites.push({ name: 'bundles and page (Chromium)', problem: `${chromiumPath()} not found (run scripts/setup.sh --browsers)` });
+    } else {
+      browser = await launchChromium();
+      const suiteEnv = { apiEndpoint: bucket.url, gateUrl: env.GATE_URL, sidecarUrl: env.SIDECAR_URL, bucket: 'test-bucket' };
+      suites.push(...(await bundlerSuites({ project, browser, env: suiteEnv, outDir: path.join(STAGE_DIR, 'bundles') })));
+      const pageDir = path.join(STAGE_DIR, 'page');
+      fs.rmSync(pageDir, { recursive: true, force: true });
+      fs.mkdirSync(pageDir, { recursive: true });
+      try {
+        const steps = await examplePage({ tarball, browser, env, outDir: pageDir });
+        suites.push({ name: 'examples/browser (Playwright, Chromium)', passed: steps.filter((s) => s.ok).length, failed: steps.filter((s) => !s.ok).length });
+        log(`page: screenshots in ${path.relative(process.cwd(), pageDir)}/`);
+      } catch (error) {
+        suites.push({ name: 'examples/browser (Playwright, Chromium)', problem: error.message });
+      }
+    }
+  } finally {
+    await browser?.close();
+    await bucket.stop();
+  }
+  log('browsers:');
+  return tally(suites);
+}
+
+standalone(import.meta.url, run);

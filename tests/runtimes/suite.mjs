@@ -1,0 +1,310 @@
+// The public-API suite that runs in every runtime that is not Node's own test runner: Deno
+// and Bun (the Node entry), browsers through each bundler and the example page's build
+// (js/web), and a Worker under workerd (js/workerd). Every Client method is called, with its
+// success and its typed failures. No imports, no test framework: each runtime's driver
+// passes the package's exports in and prints what `runSuite` returns.
+//
+//   const { passed, failed, results } = await runSuite({ Client, StreamRequestError, flavour, env });
+//   flavour: 'node' (Buffers, Node streams, files) or 'web' (Uint8Array, web streams, no files)
+//   env: { apiEndpoint, gateUrl, sidecarUrl, bucket, tmpDir? (node flavour) }
+//   files (node flavour): { fs, path }, node:fs and node:path (passed in, so that this file
+//   bundles for browsers and Workers as it is)
+
+const TEST_TIMEOUT_MS = 30_000;
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function equal(actual, expected, what) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  assert(a === e, `${what}: expected ${e}, got ${a}`);
+}
+
+function okValue(result, what) {
+  assert(result && result.ok === true, `${what}: expected ok, got ${JSON.stringify(result && result.error)}`);
+  return result.value;
+}
+
+function errorOf(result, what) {
+  assert(result && result.ok === false, `${what}: expected an error result, got ok`);
+  assert(typeof result.error.message === 'string' && result.error.message.length > 0, `${what}: the error has no message`);
+  return result.error;
+}
+
+function sameBytes(actual, expected, what) {
+  assert(actual instanceof Uint8Array, `${what}: not a Uint8Array`);
+  assert(actual.length === expected.length, `${what}: ${actual.length} bytes, expected ${expected.length}`);
+  for (let i = 0; i < expected.length; i++) {
+    if (actual[i] !== expected[i]) throw new Error(`${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+const pattern = (length) => Uint8Array.from({ length }, (_, i) => (i * 31) % 251);
+
+/** A web stream of `bytes` in pieces of `piece` bytes. */
+function webStream(bytes, piece = 65_536) {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + piece));
+      offset += piece;
+    },
+  });
+}
+
+async function readWeb(stream) {
+  const chunks = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    joined.set(c, at);
+    at += c.length;
+  }
+  return joined;
+}
+
+/** Reads a Node Readable to its end (Deno's and Bun's too), as one Uint8Array. */
+function readNode(readable) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    readable.on('data', (c) => chunks.push(c));
+    readable.on('error', reject);
+    readable.on('end', () => {
+      const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        joined.set(c, at);
+        at += c.length;
+      }
+      resolve(joined);
+    });
+  });
+}
+
+function defineTests({ Client, StreamRequestError, flavour, env, files }) {
+  const run = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+  const name = (leaf) => `runtimes/${flavour}/${run}/${leaf}`;
+  // The emulator ignores credentials; a token keeps every entry off the sidecar.
+  const client = new Client({ bucketId: env.bucket, apiEndpoint: env.apiEndpoint, accessToken: 'emulator' });
+  const readStream = (stream) => (flavour === 'web' ? readWeb(stream) : readNode(stream));
+  const tests = [];
+  const test = (title, fn) => tests.push({ title, fn });
+
+  test('uploadFromText and downloadAsText keep a BOM and odd names', async () => {
+    const object = name('text/sp ace#?ü+%.txt');
+    okValue(await client.uploadFromText(object, '\ufeffhéllo'), 'upload');
+    equal(okValue(await client.downloadAsText(object), 'download'), '\ufeffhéllo', 'text');
+  });
+
+  test('uploadFromBytes and downloadAsBytes round-trip every byte value, as [bytes]', async () => {
+    const object = name('bytes.bin');
+    const all = Uint8Array.from({ length: 256 * 3 + 5 }, (_, i) => i % 256);
+    okValue(await client.uploadFromBytes(object, all), 'upload');
+    const value = okValue(await client.downloadAsBytes(object), 'download');
+    assert(Array.isArray(value) && value.length === 1, 'downloadAsBytes gives a one-element array');
+    sameBytes(value[0], all, 'bytes');
+  });
+
+  test('uploadFromBytes takes an ArrayBuffer and a Blob', async () => {
+    const object = name('forms.bin');
+    okValue(await client.uploadFromBytes(object, new TextEncoder().encode('from a buffer').buffer), 'ArrayBuffer upload');
+    equal(okValue(await client.downloadAsText(object), 'download'), 'from a buffer', 'ArrayBuffer contents');
+    okValue(await client.uploadFromBytes(object, new Blob(['from ', 'a blob'])), 'Blob upload');
+    equal(okValue(await client.downloadAsText(object), 'download'), 'from a blob', 'Blob contents');
+  });
+
+  test('exists tells present from missing', async () => {
+    const object = name('exists.txt');
+    equal(okValue(await client.exists(object), 'exists before'), false, 'before');
+    okValue(await client.uploadFromText(object, 'x'), 'upload');
+    equal(okValue(await client.exists(object), 'exists after'), true, 'after');
+  });
+
+  test('list orders names, filters by prefix and caps with maxResults', async () => {
+    const dir = name('list/');
+    for (const leaf of ['c', 'a', 'b/x']) okValue(await client.uploadFromText(dir + leaf, leaf), `upload ${leaf}`);
+    const all = okValue(await client.list({ prefix: dir }), 'list');
+    equal(all, [{ name: `${dir}a` }, { name: `${dir}b/x` }, { name: `${dir}c` }], 'listing');
+    equal(okValue(await client.list({ prefix: dir, maxResults: 2 }), 'capped').length, 2, 'capped length');
+  });
+
+  test('copy overwrites the destination; a missing source is ObjectNotFound', async () => {
+    const [source, destination] = [name('copy/src'), name('copy/dst')];
+    okValue(await client.uploadFromText(source, 'new'), 'upload source');
+    okValue(await client.uploadFromText(destination, 'old'), 'upload destination');
+    equal(okValue(await client.copy(source, destination), 'copy'), null, 'copy value');
+    equal(okValue(await client.downloadAsText(destination), 'download'), 'new', 'copied');
+    equal(errorOf(await client.copy(name('copy/none'), destination), 'copy missing').kind, 'ObjectNotFound', 'kind');
+  });
+
+  test('delete removes; a missing object is ObjectNotFound 404 unless ignoreNotFound', async () => {
+    const object = name('delete.txt');
+    okValue(await client.uploadFromText(object, 'x'), 'upload');
+    equal(okValue(await client.delete(object), 'delete'), null, 'delete value');
+    const error = errorOf(await client.delete(object), 'delete again');
+    equal([error.kind, error.statusCode], ['ObjectNotFound', 404], 'error');
+    equal(okValue(await client.delete(object, { ignoreNotFound: true }), 'ignoreNotFound'), null, 'ignored');
+  });
+
+  test('downloadAsStream streams the contents', async () => {
+    const object = name('stream.bin');
+    const data = pattern(300_001);
+    okValue(await client.uploadFromBytes(object, data), 'upload');
+    const stream = client.downloadAsStream(object);
+    if (flavour === 'web') assert(stream instanceof ReadableStream, 'a web ReadableStream');
+    else assert(typeof stream.pipe === 'function', 'a Node Readable');
+    sameBytes(await readStream(stream), data, 'streamed');
+  });
+
+  test('downloadAsStream of a missing object fails with a StreamRequestError', async () => {
+    let caught;
+    try {
+      await readStream(client.downloadAsStream(name('stream-none')));
+    } catch (error) {
+      caught = error;
+    }
+    assert(caught instanceof StreamRequestError, `expected a StreamRequestError, got ${caught}`);
+    equal([caught.kind, caught.getRequestError().statusCode], ['ObjectNotFound', 404], 'error');
+  });
+
+  test('uploadFromStream sends a web stream in 256 KiB chunks (resumable)', async () => {
+    const chunked = new Client({ bucketId: env.bucket, apiEndpoint: env.apiEndpoint, accessToken: 'emulator', uploadChunkSize: 262_144 });
+    const object = name('chunked.bin');
+    const data = pattern(700_001);
+    const progress = [];
+    await chunked.uploadFromStream(object, webStream(data), { onProgress: (p) => progress.push(p.bytes) });
+    sameBytes(okValue(await client.downloadAsBytes(object), 'download')[0], data, 'uploaded');
+    equal(progress[progress.length - 1], data.length, 'last progress report');
+  });
+
+  test('uploadFromStream rejects with a StreamRequestError when the source fails', async () => {
+    const failing = new ReadableStream({
+      pull(controller) {
+        controller.error(new Error('source broke'));
+      },
+    });
+    let caught;
+    try {
+      await client.uploadFromStream(name('broken'), failing);
+    } catch (error) {
+      caught = error;
+    }
+    assert(caught instanceof StreamRequestError, `expected a StreamRequestError, got ${caught}`);
+    assert(caught.message.includes('source broke'), caught.message);
+  });
+
+  test('compress: true stores gzip and comes back decompressed', async () => {
+    const object = name('gzip.txt');
+    const text = 'compressible '.repeat(2000);
+    okValue(await client.uploadFromText(object, text, { compress: true }), 'upload');
+    equal(okValue(await client.downloadAsText(object), 'download'), text, 'text');
+  });
+
+  test('a missing bucket is BucketNotFound, and exists is false there', async () => {
+    const nowhere = new Client({ bucketId: 'no-such-bucket-for-tests', apiEndpoint: env.apiEndpoint, accessToken: 'emulator' });
+    equal(okValue(await nowhere.exists('x'), 'exists'), false, 'exists');
+    equal(errorOf(await nowhere.downloadAsText('x'), 'download').kind, 'BucketNotFound', 'kind');
+  });
+
+  test('bad arguments are InvalidArgument results, never throws', async () => {
+    equal(errorOf(await client.exists(''), 'empty name').kind, 'InvalidArgument', 'empty name');
+    equal(errorOf(await client.uploadFromText(name('t'), 42), 'not text').kind, 'InvalidArgument', 'not text');
+    equal(errorOf(await client.uploadFromBytes(name('t'), 42), 'not bytes').kind, 'InvalidArgument', 'not bytes');
+  });
+
+  test('an accessToken function is called, and its failure is the error', async () => {
+    let calls = 0;
+    const forged = new Client({ bucketId: env.bucket, apiEndpoint: env.gateUrl, accessToken: async () => (calls++, 'forged') });
+    equal([errorOf(await forged.exists('x'), 'forged').kind, calls > 0], ['Unauthorized', true], 'forged token');
+    const throwing = new Client({
+      bucketId: env.bucket,
+      apiEndpoint: env.gateUrl,
+      accessToken: () => {
+        throw new Error('no session');
+      },
+    });
+    assert(errorOf(await throwing.exists('x'), 'throwing').message.includes('no session'), 'the provider error is in the message');
+  });
+
+  if (flavour === 'web') {
+    test('no sidecar here: a missing bucketId is DefaultBucket, a missing accessToken InvalidArgument', async () => {
+      const noBucket = errorOf(await new Client({ accessToken: 't' }).list(), 'no bucketId');
+      equal(noBucket.kind, 'DefaultBucket', 'no bucketId');
+      assert(noBucket.message.includes('bucketId'), noBucket.message);
+      const noToken = errorOf(await new Client({ bucketId: env.bucket }).list(), 'no accessToken');
+      equal(noToken.kind, 'InvalidArgument', 'no accessToken');
+      assert(noToken.message.includes('accessToken'), noToken.message);
+    });
+
+    test('downloadToFilename and uploadFromFilename are Unsupported, and say what to use', async () => {
+      const down = errorOf(await client.downloadToFilename(name('f'), 'f.txt'), 'downloadToFilename');
+      equal(down.kind, 'Unsupported', 'download kind');
+      assert(down.message.includes('downloadAsBytes'), down.message);
+      const up = errorOf(await client.uploadFromFilename(name('f'), 'f.txt'), 'uploadFromFilename');
+      equal(up.kind, 'Unsupported', 'upload kind');
+      assert(up.message.includes('uploadFromBytes'), up.message);
+    });
+  } else {
+    test('uploadFromFilename and downloadToFilename round-trip a file', async () => {
+      const { fs, path } = files;
+      const source = path.join(env.tmpDir, `${run}-source.bin`);
+      const target = path.join(env.tmpDir, `${run}-target.bin`);
+      const data = pattern(100_003);
+      fs.writeFileSync(source, data);
+      const object = name('file.bin');
+      okValue(await client.uploadFromFilename(object, source), 'upload');
+      okValue(await client.downloadToFilename(object, target), 'download');
+      sameBytes(new Uint8Array(fs.readFileSync(target)), data, 'file');
+      const missing = errorOf(await client.downloadToFilename(name('none'), path.join(env.tmpDir, `${run}-none`)), 'missing');
+      equal(missing.kind, 'ObjectNotFound', 'kind');
+      assert(!fs.existsSync(path.join(env.tmpDir, `${run}-none`)), 'no file is left for a missing object');
+    });
+
+    test('the sidecar gives the default bucket and tokens that open the gate', async () => {
+      const replit = new Client({ apiEndpoint: env.gateUrl, sidecarEndpoint: env.sidecarUrl });
+      const object = name('sidecar.txt');
+      okValue(await replit.uploadFromText(object, 'authorised'), 'upload');
+      equal(okValue(await replit.downloadAsText(object), 'download'), 'authorised', 'text');
+    });
+  }
+  return tests;
+}
+
+function withTimeout(promise, ms, title) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${title}: timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Runs every test in order; `log` gets one `ok`/`not ok` line per test. */
+export async function runSuite(options) {
+  const { log = () => {} } = options;
+  const results = [];
+  for (const { title, fn } of defineTests(options)) {
+    const started = Date.now();
+    try {
+      await withTimeout(fn(), TEST_TIMEOUT_MS, title);
+      results.push({ title, ok: true, ms: Date.now() - started });
+      log(`ok - ${title}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.push({ title, ok: false, ms: Date.now() - started, error: message });
+      log(`not ok - ${title}: ${message}`);
+    }
+  }
+  const passed = results.filter((r) => r.ok).length;
+  return { passed, failed: results.length - passed, results };
+}
