@@ -203,7 +203,7 @@ impl AttemptGuard {
         if self.timed_out.get() {
             return StorageError::new(
                 ErrorKind::Timeout,
-                format!("no answer for {} ms (requestTimeoutMs)", self.timeout_ms),
+                format!("no answer for {} ms (requestTimeoutMs)", self.timeout_ms as u64),
             );
         }
         error

@@ -78,7 +78,7 @@ fn milliseconds(option: &str, value: Option<f64>, default: f64) -> Result<f64, S
     match value {
         None => Ok(default),
         Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
-        Some(ms) => Err(StorageError::invalid_argument(format!("{option} must be a non-negative number of milliseconds, got {ms}"))),
+        Some(_) => Err(StorageError::invalid_argument(format!("{option} must be a finite, non-negative number of milliseconds"))),
     }
 }
 

@@ -79,8 +79,7 @@ pub struct ErrorEnvelope {
     pub error_description: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorField {
     OAuth(String),
     Gcs(GcsError),
@@ -90,6 +89,27 @@ pub enum ErrorField {
 pub struct GcsError {
     #[serde(default)]
     pub message: Option<String>,
+}
+
+// By hand rather than `#[serde(untagged)]`: untagged enums buffer the input through
+// serde's generic `Content`, which costs more wasm than the rest of the parsers together.
+impl<'de> Deserialize<'de> for ErrorField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldVisitor {
+            type Value = ErrorField;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an OAuth error code or a GCS error object")
+            }
+            fn visit_str<E: serde::de::Error>(self, code: &str) -> Result<ErrorField, E> {
+                Ok(ErrorField::OAuth(code.to_string()))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<ErrorField, M::Error> {
+                GcsError::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ErrorField::Gcs)
+            }
+        }
+        deserializer.deserialize_any(FieldVisitor)
+    }
 }
 
 impl ErrorEnvelope {

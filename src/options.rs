@@ -69,11 +69,41 @@ pub struct UploadOptions {
 }
 
 /// An object generation: GCS's 64-bit numbers, given as a number or a string.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Generation {
     Number(u64),
     Text(String),
+}
+
+// By hand rather than `#[serde(untagged)]`, which buffers through serde's costly `Content`.
+impl<'de> Deserialize<'de> for Generation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GenerationVisitor;
+        impl serde::de::Visitor<'_> for GenerationVisitor {
+            type Value = Generation;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a generation number (a non-negative integer or a string of digits)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Generation, E> {
+                Ok(Generation::Number(number))
+            }
+            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Generation, E> {
+                if number >= 0.0 && number.fract() == 0.0 && number < 9.007_199_254_740_992e15 {
+                    Ok(Generation::Number(number as u64))
+                } else {
+                    Err(E::custom("a generation must be a non-negative integer"))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Generation, E> {
+                if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
+                    Ok(Generation::Text(text.to_string()))
+                } else {
+                    Err(E::custom("a generation must be a string of digits"))
+                }
+            }
+        }
+        deserializer.deserialize_any(GenerationVisitor)
+    }
 }
 
 impl std::fmt::Display for Generation {
@@ -105,6 +135,13 @@ mod tests {
         assert_eq!(text.if_generation_match.map(|g| g.to_string()).as_deref(), Some("1700000000000001"));
         let ranged: DownloadOptions = serde_json::from_str(r#"{"range":{"start":5,"end":9}}"#).unwrap();
         assert_eq!(ranged.range.map(|r| (r.start, r.end)), Some((Some(5), Some(9))));
+    }
+
+    #[test]
+    fn generations_are_digits_only() {
+        for bad in [r#"{"ifGenerationMatch":"12a"}"#, r#"{"ifGenerationMatch":-1}"#, r#"{"ifGenerationMatch":1.5}"#, r#"{"ifGenerationMatch":""}"#] {
+            assert!(serde_json::from_str::<UploadOptions>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

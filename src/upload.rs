@@ -115,10 +115,13 @@ impl StreamChunks {
             return Ok(None);
         }
         let value = interop::property::<JsValue>(&step, "value").unwrap_or(JsValue::UNDEFINED);
+        if value.is_string() {
+            return Ok(Some(Utf8Encoder::new().encode(&value)));
+        }
         if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(&value) {
             Ok(Some(as_bytes(&value)))
         } else {
-            Err(StorageError::invalid_argument("the source stream must give bytes (Uint8Array or Buffer chunks)"))
+            Err(StorageError::invalid_argument("the source stream must give bytes or strings"))
         }
     }
 

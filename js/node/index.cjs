@@ -32,10 +32,37 @@ const localFile = (what, error) => failure('LocalFile', `${what}: ${error.messag
 const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const isPath = (value) => typeof value === 'string' && value !== '';
 
+/**
+ * A Node Readable as a web ReadableStream, pulled one chunk at a time. (Node's own
+ * `Readable.toWeb` throws an uncaught "Controller is already closed" when its stream is
+ * cancelled while the Readable still flows, which would crash the process.)
+ */
+function fromNodeReadable(readable) {
+  const chunks = readable[Symbol.asyncIterator]();
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        try {
+          const { value, done } = await chunks.next();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        readable.destroy();
+        await chunks.return?.().catch(() => {});
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** A Node Readable or a web ReadableStream, as a web ReadableStream. */
 function webStream(stream) {
   if (stream instanceof ReadableStream) return stream;
-  if (stream instanceof Readable) return Readable.toWeb(stream);
+  if (stream instanceof Readable) return fromNodeReadable(stream);
   return undefined;
 }
 
@@ -45,7 +72,7 @@ async function openFile(filename) {
   if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
   if (typeof fs.openAsBlob === 'function') return fs.openAsBlob(filename);
   const handle = await fs.promises.open(filename, 'r');
-  return Readable.toWeb(handle.createReadStream());
+  return fromNodeReadable(handle.createReadStream());
 }
 
 /** A Readable returned at once that streams the download `started` resolves to. */
