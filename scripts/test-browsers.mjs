@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // node scripts/test-browsers.mjs   (after npm run build; setup --browsers)
 // Everything that runs in a real browser:
-//   chrome, firefox  tests/emulator.rs under `wasm-pack test --headless --chrome|--firefox`,
+//   chrome, firefox  the wasm tests (tests/emulator.rs) under `wasm-pack test --headless --chrome|--firefox`,
 //                    switched to browser mode with WASM_BINDGEN_USE_BROWSER=1 (the same file
 //                    the `wasm` stage runs under --node)
 //   bundle: vite, esbuild, webpack  the public-API suite in a page built by each bundler with
@@ -39,7 +39,7 @@ async function rustInBrowser(browser, env, emulatorUrl) {
   const driver = env[driverVar] || which(browser === 'chrome' ? 'chromedriver' : 'geckodriver', env);
   if (!driver) return { name, problem: `${driverVar.toLowerCase()} not found (run scripts/setup.sh --browsers)` };
   const counter = cargoCounter();
-  const exit = await runCommand('wasm-pack', ['test', '--headless', `--${browser}`, '--mode', 'no-install', '--test', 'emulator'], {
+  const exit = await runCommand('wasm-pack', ['test', '--headless', `--${browser}`, '--mode', 'no-install'], {
     env: {
       ...env,
       GCS_EMULATOR_URL: emulatorUrl,
