@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { buildWeb } from './build-web.mjs';
 import { ROOT, kb, log, onInterrupt, removeWasmPackGitignores, run, runSetup } from './lib.mjs';
 
 const OUT_DIR = 'pkg/node';
@@ -83,7 +84,7 @@ function printSizes() {
   }
 }
 
-/** Builds pkg/node unless it is up to date. Returns true when it built. */
+/** Builds pkg/node unless it is up to date, then pkg/web from it. Returns true when it built. */
 export async function build({ force = false, setup = true } = {}) {
   if (setup) await runSetup();
   const before = inputs();
@@ -92,6 +93,7 @@ export async function build({ force = false, setup = true } = {}) {
   if (!force && same && outputsPresent()) {
     log('build: up to date (no change in src/, Cargo.toml, Cargo.lock; --force to rebuild)');
     printSizes();
+    await buildWeb(); // pkg/web, for browsers and Workers (skipped when the .wasm is unchanged)
     return false;
   }
   log(`build: wasm-pack ${WASM_PACK_ARGS.join(' ')}`);
@@ -110,6 +112,7 @@ export async function build({ force = false, setup = true } = {}) {
   }
   log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   printSizes();
+  await buildWeb();
   return true;
 }
 

@@ -153,7 +153,12 @@ export function removeWasmPackGitignores() {
 }
 
 /** The files `npm pack` must contain for the package to work. */
-const REQUIRED_IN_TARBALL = ['pkg/node/replit_object_storage_wasm_bg.wasm', 'pkg/node/replit_object_storage_wasm.js'];
+const REQUIRED_IN_TARBALL = [
+  'pkg/node/replit_object_storage_wasm_bg.wasm',
+  'pkg/node/replit_object_storage_wasm.js',
+  'pkg/web/replit_object_storage_wasm.js',
+  'pkg/web/replit_object_storage_wasm_base64.js',
+];
 
 /**
  * `npm pack`s the repo into `destDir` (emptied first) and returns the tarball's path.

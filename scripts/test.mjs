@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test [-- --only=cargo,wasm,node]
+// npm test [-- --only=cargo,wasm,node,browsers,runtimes]
 // Setup, build, then with the test servers running (tests/support/servers.mjs: emulator on
 // 4443, sidecar stand-in on 1106, gate on 4480, or free ports when those are taken):
 //   cargo   cargo test                                   (native)
@@ -7,6 +7,11 @@
 //           GATE_URL are read at compile time with option_env!)
 //   node    the Node suite (tests/node/**/*.test.{mjs,cjs}) against the npm-packed package,
 //           installed into a scratch project in tests/node/.scratch/
+//   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
+//           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium,
+//           and examples/browser driven by Playwright (output in test-output/browsers/)
+//   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno, Bun and a workerd
+//           Worker, and tsc over browser, Worker and Node projects
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
 // no tests, or that failed without a failing test (a build error), counts as one failure.
 //
@@ -16,10 +21,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from './build.mjs';
+import { run as browsersStage } from './test-browsers.mjs';
+import { run as runtimesStage } from './test-runtimes.mjs';
 import { ROOT, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
 
-const STAGES = ['cargo', 'wasm', 'node'];
+const STAGES = ['cargo', 'wasm', 'node', 'browsers', 'runtimes'];
+const NEEDS_BUILD = ['node', 'browsers', 'runtimes'];
 const NODE_TESTS = path.join(ROOT, 'tests', 'node');
 const SCRATCH = path.join(NODE_TESTS, '.scratch');
 
@@ -41,7 +49,7 @@ function parseArgs(argv) {
 }
 
 function usage(problem) {
-  const text = 'usage: npm test [-- --only=cargo,wasm,node]\n';
+  const text = `usage: npm test [-- --only=${STAGES.join(',')}]\n`;
   if (problem) {
     process.stderr.write(`test.mjs: ${problem}\n${text}`);
     process.exit(2);
@@ -159,7 +167,24 @@ const stageRunners = {
     const exit = await run(process.execPath, args, { cwd: project, env, onLine: c.onLine });
     return judge(name, exit, c.counts);
   },
+
+  // Each has suites of its own (one per browser, bundler, runtime), every one of which must
+  // have run tests; their counts add up here.
+  async browsers(env, { buildError }) {
+    return otherRuntimes('browsers (Chrome, Firefox, bundlers, examples/browser)', browsersStage, env, buildError);
+  },
+
+  async runtimes(env, { buildError }) {
+    return otherRuntimes('runtimes (Deno, Bun, workerd, types)', runtimesStage, env, buildError);
+  },
 };
+
+async function otherRuntimes(name, stage, env, buildError) {
+  if (buildError) return { name, passed: 0, failed: 1, problem: `not run: the build failed (${buildError})` };
+  const { passed, failed, suites } = await stage(env);
+  const empty = suites.filter((s) => s.problem).map((s) => `${s.name}: ${s.problem}`);
+  return { name, passed, failed, problem: empty.length ? empty.join('; ') : passed === 0 ? 'ran 0 tests' : null };
+}
 
 function summaryLine(r) {
   const verdict = r.problem ? `FAILED: ${r.problem}` : r.failed ? 'FAILED' : 'ok';
@@ -197,7 +222,7 @@ async function main() {
   }
 
   let buildError = null;
-  if (only.includes('node') && !interruption.signal) {
+  if (NEEDS_BUILD.some((stage) => only.includes(stage)) && !interruption.signal) {
     try {
       await build({ setup: false });
     } catch (err) {
