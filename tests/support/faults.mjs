@@ -305,8 +305,14 @@ function ruleMatches(rule, info) {
 /**
  * Starts the proxy in front of `target` (a base URL). Options:
  *   port (0: any free one), fixResumableStatus (default true), checkUploadHashes (false),
- *   enforcePreconditions (false), recordAuthorization (false), log (a function for
- *   diagnostics; default: silent).
+ *   enforcePreconditions (false), recordAuthorization (false), sinkUploads (false: see
+ *   below), log (a function for diagnostics; default: silent).
+ *
+ * sinkUploads: uploads (one-request and resumable) end at the proxy: their bytes are counted,
+ * hashed (CRC32C) and dropped, and the answers are what GCS would give (308 + Range, then the
+ * object's resource with its size and crc32c), so a client can upload GiBs quickly and check
+ * them without the emulator storing anything. For measuring the client, not the server;
+ * `proxy.sunk` maps object names to {size, crc32c}. Everything else is forwarded.
  */
 export async function startFaultProxy({
   target,
@@ -315,6 +321,7 @@ export async function startFaultProxy({
   checkUploadHashes = false,
   enforcePreconditions = false,
   recordAuthorization = false,
+  sinkUploads = false,
   log: diagnostic = () => {},
 } = {}) {
   if (!target) throw new TypeError('startFaultProxy: target (a base URL) is required');
@@ -753,6 +760,161 @@ export async function startFaultProxy({
     });
   }
 
+  // ---- uploads that end here (sinkUploads)
+  const sinkSessions = new Map();
+  const sunk = new Map();
+  let sinkCounter = 0;
+
+  function sinkResource(session) {
+    const generation = String(Date.now() * 1000 + (sinkCounter % 1000));
+    const resource = {
+      kind: 'storage#object',
+      name: session.object,
+      bucket: session.bucket,
+      size: String(session.received),
+      crc32c: crc32cToBase64(session.crc),
+      generation,
+      contentType: session.contentType ?? 'application/octet-stream',
+    };
+    sunk.set(session.object, { size: session.received, crc32c: resource.crc32c });
+    return JSON.stringify(resource);
+  }
+
+  function sinkAnswer(res, entry, session) {
+    if (session.done) {
+      entry.status = 200;
+      return send(res, 200, session.resource, { 'content-type': 'application/json; charset=UTF-8' });
+    }
+    entry.status = 308;
+    const headers = { 'content-length': 0 };
+    if (session.received > 0) headers.range = `bytes=0-${session.received - 1}`;
+    res.writeHead(308, headers);
+    res.end();
+  }
+
+  async function sink(req, res, info) {
+    const entry = {
+      id: nextId++, method: req.method, url: req.url, kind: info.kind, uploadId: info.uploadId, fault: null, status: null,
+      contentRange: req.headers['content-range'] ?? null, requestBytes: 0, responseBytes: 0, xGoogHash: req.headers['x-goog-hash'] ?? null,
+      note: 'sink', done: false,
+    };
+    requestLog.push(entry);
+    const rule = takeRule(info);
+    if (rule) entry.fault = rule.label ?? rule.fault;
+    if (rule?.fault === 'status') {
+      await drain(req);
+      entry.status = rule.status ?? 503;
+      const headers = rule.retryAfter !== undefined ? { 'retry-after': String(rule.retryAfter) } : {};
+      return send(res, entry.status, gcsError(entry.status, STATUS_MESSAGES[entry.status] ?? 'Injected fault'), { 'content-type': 'application/json', ...headers });
+    }
+    if (rule?.fault === 'resetBeforeResponse' || rule?.fault === 'resetMidUpload') {
+      const limit = rule.fault === 'resetMidUpload' ? rule.afterBytes ?? Math.floor(Number(req.headers['content-length'] ?? 0) / 2) : Infinity;
+      await new Promise((resolve) => {
+        let seen = 0;
+        const onData = (chunk) => {
+          seen += chunk.length;
+          if (seen >= limit) {
+            req.removeListener('data', onData);
+            req.pause();
+            resolve();
+          }
+        };
+        req.on('data', onData);
+        req.once('end', resolve);
+        req.once('close', resolve);
+      });
+      return reset(req.socket);
+    }
+    if (info.kind === 'resumable-start') {
+      await drain(req);
+      const id = `sink-${++sinkCounter}`;
+      const contentType = req.headers['x-upload-content-type'];
+      sinkSessions.set(id, { bucket: info.bucket, object: info.object, received: 0, crc: 0, done: false, resource: null, cancelled: false, contentType });
+      entry.status = 200;
+      res.writeHead(200, { 'content-length': 0, location: `${proxyUrl}${info.pathname}?uploadType=resumable&name=${encodeURIComponent(info.object)}&upload_id=${id}` });
+      return res.end();
+    }
+    if (info.kind === 'upload-media') {
+      const session = { bucket: info.bucket, object: info.object, received: 0, crc: 0, done: false, resource: null, contentType: req.headers['content-type'] };
+      for await (const chunk of req) {
+        session.crc = crc32c(chunk, session.crc);
+        session.received += chunk.length;
+        entry.requestBytes += chunk.length;
+      }
+      session.done = true;
+      session.resource = sinkResource(session);
+      return sinkAnswer(res, entry, session);
+    }
+    const session = sinkSessions.get(info.uploadId);
+    if (!session || session.cancelled) {
+      await drain(req);
+      return sendJsonError(res, entry, 410, 'No such upload session.', 'gone');
+    }
+    if (info.kind === 'resumable-cancel') {
+      await drain(req);
+      session.cancelled = true;
+      entry.status = 499;
+      return send(res, 499, '', {});
+    }
+    const range = info.contentRange;
+    if (info.kind === 'resumable-status' || !range || range.start === null) {
+      await drain(req);
+      if (range?.total !== null && range?.total !== undefined && range.total === session.received && !session.done) {
+        session.done = true;
+        session.resource = sinkResource(session);
+      }
+      return sinkAnswer(res, entry, session);
+    }
+    if (session.done) {
+      await drain(req);
+      return sinkAnswer(res, entry, session);
+    }
+    if (range.start !== session.received) {
+      if (range.start > session.received) violations.push({ id: entry.id, uploadId: info.uploadId, problem: `chunk starts at ${range.start} but the sink holds ${session.received} bytes` });
+      // Overlaps: drop what is held; gaps: refuse.
+      if (range.start > session.received) {
+        await drain(req);
+        return sendJsonError(res, entry, 400, `chunk starts at ${range.start}, the session holds ${session.received} bytes`, 'invalid');
+      }
+    }
+    let skip = session.received - range.start;
+    let crc = session.crc;
+    let received = session.received;
+    let ok = true;
+    try {
+      for await (let chunk of req) {
+        entry.requestBytes += chunk.length;
+        if (skip > 0) {
+          const dropped = Math.min(skip, chunk.length);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+        }
+        if (chunk.length === 0) continue;
+        crc = crc32c(chunk, crc);
+        received += chunk.length;
+      }
+    } catch {
+      ok = false;
+    }
+    if (!ok || received !== range.end + 1) {
+      // An incomplete chunk is not kept (GCS keeps whole 256 KiB multiples; nothing here).
+      entry.note = 'sink: incomplete chunk dropped';
+      if (!res.destroyed) sinkAnswer(res, entry, session);
+      return;
+    }
+    session.crc = crc;
+    session.received = received;
+    if (range.total !== null && range.total === received) {
+      const expected = crcFromGoogHash(req.headers['x-goog-hash']);
+      if (expected !== null && expected !== crc) {
+        return sendJsonError(res, entry, 400, `Provided CRC32C "${crc32cToBase64(expected)}" doesn't match calculated CRC32C "${crc32cToBase64(crc)}".`, 'invalid');
+      }
+      session.done = true;
+      session.resource = sinkResource(session);
+    }
+    return sinkAnswer(res, entry, session);
+  }
+
   async function handle(req, res) {
     let info;
     try {
@@ -761,6 +923,7 @@ export async function startFaultProxy({
       return send(res, 400, 'bad request');
     }
     if (info.kind === 'control') return handleControl(req, res, info);
+    if (sinkUploads && (info.kind.startsWith('resumable-') || info.kind === 'upload-media')) return sink(req, res, info);
 
     const entry = {
       id: nextId++,
@@ -967,6 +1130,8 @@ export async function startFaultProxy({
     sessions,
     /** Protocol errors of the client the proxy noticed (chunks leaving gaps, ...). */
     violations,
+    /** sinkUploads: object name -> {size, crc32c} of uploads that ended at the proxy. */
+    sunk,
     /** Replaces the rules; returns the live rule objects (their `fired` counts update). */
     setFaults(list) {
       rules = (Array.isArray(list) ? list : [list]).map(validateRule);
