@@ -453,7 +453,7 @@ function renderTable() {
 async function runCase(method, fault) {
   const proxy = await startFaultProxy(proxyOptions());
   const c = { name: fresh(method.name.replace(/\W+/g, '-')) };
-  let cell = '✗ (did not finish)';
+  let cell = 'did not finish';
   try {
     await method.setup(c);
     const client = matrixClient(proxy, fault.client);
