@@ -12,6 +12,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 import { Client, StreamRequestError } from 'replit-object-storage-wasm';
 
@@ -523,6 +525,21 @@ describe('abort', () => {
       assertStreamError(error, StreamRequestError, 'Aborted', undefined, 'downloadAsStream mid-body');
       assert.ok(received > 0 && received < SIZE, `some bytes arrived before the abort (${received})`);
     } finally {
+      proxy.clear();
+    }
+  });
+
+  it('mid-download body while the garbage collector runs: still Aborted, promptly', async () => {
+    // Node's fetch follows a Request's signal through a WeakRef: once the Request is
+    // collected, aborting no longer reaches the body (see faults.test.mjs, requestTimeoutMs).
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    proxy.setFaults([{ kind: 'download', fault: 'stall', phase: 'body', times: Infinity }]);
+    const collector = setInterval(gc, 20);
+    try {
+      await expectAborted('downloadAsBytes mid-body with GC running', (signal) => client({ requestTimeoutMs: 30000 }).downloadAsBytes(object, { signal }), { afterMs: 200 });
+    } finally {
+      clearInterval(collector);
       proxy.clear();
     }
   });
