@@ -26,7 +26,6 @@ const NO_FILES = {
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
   const given = options ?? {};
-  if (given.sidecarEndpoint !== undefined) return null; // the app provides the sidecar's routes itself
   if (given.bucketId === undefined) return failure('DefaultBucket', NO_BUCKET);
   if (given.accessToken === undefined) return failure('InvalidArgument', NO_TOKEN);
   return null;
