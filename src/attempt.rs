@@ -136,6 +136,9 @@ pub struct AttemptGuard {
     timer: RefCell<Option<JsValue>>,
     on_timeout: Closure<dyn FnMut()>,
     timed_out: Rc<Cell<bool>>,
+    /// The try's `Request`, kept while its body is read: undici follows the abort signal
+    /// through a weak reference to it, so a collected Request could no longer be stopped.
+    request: RefCell<Option<web_sys::Request>>,
 }
 
 impl AttemptGuard {
@@ -164,6 +167,7 @@ impl AttemptGuard {
             timer: RefCell::new(None),
             on_timeout,
             timed_out,
+            request: RefCell::new(None),
         };
         if guard.caller.as_ref().is_some_and(AbortSignal::aborted) {
             guard.controller.abort();
@@ -225,7 +229,10 @@ pub async fn guarded_send(
     let sent = crate::transport::send(request, content, bearer, Some(&guard.signal())).await;
     guard.disarm();
     match sent {
-        Ok(response) => Ok((response, guard)),
+        Ok((response, fetch_request)) => {
+            *guard.request.borrow_mut() = Some(fetch_request);
+            Ok((response, guard))
+        }
         Err(error) => Err(guard.classify(error)),
     }
 }

@@ -87,6 +87,9 @@ impl<'de> Deserialize<'de> for Generation {
             fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Generation, E> {
                 Ok(Generation::Number(number))
             }
+            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Generation, E> {
+                u64::try_from(number).map(Generation::Number).map_err(|_| E::custom("a generation must be a non-negative integer"))
+            }
             fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Generation, E> {
                 if number >= 0.0 && number.fract() == 0.0 && number < 9.007_199_254_740_992e15 {
                     Ok(Generation::Number(number as u64))

@@ -46,8 +46,13 @@ impl Exchange {
     }
 
     pub async fn json<T: DeserializeOwned>(&self) -> Result<T, StorageError> {
+        crate::interop::decode_response(self.json_value().await?, "GCS")
+    }
+
+    /// The body parsed as JSON, read under the try's stall timer.
+    pub async fn json_value(&self) -> Result<JsValue, StorageError> {
         self.guard.arm();
-        let body = transport::json(&self.response, "GCS").await;
+        let body = transport::json_value(&self.response, "GCS").await;
         self.guard.disarm();
         body.map_err(|error| self.guard.classify(error))
     }
@@ -120,11 +125,40 @@ impl Storage {
         retry: Retry,
         accepted: impl Fn(u16) -> bool,
     ) -> Result<Exchange, StorageError> {
+        self.request_reading(call, request, content, retry, accepted, false).await.map(|(exchange, _)| exchange)
+    }
+
+    /// `request` for an answer whose JSON body is wanted: the body is read inside the
+    /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
+    pub async fn request_json<T: DeserializeOwned>(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        retry: Retry,
+    ) -> Result<T, StorageError> {
+        let (_, body) = self.request_reading(call, request, content, retry, is_success, true).await?;
+        crate::interop::decode_response(body, "GCS")
+    }
+
+    async fn request_reading(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        retry: Retry,
+        accepted: impl Fn(u16) -> bool,
+        read_json: bool,
+    ) -> Result<(Exchange, JsValue), StorageError> {
         let replayable = content.is_none_or(|body| !body.is_instance_of::<web_sys::ReadableStream>());
         let mut backoff = Backoff::new(self.config.retry);
         loop {
             let (error, retry_after) = match self.attempt(call, request, content, replayable).await {
-                Ok(exchange) if accepted(exchange.status()) => return Ok(exchange),
+                Ok(exchange) if accepted(exchange.status()) && !read_json => return Ok((exchange, JsValue::UNDEFINED)),
+                Ok(exchange) if accepted(exchange.status()) => match exchange.json_value().await {
+                    Ok(body) => return Ok((exchange, body)),
+                    Err(error) => (error, None),
+                },
                 Ok(exchange) => {
                     let retry_after =
                         exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, Date::now()));
@@ -227,8 +261,7 @@ impl Storage {
         let mut token: Option<String> = None;
         loop {
             let request = self.requests(&bucket).rewrite(source, destination, token.as_deref());
-            let exchange = self.request(call, &request, None, Retry::Safe, is_success).await?;
-            let step: RewriteResponse = exchange.json().await?;
+            let step: RewriteResponse = self.request_json(call, &request, None, Retry::Safe).await?;
             match step.continuation()? {
                 None => return Ok(()),
                 Some(next) => token = Some(next.to_string()),
@@ -249,8 +282,7 @@ impl Storage {
                 return Ok(names);
             }
             let request = self.requests(&bucket).list(&options.params(still_wanted), page_token.as_deref());
-            let exchange = self.request(call, &request, None, Retry::Safe, is_success).await?;
-            let page: ListPage = exchange.json().await?;
+            let page: ListPage = self.request_json(call, &request, None, Retry::Safe).await?;
             for item in &page.items {
                 if options.max_results.is_some_and(|max| names.length() >= max) {
                     break;

@@ -23,13 +23,14 @@ const ERROR_BODY_LIMIT: u32 = 4096;
 
 /// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
 /// token for `Authorization`; `signal` aborts it. A failure to get any answer is a
-/// `Network` error.
+/// `Network` error. The `Request` comes back with the answer: whoever reads the body must
+/// keep it alive, since Node's fetch follows the abort signal only while it exists.
 pub async fn send(
     request: &HttpRequest,
     content: Option<&JsValue>,
     bearer: Option<&str>,
     signal: Option<&AbortSignal>,
-) -> Result<Response, StorageError> {
+) -> Result<(Response, Request), StorageError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
     if let Some(signal) = signal {
@@ -62,7 +63,10 @@ pub async fn send(
     let fetch_request = Request::new_with_str_and_init(&request.url, &init)
         .map_err(|error| StorageError::invalid_argument(format!("cannot build request: {}", interop::thrown_message(&error))))?;
     let answer = JsFuture::from(global_fetch(&fetch_request)).await.map_err(|error| network_error(&error))?;
-    answer.dyn_into::<Response>().map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))
+    let response = answer
+        .dyn_into::<Response>()
+        .map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))?;
+    Ok((response, fetch_request))
 }
 
 fn network_error(thrown: &JsValue) -> StorageError {
@@ -91,10 +95,14 @@ fn read_error(thrown: &JsValue) -> StorageError {
 
 /// A JSON body decoded into `T`; bad JSON or a wrong shape is a typed error naming `source`.
 pub async fn json<T: DeserializeOwned>(response: &Response, source: &str) -> Result<T, StorageError> {
+    interop::decode_response(json_value(response, source).await?, source)
+}
+
+/// A JSON body parsed by `JSON.parse`. A body cut short is a `Network` error (it can be
+/// fetched again); a whole body that is not JSON is a malformed answer.
+pub async fn json_value(response: &Response, source: &str) -> Result<JsValue, StorageError> {
     let body = text(response).await?;
-    let parsed = JSON::parse(&String::from(&body))
-        .map_err(|_| StorageError::malformed_response(source, "the body is not JSON"))?;
-    interop::decode_response(parsed, source)
+    JSON::parse(&String::from(&body)).map_err(|_| StorageError::malformed_response(source, "the body is not JSON"))
 }
 
 /// A failed answer's body, bounded: its JSON error envelope if it has one, and its text.

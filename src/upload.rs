@@ -18,6 +18,7 @@ use crate::integrity::{self, Crc32c};
 use crate::interop;
 use crate::options::UploadOptions;
 use crate::resumable;
+use crate::retry;
 use crate::storage::{is_success, Call, Exchange, Retry, Storage};
 
 #[wasm_bindgen]
@@ -267,12 +268,20 @@ async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams
     // precondition it cannot, so only then is it retried.
     let retry = if params.if_generation_match.is_some() { Retry::Safe } else { Retry::Never };
     let exchange = storage.request(call, &request, Some(&body), retry, is_success).await?;
-    verify(storage, call, &exchange, crc, size).await
+    let resource = match exchange.json::<ObjectResource>().await {
+        Ok(resource) => resource,
+        // The object was written but its description was lost on the way: ask for it.
+        Err(error) if retry::is_transient(&error) => {
+            let metadata = storage.requests(call.bucket).get_metadata(call.object.unwrap_or_default());
+            storage.request_json(call, &metadata, None, Retry::Safe).await?
+        }
+        Err(error) => return Err(error),
+    };
+    verify(storage, call, &resource, crc, size).await
 }
 
 /// Checks the object GCS made against what was sent; a mismatch removes that object.
-async fn verify(storage: &Storage, call: Call<'_>, exchange: &Exchange, crc: Crc32c, size: u64) -> Result<(), StorageError> {
-    let resource: ObjectResource = exchange.json().await?;
+async fn verify(storage: &Storage, call: Call<'_>, resource: &ObjectResource, crc: Crc32c, size: u64) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let mismatch = match (resource.crc32c.as_deref().and_then(integrity::decode), resource.size_bytes()) {
         (_, Some(stored)) if stored != size => {
@@ -310,13 +319,16 @@ async fn resumable_upload(storage: &Storage, call: Call<'_>, params: &UploadPara
     outcome
 }
 
-/// How a chunk's send ended.
+/// What the session said after a chunk or a status query.
 enum Sent {
-    /// The server holds this many bytes and wants more.
+    /// It holds this many bytes and wants more.
     Persisted(u64),
     /// The object is complete.
-    Done(Exchange),
+    Done(ObjectResource),
 }
+
+/// A failure, with how long the server asked to wait before the next try.
+type Refusal = (StorageError, Option<f64>);
 
 async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &mut Source, total: Option<u64>) -> Result<(), StorageError> {
     let chunk_size = storage.config.chunk_size;
@@ -324,41 +336,56 @@ async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &
     let mut hashed_to = 0u64;
     let mut offset = 0u64;
     let mut backoff = Backoff::new(storage.config.retry);
+    // After a failure, ask the session how much it holds before sending again.
+    let mut ask_first = false;
     loop {
         let chunk = next_chunk(source, offset, chunk_size, total, &mut crc, &mut hashed_to).await?;
         let length = chunk.bytes.length() as u64;
         let chunk_total = if chunk.last { Some(chunk.offset + length) } else { total };
-        let mut request = resumable::chunk_request(session, chunk.offset, length, chunk_total);
-        if chunk.last {
-            request = request.header("X-Goog-Hash", integrity::goog_hash_header(crc));
-        }
         let body: JsValue = chunk.bytes.into();
-        let outcome = match storage.attempt(call, &request, (length > 0).then_some(&body), true).await {
-            Ok(exchange) => classify(storage, call, exchange).await,
-            Err(error) => Err(error),
+        let request = if ask_first {
+            resumable::status_request(session, chunk_total)
+        } else {
+            let request = resumable::chunk_request(session, chunk.offset, length, chunk_total);
+            if chunk.last {
+                request.header("X-Goog-Hash", integrity::goog_hash_header(crc))
+            } else {
+                request
+            }
         };
-        let failure = match outcome {
-            Ok(Sent::Done(exchange)) => {
-                call.context.progress(chunk.offset + length, chunk_total);
-                return verify(storage, call, &exchange, crc, chunk.offset + length).await;
+        let content = (!ask_first && length > 0).then_some(&body);
+        let outcome = match storage.attempt(call, &request, content, true).await {
+            Ok(exchange) => settle(storage, call, exchange).await,
+            Err(error) => Err((error, None)),
+        };
+        match outcome {
+            Ok(Sent::Done(resource)) => {
+                let size = chunk.offset + length;
+                call.context.progress(size, Some(size));
+                return verify(storage, call, &resource, crc, size).await;
+            }
+            Ok(Sent::Persisted(persisted)) if persisted > offset || (ask_first && persisted == offset) => {
+                if persisted > offset {
+                    backoff.reset();
+                }
+                offset = persisted;
+                ask_first = false;
+                call.context.progress(offset, total);
             }
             Ok(Sent::Persisted(persisted)) => {
-                offset = persisted;
-                backoff.reset();
-                call.context.progress(offset, total);
-                continue;
+                // A chunk went through but the session claims no more than before (or less):
+                // a server or proxy hiding `Range` would otherwise make this loop forever.
+                let stuck = StorageError::new(
+                    ErrorKind::Network,
+                    format!("the upload session reports {persisted} bytes after a chunk sent at {offset}; is its Range header hidden (CORS)?"),
+                );
+                offset = offset.min(persisted);
+                backoff.wait(stuck, None, call.context).await?;
+                ask_first = true;
             }
-            Err(error) => error,
-        };
-        // A failed chunk: wait, then ask the session how much it holds.
-        backoff.wait(failure, None, call.context).await?;
-        let status = resumable::status_request(session, chunk_total);
-        let answer = storage.request(call, &status, None, Retry::Safe, |status| status == 308 || is_success(status)).await?;
-        match classify(storage, call, answer).await? {
-            Sent::Persisted(persisted) => offset = persisted,
-            Sent::Done(exchange) => {
-                let sent = chunk.offset + length;
-                return verify(storage, call, &exchange, crc, sent).await;
+            Err((failure, retry_after)) => {
+                backoff.wait(failure, retry_after, call.context).await?;
+                ask_first = true;
             }
         }
     }
@@ -396,20 +423,24 @@ async fn next_chunk(
     }
 }
 
-/// Reads a chunk or status answer: 308 with what the server holds, or the finished object.
-async fn classify(storage: &Storage, call: Call<'_>, exchange: Exchange) -> Result<Sent, StorageError> {
+/// Reads a chunk's or status query's answer: 308 with what the server holds, or the
+/// finished object (its description read here, so a body cut short is retried too).
+async fn settle(storage: &Storage, call: Call<'_>, exchange: Exchange) -> Result<Sent, Refusal> {
     match exchange.status() {
         308 => {
             let persisted = resumable::persisted_bytes(exchange.header("range").as_deref())
                 .ok_or_else(|| StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range"));
             exchange.discard().await;
-            persisted.map(Sent::Persisted)
+            persisted.map(Sent::Persisted).map_err(|error| (error, None))
         }
-        status if is_success(status) => Ok(Sent::Done(exchange)),
+        status if is_success(status) => exchange.json::<ObjectResource>().await.map(Sent::Done).map_err(|error| (error, None)),
         404 | 410 => {
             exchange.discard().await;
-            Err(StorageError::new(ErrorKind::Unknown, "the resumable upload session expired or was cancelled; upload again"))
+            Err((StorageError::new(ErrorKind::Unknown, "the resumable upload session expired or was cancelled; upload again"), None))
         }
-        _ => Err(storage.failure(&exchange, call).await),
+        _ => {
+            let retry_after = exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, js_sys::Date::now()));
+            Err((storage.failure(&exchange, call).await, retry_after))
+        }
     }
 }
