@@ -161,8 +161,9 @@ class Client {
     } catch (error) {
       await fs.promises.rm(temporary, { force: true }).catch(() => {});
       started.value.cancel().catch(() => {});
-      if (fileError) return localFile(`cannot write ${destFilename}`, fileError);
-      if (error && typeof error.code === 'string' && error.syscall) return localFile(`cannot write ${destFilename}`, error);
+      // The download's own failures are RequestErrors (they have a kind); the rest is the file's.
+      if (error && typeof error.kind === 'string') return { ok: false, error: wasm.toRequestError(error) };
+      if (fileError || error?.syscall) return localFile(`cannot write ${destFilename}`, fileError ?? error);
       return { ok: false, error: wasm.toRequestError(error) };
     }
   }
