@@ -69,7 +69,8 @@ async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, Storag
     let answer = send_bounded(&sidecar::token_exchange_request(endpoint, &subject_token), timeout_ms).await?;
     if !answer.ok() {
         let (body, _) = transport::error_body(&answer).await;
-        return Err(sidecar::credential_failure("token exchange", answer.status(), body.as_ref()));
+        let refusal = sidecar::credential_failure("token exchange", answer.status(), body.as_ref());
+        return Err(refusal.redacted(Some(&subject_token)));
     }
     let body: TokenBody = transport::json(&answer, "the Replit sidecar").await?;
     sidecar::parse_token(&body, Date::now())

@@ -100,6 +100,17 @@ impl StorageError {
         self
     }
 
+    /// Removes a secret (a token a server may have echoed back) from the message, as it is
+    /// and percent-encoded.
+    pub fn redacted(mut self, secret: Option<&str>) -> Self {
+        if let Some(secret) = secret.filter(|secret| !secret.is_empty()) {
+            for form in [secret.to_string(), crate::object_name::encode_component(secret)] {
+                self.message = self.message.replace(&form, "[redacted]");
+            }
+        }
+        self
+    }
+
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         StorageError::new(ErrorKind::InvalidArgument, message)
     }
@@ -120,6 +131,13 @@ mod tests {
             assert_eq!(ErrorKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(ErrorKind::parse("NotAKind"), None);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_every_form() {
+        let error = StorageError::new(ErrorKind::Unauthorized, "bad token ya29.a/b+c= (ya29.a%2Fb%2Bc%3D)").redacted(Some("ya29.a/b+c="));
+        assert_eq!(error.message, "bad token [redacted] ([redacted])");
+        assert_eq!(StorageError::new(ErrorKind::Unknown, "x").redacted(Some("")).message, "x");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Storage {
 pub struct Exchange {
     pub response: Response,
     pub guard: AttemptGuard,
+    /// The token the request carried, kept out of any error made from the answer.
+    bearer: Option<String>,
 }
 
 impl Exchange {
@@ -201,7 +203,7 @@ impl Storage {
         bearer: Option<&str>,
     ) -> Result<Exchange, StorageError> {
         let (response, guard) = guarded_send(context, self.config.request_timeout_ms, request, content, bearer).await?;
-        Ok(Exchange { response, guard })
+        Ok(Exchange { response, guard, bearer: bearer.map(str::to_string) })
     }
 
     /// The typed error for a failed answer. A 404 that does not say whether the bucket or
@@ -214,7 +216,7 @@ impl Storage {
         if mapped.unclear_not_found && self.bucket_is_missing(call).await {
             return gcs_responses::bucket_missing_error();
         }
-        mapped.error
+        mapped.error.redacted(exchange.bearer.as_deref())
     }
 
     async fn bucket_is_missing(&self, call: Call<'_>) -> bool {

@@ -52,6 +52,7 @@ pub async fn send(
         (Body::Empty, _) => {}
         (Body::Text(text), _) => init.set_body(&JsValue::from_str(text)),
         (Body::Content, Some(body)) => {
+            let body = &body_value(body)?;
             init.set_body(body);
             if body.is_instance_of::<ReadableStream>() {
                 // Streamed request bodies must say so (fetch standard, "duplex").
@@ -67,6 +68,49 @@ pub async fn send(
         .dyn_into::<Response>()
         .map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))?;
     Ok((response, fetch_request))
+}
+
+/// Byte bodies at least this large go as a stream where the runtime can stream them.
+const STREAMED_FROM: u32 = 1 << 20;
+const STREAM_PIECE: u32 = 1 << 20;
+
+thread_local! {
+    /// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
+    /// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
+    static STREAMS_REQUEST_BODIES: bool = js_sys::Reflect::get(&js_sys::global(), &"process".into())
+        .and_then(|process| js_sys::Reflect::get(&process, &"versions".into()))
+        .and_then(|versions| js_sys::Reflect::get(&versions, &"node".into()))
+        .is_ok_and(|node| node.is_string());
+}
+
+/// The body as `fetch` gets it. The fetch standard copies a byte-array body whole; a large
+/// one is handed over instead as a stream of views of the same memory, made afresh for every
+/// send (so a request can still be sent again), and nothing is copied.
+fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
+    let large = body.dyn_ref::<js_sys::Uint8Array>().filter(|bytes| bytes.length() >= STREAMED_FROM);
+    match large {
+        Some(bytes) if STREAMS_REQUEST_BODIES.with(|streams| *streams) => byte_stream(bytes.clone()).map(Into::into),
+        _ => Ok(body.clone()),
+    }
+}
+
+fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError> {
+    let offset = std::cell::Cell::new(0u32);
+    let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController)>::new(
+        move |controller: web_sys::ReadableStreamDefaultController| {
+            let start = offset.get();
+            if start >= bytes.length() {
+                let _ = controller.close();
+                return;
+            }
+            let end = bytes.length().min(start + STREAM_PIECE);
+            let _ = controller.enqueue_with_chunk(&bytes.subarray(start, end));
+            offset.set(end);
+        },
+    );
+    let source = js_sys::Object::new();
+    let _ = Reflect::set(&source, &"pull".into(), &pull.into_js_value());
+    ReadableStream::new_with_underlying_source(&source).map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
 }
 
 fn network_error(thrown: &JsValue) -> StorageError {

@@ -83,7 +83,9 @@ fn as_bytes(value: &JsValue) -> Uint8Array {
 
 /// One chunk to send: its bytes, where it starts, and whether it is the last.
 struct Chunk {
-    bytes: Uint8Array,
+    /// A `Uint8Array`, or a `Blob` slice that fetch streams from its source (a file).
+    body: JsValue,
+    length: u64,
     offset: u64,
     last: bool,
 }
@@ -166,7 +168,8 @@ impl StreamChunks {
         }
         let within = (offset - self.start) as u32;
         Ok(Chunk {
-            bytes: buffer.subarray(within, self.filled),
+            body: buffer.subarray(within, self.filled).into(),
+            length: (self.filled - within) as u64,
             offset,
             last: self.ended && self.leftover.is_none(),
         })
@@ -179,15 +182,24 @@ impl StreamChunks {
     }
 }
 
-/// Reads a blob's slice `[offset, offset + size)` into memory (one chunk's worth).
-async fn read_blob(blob: &Blob, offset: u64, size: u64) -> Result<Uint8Array, StorageError> {
-    let slice = blob
-        .slice_with_f64_and_f64(offset as f64, (offset + size) as f64)
-        .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))?;
-    let buffer = JsFuture::from(slice.array_buffer()).await.map_err(|error| {
-        StorageError::new(ErrorKind::LocalFile, format!("reading the source failed: {}", interop::thrown_message(&error)))
-    })?;
-    Ok(Uint8Array::new(&buffer))
+/// Feeds a blob to a CRC32C as it streams (a file is read, never held in memory).
+async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError> {
+    let reader: ReadableStreamDefaultReader = blob.stream().get_reader().unchecked_into();
+    loop {
+        let step = JsFuture::from(reader.read()).await.map_err(|error| {
+            StorageError::new(ErrorKind::LocalFile, format!("reading the source failed: {}", interop::thrown_message(&error)))
+        })?;
+        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
+            return Ok(());
+        }
+        if let Some(bytes) = interop::property::<Uint8Array>(&step, "value") {
+            body::hash(hasher, &bytes);
+        }
+    }
+}
+
+fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
+    blob.slice_with_f64_and_f64(start as f64, end as f64).map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))
 }
 
 pub async fn upload(
@@ -255,10 +267,9 @@ async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams
             (bytes.into(), size)
         }
         Source::Blob(blob) => {
-            let bytes = read_blob(&blob, 0, blob.size() as u64).await?;
-            body::hash(&mut crc, &bytes);
-            let size = bytes.length() as u64;
-            (bytes.into(), size)
+            hash_blob(&mut crc, &blob).await?;
+            let size = blob.size() as u64;
+            (blob.into(), size)
         }
         Source::Stream(_) => return Err(StorageError::new(ErrorKind::Unknown, "a stream has no size for a one-request upload")),
     };
@@ -340,9 +351,9 @@ async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &
     let mut ask_first = false;
     loop {
         let chunk = next_chunk(source, offset, chunk_size, total, &mut crc, &mut hashed_to).await?;
-        let length = chunk.bytes.length() as u64;
+        let length = chunk.length;
         let chunk_total = if chunk.last { Some(chunk.offset + length) } else { total };
-        let body: JsValue = chunk.bytes.into();
+        let body = chunk.body;
         let request = if ask_first {
             resumable::status_request(session, chunk_total)
         } else {
@@ -399,25 +410,28 @@ async fn next_chunk(
     crc: &mut Crc32c,
     hashed_to: &mut u64,
 ) -> Result<Chunk, StorageError> {
-    let random_access = |bytes: Uint8Array, crc: &mut Crc32c, hashed_to: &mut u64| {
-        // Hash only bytes not hashed before (a chunk may be sent again after a failure).
-        let length = bytes.length() as u64;
-        if offset + length > *hashed_to {
-            let fresh = (*hashed_to - offset.min(*hashed_to)) as u32;
-            body::hash(crc, &bytes.subarray(fresh, bytes.length()));
-            *hashed_to = offset + length;
-        }
-        Chunk { last: total.is_some_and(|total| offset + length >= total), bytes, offset }
-    };
+    // Bytes not hashed before, from `offset` (a chunk may be sent again after a failure).
+    let unhashed = |length: u64, hashed_to: &u64| (offset + length > *hashed_to).then(|| *hashed_to - offset.min(*hashed_to));
+    let last = |length: u64| total.is_some_and(|total| offset + length >= total);
     match source {
         Source::Bytes(bytes) => {
             let end = (offset + chunk_size).min(bytes.length() as u64);
-            Ok(random_access(bytes.subarray(offset as u32, end as u32), crc, hashed_to))
+            let chunk = bytes.subarray(offset as u32, end as u32);
+            let length = end - offset;
+            if let Some(fresh) = unhashed(length, hashed_to) {
+                body::hash(crc, &chunk.subarray(fresh as u32, length as u32));
+                *hashed_to = end;
+            }
+            Ok(Chunk { body: chunk.into(), length, offset, last: last(length) })
         }
         Source::Blob(blob) => {
-            let size = chunk_size.min((blob.size() as u64).saturating_sub(offset));
-            let bytes = read_blob(blob, offset, size).await?;
-            Ok(random_access(bytes, crc, hashed_to))
+            let end = (offset + chunk_size).min(blob.size() as u64);
+            let length = end - offset;
+            if let Some(fresh) = unhashed(length, hashed_to) {
+                hash_blob(crc, &slice(blob, offset + fresh, end)?).await?;
+                *hashed_to = end;
+            }
+            Ok(Chunk { body: slice(blob, offset, end)?.into(), length, offset, last: last(length) })
         }
         Source::Stream(chunks) => chunks.chunk(offset, chunk_size as u32, crc).await,
     }
