@@ -22,6 +22,7 @@ use crate::range::{self, ByteRange};
 use crate::storage::{is_success, Call, Exchange, Retry, Storage};
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
+const READ_AHEAD_CHUNKS: f64 = 8.0;
 
 pub struct Download {
     storage: Rc<Storage>,
@@ -310,7 +311,10 @@ impl Download {
         });
         let _ = Reflect::set(&source, &"pull".into(), &pull.into_js_value());
         let _ = Reflect::set(&source, &"cancel".into(), &cancel.into_js_value());
-        ReadableStream::new_with_underlying_source(&source)
+        // A few chunks of read-ahead, so fetching the next chunk overlaps the consumer's work.
+        let strategy = web_sys::QueuingStrategy::new();
+        strategy.set_high_water_mark(READ_AHEAD_CHUNKS);
+        ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy)
             .map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))
     }
 }

@@ -80,6 +80,7 @@ function downloadReadable(started) {
   let reader;
   const fail = (readable, error) => readable.destroy(new StreamRequestError(wasm.toRequestError(error)));
   const readable = new Readable({
+    highWaterMark: 1 << 20,
     async read() {
       try {
         const result = await started;
