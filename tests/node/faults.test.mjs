@@ -522,8 +522,8 @@ before(async () => {
 });
 
 after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
   await removeDir(localDir);
+  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
   const markdown = renderTable();
   console.log(`\nFault matrix (client: maxRetries 3, backoff 20-200 ms; stalls with requestTimeoutMs ${STALL_TIMEOUT_MS}):\n${markdown}\n`);
   const out = process.env.FAULT_MATRIX_OUT;

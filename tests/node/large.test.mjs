@@ -220,8 +220,8 @@ before(async () => {
 });
 
 after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
   await removeDir(localDir);
+  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
   if (figures.length) console.log(`\nLarge-object figures:\n  ${figures.join('\n  ')}\n`);
 });
 

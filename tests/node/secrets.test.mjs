@@ -178,9 +178,9 @@ before(async () => {
 });
 
 after(async () => {
+  await removeDir(localDir);
   await proxy?.stop();
   await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
-  await removeDir(localDir);
 });
 
 const options = (accessToken, extra = {}) => ({

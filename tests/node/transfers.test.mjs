@@ -125,9 +125,9 @@ beforeEach(() => {
 });
 
 after(async () => {
+  await removeDir(localDir);
   await proxy?.stop();
   await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
-  await removeDir(localDir);
 });
 
 // ---------------------------------------------------------------------------------------------
