@@ -68,28 +68,45 @@ impl CallContext {
         let _ = callback.call1(&JsValue::UNDEFINED, &report);
     }
 
-    /// Waits `milliseconds`, or fails at once with `Aborted` when the signal fires.
-    pub async fn sleep(&self, milliseconds: f64) -> Result<(), StorageError> {
+    /// Awaits `promise`, or fails with `Aborted` as soon as the signal fires. The promise
+    /// itself goes on (a shared lookup stays useful to whoever else waits on it).
+    pub async fn unless_aborted(&self, promise: Promise) -> Result<Result<JsValue, JsValue>, StorageError> {
         self.check_aborted()?;
-        let signal = self.signal.clone();
+        let Some(signal) = &self.signal else { return Ok(JsFuture::from(promise).await) };
+        let fired = Rc::new(Cell::new(false));
         let listener: Rc<RefCell<Option<AbortListener>>> = Rc::default();
-        let registered = listener.clone();
-        let promise = Promise::new(&mut |resolve, reject| {
-            let timer = set_timeout(&resolve, milliseconds);
-            if let Some(signal) = &signal {
+        let abort = {
+            let (fired, listener) = (fired.clone(), listener.clone());
+            Promise::new(&mut |_, reject| {
+                let fired = fired.clone();
                 let on_abort = Closure::<dyn FnMut()>::new(move || {
-                    clear_timeout(&timer);
+                    fired.set(true);
                     let _ = reject.call0(&JsValue::UNDEFINED);
                 });
                 let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-                *registered.borrow_mut() = Some(on_abort);
-            }
-        });
-        let outcome = JsFuture::from(promise).await;
-        if let (Some(signal), Some(on_abort)) = (&self.signal, listener.borrow_mut().take()) {
+                *listener.borrow_mut() = Some(on_abort);
+            })
+        };
+        let outcome = JsFuture::from(Promise::race(&js_sys::Array::of2(&promise, &abort))).await;
+        if let Some(on_abort) = listener.borrow_mut().take() {
+            // Once removed, the abort promise can never reject unhandled.
             let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
         }
-        outcome.map(|_| ()).map_err(|_| aborted())
+        if fired.get() {
+            return Err(aborted());
+        }
+        Ok(outcome)
+    }
+
+    /// Waits `milliseconds`, or fails at once with `Aborted` when the signal fires.
+    pub async fn sleep(&self, milliseconds: f64) -> Result<(), StorageError> {
+        let mut timer = JsValue::UNDEFINED;
+        let elapsed = Promise::new(&mut |resolve, _| timer = set_timeout(&resolve, milliseconds));
+        let outcome = self.unless_aborted(elapsed).await;
+        if outcome.is_err() {
+            clear_timeout(&timer);
+        }
+        outcome.map(|_| ())
     }
 }
 

@@ -7,9 +7,8 @@ use std::rc::Rc;
 
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
-use crate::attempt::send_bounded;
+use crate::attempt::{send_bounded, CallContext};
 use crate::error::{ErrorKind, StorageError};
 use crate::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
 use crate::single_flight::SingleFlight;
@@ -35,7 +34,7 @@ impl SidecarTokens {
     }
 
     /// A fresh token; `refused` is one the server just turned down, never handed out again.
-    async fn token(&self, refused: Option<&str>) -> Result<String, StorageError> {
+    async fn token(&self, refused: Option<&str>, context: &CallContext) -> Result<String, StorageError> {
         if let Some(cached) = self.cached.borrow().as_ref() {
             if cached.is_fresh(Date::now()) && refused != Some(cached.token.as_str()) {
                 return Ok(cached.token.clone());
@@ -46,7 +45,7 @@ impl SidecarTokens {
         let cache = self.cached.clone();
         let token = self
             .refresh
-            .join(move || async move {
+            .join(context, move || async move {
                 let token = exchange(&endpoint, timeout_ms).await?;
                 let value = JsValue::from_str(&token.token);
                 *cache.borrow_mut() = Some(token);
@@ -79,12 +78,12 @@ async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, Storag
 impl Credentials {
     /// The bearer token for the next request, or none for anonymous access. `refused` is
     /// the token a 401 just came back for.
-    pub async fn bearer(&self, refused: Option<&str>) -> Result<Option<String>, StorageError> {
+    pub async fn bearer(&self, refused: Option<&str>, context: &CallContext) -> Result<Option<String>, StorageError> {
         match self {
             Credentials::Anonymous => Ok(None),
             Credentials::Fixed(token) => Ok(Some(token.clone())),
-            Credentials::Provider(provider) => call_provider(provider).await.map(Some),
-            Credentials::Sidecar(tokens) => tokens.token(refused).await.map(Some),
+            Credentials::Provider(provider) => call_provider(provider, context).await.map(Some),
+            Credentials::Sidecar(tokens) => tokens.token(refused, context).await.map(Some),
         }
     }
 
@@ -94,12 +93,12 @@ impl Credentials {
     }
 }
 
-async fn call_provider(provider: &Function) -> Result<String, StorageError> {
+async fn call_provider(provider: &Function, context: &CallContext) -> Result<String, StorageError> {
     let failed = |error: &JsValue| {
         StorageError::new(ErrorKind::Unauthorized, format!("the accessToken function failed: {}", interop::thrown_message(error)))
     };
     let returned = provider.call0(&JsValue::UNDEFINED).map_err(|error| failed(&error))?;
-    let settled = JsFuture::from(Promise::resolve(&returned)).await.map_err(|error| failed(&error))?;
+    let settled = context.unless_aborted(Promise::resolve(&returned)).await?.map_err(|error| failed(&error))?;
     match settled.as_string() {
         Some(token) if !token.is_empty() => Ok(token),
         _ => Err(StorageError::invalid_argument("the accessToken function must return a non-empty string (or a promise of one)")),

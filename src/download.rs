@@ -59,7 +59,7 @@ impl Download {
         context: CallContext,
     ) -> Result<Download, StorageError> {
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
-        let bucket = storage.bucket().await?;
+        let bucket = storage.bucket(&context).await?;
         let storage_retry = storage.config.retry;
         let mut download = Download {
             storage,

@@ -162,9 +162,18 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
                 None => (ErrorKind::BucketNotFound, BUCKET_MISSING_MESSAGE.to_string()),
             },
         },
+        400 if server_message.as_deref().is_some_and(is_hash_mismatch) => {
+            (ErrorKind::IntegrityMismatch, server_message.unwrap_or_default())
+        }
         _ => (kind_for_status(status), server_message.unwrap_or_else(|| status_message(status))),
     };
     MappedError { error: StorageError::new(kind, message).with_status(status), unclear_not_found }
+}
+
+/// GCS's refusal of an upload whose bytes do not match the hash sent with them
+/// ("Provided CRC32C \"…\" doesn't match calculated CRC32C \"…\".").
+fn is_hash_mismatch(message: &str) -> bool {
+    (message.contains("CRC32C") || message.contains("MD5")) && message.contains("match")
 }
 
 pub fn object_missing_message(bucket: &str, object: &str) -> String {
@@ -287,6 +296,14 @@ mod tests {
             assert_eq!(mapped.error.status_code, Some(status));
             assert!(mapped.error.message.starts_with(&format!("HTTP {status}")));
         }
+    }
+
+    #[test]
+    fn a_rejected_upload_hash_is_an_integrity_mismatch() {
+        let body = envelope(r#"{"error":{"code":400,"message":"Provided CRC32C \"AAAAAA==\" doesn't match calculated CRC32C \"q83vEg==\"."}}"#);
+        assert_eq!(map_error_response(400, Some(&body), "", OBJECT).error.kind, ErrorKind::IntegrityMismatch);
+        let other = envelope(r#"{"error":{"code":400,"message":"Invalid argument."}}"#);
+        assert_eq!(map_error_response(400, Some(&other), "", OBJECT).error.kind, ErrorKind::InvalidArgument);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::future::Future;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
+use crate::attempt::CallContext;
 use crate::error::{ErrorKind, StorageError};
 use crate::interop;
 
@@ -17,8 +18,9 @@ pub struct SingleFlight {
 }
 
 impl SingleFlight {
-    /// Joins the lookup in flight, or starts one with `start`. Every waiter gets its outcome.
-    pub async fn join<F>(&self, start: impl FnOnce() -> F) -> Result<JsValue, StorageError>
+    /// Joins the lookup in flight, or starts one with `start`. Every waiter gets its outcome,
+    /// unless its own signal fires first.
+    pub async fn join<F>(&self, context: &CallContext, start: impl FnOnce() -> F) -> Result<JsValue, StorageError>
     where
         F: Future<Output = Result<JsValue, StorageError>> + 'static,
     {
@@ -29,7 +31,7 @@ impl SingleFlight {
             *self.pending.borrow_mut() = Some(promise.clone());
             promise
         });
-        let outcome = JsFuture::from(promise.clone()).await;
+        let outcome = context.unless_aborted(promise.clone()).await?;
         let mut pending = self.pending.borrow_mut();
         if pending.as_ref().is_some_and(|current| Object::is(current, &promise)) {
             *pending = None;

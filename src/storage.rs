@@ -99,7 +99,7 @@ impl Storage {
 
     /// The configured bucket, or the sidecar's default one, looked up on first use. A
     /// failed lookup is not cached: the next call asks again.
-    pub async fn bucket(&self) -> Result<String, StorageError> {
+    pub async fn bucket(&self, context: &CallContext) -> Result<String, StorageError> {
         if let Some(bucket) = self.config.bucket_id.clone().or_else(|| self.default_bucket.borrow().clone()) {
             return Ok(bucket);
         }
@@ -108,7 +108,7 @@ impl Storage {
         let cache = self.default_bucket.clone();
         let bucket = self
             .bucket_lookup
-            .join(move || async move {
+            .join(context, move || async move {
                 let bucket = lookup_default_bucket(&sidecar, timeout_ms).await?;
                 *cache.borrow_mut() = Some(bucket.clone());
                 Ok(JsValue::from_str(&bucket))
@@ -185,13 +185,13 @@ impl Storage {
         replayable: bool,
     ) -> Result<Exchange, StorageError> {
         call.context.check_aborted()?;
-        let token = self.credentials.bearer(None).await?;
+        let token = self.credentials.bearer(None, call.context).await?;
         let exchange = self.send_once(call.context, request, content, token.as_deref()).await?;
         if exchange.status() != 401 || !replayable || !self.credentials.can_refresh() {
             return Ok(exchange);
         }
         exchange.discard().await;
-        let fresh = self.credentials.bearer(token.as_deref()).await?;
+        let fresh = self.credentials.bearer(token.as_deref(), call.context).await?;
         self.send_once(call.context, request, content, fresh.as_deref()).await
     }
 
@@ -232,7 +232,7 @@ impl Storage {
     }
 
     pub async fn exists(&self, object: &str, context: &CallContext) -> Result<bool, StorageError> {
-        let bucket = self.bucket().await?;
+        let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).get_metadata(object);
         let exchange = self.request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status)).await?;
@@ -242,7 +242,7 @@ impl Storage {
     }
 
     pub async fn delete(&self, object: &str, ignore_not_found: bool, context: &CallContext) -> Result<(), StorageError> {
-        let bucket = self.bucket().await?;
+        let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).delete(object, None);
         match self.request(call, &request, None, Retry::Safe, is_success).await {
@@ -258,7 +258,7 @@ impl Storage {
     /// A server-side copy, following rewrite tokens until GCS says it is done. Repeating a
     /// rewrite step gives the same destination, so it is retried like a read.
     pub async fn copy(&self, source: &str, destination: &str, context: &CallContext) -> Result<(), StorageError> {
-        let bucket = self.bucket().await?;
+        let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(source), context };
         let mut token: Option<String> = None;
         loop {
@@ -274,7 +274,7 @@ impl Storage {
     /// Names in lexicographic order, following pages until there are no more or
     /// `maxResults` objects have been gathered.
     pub async fn list(&self, options: &ListOptions, context: &CallContext) -> Result<Array, StorageError> {
-        let bucket = self.bucket().await?;
+        let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: None, context };
         let names = Array::new();
         let mut page_token: Option<String> = None;

@@ -209,7 +209,7 @@ pub async fn upload(
     options: &UploadOptions,
     context: &CallContext,
 ) -> Result<(), StorageError> {
-    let bucket = storage.bucket().await?;
+    let bucket = storage.bucket(context).await?;
     let call = Call { bucket: &bucket, object: Some(object), context };
     let guessed;
     let content_type = match options.content_type.as_deref() {
@@ -288,7 +288,9 @@ async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams
         }
         Err(error) => return Err(error),
     };
-    verify(storage, call, &resource, crc, size).await
+    verify(storage, call, &resource, crc, size).await?;
+    call.context.progress(size, Some(size));
+    Ok(())
 }
 
 /// Checks the object GCS made against what was sent; a mismatch removes that object.
