@@ -60,6 +60,11 @@ export function renderText(summary) {
   out.push('');
   out.push('goals:');
   for (const g of summary.goals) out.push(`  [${g.status === 'met' ? 'met   ' : g.status === 'missed' ? 'MISSED' : 'n/a   '}] ${g.text}`);
+  const foreign = Object.entries(summary.foreignCpu ?? {});
+  if (foreign.length) {
+    out.push('');
+    out.push(`CPU share taken by other processes on the machine during each scenario: ${foreign.map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ')}`);
+  }
   if (summary.failures.length) {
     out.push('');
     out.push('failures:');
@@ -80,7 +85,11 @@ export function renderMarkdown(summary, meta) {
   out.push(`- Node ${meta.machine.node}; emulator: fake-gcs-server (${meta.emulator}, in memory) on loopback`);
   out.push(`- ours: replit-object-storage-wasm ${meta.versions.ours} (commit ${meta.versions.commit}, wasm ${meta.versions.wasmKiB} KiB); anchor: @replit/object-storage ${meta.versions.anchor} over @google-cloud/storage ${meta.versions.googleCloudStorage}`);
   if (meta.load) {
-    out.push(`- Machine load: ${Math.round(meta.load.cpuBusyBefore * 100)}% CPU busy just before the run; load average ${meta.load.loadavgBefore.join(' / ')} before, ${meta.load.loadavgAfter?.join(' / ') ?? '?'} after (1/5/15 min; the bench itself keeps about one core busy)`);
+    const foreign = Object.entries(meta.load.otherProcessesCpuShare ?? {});
+    out.push(
+      `- Machine load: ${Math.round(meta.load.cpuBusyBefore * 100)}% CPU busy just before the run` +
+        (foreign.length ? `; other processes (not the bench, its workers or the emulator) took ${foreign.map(([k, v]) => `${Math.round(v * 100)}%`).join(' / ')} of the machine's CPU during ${foreign.map(([k]) => k).join(' / ')}` : ''),
+    );
   }
   out.push(`- Each figure comes from a fresh Node process per client and scenario; medians over ${meta.params.coldRuns} cold starts, ${meta.params.smallRuns} small-object run(s) and ${meta.params.largeRuns} large-object run(s).`);
   out.push('');

@@ -7,6 +7,7 @@
 //   npm run bench -- --quick           32 MiB objects, fewer pairs and runs
 //   npm run bench -- --only=cold,small,large
 //   options: --clients=ours,anchor,fetch  --large-mib=N  --resumable-chunk-mib=N  --out=DIR  --help
+//            --render-only[=FILE]  rewrites latest.md/.svg from a latest.json without measuring
 //
 // Quick or partial runs write to bench/.scratch/results/ unless --out is given, so that they
 // never replace the committed results of a full run.
@@ -54,6 +55,7 @@ function parseArgs(argv) {
     else if ((m = /^--out=(.+)$/.exec(arg))) opts.out = path.resolve(m[1]);
     else if ((m = /^--large-mib=(\d+)$/.exec(arg))) opts.largeMiB = Number(m[1]);
     else if ((m = /^--resumable-chunk-mib=(\d+)$/.exec(arg))) opts.chunkMiB = Number(m[1]);
+    else if ((m = /^--render-only(?:=(.+))?$/.exec(arg))) opts.renderOnly = path.resolve(m[1] ?? path.join(BENCH, 'results', 'latest.json'));
     else if (arg === '-h' || arg === '--help') {
       process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
@@ -183,6 +185,48 @@ async function cpuBusy(ms = 1000) {
   await new Promise((r) => setTimeout(r, ms));
   const b = sample();
   return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+
+/**
+ * CPU time counters: the whole machine's busy time and that of this process and all its
+ * descendants (workers, the emulator), in clock ticks. Their difference over a scenario is
+ * what other processes on the machine took while it ran.
+ */
+function cpuCounters() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const busy = total - f[3] - (f[4] || 0);
+  const procs = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = st.slice(st.lastIndexOf(')') + 2).split(' '); // rest[n - 3] is field n of proc(5)
+      procs.set(Number(d), { ppid: Number(rest[1]), cpu: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]) });
+    } catch {}
+  }
+  let ours = 0;
+  for (const [pid, p] of procs) {
+    let q = pid;
+    for (let hops = 0; q && q !== process.pid && hops < 64; hops++) q = procs.get(q)?.ppid;
+    if (q === process.pid) ours += p.cpu;
+  }
+  return { total, busy, ours };
+}
+
+/** Share of the machine's CPU that other processes used between two cpuCounters(). */
+function foreignShare(a, b) {
+  const total = b.total - a.total;
+  if (!(total > 0)) return 0;
+  return Math.max(0, (b.busy - a.busy - (b.ours - a.ours)) / total);
+}
+
+async function measured(name, out, fn) {
+  const a = cpuCounters();
+  await fn();
+  const share = Math.round(foreignShare(a, cpuCounters()) * 100) / 100;
+  out.foreignCpu[name] = share;
+  if (share > 0.1) log(`bench: WARNING: other processes used ${Math.round(share * 100)}% of the machine's CPU during ${name}; its figures are skewed`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,10 +597,10 @@ function summarize(opts, out) {
 }
 
 const NOTES = [
-  'cold start: the parent takes `process.hrtime` right before `spawn`, the child takes it when its first `exists()` (on an existing object) resolves; the clock is the same monotonic clock. Includes Node startup (~40 ms here), the client import, `new Client` and one request. One discarded warm-up run per client first.',
+  'cold start: the parent takes `process.hrtime` right before `spawn`, the child takes it when its first `exists()` (on an existing object) resolves; the clock is the same monotonic clock. Includes Node\'s own start-up (its own row: about 80 ms on the 2-core machine), the client import, `new Client` and one request. One discarded warm-up run per client first.',
   'small objects: each pair uploads 1 KiB (`uploadFromBytes`; fetch: `POST /upload/storage/v1/b/{b}/o?uploadType=media`) then downloads it (`downloadAsBytes`; fetch: `GET ...?alt=media` + `arrayBuffer()`) and compares the bytes. Pairs/s is bounded by the emulator on this machine; client CPU per pair is `process.cpuUsage()` (user+system) of the client process over the measured pairs / pairs.',
   'large objects: one 1 MiB random block repeated. bytes: `uploadFromBytes(Buffer)` / `downloadAsBytes` (fetch: Uint8Array body / `arrayBuffer()`); stream: a Node Readable of fresh 64 KiB chunks into `uploadFromStream` / `downloadAsStream` consumed with `for await` (fetch: a ReadableStream body with `duplex: \'half\'` / `body.getReader()`); file: `uploadFromFilename` / `downloadToFilename` under bench/.scratch (fetch: `fs.openAsBlob` body / `Readable.fromWeb(res.body)` piped to a file). Every download is checked byte for byte (streams: chunk by chunk during the timed download, the same for all three).',
-  'RSS: VmRSS right before the transfer, and VmHWM (peak) after it; the peak is reset (`/proc/self/clear_refs` = 5) before the upload and before the download, so the peak is that of the transfer. The bytes family holds the 256 MiB source Buffer, so its RSS before is about 256 MiB higher, and a download necessarily grows by the object size.',
+  'RSS: VmRSS right before the transfer, and VmHWM (peak) after it; the peak is reset (`/proc/self/clear_refs` = 5) before the upload and before the download, so the peak is that of the transfer. Each phase starts after a forced garbage collection (`--expose-gc`). The bytes family holds the source Buffer (the object\'s size), so its RSS before is that much higher, and its download necessarily grows by the object size.',
   'large uploads, "fetch floor 2": fetch sending the resumable protocol in 16 MiB chunks (`POST ...?uploadType=resumable`, then one `PUT` with `Content-Range` per chunk), as ours does above its resumable threshold. fake-gcs-server handles chunked resumable uploads far more slowly than one `uploadType=media` request (the slowdown grows with the object size), so this row tells the client\'s overhead apart from the protocol\'s cost on this emulator.',
   'Node 20 loads its fetch implementation (undici) on the first `fetch()` call: about 30 ms of the first request of ours and of bare fetch; the anchor uses `node:http`.',
   'anchor: @replit/object-storage 1.0.0 loaded with `require`, with `node --require bench/anchor-preload.cjs`, which gives @google-cloud/storage an `apiEndpoint` (its handling of STORAGE_EMULATOR_HOST drops `/storage/v1` on JSON API calls). With a custom endpoint @google-cloud/storage does not authenticate, as ours does not under STORAGE_EMULATOR_HOST: neither talks to the sidecar (checked by tracing every request in a sanity run). The anchor keeps its defaults otherwise: resumable uploads and CRC32C/MD5 validation.',
@@ -564,8 +608,21 @@ const NOTES = [
 
 // ---------------------------------------------------------------------------------------------
 
+/** Rewrites the markdown and SVG (and prints the table) from a saved latest.json. */
+function renderOnly(file) {
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const meta = { ...json.meta, notes: NOTES };
+  const summary = { ...json.summary, failures: json.failures ?? [], foreignCpu: meta.load?.otherProcessesCpuShare ?? {} };
+  process.stdout.write(`${renderText(summary)}\n`);
+  const dir = path.dirname(file);
+  fs.writeFileSync(path.join(dir, 'latest.md'), renderMarkdown(summary, meta));
+  fs.writeFileSync(path.join(dir, 'latest.svg'), renderSvg(summary, meta));
+  process.stdout.write(`\nrewrote ${path.relative(process.cwd(), dir) || '.'}/latest.{md,svg} from ${path.basename(file)}\n`);
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.renderOnly) return renderOnly(opts.renderOnly);
   ensureBuild();
   const versions = { ...ensureAnchor(), ...oursVersion() };
   const dropSnapshot = snapshotOurs();
@@ -591,20 +648,22 @@ async function main() {
     await stop();
     process.exit(130);
   });
-  const out = { failures: [] };
+  const out = { failures: [], foreignCpu: {} };
   try {
     log(`bench: emulator ${servers.emulatorUrl}, bucket ${DEFAULT_BUCKET}`);
     await sanity(opts, out);
-    if (opts.only.includes('cold')) await coldStart(opts, out);
-    if (opts.only.includes('small')) await smallObjects(opts, out);
-    if (opts.only.includes('large')) await largeObjects(opts, out);
+    if (opts.only.includes('cold')) await measured('cold', out, () => coldStart(opts, out));
+    if (opts.only.includes('small')) await measured('small', out, () => smallObjects(opts, out));
+    if (opts.only.includes('large')) await measured('large', out, () => largeObjects(opts, out));
   } finally {
     await stop();
   }
   out.sidecarStatsAtEnd = { ...servers.state.stats };
   meta.load.loadavgAfter = os.loadavg().map((x) => Math.round(x * 100) / 100);
   meta.load.cpuBusyAfter = Math.round((await cpuBusy(500)) * 100) / 100;
+  meta.load.otherProcessesCpuShare = out.foreignCpu;
   const summary = summarize(opts, out);
+  summary.foreignCpu = out.foreignCpu;
   const text = renderText(summary);
   process.stdout.write(`\n${text}\n`);
 
