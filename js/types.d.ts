@@ -120,6 +120,12 @@ export interface DownloadOptions extends TransferOptions {
   decompress?: boolean;
   /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
   range?: ByteRange;
+  /**
+   * Told once per download whether its bytes were checked: `{verified: true, detail: 'crc32c …'}`,
+   * or `{verified: false, detail: 'skipped: …'}` where no check applies (a range, a gzip-stored
+   * object served decompressed, no checksum from the server).
+   */
+  onIntegrity?: (check: { verified: boolean; detail: string }) => void;
 }
 
 export interface ListOptions extends CallOptions {

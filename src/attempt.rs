@@ -34,6 +34,7 @@ pub fn aborted() -> StorageError {
 pub struct CallContext {
     pub signal: Option<AbortSignal>,
     pub on_progress: Option<Function>,
+    pub on_integrity: Option<Function>,
 }
 
 impl CallContext {
@@ -43,11 +44,14 @@ impl CallContext {
             None => None,
             Some(value) => Some(value.dyn_into::<AbortSignal>().map_err(|_| StorageError::invalid_argument("option `signal` must be an AbortSignal"))?),
         };
-        let on_progress = match interop::raw_option(options, "onProgress") {
-            None => None,
-            Some(value) => Some(value.dyn_into::<Function>().map_err(|_| StorageError::invalid_argument("option `onProgress` must be a function"))?),
+        let callback = |key: &str| match interop::raw_option(options, key) {
+            None => Ok(None),
+            Some(value) => value
+                .dyn_into::<Function>()
+                .map(Some)
+                .map_err(|_| StorageError::invalid_argument(format!("option `{key}` must be a function"))),
         };
-        Ok(CallContext { signal, on_progress })
+        Ok(CallContext { signal, on_progress: callback("onProgress")?, on_integrity: callback("onIntegrity")? })
     }
 
     pub fn check_aborted(&self) -> Result<(), StorageError> {
@@ -96,6 +100,15 @@ impl CallContext {
             return Err(aborted());
         }
         Ok(outcome)
+    }
+
+    /// Tells the caller whether a download's bytes were checked, and how (or why not).
+    pub fn integrity(&self, verified: bool, detail: &str) {
+        let Some(callback) = &self.on_integrity else { return };
+        let report = Object::new();
+        let _ = Reflect::set(&report, &"verified".into(), &JsValue::from_bool(verified));
+        let _ = Reflect::set(&report, &"detail".into(), &JsValue::from_str(detail));
+        let _ = callback.call1(&JsValue::UNDEFINED, &report);
     }
 
     /// Waits `milliseconds`, or fails at once with `Aborted` when the signal fires.

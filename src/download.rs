@@ -23,6 +23,7 @@ use crate::storage::{is_success, Call, Exchange, Retry, Storage};
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
+const GZIP_SKIPPED: &str = "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
 
 pub struct Download {
     storage: Rc<Storage>,
@@ -42,6 +43,8 @@ pub struct Download {
     skip: u64,
     hasher: Option<Crc32c>,
     expected_crc: Option<u32>,
+    /// Why the integrity check does not apply, when it does not.
+    skipped: Option<&'static str>,
     backoff: Backoff,
 }
 
@@ -76,6 +79,7 @@ impl Download {
             skip: 0,
             hasher: None,
             expected_crc: None,
+            skipped: None,
             backoff: Backoff::new(storage_retry),
         };
         download.connect().await?;
@@ -121,7 +125,11 @@ impl Download {
                 (false, ByteRange::From { start, end }) => self.object_size.map(|size| end.map_or(size, |end| end + 1).min(size) - start.min(size)),
                 (false, ByteRange::Suffix { length }) => self.object_size.map(|size| length.min(size)),
             };
-            if self.range.is_whole() && !encoded(&exchange) {
+            if !self.range.is_whole() {
+                self.skipped = Some("skipped: a byte range has no checksum of its own");
+            } else if encoded(&exchange) {
+                self.skipped = Some(GZIP_SKIPPED);
+            } else {
                 self.hasher = Some(Crc32c::default());
                 self.expected_crc = exchange.header("x-goog-hash").as_deref().and_then(integrity::crc32c_from_goog_hash);
             }
@@ -219,18 +227,28 @@ impl Download {
     async fn finish(&mut self) -> Result<(), StorageError> {
         self.exchange = None;
         self.reader = None;
-        let Some(hasher) = self.hasher.take() else { return Ok(()) };
+        let Some(hasher) = self.hasher.take() else {
+            self.context.integrity(false, self.skipped.unwrap_or("skipped"));
+            return Ok(());
+        };
         let expected = match self.expected_crc {
             Some(crc) => Some(crc),
             None => self.metadata_crc().await?,
         };
         match expected {
-            Some(expected) => integrity::check(&format!("download of {}", self.object), hasher.value(), expected),
-            None => Ok(()),
+            Some(expected) => {
+                integrity::check(&format!("download of {}", self.object), hasher.value(), expected)?;
+                self.context.integrity(true, &format!("crc32c {}", integrity::encode(expected)));
+                Ok(())
+            }
+            None => {
+                self.context.integrity(false, self.skipped.unwrap_or("skipped: the server gave no CRC32C for this object"));
+                Ok(())
+            }
         }
     }
 
-    async fn metadata_crc(&self) -> Result<Option<u32>, StorageError> {
+    async fn metadata_crc(&mut self) -> Result<Option<u32>, StorageError> {
         let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
         let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
         let resource: ObjectResource = self.storage.request_json(call, &request, None, Retry::Safe).await?;
@@ -240,6 +258,10 @@ impl Download {
         if resource.content_encoding.as_deref().is_some_and(|encoding| encoding.to_ascii_lowercase().contains("gzip")) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):
             // GCS's CRC32C is of the stored bytes, so it cannot check these.
+            self.skipped = Some(GZIP_SKIPPED);
+            return Ok(None);
+        }
+        if resource.crc32c.is_none() {
             return Ok(None);
         }
         Ok(resource.crc32c.as_deref().and_then(integrity::decode))

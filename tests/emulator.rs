@@ -230,7 +230,7 @@ async fn resumable_uploads_cross_chunk_boundaries_and_report_progress() {
         let name = unique("resumable");
         let data = pattern(length);
         let reports = Array::new();
-        let record = Function::new_with_args("report", "this.push(report.bytes + '/' + report.total)").bind(&reports);
+        let record = Function::new_with_args("report", "this.push(report.bytes + '/' + report.total)").bind0(&reports);
         let options = object(&[("onProgress", record.into())]);
         ok(client.upload(name.clone().into(), bytes(&data), options)).await;
         let downloaded: Uint8Array = ok(client.download_bytes(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
@@ -320,4 +320,32 @@ async fn a_token_function_is_called_for_the_token() {
     let result = settle(client.exists("x".into(), JsValue::UNDEFINED)).await;
     let message = get(&get(&result, "error"), "message").as_string().unwrap();
     assert!(message.contains("no session"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn the_integrity_check_says_whether_it_ran() {
+    let client = emulator_client(BUCKET);
+    let name = unique("integrity") + ".txt";
+    ok(client.upload(name.clone().into(), "checked bytes".into(), JsValue::UNDEFINED)).await;
+    let gzipped = unique("integrity-gz") + ".txt";
+    ok(client.upload(gzipped.clone().into(), "zipped ".repeat(50).as_str().into(), object(&[("compress", JsValue::TRUE)]))).await;
+    let cases: [(&str, JsValue, bool, &str); 3] = [
+        (&name, JsValue::UNDEFINED, true, "crc32c"),
+        (&name, object(&[("start", 0.into()), ("end", 3.into())]), false, "range"),
+        (&gzipped, JsValue::UNDEFINED, false, "gzip"),
+    ];
+    for (object_name, range, verified, detail) in cases {
+        let reports = Array::new();
+        let record = Function::new_with_args("report", "this.push(report)").bind0(&reports);
+        let mut options = vec![("onIntegrity", JsValue::from(record))];
+        if !range.is_undefined() {
+            options.push(("range", range));
+        }
+        ok(client.download_bytes(object_name.into(), object(&options))).await;
+        assert_eq!(reports.length(), 1, "one report per download");
+        let report = reports.get(0);
+        assert_eq!(get(&report, "verified"), JsValue::from_bool(verified), "{detail}");
+        let text = get(&report, "detail").as_string().unwrap();
+        assert!(text.contains(detail), "{text}");
+    }
 }
