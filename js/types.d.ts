@@ -77,7 +77,7 @@ export interface ClientOptions {
   retryMaxDelayMs?: number;
   /** A try fails with kind `Timeout` when its answer, or the next chunk of a body, takes longer than this. Default: 60000. */
   requestTimeoutMs?: number;
-  /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 8 MiB. */
+  /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 4 MiB. */
   uploadChunkSize?: number;
   /** Bodies of known size up to this many bytes go up in one request; larger ones resumably. Default: 8 MiB. */
   resumableThreshold?: number;
@@ -154,6 +154,8 @@ export interface UploadOptions extends TransferOptions {
   ifGenerationMatch?: number | string;
   /** Upload resumably whatever the size (streams, files and large bodies always are). */
   resumable?: boolean;
+  /** The length of a stream's contents, when known: gives progress its `total` (ignored with `compress`). */
+  contentLength?: number;
 }
 
 export interface StorageObject {

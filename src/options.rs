@@ -66,6 +66,10 @@ pub struct UploadOptions {
     /// Use a resumable upload whatever the size (files always do).
     #[serde(default)]
     pub resumable: Option<bool>,
+    /// The length of a stream's contents, when the caller knows it (for progress totals and
+    /// the session's declared size).
+    #[serde(default)]
+    pub content_length: Option<u64>,
 }
 
 /// An object generation: GCS's 64-bit numbers, given as a number or a string.

@@ -241,11 +241,14 @@ pub async fn upload(
     } else {
         Source::from_content(content)
     };
+    // A stream's declared length holds only while nothing (gzip) changes the bytes.
+    let declared = if compress { None } else { options.content_length };
+    let total = source.size().or(declared);
     let one_request = options.resumable != Some(true) && source.size().is_some_and(|size| size <= threshold);
     if one_request {
         single_request(storage, call, &params, source).await
     } else {
-        resumable_upload(storage, call, &params, source).await
+        resumable_upload(storage, call, &params, source, total).await
     }
 }
 
@@ -311,8 +314,13 @@ async fn verify(storage: &Storage, call: Call<'_>, resource: &ObjectResource, cr
     Err(error)
 }
 
-async fn resumable_upload(storage: &Storage, call: Call<'_>, params: &UploadParams<'_>, mut source: Source) -> Result<(), StorageError> {
-    let total = source.size();
+async fn resumable_upload(
+    storage: &Storage,
+    call: Call<'_>,
+    params: &UploadParams<'_>,
+    mut source: Source,
+    total: Option<u64>,
+) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let start = storage.requests(call.bucket).start_resumable(object, params, total);
     let opened = storage.request(call, &start, None, Retry::Safe, is_success).await?;
@@ -354,6 +362,10 @@ async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &
     loop {
         let chunk = next_chunk(source, offset, chunk_size, total, &mut crc, &mut hashed_to).await?;
         let length = chunk.length;
+        let end = chunk.offset + length;
+        if let Some(total) = total.filter(|total| end > *total || (chunk.last != (end == *total))) {
+            return Err(StorageError::invalid_argument(format!("the stream's length differs from the {total} bytes declared")));
+        }
         let chunk_total = if chunk.last { Some(chunk.offset + length) } else { total };
         let body = chunk.body;
         let request = if ask_first {

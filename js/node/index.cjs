@@ -75,7 +75,7 @@ async function openFile(filename) {
   const stats = await fs.promises.stat(filename);
   if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
   const handle = await fs.promises.open(filename, 'r');
-  return fromNodeReadable(handle.createReadStream({ highWaterMark: 1 << 20 }));
+  return { body: fromNodeReadable(handle.createReadStream({ highWaterMark: 1 << 20 })), size: stats.size };
 }
 
 /** A Readable returned at once that streams the download `started` resolves to. */
@@ -183,15 +183,16 @@ class Client {
 
   async uploadFromFilename(objectName, srcFilename, options) {
     if (!isPath(srcFilename)) return invalid('srcFilename must be a non-empty string');
-    let body;
+    let file;
     try {
-      body = await openFile(srcFilename);
+      file = await openFile(srcFilename);
     } catch (error) {
       return localFile(`cannot read ${srcFilename}`, error);
     }
     // Files always go up resumably, so a broken connection costs a chunk, not the file.
-    const resumable = options === undefined || options === null ? { resumable: true } : options;
-    return this.#core.upload(objectName, body, typeof options === 'object' && options ? { ...options, resumable: true } : resumable);
+    const fileOptions = { resumable: true, contentLength: file.size };
+    const merged = options === undefined || options === null ? fileOptions : typeof options === 'object' ? { ...options, ...fileOptions } : options;
+    return this.#core.upload(objectName, file.body, merged);
   }
 
   async uploadFromStream(objectName, stream, options) {
