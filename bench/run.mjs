@@ -593,6 +593,23 @@ function summarize(opts, out) {
       }
     }
   }
+  if (out.crc) {
+    const row = add({
+      group: 'integrity (CRC32C in wasm, 256 MiB in memory, what every checked transfer computes)',
+      label: 'CRC32C throughput',
+      unit: 'MiB/s',
+      better: 'higher',
+      values: { ours: out.crc.mibPerSec, anchor: null, fetch: null },
+      errors: {},
+    });
+    const downloads = rows.filter((r) => r.unit === 'MiB/s' && / download$/.test(r.label)).map((r) => r.values.fetch).filter((v) => v);
+    const fastest = downloads.length ? Math.max(...downloads) : null;
+    goals.push({
+      id: 'crc32c',
+      status: fastest === null ? 'n/a' : row.values.ours >= fastest ? 'met' : 'missed',
+      text: `CRC32C in wasm faster than the fastest download measured (bare fetch): ${fmt(row.values.ours, 'MiB/s')} vs ${fastest === null ? '—' : fmt(fastest, 'MiB/s')}`,
+    });
+  }
   return { rows, goals, failures: out.failures };
 }
 
@@ -655,6 +672,9 @@ async function main() {
     if (opts.only.includes('cold')) await measured('cold', out, () => coldStart(opts, out));
     if (opts.only.includes('small')) await measured('small', out, () => smallObjects(opts, out));
     if (opts.only.includes('large')) await measured('large', out, () => largeObjects(opts, out));
+    const crc = await runWorker('ours', 'crc', {}, 120_000);
+    if (crc.ok) out.crc = crc.result;
+    else out.failures.push(`ours crc32c: ${crc.error?.message}`);
   } finally {
     await stop();
   }

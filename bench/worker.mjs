@@ -478,8 +478,24 @@ async function sanity() {
   };
 }
 
+/** CRC32C in wasm over 256 MiB in memory, as downloads and uploads compute it. */
+async function crc() {
+  const { crc32c } = await import(job.oursEntry);
+  const data = new Uint8Array(256 * 1024 * 1024);
+  for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+  crc32c(data.subarray(0, 16 * 1024 * 1024)); // warm-up
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    const started = process.hrtime.bigint();
+    crc32c(data);
+    runs.push(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+  runs.sort((a, b) => a - b);
+  return { mibPerSec: 256 / runs[1] };
+}
+
 async function main() {
-  const scenarios = { cold, small, large, sanity };
+  const scenarios = { cold, small, large, sanity, crc };
   const run = scenarios[job.scenario];
   if (!run) throw new Error(`unknown scenario ${job.scenario}`);
   if (job.scenario !== 'cold') {

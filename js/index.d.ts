@@ -85,3 +85,6 @@ export declare class StreamRequestError extends Error {
 
 /** Bytes of wasm linear memory in use: a diagnostic (transfers do not grow it with object size). */
 export declare function wasmMemoryBytes(): number;
+
+/** The CRC32C of bytes in GCS's form (base64 of the big-endian value, as an object's `crc32c` metadata gives it). */
+export declare function crc32c(bytes: Uint8Array): string;

@@ -177,3 +177,13 @@ pub fn wasm_memory_bytes() -> f64 {
         .map(|memory| memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64)
         .unwrap_or(0.0)
 }
+
+/// The CRC32C of some bytes in GCS's form (base64 of the big-endian value), computed as
+/// downloads and uploads compute it: window by window, never copying the whole array into
+/// wasm memory. For checking local data against an object's `crc32c`, and for the benchmark.
+#[wasm_bindgen(js_name = crc32c)]
+pub fn crc32c_of(bytes: &js_sys::Uint8Array) -> String {
+    let mut crc = crate::integrity::Crc32c::default();
+    body::hash(&mut crc, bytes);
+    crc.to_base64()
+}

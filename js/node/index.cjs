@@ -207,4 +207,7 @@ class Client {
 /** Bytes of wasm linear memory in use (a diagnostic: transfers never grow it). */
 const wasmMemoryBytes = () => wasm.wasmMemoryBytes();
 
-module.exports = { Client, StreamRequestError, wasmMemoryBytes };
+/** The CRC32C of bytes, in GCS's base64 form (as an object's `crc32c` metadata gives it). */
+const crc32c = (bytes) => wasm.crc32c(bytes);
+
+module.exports = { Client, StreamRequestError, wasmMemoryBytes, crc32c };
