@@ -77,7 +77,7 @@ export interface ClientOptions {
   retryMaxDelayMs?: number;
   /** A try fails with kind `Timeout` when its answer, or the next chunk of a body, takes longer than this. Default: 60000. */
   requestTimeoutMs?: number;
-  /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 4 MiB. */
+  /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 4 MiB for streams and files (each chunk is held in memory until sent), 16 MiB for bytes and Blobs. */
   uploadChunkSize?: number;
   /** Bodies of known size up to this many bytes go up in one request; larger ones resumably. Default: 8 MiB. */
   resumableThreshold?: number;

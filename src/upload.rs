@@ -10,6 +10,7 @@ use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
 
 use crate::attempt::{Backoff, CallContext};
 use crate::body::{self, Content};
+use crate::config::{DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE};
 use crate::content_type;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_requests::UploadParams;
@@ -352,7 +353,10 @@ enum Sent {
 type Refusal = (StorageError, Option<f64>);
 
 async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &mut Source, total: Option<u64>) -> Result<(), StorageError> {
-    let chunk_size = storage.config.chunk_size;
+    let chunk_size = storage.config.chunk_size.unwrap_or(match source {
+        Source::Stream(_) => DEFAULT_STREAM_CHUNK_SIZE,
+        Source::Bytes(_) | Source::Blob(_) => DEFAULT_BUFFERED_CHUNK_SIZE,
+    });
     let mut crc = Crc32c::default();
     let mut hashed_to = 0u64;
     let mut offset = 0u64;
