@@ -42,7 +42,11 @@ impl CallContext {
     pub fn from_options(options: &JsValue) -> Result<CallContext, StorageError> {
         let signal = match interop::raw_option(options, "signal") {
             None => None,
-            Some(value) => Some(value.dyn_into::<AbortSignal>().map_err(|_| StorageError::invalid_argument("option `signal` must be an AbortSignal"))?),
+            Some(value) => Some(
+                value
+                    .dyn_into::<AbortSignal>()
+                    .map_err(|_| StorageError::invalid_argument("option `signal` must be an AbortSignal"))?,
+            ),
         };
         let callback = |key: &str| match interop::raw_option(options, key) {
             None => Ok(None),
@@ -145,7 +149,12 @@ impl Backoff {
     /// After `failure`: waits out the backoff (or `Retry-After`) and returns `Ok` to try
     /// again; or returns the failure, with the number of tries, when it is permanent, was
     /// an abort, or the budget is spent.
-    pub async fn wait(&mut self, failure: StorageError, retry_after_ms: Option<f64>, context: &CallContext) -> Result<(), StorageError> {
+    pub async fn wait(
+        &mut self,
+        failure: StorageError,
+        retry_after_ms: Option<f64>,
+        context: &CallContext,
+    ) -> Result<(), StorageError> {
         self.failures += 1;
         let delay = self.policy.delay_ms(self.failures, js_sys::Math::random(), retry_after_ms);
         let elapsed = js_sys::Date::now() - self.since_ms;
@@ -173,7 +182,8 @@ pub struct AttemptGuard {
 
 impl AttemptGuard {
     pub fn new(context: &CallContext, timeout_ms: f64) -> Result<AttemptGuard, StorageError> {
-        let controller = AbortController::new().map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))?;
+        let controller =
+            AbortController::new().map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))?;
         let on_caller_abort = context.signal.as_ref().map(|signal| {
             let ours = controller.clone();
             let closure = Closure::<dyn FnMut()>::new(move || ours.abort());
@@ -269,7 +279,10 @@ pub async fn guarded_send(
 
 /// Sends a request on no caller's behalf (the sidecar's lookups, shared by every waiting
 /// call), bounded by `timeout_ms` so a hung sidecar cannot hang them.
-pub async fn send_bounded(request: &crate::http::HttpRequest, timeout_ms: f64) -> Result<web_sys::Response, StorageError> {
+pub async fn send_bounded(
+    request: &crate::http::HttpRequest,
+    timeout_ms: f64,
+) -> Result<web_sys::Response, StorageError> {
     guarded_send(&CallContext::default(), timeout_ms, request, None, None).await.map(|(response, _)| response)
 }
 

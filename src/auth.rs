@@ -95,12 +95,17 @@ impl Credentials {
 
 async fn call_provider(provider: &Function, context: &CallContext) -> Result<String, StorageError> {
     let failed = |error: &JsValue| {
-        StorageError::new(ErrorKind::Unauthorized, format!("the accessToken function failed: {}", interop::thrown_message(error)))
+        StorageError::new(
+            ErrorKind::Unauthorized,
+            format!("the accessToken function failed: {}", interop::thrown_message(error)),
+        )
     };
     let returned = provider.call0(&JsValue::UNDEFINED).map_err(|error| failed(&error))?;
     let settled = context.unless_aborted(Promise::resolve(&returned)).await?.map_err(|error| failed(&error))?;
     match settled.as_string() {
         Some(token) if !token.is_empty() => Ok(token),
-        _ => Err(StorageError::invalid_argument("the accessToken function must return a non-empty string (or a promise of one)")),
+        _ => Err(StorageError::invalid_argument(
+            "the accessToken function must return a non-empty string (or a promise of one)",
+        )),
     }
 }

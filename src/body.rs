@@ -27,7 +27,8 @@ impl Content {
         if value.is_string() {
             return Ok(Content::Text(value));
         }
-        if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(&value) {
+        if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(&value)
+        {
             return Ok(Content::Bytes(value));
         }
         if let Some(blob) = value.dyn_ref::<Blob>() {
@@ -56,7 +57,12 @@ impl Content {
         let constructor = Reflect::get(&js_sys::global(), &"CompressionStream".into())
             .ok()
             .and_then(|value| value.dyn_into::<Function>().ok())
-            .ok_or_else(|| StorageError::new(ErrorKind::Unsupported, "compress: true needs CompressionStream, which this runtime lacks"))?;
+            .ok_or_else(|| {
+                StorageError::new(
+                    ErrorKind::Unsupported,
+                    "compress: true needs CompressionStream, which this runtime lacks",
+                )
+            })?;
         let compressor = Reflect::construct(&constructor, &Array::of1(&"gzip".into()))
             .map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))?;
         let stream = self.into_stream()?;
@@ -106,14 +112,18 @@ pub struct Gathered {
 
 impl Gathered {
     pub fn with_capacity(length: Option<u64>) -> Gathered {
-        let buffer = length.filter(|length| *length <= u32::MAX as u64).map(|length| Uint8Array::new_with_length(length as u32));
+        let buffer =
+            length.filter(|length| *length <= u32::MAX as u64).map(|length| Uint8Array::new_with_length(length as u32));
         Gathered { buffer, chunks: Vec::new(), filled: 0 }
     }
 
     pub fn push(&mut self, chunk: &Uint8Array) -> Result<(), StorageError> {
         let length = chunk.length();
         let filled = self.filled.checked_add(length).ok_or_else(|| {
-            StorageError::new(ErrorKind::Unsupported, "the object is too large for one byte array; use downloadAsStream or downloadToFilename")
+            StorageError::new(
+                ErrorKind::Unsupported,
+                "the object is too large for one byte array; use downloadAsStream or downloadToFilename",
+            )
         })?;
         match &self.buffer {
             Some(target) if filled <= target.length() => target.set(chunk, self.filled),

@@ -85,16 +85,16 @@ fn milliseconds(option: &str, value: Option<f64>, default: f64) -> Result<f64, S
     match value {
         None => Ok(default),
         Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
-        Some(_) => Err(StorageError::invalid_argument(format!("{option} must be a finite, non-negative number of milliseconds"))),
+        Some(_) => Err(StorageError::invalid_argument(format!(
+            "{option} must be a finite, non-negative number of milliseconds"
+        ))),
     }
 }
 
 impl ClientConfig {
     pub fn resolve(options: ClientOptions) -> Result<ClientConfig, StorageError> {
-        let emulator = options
-            .emulator_host
-            .filter(|host| !host.trim().is_empty())
-            .map(|host| with_default_scheme(host.trim()));
+        let emulator =
+            options.emulator_host.filter(|host| !host.trim().is_empty()).map(|host| with_default_scheme(host.trim()));
         let (api_endpoint, from_emulator) = match (options.api_endpoint, emulator) {
             (Some(endpoint), _) => (endpoint, false),
             (None, Some(emulator)) => (emulator, true),
@@ -117,13 +117,21 @@ impl ClientConfig {
         let retry = RetryPolicy {
             max_retries: options.max_retries.unwrap_or(defaults.max_retries),
             deadline_ms: milliseconds("retryDeadlineMs", options.retry_deadline_ms, defaults.deadline_ms)?,
-            initial_delay_ms: milliseconds("retryInitialDelayMs", options.retry_initial_delay_ms, defaults.initial_delay_ms)?,
+            initial_delay_ms: milliseconds(
+                "retryInitialDelayMs",
+                options.retry_initial_delay_ms,
+                defaults.initial_delay_ms,
+            )?,
             max_delay_ms: milliseconds("retryMaxDelayMs", options.retry_max_delay_ms, defaults.max_delay_ms)?,
             multiplier: defaults.multiplier,
         };
         Ok(ClientConfig {
             retry,
-            request_timeout_ms: milliseconds("requestTimeoutMs", options.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS)?,
+            request_timeout_ms: milliseconds(
+                "requestTimeoutMs",
+                options.request_timeout_ms,
+                DEFAULT_REQUEST_TIMEOUT_MS,
+            )?,
             chunk_size: options.upload_chunk_size.map(resumable::normalise_chunk_size),
             resumable_threshold: options.resumable_threshold.unwrap_or(DEFAULT_RESUMABLE_THRESHOLD),
             api_endpoint: endpoint("apiEndpoint", &api_endpoint)?,
@@ -149,10 +157,9 @@ fn with_default_scheme(host: &str) -> String {
 /// An http(s) base URL without a trailing slash, query or fragment.
 fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
     let trimmed = value.trim().trim_end_matches('/');
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| StorageError::invalid_argument(format!("{option} must be an http:// or https:// URL, got {value:?}")))?;
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://")).ok_or_else(|| {
+        StorageError::invalid_argument(format!("{option} must be an http:// or https:// URL, got {value:?}"))
+    })?;
     if rest.is_empty() || rest.contains(['?', '#', ' ', '\r', '\n']) {
         return Err(StorageError::invalid_argument(format!(
             "{option} must be a base URL without query or fragment, got {value:?}"
@@ -232,7 +239,10 @@ mod tests {
 
     #[test]
     fn an_empty_emulator_host_is_ignored() {
-        assert_eq!(resolve(ClientOptions { emulator_host: Some(" ".into()), ..Default::default() }).auth, AuthMode::Sidecar);
+        assert_eq!(
+            resolve(ClientOptions { emulator_host: Some(" ".into()), ..Default::default() }).auth,
+            AuthMode::Sidecar
+        );
     }
 
     #[test]
@@ -243,8 +253,8 @@ mod tests {
             assert_eq!(error.kind, ErrorKind::InvalidArgument, "{bad}");
             assert!(error.message.contains("apiEndpoint"));
         }
-        let error = ClientConfig::resolve(ClientOptions { bucket_id: Some(String::new()), ..Default::default() })
-            .unwrap_err();
+        let error =
+            ClientConfig::resolve(ClientOptions { bucket_id: Some(String::new()), ..Default::default() }).unwrap_err();
         assert!(error.message.contains("bucketId"));
     }
 }

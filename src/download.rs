@@ -23,7 +23,8 @@ use crate::storage::{is_success, Call, Exchange, Retry, Storage};
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
-const GZIP_SKIPPED: &str = "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
+const GZIP_SKIPPED: &str =
+    "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
 
 pub struct Download {
     storage: Rc<Storage>,
@@ -106,11 +107,17 @@ impl Download {
         }
         let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
         let exchange = match self.storage.request(call, &request, None, Retry::Safe, is_success).await {
-            Err(error) if error.status_code == Some(416) => return Err(range::unsatisfiable(remaining, self.object_size)),
+            Err(error) if error.status_code == Some(416) => {
+                return Err(range::unsatisfiable(remaining, self.object_size))
+            }
             other => other?,
         };
         let partial = exchange.status() == 206;
-        let body_length = if encoded(&exchange) { None } else { exchange.header("content-length").and_then(|v| v.trim().parse().ok()) };
+        let body_length = if encoded(&exchange) {
+            None
+        } else {
+            exchange.header("content-length").and_then(|v| v.trim().parse().ok())
+        };
         if partial {
             self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
         } else {
@@ -122,7 +129,9 @@ impl Download {
             self.length = match (partial, self.range) {
                 (true, _) => body_length,
                 (false, range) if range.is_whole() => body_length,
-                (false, ByteRange::From { start, end }) => self.object_size.map(|size| end.map_or(size, |end| end + 1).min(size) - start.min(size)),
+                (false, ByteRange::From { start, end }) => {
+                    self.object_size.map(|size| end.map_or(size, |end| end + 1).min(size) - start.min(size))
+                }
                 (false, ByteRange::Suffix { length }) => self.object_size.map(|size| length.min(size)),
             };
             if !self.range.is_whole() {
@@ -131,13 +140,12 @@ impl Download {
                 self.skipped = Some(GZIP_SKIPPED);
             } else {
                 self.hasher = Some(Crc32c::default());
-                self.expected_crc = exchange.header("x-goog-hash").as_deref().and_then(integrity::crc32c_from_goog_hash);
+                self.expected_crc =
+                    exchange.header("x-goog-hash").as_deref().and_then(integrity::crc32c_from_goog_hash);
             }
         }
-        let reader = exchange
-            .response
-            .body()
-            .map(|body| body.get_reader().unchecked_into::<ReadableStreamDefaultReader>());
+        let reader =
+            exchange.response.body().map(|body| body.get_reader().unchecked_into::<ReadableStreamDefaultReader>());
         self.reader = reader;
         self.exchange = Some(exchange);
         Ok(())
@@ -162,7 +170,11 @@ impl Download {
                 },
                 Ok(None) if self.length.is_some_and(|length| self.received < length) => StorageError::new(
                     ErrorKind::Network,
-                    format!("the connection closed after {} of {} bytes", self.received, self.length.unwrap_or_default()),
+                    format!(
+                        "the connection closed after {} of {} bytes",
+                        self.received,
+                        self.length.unwrap_or_default()
+                    ),
                 ),
                 Ok(None) => {
                     self.finish().await?;
@@ -242,7 +254,8 @@ impl Download {
                 Ok(())
             }
             None => {
-                self.context.integrity(false, self.skipped.unwrap_or("skipped: the server gave no CRC32C for this object"));
+                self.context
+                    .integrity(false, self.skipped.unwrap_or("skipped: the server gave no CRC32C for this object"));
                 Ok(())
             }
         }
@@ -253,7 +266,10 @@ impl Download {
         let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
         let resource: ObjectResource = self.storage.request_json(call, &request, None, Retry::Safe).await?;
         if self.generation.is_some() && resource.generation != self.generation {
-            return Err(StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded"));
+            return Err(StorageError::new(
+                ErrorKind::PreconditionFailed,
+                "the object changed while it was being downloaded",
+            ));
         }
         if resource.content_encoding.as_deref().is_some_and(|encoding| encoding.to_ascii_lowercase().contains("gzip")) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):

@@ -135,7 +135,8 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_every_form() {
-        let error = StorageError::new(ErrorKind::Unauthorized, "bad token ya29.a/b+c= (ya29.a%2Fb%2Bc%3D)").redacted(Some("ya29.a/b+c="));
+        let error = StorageError::new(ErrorKind::Unauthorized, "bad token ya29.a/b+c= (ya29.a%2Fb%2Bc%3D)")
+            .redacted(Some("ya29.a/b+c="));
         assert_eq!(error.message, "bad token [redacted] ([redacted])");
         assert_eq!(StorageError::new(ErrorKind::Unknown, "x").redacted(Some("")).message, "x");
     }
@@ -144,11 +145,19 @@ mod tests {
     fn serialises_to_the_js_shape() {
         let error = StorageError::new(ErrorKind::ObjectNotFound, "No such object: b/o").with_status(404);
         let json = serde_json::to_value(&error).unwrap();
-        assert_eq!(json, serde_json::json!({"kind": "ObjectNotFound", "message": "No such object: b/o", "statusCode": 404}));
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "ObjectNotFound", "message": "No such object: b/o", "statusCode": 404})
+        );
         let without_status = serde_json::to_value(StorageError::invalid_argument("x")).unwrap();
         assert_eq!(without_status, serde_json::json!({"kind": "InvalidArgument", "message": "x"}));
-        let retried = serde_json::to_value(StorageError::new(ErrorKind::ServerError, "busy").with_status(503).after_attempts(4)).unwrap();
-        assert_eq!(retried, serde_json::json!({"kind": "ServerError", "message": "busy", "statusCode": 503, "attempts": 4}));
+        let retried =
+            serde_json::to_value(StorageError::new(ErrorKind::ServerError, "busy").with_status(503).after_attempts(4))
+                .unwrap();
+        assert_eq!(
+            retried,
+            serde_json::json!({"kind": "ServerError", "message": "busy", "statusCode": 503, "attempts": 4})
+        );
         assert_eq!(StorageError::invalid_argument("x").after_attempts(1).attempts, None);
     }
 }

@@ -40,7 +40,8 @@ impl UploadParams<'_> {
         if let Some(encoding) = self.content_encoding {
             fields.push(("contentEncoding", encoding));
         }
-        let members: Vec<String> = fields.iter().map(|(key, value)| format!("\"{key}\":{}", json_string(value))).collect();
+        let members: Vec<String> =
+            fields.iter().map(|(key, value)| format!("\"{key}\":{}", json_string(value))).collect();
         format!("{{{}}}", members.join(","))
     }
 }
@@ -182,7 +183,10 @@ mod tests {
     fn metadata_and_download_put_the_name_in_one_segment() {
         let metadata = BUCKET.get_metadata(HOSTILE);
         assert_eq!(metadata.method, Method::Get);
-        assert_eq!(metadata.url, format!("https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o/{HOSTILE_ENCODED}"));
+        assert_eq!(
+            metadata.url,
+            format!("https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o/{HOSTILE_ENCODED}")
+        );
         let download = BUCKET.download(HOSTILE, None);
         assert_eq!(download.url, format!("{}?alt=media", metadata.url));
         assert_eq!(download.body, Body::Empty);
@@ -200,7 +204,8 @@ mod tests {
 
     #[test]
     fn resumable_sessions_carry_metadata_as_json() {
-        let params = UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: Some("0") };
+        let params =
+            UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: Some("0") };
         let request = BUCKET.start_resumable("dir/\"quoted\".txt", &params, Some(10));
         assert_eq!(
             request.url,
@@ -256,7 +261,8 @@ mod tests {
 
     #[test]
     fn media_upload_names_the_object_in_the_query() {
-        let params = UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: None };
+        let params =
+            UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: None };
         let request = BUCKET.upload_media(HOSTILE, &params);
         assert_eq!(request.method, Method::Post);
         assert_eq!(
@@ -269,6 +275,9 @@ mod tests {
 
     #[test]
     fn bucket_lookup_asks_for_the_bucket_resource() {
-        assert_eq!(BUCKET.get_bucket().url, "https://storage.googleapis.com/storage/v1/b/replit-objstore-x?fields=name");
+        assert_eq!(
+            BUCKET.get_bucket().url,
+            "https://storage.googleapis.com/storage/v1/b/replit-objstore-x?fields=name"
+        );
     }
 }

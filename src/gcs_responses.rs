@@ -152,7 +152,9 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
     let mut unclear_not_found = false;
     let (kind, message) = match status {
         404 => match server_message.as_deref() {
-            Some(message) if message.contains(BUCKET_MISSING_MESSAGE) => (ErrorKind::BucketNotFound, message.to_string()),
+            Some(message) if message.contains(BUCKET_MISSING_MESSAGE) => {
+                (ErrorKind::BucketNotFound, message.to_string())
+            }
             Some(message) if message.contains("No such object") => (ErrorKind::ObjectNotFound, message.to_string()),
             _ => match target.object {
                 Some(object) => {
@@ -300,7 +302,9 @@ mod tests {
 
     #[test]
     fn a_rejected_upload_hash_is_an_integrity_mismatch() {
-        let body = envelope(r#"{"error":{"code":400,"message":"Provided CRC32C \"AAAAAA==\" doesn't match calculated CRC32C \"q83vEg==\"."}}"#);
+        let body = envelope(
+            r#"{"error":{"code":400,"message":"Provided CRC32C \"AAAAAA==\" doesn't match calculated CRC32C \"q83vEg==\"."}}"#,
+        );
         assert_eq!(map_error_response(400, Some(&body), "", OBJECT).error.kind, ErrorKind::IntegrityMismatch);
         let other = envelope(r#"{"error":{"code":400,"message":"Invalid argument."}}"#);
         assert_eq!(map_error_response(400, Some(&other), "", OBJECT).error.kind, ErrorKind::InvalidArgument);

@@ -55,7 +55,8 @@ pub fn result(outcome: Result<JsValue, StorageError>) -> JsValue {
 /// The message of a thrown value: an `Error`'s message (and its `cause`'s, as Node's
 /// fetch hides the reason there), or the value as text.
 pub fn thrown_message(value: &JsValue) -> String {
-    let message = get(value, "message").as_string().or_else(|| value.as_string()).unwrap_or_else(|| "unknown error".into());
+    let message =
+        get(value, "message").as_string().or_else(|| value.as_string()).unwrap_or_else(|| "unknown error".into());
     let cause = get(&get(value, "cause"), "message").as_string().filter(|cause| !cause.is_empty() && *cause != message);
     match cause {
         Some(cause) => format!("{message}: {cause}"),
@@ -103,7 +104,8 @@ pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, Stora
     let name = value.as_string().or_else(|| get(value, "name").as_string()).ok_or_else(|| {
         StorageError::invalid_argument(format!("{parameter} must be a string or an object with a string `name`"))
     })?;
-    object_name::validate(&name).map_err(|error| StorageError::invalid_argument(format!("{parameter}: {}", error.message)))?;
+    object_name::validate(&name)
+        .map_err(|error| StorageError::invalid_argument(format!("{parameter}: {}", error.message)))?;
     Ok(name)
 }
 

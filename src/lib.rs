@@ -8,13 +8,13 @@ pub mod error;
 pub mod gcs_requests;
 pub mod gcs_responses;
 pub mod http;
-pub mod object_name;
-pub mod sidecar;
 pub mod integrity;
+pub mod object_name;
 pub mod options;
 pub mod range;
 pub mod resumable;
 pub mod retry;
+pub mod sidecar;
 
 // The wasm side: sending requests and adapting to JavaScript.
 mod attempt;

@@ -29,9 +29,7 @@ pub fn validate(name: &str) -> Result<(), StorageError> {
         return Err(StorageError::invalid_argument("object name must not be \".\" or \"..\""));
     }
     if name.starts_with(".well-known/acme-challenge/") {
-        return Err(StorageError::invalid_argument(
-            "object name must not start with \".well-known/acme-challenge/\"",
-        ));
+        return Err(StorageError::invalid_argument("object name must not start with \".well-known/acme-challenge/\""));
     }
     Ok(())
 }

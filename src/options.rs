@@ -92,7 +92,9 @@ impl<'de> Deserialize<'de> for Generation {
                 Ok(Generation::Number(number))
             }
             fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Generation, E> {
-                u64::try_from(number).map(Generation::Number).map_err(|_| E::custom("a generation must be a non-negative integer"))
+                u64::try_from(number)
+                    .map(Generation::Number)
+                    .map_err(|_| E::custom("a generation must be a non-negative integer"))
             }
             fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Generation, E> {
                 if number >= 0.0 && number.fract() == 0.0 && number < 9.007_199_254_740_992e15 {
@@ -128,14 +130,16 @@ mod tests {
 
     #[test]
     fn options_read_camel_case_and_ignore_unknown_fields() {
-        let list: ListOptions =
-            serde_json::from_str(r#"{"prefix":"p/","startOffset":"a","endOffset":"b","matchGlob":"*","maxResults":5,"x":1}"#)
-                .unwrap();
+        let list: ListOptions = serde_json::from_str(
+            r#"{"prefix":"p/","startOffset":"a","endOffset":"b","matchGlob":"*","maxResults":5,"x":1}"#,
+        )
+        .unwrap();
         assert_eq!(list.max_results, Some(5));
         assert_eq!(list.start_offset.as_deref(), Some("a"));
         let delete: DeleteOptions = serde_json::from_str(r#"{"ignoreNotFound":true}"#).unwrap();
         assert_eq!(delete.ignore_not_found, Some(true));
-        let upload: UploadOptions = serde_json::from_str(r#"{"compress":true,"contentType":"text/csv","ifGenerationMatch":0}"#).unwrap();
+        let upload: UploadOptions =
+            serde_json::from_str(r#"{"compress":true,"contentType":"text/csv","ifGenerationMatch":0}"#).unwrap();
         assert_eq!(upload.content_type.as_deref(), Some("text/csv"));
         assert_eq!(upload.if_generation_match.map(|g| g.to_string()).as_deref(), Some("0"));
         let text: UploadOptions = serde_json::from_str(r#"{"ifGenerationMatch":"1700000000000001"}"#).unwrap();
@@ -146,7 +150,12 @@ mod tests {
 
     #[test]
     fn generations_are_digits_only() {
-        for bad in [r#"{"ifGenerationMatch":"12a"}"#, r#"{"ifGenerationMatch":-1}"#, r#"{"ifGenerationMatch":1.5}"#, r#"{"ifGenerationMatch":""}"#] {
+        for bad in [
+            r#"{"ifGenerationMatch":"12a"}"#,
+            r#"{"ifGenerationMatch":-1}"#,
+            r#"{"ifGenerationMatch":1.5}"#,
+            r#"{"ifGenerationMatch":""}"#,
+        ] {
             assert!(serde_json::from_str::<UploadOptions>(bad).is_err(), "{bad}");
         }
     }

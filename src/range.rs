@@ -29,7 +29,9 @@ impl RangeOption {
         match (self.start, self.end, self.suffix) {
             (None, None, Some(length)) if length > 0 => Ok(ByteRange::Suffix { length }),
             (None, None, Some(_)) => Err(StorageError::invalid_argument("range.suffix must be at least 1")),
-            (_, _, Some(_)) => Err(StorageError::invalid_argument("range takes either {start, end} or {suffix}, not both")),
+            (_, _, Some(_)) => {
+                Err(StorageError::invalid_argument("range takes either {start, end} or {suffix}, not both"))
+            }
             (start, end, None) => {
                 let start = start.unwrap_or(0);
                 if end.is_some_and(|end| end < start) {
@@ -111,7 +113,10 @@ mod tests {
 
     #[test]
     fn resuming_continues_after_what_arrived() {
-        assert_eq!(ByteRange::From { start: 10, end: Some(99) }.after(5, None), ByteRange::From { start: 15, end: Some(99) });
+        assert_eq!(
+            ByteRange::From { start: 10, end: Some(99) }.after(5, None),
+            ByteRange::From { start: 15, end: Some(99) }
+        );
         assert_eq!(ByteRange::Suffix { length: 10 }.after(4, Some(100)), ByteRange::From { start: 94, end: None });
         assert_eq!(ByteRange::Suffix { length: 10 }.after(4, None), ByteRange::Suffix { length: 6 });
     }

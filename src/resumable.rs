@@ -19,8 +19,8 @@ pub fn chunk_content_range(offset: u64, length: u64, total: Option<u64>) -> Stri
 
 /// One chunk sent to the session; the body is the caller's bytes.
 pub fn chunk_request(session: &str, offset: u64, length: u64, total: Option<u64>) -> HttpRequest {
-    let mut request =
-        HttpRequest::new(Method::Put, session.to_string()).header("Content-Range", chunk_content_range(offset, length, total));
+    let mut request = HttpRequest::new(Method::Put, session.to_string())
+        .header("Content-Range", chunk_content_range(offset, length, total));
     if length > 0 {
         request.body = Body::Content;
     }

@@ -18,7 +18,13 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     /// @google-cloud/storage's defaults: 3 retries, 1 s doubling to at most 64 s, 600 s in all.
     fn default() -> Self {
-        RetryPolicy { max_retries: 3, deadline_ms: 600_000.0, initial_delay_ms: 1_000.0, max_delay_ms: 64_000.0, multiplier: 2.0 }
+        RetryPolicy {
+            max_retries: 3,
+            deadline_ms: 600_000.0,
+            initial_delay_ms: 1_000.0,
+            max_delay_ms: 64_000.0,
+            multiplier: 2.0,
+        }
     }
 }
 

@@ -74,11 +74,8 @@ pub fn token_exchange_request(sidecar: &str, subject_token: &str) -> HttpRequest
         ("subject_token", subject_token),
         ("subject_token_type", "access_token"),
     ];
-    let form = fields
-        .iter()
-        .map(|(key, value)| format!("{key}={}", encode_component(value)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let form =
+        fields.iter().map(|(key, value)| format!("{key}={}", encode_component(value))).collect::<Vec<_>>().join("&");
     HttpRequest::new(Method::Post, format!("{sidecar}/token")).text_body("application/x-www-form-urlencoded", form)
 }
 
@@ -108,13 +105,17 @@ pub fn parse_default_bucket(status: u16, body: Option<&DefaultBucketBody>) -> Re
 
 /// When the sidecar cannot be reached at all, that too is "no default bucket".
 pub fn default_bucket_unreachable(cause: &StorageError) -> StorageError {
-    StorageError::new(ErrorKind::DefaultBucket, format!("Failed to fetch default bucket ({}), {NOT_ON_REPLIT}", cause.message))
+    StorageError::new(
+        ErrorKind::DefaultBucket,
+        format!("Failed to fetch default bucket ({}), {NOT_ON_REPLIT}", cause.message),
+    )
 }
 
 /// A refusal from `/credential` or `/token`, as an `Unauthorized` error.
 pub fn credential_failure(step: &str, status: u16, body: Option<&ErrorEnvelope>) -> StorageError {
     let detail = body.and_then(ErrorEnvelope::message).unwrap_or_else(|| format!("HTTP {status}"));
-    StorageError::new(ErrorKind::Unauthorized, format!("Replit sidecar refused the {step}: {detail}")).with_status(status)
+    StorageError::new(ErrorKind::Unauthorized, format!("Replit sidecar refused the {step}: {detail}"))
+        .with_status(status)
 }
 
 pub fn parse_subject_token(body: &SubjectTokenBody) -> Result<String, StorageError> {
@@ -125,12 +126,12 @@ pub fn parse_subject_token(body: &SubjectTokenBody) -> Result<String, StorageErr
 }
 
 pub fn parse_token(body: &TokenBody, now_ms: f64) -> Result<AccessToken, StorageError> {
-    let token = body
-        .access_token
-        .clone()
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| StorageError::malformed_response("the Replit sidecar", "/token answer has no access_token"))?;
-    let lifetime_s = body.expires_in.filter(|seconds| seconds.is_finite() && *seconds > 0.0).unwrap_or(DEFAULT_LIFETIME_S);
+    let token =
+        body.access_token.clone().filter(|token| !token.is_empty()).ok_or_else(|| {
+            StorageError::malformed_response("the Replit sidecar", "/token answer has no access_token")
+        })?;
+    let lifetime_s =
+        body.expires_in.filter(|seconds| seconds.is_finite() && *seconds > 0.0).unwrap_or(DEFAULT_LIFETIME_S);
     Ok(AccessToken { token, expires_at_ms: now_ms + lifetime_s * 1000.0 })
 }
 
@@ -198,7 +199,8 @@ mod tests {
     fn token_answers_without_a_token_are_malformed() {
         assert!(parse_token(&TokenBody { access_token: None, expires_in: None }, 0.0).is_err());
         assert!(parse_token(&TokenBody { access_token: Some(String::new()), expires_in: None }, 0.0).is_err());
-        let no_lifetime = parse_token(&TokenBody { access_token: Some("t".into()), expires_in: Some(f64::NAN) }, 0.0).unwrap();
+        let no_lifetime =
+            parse_token(&TokenBody { access_token: Some("t".into()), expires_in: Some(f64::NAN) }, 0.0).unwrap();
         assert_eq!(no_lifetime.expires_at_ms, 3_600_000.0);
         assert!(parse_subject_token(&SubjectTokenBody { access_token: None }).is_err());
     }

@@ -114,7 +114,9 @@ impl Storage {
                 Ok(JsValue::from_str(&bucket))
             })
             .await?;
-        bucket.as_string().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "default bucket lookup returned no name"))
+        bucket
+            .as_string()
+            .ok_or_else(|| StorageError::new(ErrorKind::Unknown, "default bucket lookup returned no name"))
     }
 
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
@@ -235,13 +237,19 @@ impl Storage {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).get_metadata(object);
-        let exchange = self.request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status)).await?;
+        let exchange =
+            self.request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status)).await?;
         let found = is_success(exchange.status());
         exchange.discard().await;
         Ok(found)
     }
 
-    pub async fn delete(&self, object: &str, ignore_not_found: bool, context: &CallContext) -> Result<(), StorageError> {
+    pub async fn delete(
+        &self,
+        object: &str,
+        ignore_not_found: bool,
+        context: &CallContext,
+    ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).delete(object, None);

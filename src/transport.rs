@@ -43,9 +43,9 @@ pub async fn send(
             .map_err(|_| StorageError::invalid_argument(format!("header {name} has a value fetch refuses")))?;
     }
     if let Some(token) = bearer {
-        headers
-            .append("Authorization", &format!("Bearer {token}"))
-            .map_err(|_| StorageError::invalid_argument("the access token contains characters not allowed in a header"))?;
+        headers.append("Authorization", &format!("Bearer {token}")).map_err(|_| {
+            StorageError::invalid_argument("the access token contains characters not allowed in a header")
+        })?;
     }
     init.set_headers(&headers);
     match (&request.body, content) {
@@ -61,8 +61,9 @@ pub async fn send(
         }
         (Body::Content, None) => return Err(StorageError::new(ErrorKind::Unknown, "request body missing")),
     }
-    let fetch_request = Request::new_with_str_and_init(&request.url, &init)
-        .map_err(|error| StorageError::invalid_argument(format!("cannot build request: {}", interop::thrown_message(&error))))?;
+    let fetch_request = Request::new_with_str_and_init(&request.url, &init).map_err(|error| {
+        StorageError::invalid_argument(format!("cannot build request: {}", interop::thrown_message(&error)))
+    })?;
     let answer = JsFuture::from(global_fetch(&fetch_request)).await.map_err(|error| network_error(&error))?;
     let response = answer
         .dyn_into::<Response>()
@@ -110,7 +111,8 @@ fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError
     );
     let source = js_sys::Object::new();
     let _ = Reflect::set(&source, &"pull".into(), &pull.into_js_value());
-    ReadableStream::new_with_underlying_source(&source).map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
+    ReadableStream::new_with_underlying_source(&source)
+        .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
 }
 
 fn network_error(thrown: &JsValue) -> StorageError {

@@ -77,7 +77,9 @@ fn as_bytes(value: &JsValue) -> Uint8Array {
     let offset = interop::property::<JsValue>(value, "byteOffset").and_then(|v| v.as_f64());
     let length = interop::property::<JsValue>(value, "byteLength").and_then(|v| v.as_f64());
     match (buffer, offset, length) {
-        (Some(buffer), Some(offset), Some(length)) => Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, length as u32),
+        (Some(buffer), Some(offset), Some(length)) => {
+            Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, length as u32)
+        }
         _ => Uint8Array::new(value),
     }
 }
@@ -113,7 +115,10 @@ impl StreamChunks {
     async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
         let Some(reader) = &self.reader else { return Ok(None) };
         let step = JsFuture::from(reader.read()).await.map_err(|error| {
-            StorageError::new(ErrorKind::LocalFile, format!("reading the source stream failed: {}", interop::thrown_message(&error)))
+            StorageError::new(
+                ErrorKind::LocalFile,
+                format!("reading the source stream failed: {}", interop::thrown_message(&error)),
+            )
         })?;
         if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
             return Ok(None);
@@ -122,7 +127,10 @@ impl StreamChunks {
         if value.is_string() {
             return Ok(Some(Utf8Encoder::new().encode(&value)));
         }
-        if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(&value) {
+        if value.is_instance_of::<Uint8Array>()
+            || value.is_instance_of::<js_sys::ArrayBuffer>()
+            || js_sys::ArrayBuffer::is_view(&value)
+        {
             Ok(Some(as_bytes(&value)))
         } else {
             Err(StorageError::invalid_argument("the source stream must give bytes or strings"))
@@ -134,7 +142,10 @@ impl StreamChunks {
     async fn chunk(&mut self, offset: u64, size: u32, hasher: &mut Crc32c) -> Result<Chunk, StorageError> {
         let buffer = self.buffer.get_or_insert_with(|| Uint8Array::new_with_length(size)).clone();
         if offset < self.start {
-            return Err(StorageError::new(ErrorKind::Unknown, "the server lost bytes of a stream upload that cannot be read again"));
+            return Err(StorageError::new(
+                ErrorKind::Unknown,
+                "the server lost bytes of a stream upload that cannot be read again",
+            ));
         }
         if offset >= self.start + self.filled as u64 && !(self.ended && self.leftover.is_none()) {
             self.start = offset;
@@ -188,7 +199,10 @@ async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError>
     let reader: ReadableStreamDefaultReader = blob.stream().get_reader().unchecked_into();
     loop {
         let step = JsFuture::from(reader.read()).await.map_err(|error| {
-            StorageError::new(ErrorKind::LocalFile, format!("reading the source failed: {}", interop::thrown_message(&error)))
+            StorageError::new(
+                ErrorKind::LocalFile,
+                format!("reading the source failed: {}", interop::thrown_message(&error)),
+            )
         })?;
         if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
             return Ok(());
@@ -200,7 +214,8 @@ async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError>
 }
 
 fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
-    blob.slice_with_f64_and_f64(start as f64, end as f64).map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))
+    blob.slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))
 }
 
 pub async fn upload(
@@ -254,15 +269,24 @@ pub async fn upload(
 }
 
 async fn collect(stream: &ReadableStream) -> Result<Uint8Array, StorageError> {
-    let response = Response::new_with_opt_readable_stream(Some(stream)).map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
+    let response = Response::new_with_opt_readable_stream(Some(stream))
+        .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
     let promise = response.array_buffer().map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
     let buffer = JsFuture::from(promise).await.map_err(|error| {
-        StorageError::new(ErrorKind::LocalFile, format!("compressing the contents failed: {}", interop::thrown_message(&error)))
+        StorageError::new(
+            ErrorKind::LocalFile,
+            format!("compressing the contents failed: {}", interop::thrown_message(&error)),
+        )
     })?;
     Ok(Uint8Array::new(&buffer))
 }
 
-async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams<'_>, source: Source) -> Result<(), StorageError> {
+async fn single_request(
+    storage: &Storage,
+    call: Call<'_>,
+    params: &UploadParams<'_>,
+    source: Source,
+) -> Result<(), StorageError> {
     let mut crc = Crc32c::default();
     let (body, size): (JsValue, u64) = match source {
         Source::Bytes(bytes) => {
@@ -275,10 +299,15 @@ async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams
             let size = blob.size() as u64;
             (blob.into(), size)
         }
-        Source::Stream(_) => return Err(StorageError::new(ErrorKind::Unknown, "a stream has no size for a one-request upload")),
+        Source::Stream(_) => {
+            return Err(StorageError::new(ErrorKind::Unknown, "a stream has no size for a one-request upload"))
+        }
     };
     let object = call.object.unwrap_or_default();
-    let request = storage.requests(call.bucket).upload_media(object, params).header("X-Goog-Hash", integrity::goog_hash_header(crc));
+    let request = storage
+        .requests(call.bucket)
+        .upload_media(object, params)
+        .header("X-Goog-Hash", integrity::goog_hash_header(crc));
     // Repeating an unconditional overwrite could undo another writer's; with a
     // precondition it cannot, so only then is it retried.
     let retry = if params.if_generation_match.is_some() { Retry::Safe } else { Retry::Never };
@@ -298,12 +327,19 @@ async fn single_request(storage: &Storage, call: Call<'_>, params: &UploadParams
 }
 
 /// Checks the object GCS made against what was sent; a mismatch removes that object.
-async fn verify(storage: &Storage, call: Call<'_>, resource: &ObjectResource, crc: Crc32c, size: u64) -> Result<(), StorageError> {
+async fn verify(
+    storage: &Storage,
+    call: Call<'_>,
+    resource: &ObjectResource,
+    crc: Crc32c,
+    size: u64,
+) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let mismatch = match (resource.crc32c.as_deref().and_then(integrity::decode), resource.size_bytes()) {
-        (_, Some(stored)) if stored != size => {
-            Some(StorageError::new(ErrorKind::IntegrityMismatch, format!("upload of {object}: the server stored {stored} bytes of {size}")))
-        }
+        (_, Some(stored)) if stored != size => Some(StorageError::new(
+            ErrorKind::IntegrityMismatch,
+            format!("upload of {object}: the server stored {stored} bytes of {size}"),
+        )),
         (Some(stored), _) => integrity::check(&format!("upload of {object}"), crc.value(), stored).err(),
         _ => None,
     };
@@ -327,14 +363,17 @@ async fn resumable_upload(
     let opened = storage.request(call, &start, None, Retry::Safe, is_success).await?;
     let session = opened.header("location").filter(|location| !location.is_empty());
     opened.discard().await;
-    let session = session.ok_or_else(|| StorageError::malformed_response("GCS", "the resumable session has no Location"))?;
+    let session =
+        session.ok_or_else(|| StorageError::malformed_response("GCS", "the resumable session has no Location"))?;
     let outcome = send_chunks(storage, call, &session, &mut source, total).await;
     if outcome.is_err() {
         // A session that will not be finished is ended, not left to expire.
         if let Source::Stream(chunks) = &mut source {
             chunks.cancel().await;
         }
-        if let Ok(ended) = storage.send_once(&CallContext::default(), &resumable::cancel_request(&session), None, None).await {
+        if let Ok(ended) =
+            storage.send_once(&CallContext::default(), &resumable::cancel_request(&session), None, None).await
+        {
             ended.discard().await;
         }
     }
@@ -352,7 +391,13 @@ enum Sent {
 /// A failure, with how long the server asked to wait before the next try.
 type Refusal = (StorageError, Option<f64>);
 
-async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &mut Source, total: Option<u64>) -> Result<(), StorageError> {
+async fn send_chunks(
+    storage: &Storage,
+    call: Call<'_>,
+    session: &str,
+    source: &mut Source,
+    total: Option<u64>,
+) -> Result<(), StorageError> {
     let chunk_size = storage.config.chunk_size.unwrap_or(match source {
         Source::Stream(_) => DEFAULT_STREAM_CHUNK_SIZE,
         Source::Bytes(_) | Source::Blob(_) => DEFAULT_BUFFERED_CHUNK_SIZE,
@@ -368,7 +413,9 @@ async fn send_chunks(storage: &Storage, call: Call<'_>, session: &str, source: &
         let length = chunk.length;
         let end = chunk.offset + length;
         if let Some(total) = total.filter(|total| end > *total || (chunk.last != (end == *total))) {
-            return Err(StorageError::invalid_argument(format!("the stream's length differs from the {total} bytes declared")));
+            return Err(StorageError::invalid_argument(format!(
+                "the stream's length differs from the {total} bytes declared"
+            )));
         }
         let chunk_total = if chunk.last { Some(chunk.offset + length) } else { total };
         let body = chunk.body;
@@ -429,7 +476,8 @@ async fn next_chunk(
     hashed_to: &mut u64,
 ) -> Result<Chunk, StorageError> {
     // Bytes not hashed before, from `offset` (a chunk may be sent again after a failure).
-    let unhashed = |length: u64, hashed_to: &u64| (offset + length > *hashed_to).then(|| *hashed_to - offset.min(*hashed_to));
+    let unhashed =
+        |length: u64, hashed_to: &u64| (offset + length > *hashed_to).then(|| *hashed_to - offset.min(*hashed_to));
     let last = |length: u64| total.is_some_and(|total| offset + length >= total);
     match source {
         Source::Bytes(bytes) => {
@@ -460,18 +508,28 @@ async fn next_chunk(
 async fn settle(storage: &Storage, call: Call<'_>, exchange: Exchange) -> Result<Sent, Refusal> {
     match exchange.status() {
         308 => {
-            let persisted = resumable::persisted_bytes(exchange.header("range").as_deref())
-                .ok_or_else(|| StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range"));
+            let persisted = resumable::persisted_bytes(exchange.header("range").as_deref()).ok_or_else(|| {
+                StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range")
+            });
             exchange.discard().await;
             persisted.map(Sent::Persisted).map_err(|error| (error, None))
         }
-        status if is_success(status) => exchange.json::<ObjectResource>().await.map(Sent::Done).map_err(|error| (error, None)),
+        status if is_success(status) => {
+            exchange.json::<ObjectResource>().await.map(Sent::Done).map_err(|error| (error, None))
+        }
         404 | 410 => {
             exchange.discard().await;
-            Err((StorageError::new(ErrorKind::Unknown, "the resumable upload session expired or was cancelled; upload again"), None))
+            Err((
+                StorageError::new(
+                    ErrorKind::Unknown,
+                    "the resumable upload session expired or was cancelled; upload again",
+                ),
+                None,
+            ))
         }
         _ => {
-            let retry_after = exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, js_sys::Date::now()));
+            let retry_after =
+                exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, js_sys::Date::now()));
             Err((storage.failure(&exchange, call).await, retry_after))
         }
     }

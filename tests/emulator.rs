@@ -50,7 +50,12 @@ async fn settle(promise: Promise) -> JsValue {
 
 async fn ok(promise: Promise) -> JsValue {
     let result = settle(promise).await;
-    assert_eq!(get(&result, "ok"), JsValue::TRUE, "expected ok, got error {:?}", js_sys::JSON::stringify(&get(&result, "error")));
+    assert_eq!(
+        get(&result, "ok"),
+        JsValue::TRUE,
+        "expected ok, got error {:?}",
+        js_sys::JSON::stringify(&get(&result, "error"))
+    );
     get(&result, "value")
 }
 
@@ -77,7 +82,10 @@ async fn text_round_trip_exists_and_delete() {
     assert_eq!(text.as_string().unwrap(), "\u{feff}héllo", "the BOM is kept");
     ok(client.delete(name.clone().into(), JsValue::UNDEFINED)).await;
     assert_eq!(ok(client.exists(name.clone().into(), JsValue::UNDEFINED)).await, JsValue::FALSE);
-    assert_eq!(failure(client.delete(name.clone().into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
+    assert_eq!(
+        failure(client.delete(name.clone().into(), JsValue::UNDEFINED)).await,
+        ("ObjectNotFound".into(), Some(404.0))
+    );
     let ignore = object(&[("ignoreNotFound", JsValue::TRUE)]);
     assert_eq!(ok(client.delete(name.into(), ignore)).await, JsValue::NULL);
 }
@@ -107,10 +115,14 @@ async fn blobs_and_streams_upload_and_streams_download() {
     let name = unique("stream");
     let blob = web_sys::Blob::new_with_str_sequence(&Array::of2(&"from ".into(), &"a blob".into())).unwrap();
     ok(client.upload(name.clone().into(), blob.clone().into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(client.download_text(name.clone().into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "from a blob");
+    assert_eq!(
+        ok(client.download_text(name.clone().into(), JsValue::UNDEFINED)).await.as_string().unwrap(),
+        "from a blob"
+    );
 
     ok(client.upload(name.clone().into(), blob.stream().into(), JsValue::UNDEFINED)).await;
-    let stream: web_sys::ReadableStream = ok(client.download_stream(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
+    let stream: web_sys::ReadableStream =
+        ok(client.download_stream(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
     let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream)).unwrap();
     let text = JsFuture::from(response.text().unwrap()).await.unwrap();
     assert_eq!(text.as_string().unwrap(), "from a blob");
@@ -124,7 +136,10 @@ async fn copy_overwrites_the_destination() {
     ok(client.upload(destination.clone().into(), "old".into(), JsValue::UNDEFINED)).await;
     assert_eq!(ok(client.copy(source.into(), destination.clone().into(), JsValue::UNDEFINED)).await, JsValue::NULL);
     assert_eq!(ok(client.download_text(destination.into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "new");
-    assert_eq!(failure(client.copy(unique("missing").into(), unique("x").into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
+    assert_eq!(
+        failure(client.copy(unique("missing").into(), unique("x").into(), JsValue::UNDEFINED)).await,
+        ("ObjectNotFound".into(), Some(404.0))
+    );
 }
 
 fn names(list: &JsValue) -> Vec<String> {
@@ -159,10 +174,20 @@ async fn list_filters_orders_and_caps() {
 async fn missing_objects_and_buckets_are_told_apart() {
     let client = emulator_client(BUCKET);
     assert_eq!(ok(client.exists(unique("none").into(), JsValue::UNDEFINED)).await, JsValue::FALSE);
-    assert_eq!(failure(client.download_bytes(unique("none").into(), JsValue::UNDEFINED)).await, ("ObjectNotFound".into(), Some(404.0)));
+    assert_eq!(
+        failure(client.download_bytes(unique("none").into(), JsValue::UNDEFINED)).await,
+        ("ObjectNotFound".into(), Some(404.0))
+    );
     let nowhere = emulator_client("no-such-bucket-for-tests");
-    assert_eq!(ok(nowhere.exists("x".into(), JsValue::UNDEFINED)).await, JsValue::FALSE, "exists is false for a missing bucket");
-    assert_eq!(failure(nowhere.download_text("x".into(), JsValue::UNDEFINED)).await, ("BucketNotFound".into(), Some(404.0)));
+    assert_eq!(
+        ok(nowhere.exists("x".into(), JsValue::UNDEFINED)).await,
+        JsValue::FALSE,
+        "exists is false for a missing bucket"
+    );
+    assert_eq!(
+        failure(nowhere.download_text("x".into(), JsValue::UNDEFINED)).await,
+        ("BucketNotFound".into(), Some(404.0))
+    );
     assert_eq!(failure(nowhere.list(JsValue::UNDEFINED)).await, ("BucketNotFound".into(), Some(404.0)));
 }
 
@@ -170,7 +195,16 @@ async fn missing_objects_and_buckets_are_told_apart() {
 async fn bad_names_and_arguments_are_invalid_argument_results() {
     let client = emulator_client(BUCKET);
     let long = "x".repeat(1025);
-    for name in [JsValue::from_str(""), ".".into(), "..".into(), "a\nb".into(), ".well-known/acme-challenge/t".into(), long.as_str().into(), 42.into(), JsValue::NULL] {
+    for name in [
+        JsValue::from_str(""),
+        ".".into(),
+        "..".into(),
+        "a\nb".into(),
+        ".well-known/acme-challenge/t".into(),
+        long.as_str().into(),
+        42.into(),
+        JsValue::NULL,
+    ] {
         assert_eq!(failure(client.exists(name, JsValue::UNDEFINED)).await.0, "InvalidArgument");
     }
     assert_eq!(failure(client.upload("ok.txt".into(), 42.into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
@@ -233,7 +267,8 @@ async fn resumable_uploads_cross_chunk_boundaries_and_report_progress() {
         let record = Function::new_with_args("report", "this.push(report.bytes + '/' + report.total)").bind0(&reports);
         let options = object(&[("onProgress", record.into())]);
         ok(client.upload(name.clone().into(), bytes(&data), options)).await;
-        let downloaded: Uint8Array = ok(client.download_bytes(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
+        let downloaded: Uint8Array =
+            ok(client.download_bytes(name.into(), JsValue::UNDEFINED)).await.dyn_into().unwrap();
         assert_eq!(downloaded.to_vec(), data, "{length} bytes");
         let last = reports.get(reports.length().saturating_sub(1)).as_string();
         if length > 0 {
@@ -271,7 +306,10 @@ async fn ranges_return_exactly_the_bytes_asked_for() {
         assert_eq!(got.to_vec(), data[expected.clone()].to_vec(), "{expected:?}");
     }
     let past = object(&[("range", object(&[("start", 5000.into())]))]);
-    assert_eq!(failure(client.download_bytes(name.clone().into(), past)).await, ("InvalidArgument".into(), Some(416.0)));
+    assert_eq!(
+        failure(client.download_bytes(name.clone().into(), past)).await,
+        ("InvalidArgument".into(), Some(416.0))
+    );
     let backwards = object(&[("range", object(&[("start", 9.into()), ("end", 3.into())]))]);
     assert_eq!(failure(client.download_bytes(name.into(), backwards)).await.0, "InvalidArgument");
 }
@@ -305,18 +343,30 @@ async fn sidecar_tokens_open_the_gate() {
     );
     let name = unique("gate");
     ok(through_gate.upload(name.clone().into(), "authorised".into(), JsValue::UNDEFINED)).await;
-    assert_eq!(ok(through_gate.download_text(name.into(), JsValue::UNDEFINED)).await.as_string().unwrap(), "authorised");
-    let wrong_token = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", "forged".into())]), None);
+    assert_eq!(
+        ok(through_gate.download_text(name.into(), JsValue::UNDEFINED)).await.as_string().unwrap(),
+        "authorised"
+    );
+    let wrong_token = Core::new(
+        object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", "forged".into())]),
+        None,
+    );
     assert_eq!(failure(wrong_token.exists("x".into(), JsValue::UNDEFINED)).await, ("Unauthorized".into(), Some(401.0)));
 }
 
 #[wasm_bindgen_test]
 async fn a_token_function_is_called_for_the_token() {
     let provider = Function::new_no_args("return Promise.resolve('forged-but-called')");
-    let client = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", provider.into())]), None);
+    let client = Core::new(
+        object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", provider.into())]),
+        None,
+    );
     assert_eq!(failure(client.exists("x".into(), JsValue::UNDEFINED)).await, ("Unauthorized".into(), Some(401.0)));
     let throwing = Function::new_no_args("throw new Error('no session')");
-    let client = Core::new(object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", throwing.into())]), None);
+    let client = Core::new(
+        object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", throwing.into())]),
+        None,
+    );
     let result = settle(client.exists("x".into(), JsValue::UNDEFINED)).await;
     let message = get(&get(&result, "error"), "message").as_string().unwrap();
     assert!(message.contains("no session"), "{message}");
@@ -328,7 +378,12 @@ async fn the_integrity_check_says_whether_it_ran() {
     let name = unique("integrity") + ".txt";
     ok(client.upload(name.clone().into(), "checked bytes".into(), JsValue::UNDEFINED)).await;
     let gzipped = unique("integrity-gz") + ".txt";
-    ok(client.upload(gzipped.clone().into(), "zipped ".repeat(50).as_str().into(), object(&[("compress", JsValue::TRUE)]))).await;
+    ok(client.upload(
+        gzipped.clone().into(),
+        "zipped ".repeat(50).as_str().into(),
+        object(&[("compress", JsValue::TRUE)]),
+    ))
+    .await;
     let cases: [(&str, JsValue, bool, &str); 3] = [
         (&name, JsValue::UNDEFINED, true, "crc32c"),
         (&name, object(&[("start", 0.into()), ("end", 3.into())]), false, "range"),
