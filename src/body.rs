@@ -6,16 +6,57 @@ use std::cell::RefCell;
 
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, ReadableStream};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader};
 
 use crate::error::{ErrorKind, StorageError};
 use crate::integrity::Crc32c;
 use crate::interop;
 
-/// Upload content, sorted by what it is.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = TextEncoder)]
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_class = "TextEncoder")]
+    fn encode(this: &Utf8Encoder, input: &JsValue) -> Uint8Array;
+}
+
+/// A string, an `ArrayBuffer` or any view of one as a `Uint8Array` (strings encoded as
+/// UTF-8 by the runtime, views over the same memory); `None` for anything else.
+pub fn as_bytes(value: &JsValue) -> Option<Uint8Array> {
+    if value.is_string() {
+        return Some(Utf8Encoder::new().encode(value));
+    }
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return Some(bytes.clone());
+    }
+    if value.is_instance_of::<ArrayBuffer>() {
+        return Some(Uint8Array::new(value));
+    }
+    if !ArrayBuffer::is_view(value) {
+        return None;
+    }
+    let buffer = interop::property::<ArrayBuffer>(value, "buffer")?;
+    let offset = interop::property::<JsValue>(value, "byteOffset").and_then(|v| v.as_f64())?;
+    let length = interop::property::<JsValue>(value, "byteLength").and_then(|v| v.as_f64())?;
+    Some(Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, length as u32))
+}
+
+/// The next value a stream's reader gives, `None` at its end; the error is what the
+/// stream failed with.
+pub async fn next_value(reader: &ReadableStreamDefaultReader) -> Result<Option<JsValue>, JsValue> {
+    let step = JsFuture::from(reader.read()).await?;
+    if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
+        return Ok(None);
+    }
+    Ok(Some(interop::property::<JsValue>(&step, "value").unwrap_or(JsValue::UNDEFINED)))
+}
+
+/// Upload content, sorted by what it is. Text and every kind of byte array are bytes.
 pub enum Content {
-    Text(JsValue),
-    Bytes(JsValue),
+    Bytes(Uint8Array),
     Blob(Blob),
     Stream(ReadableStream),
 }
@@ -24,12 +65,8 @@ impl Content {
     /// Accepts a string, a `Uint8Array` (so a Node `Buffer`), any other `ArrayBuffer` view,
     /// an `ArrayBuffer`, a `Blob` (so a `File`) or a `ReadableStream`.
     pub fn from_js(value: JsValue) -> Result<Content, StorageError> {
-        if value.is_string() {
-            return Ok(Content::Text(value));
-        }
-        if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(&value)
-        {
-            return Ok(Content::Bytes(value));
+        if let Some(bytes) = as_bytes(&value) {
+            return Ok(Content::Bytes(bytes));
         }
         if let Some(blob) = value.dyn_ref::<Blob>() {
             return Ok(Content::Blob(blob.clone()));
@@ -42,11 +79,20 @@ impl Content {
         ))
     }
 
+    /// The size, where it is known before reading.
+    pub fn known_size(&self) -> Option<u64> {
+        match self {
+            Content::Bytes(bytes) => Some(bytes.length() as u64),
+            Content::Blob(blob) => Some(blob.size() as u64),
+            Content::Stream(_) => None,
+        }
+    }
+
     fn into_stream(self) -> Result<ReadableStream, StorageError> {
         let blob = match self {
             Content::Stream(stream) => return Ok(stream),
             Content::Blob(blob) => blob,
-            Content::Text(value) | Content::Bytes(value) => Blob::new_with_u8_array_sequence(&Array::of1(&value))
+            Content::Bytes(bytes) => Blob::new_with_u8_array_sequence(&Array::of1(&bytes))
                 .map_err(|error| interop::error_from_js(&error, ErrorKind::InvalidArgument))?,
         };
         Ok(blob.stream())

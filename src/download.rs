@@ -189,15 +189,17 @@ impl Download {
     async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
         let (Some(reader), Some(exchange)) = (&self.reader, &self.exchange) else { return Ok(None) };
         exchange.guard.arm();
-        let step = JsFuture::from(reader.read()).await;
+        let step = body::next_value(reader).await;
         exchange.guard.disarm();
-        let step = step.map_err(|error| exchange.guard.classify(interop::error_from_js(&error, ErrorKind::Network)))?;
-        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
+        let Some(value) =
+            step.map_err(|error| exchange.guard.classify(interop::error_from_js(&error, ErrorKind::Network)))?
+        else {
             return Ok(None);
-        }
-        interop::property::<Uint8Array>(&step, "value")
+        };
+        value
+            .dyn_into::<Uint8Array>()
             .map(Some)
-            .ok_or_else(|| StorageError::new(ErrorKind::Unknown, "the response body gave a chunk that is not bytes"))
+            .map_err(|_| StorageError::new(ErrorKind::Unknown, "the response body gave a chunk that is not bytes"))
     }
 
     /// Trims, hashes and counts a chunk; `None` when all of it was skipped.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Date, Object, Reflect};
 use serde::de::DeserializeOwned;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::Response;
 
 use crate::attempt::{guarded_send, send_bounded, AttemptGuard, Backoff, CallContext};
@@ -45,6 +45,11 @@ impl Exchange {
 
     pub fn header(&self, name: &str) -> Option<String> {
         transport::header(&self.response, name)
+    }
+
+    /// How long the server asked to wait before the next try (`Retry-After`), in ms.
+    pub fn retry_after(&self) -> Option<f64> {
+        self.header("retry-after").and_then(|value| retry::parse_retry_after(&value, Date::now()))
     }
 
     pub async fn json<T: DeserializeOwned>(&self) -> Result<T, StorageError> {
@@ -154,23 +159,18 @@ impl Storage {
         accepted: impl Fn(u16) -> bool,
         read_json: bool,
     ) -> Result<(Exchange, JsValue), StorageError> {
-        let replayable = content.is_none_or(|body| !body.is_instance_of::<web_sys::ReadableStream>());
         let mut backoff = Backoff::new(self.config.retry);
         loop {
-            let (error, retry_after) = match self.attempt(call, request, content, replayable).await {
+            let (error, retry_after) = match self.attempt(call, request, content).await {
                 Ok(exchange) if accepted(exchange.status()) && !read_json => return Ok((exchange, JsValue::UNDEFINED)),
                 Ok(exchange) if accepted(exchange.status()) => match exchange.json_value().await {
                     Ok(body) => return Ok((exchange, body)),
                     Err(error) => (error, None),
                 },
-                Ok(exchange) => {
-                    let retry_after =
-                        exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, Date::now()));
-                    (self.failure(&exchange, call).await, retry_after)
-                }
+                Ok(exchange) => (self.failure(&exchange, call).await, exchange.retry_after()),
                 Err(error) => (error, None),
             };
-            if retry == Retry::Never || !replayable {
+            if retry == Retry::Never {
                 return Err(error);
             }
             backoff.wait(error, retry_after, call.context).await?;
@@ -178,18 +178,17 @@ impl Storage {
     }
 
     /// One try; after a 401 it gets a new token and sends once more (when the token can
-    /// change and the body can be sent again).
+    /// change). Every body the client sends is a byte array or a Blob, so it can be sent again.
     pub async fn attempt(
         &self,
         call: Call<'_>,
         request: &HttpRequest,
         content: Option<&JsValue>,
-        replayable: bool,
     ) -> Result<Exchange, StorageError> {
         call.context.check_aborted()?;
         let token = self.credentials.bearer(None, call.context).await?;
         let exchange = self.send_once(call.context, request, content, token.as_deref()).await?;
-        if exchange.status() != 401 || !replayable || !self.credentials.can_refresh() {
+        if exchange.status() != 401 || !self.credentials.can_refresh() {
             return Ok(exchange);
         }
         exchange.discard().await;
@@ -223,7 +222,7 @@ impl Storage {
 
     async fn bucket_is_missing(&self, call: Call<'_>) -> bool {
         let request = self.requests(call.bucket).get_bucket();
-        match self.attempt(call, &request, None, true).await {
+        match self.attempt(call, &request, None).await {
             Ok(exchange) => {
                 let missing = exchange.status() == 404;
                 exchange.discard().await;

@@ -22,16 +22,6 @@ use crate::resumable;
 use crate::retry;
 use crate::storage::{is_success, Call, Exchange, Retry, Storage};
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = TextEncoder)]
-    type Utf8Encoder;
-    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
-    fn new() -> Utf8Encoder;
-    #[wasm_bindgen(method, js_class = "TextEncoder")]
-    fn encode(this: &Utf8Encoder, input: &JsValue) -> Uint8Array;
-}
-
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.
 enum Source {
@@ -43,19 +33,9 @@ enum Source {
 impl Source {
     fn from_content(content: Content) -> Source {
         match content {
-            Content::Text(text) => Source::Bytes(Utf8Encoder::new().encode(&text)),
-            Content::Bytes(bytes) => Source::Bytes(as_bytes(&bytes)),
+            Content::Bytes(bytes) => Source::Bytes(bytes),
             Content::Blob(blob) => Source::Blob(blob),
             Content::Stream(stream) => Source::Stream(StreamChunks::new(&stream)),
-        }
-    }
-
-    /// The size content will have as a source, without converting it.
-    fn from_content_size(content: &Content) -> Option<u64> {
-        match content {
-            Content::Bytes(bytes) => Some(as_bytes(bytes).length() as u64),
-            Content::Blob(blob) => Some(blob.size() as u64),
-            Content::Text(_) | Content::Stream(_) => None,
         }
     }
 
@@ -65,22 +45,6 @@ impl Source {
             Source::Blob(blob) => Some(blob.size() as u64),
             Source::Stream(_) => None,
         }
-    }
-}
-
-/// Any `ArrayBuffer` or view of one, as a `Uint8Array` over the same memory.
-fn as_bytes(value: &JsValue) -> Uint8Array {
-    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        return bytes.clone();
-    }
-    let buffer = interop::property::<js_sys::ArrayBuffer>(value, "buffer");
-    let offset = interop::property::<JsValue>(value, "byteOffset").and_then(|v| v.as_f64());
-    let length = interop::property::<JsValue>(value, "byteLength").and_then(|v| v.as_f64());
-    match (buffer, offset, length) {
-        (Some(buffer), Some(offset), Some(length)) => {
-            Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, length as u32)
-        }
-        _ => Uint8Array::new(value),
     }
 }
 
@@ -114,27 +78,12 @@ impl StreamChunks {
 
     async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
         let Some(reader) = &self.reader else { return Ok(None) };
-        let step = JsFuture::from(reader.read()).await.map_err(|error| {
-            StorageError::new(
-                ErrorKind::LocalFile,
-                format!("reading the source stream failed: {}", interop::thrown_message(&error)),
-            )
-        })?;
-        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
+        let Some(value) = body::next_value(reader).await.map_err(|error| source_failed(&error))? else {
             return Ok(None);
-        }
-        let value = interop::property::<JsValue>(&step, "value").unwrap_or(JsValue::UNDEFINED);
-        if value.is_string() {
-            return Ok(Some(Utf8Encoder::new().encode(&value)));
-        }
-        if value.is_instance_of::<Uint8Array>()
-            || value.is_instance_of::<js_sys::ArrayBuffer>()
-            || js_sys::ArrayBuffer::is_view(&value)
-        {
-            Ok(Some(as_bytes(&value)))
-        } else {
-            Err(StorageError::invalid_argument("the source stream must give bytes or strings"))
-        }
+        };
+        body::as_bytes(&value)
+            .map(Some)
+            .ok_or_else(|| StorageError::invalid_argument("the source stream must give bytes or strings"))
     }
 
     /// The chunk starting at `offset`: the current one again (or its unsent tail), or
@@ -194,23 +143,19 @@ impl StreamChunks {
     }
 }
 
+fn source_failed(error: &JsValue) -> StorageError {
+    StorageError::new(ErrorKind::LocalFile, format!("reading the source failed: {}", interop::thrown_message(error)))
+}
+
 /// Feeds a blob to a CRC32C as it streams (a file is read, never held in memory).
 async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError> {
     let reader: ReadableStreamDefaultReader = blob.stream().get_reader().unchecked_into();
-    loop {
-        let step = JsFuture::from(reader.read()).await.map_err(|error| {
-            StorageError::new(
-                ErrorKind::LocalFile,
-                format!("reading the source failed: {}", interop::thrown_message(&error)),
-            )
-        })?;
-        if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
-            return Ok(());
-        }
-        if let Some(bytes) = interop::property::<Uint8Array>(&step, "value") {
-            body::hash(hasher, &bytes);
+    while let Some(value) = body::next_value(&reader).await.map_err(|error| source_failed(&error))? {
+        if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+            body::hash(hasher, bytes);
         }
     }
+    Ok(())
 }
 
 fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
@@ -243,12 +188,8 @@ pub async fn upload(
         if_generation_match: generation.as_deref(),
     };
     let threshold = storage.config.resumable_threshold;
-    let content = match content {
-        Content::Text(text) => Content::Bytes(Utf8Encoder::new().encode(&text).into()),
-        other => other,
-    };
     let source = if compress {
-        let original_size = Source::from_content_size(&content);
+        let original_size = content.known_size();
         match (original_size, content.gzip()?) {
             // Small bodies stay one request: their gzip is gathered first.
             (Some(size), Content::Stream(stream)) if size <= threshold => Source::Bytes(collect(&stream).await?),
@@ -417,7 +358,7 @@ async fn send_chunks(
                 "the stream's length differs from the {total} bytes declared"
             )));
         }
-        let chunk_total = if chunk.last { Some(chunk.offset + length) } else { total };
+        let chunk_total = if chunk.last { Some(end) } else { total };
         let body = chunk.body;
         let request = if ask_first {
             resumable::status_request(session, chunk_total)
@@ -430,15 +371,14 @@ async fn send_chunks(
             }
         };
         let content = (!ask_first && length > 0).then_some(&body);
-        let outcome = match storage.attempt(call, &request, content, true).await {
+        let outcome = match storage.attempt(call, &request, content).await {
             Ok(exchange) => settle(storage, call, exchange).await,
             Err(error) => Err((error, None)),
         };
         match outcome {
             Ok(Sent::Done(resource)) => {
-                let size = chunk.offset + length;
-                call.context.progress(size, Some(size));
-                return verify(storage, call, &resource, crc, size).await;
+                call.context.progress(end, Some(end));
+                return verify(storage, call, &resource, crc, end).await;
             }
             Ok(Sent::Persisted(persisted)) if persisted > offset || (ask_first && persisted == offset) => {
                 if persisted > offset {
@@ -527,10 +467,6 @@ async fn settle(storage: &Storage, call: Call<'_>, exchange: Exchange) -> Result
                 None,
             ))
         }
-        _ => {
-            let retry_after =
-                exchange.header("retry-after").and_then(|value| retry::parse_retry_after(&value, js_sys::Date::now()));
-            Err((storage.failure(&exchange, call).await, retry_after))
-        }
+        _ => Err((storage.failure(&exchange, call).await, exchange.retry_after())),
     }
 }

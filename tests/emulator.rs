@@ -294,7 +294,8 @@ async fn ranges_return_exactly_the_bytes_asked_for() {
     let name = unique("range");
     let data = pattern(1000);
     ok(client.upload(name.clone().into(), bytes(&data), JsValue::UNDEFINED)).await;
-    let cases: [(&[(&str, JsValue)], std::ops::Range<usize>); 4] = [
+    type Case<'a> = (&'a [(&'a str, JsValue)], std::ops::Range<usize>);
+    let cases: [Case; 4] = [
         (&[("start", 0.into()), ("end", 9.into())], 0..10),
         (&[("start", 100.into()), ("end", 199.into())], 100..200),
         (&[("suffix", 7.into())], 993..1000),
