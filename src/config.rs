@@ -1,9 +1,9 @@
 //! Turns the constructor's options (and, in Node, `STORAGE_EMULATOR_HOST`) into the
 //! endpoints and auth mode a client uses. Pure, so every rule here is unit-tested.
 
-use serde::Deserialize;
-
+use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::StorageError;
+use crate::prelude::*;
 use crate::resumable;
 use crate::retry::RetryPolicy;
 
@@ -12,35 +12,41 @@ pub const DEFAULT_SIDECAR_ENDPOINT: &str = "http://127.0.0.1:1106";
 
 /// The options as the caller gave them, before defaults (`accessToken` itself, which may
 /// be a function, is read by the wasm side).
-#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct ClientOptions {
-    #[serde(default)]
     pub bucket_id: Option<String>,
-    #[serde(default)]
     pub api_endpoint: Option<String>,
-    #[serde(default)]
     pub sidecar_endpoint: Option<String>,
-    #[serde(default)]
     pub max_retries: Option<u32>,
-    #[serde(default)]
     pub retry_deadline_ms: Option<f64>,
-    #[serde(default)]
     pub retry_initial_delay_ms: Option<f64>,
-    #[serde(default)]
     pub retry_max_delay_ms: Option<f64>,
-    #[serde(default)]
     pub request_timeout_ms: Option<f64>,
-    #[serde(default)]
     pub upload_chunk_size: Option<u64>,
-    #[serde(default)]
     pub resumable_threshold: Option<u64>,
     /// Whether the caller supplies tokens itself (`accessToken`).
-    #[serde(skip)]
     pub has_access_token: bool,
     /// `STORAGE_EMULATOR_HOST`, where the runtime has an environment.
-    #[serde(skip)]
     pub emulator_host: Option<String>,
+}
+
+impl FromDocument for ClientOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(ClientOptions {
+            bucket_id: fields.string("bucketId")?,
+            api_endpoint: fields.string("apiEndpoint")?,
+            sidecar_endpoint: fields.string("sidecarEndpoint")?,
+            max_retries: fields.count("maxRetries")?,
+            retry_deadline_ms: fields.number("retryDeadlineMs")?,
+            retry_initial_delay_ms: fields.number("retryInitialDelayMs")?,
+            retry_max_delay_ms: fields.number("retryMaxDelayMs")?,
+            request_timeout_ms: fields.number("requestTimeoutMs")?,
+            upload_chunk_size: fields.whole("uploadChunkSize")?,
+            resumable_threshold: fields.whole("resumableThreshold")?,
+            has_access_token: false,
+            emulator_host: None,
+        })
+    }
 }
 
 /// A request waits at most this long for its answer, or between chunks of a body.
@@ -171,6 +177,7 @@ fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::document::from_json;
     use crate::error::ErrorKind;
 
     fn resolve(options: ClientOptions) -> ClientConfig {
@@ -223,7 +230,7 @@ mod tests {
         let config = resolve(ClientOptions::default());
         assert_eq!(config.retry, RetryPolicy::default());
         assert_eq!(config.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS);
-        let tuned: ClientOptions = serde_json::from_str(
+        let tuned: ClientOptions = from_json(
             r#"{"maxRetries":0,"retryDeadlineMs":5000,"requestTimeoutMs":250,"uploadChunkSize":300000,"resumableThreshold":0}"#,
         )
         .unwrap();
@@ -233,7 +240,7 @@ mod tests {
         assert_eq!(config.request_timeout_ms, 250.0);
         assert_eq!(config.chunk_size, Some(262_144), "rounded down to a multiple of 256 KiB");
         assert_eq!(config.resumable_threshold, 0);
-        let negative: ClientOptions = serde_json::from_str(r#"{"requestTimeoutMs":-1}"#).unwrap();
+        let negative: ClientOptions = from_json(r#"{"requestTimeoutMs":-1}"#).unwrap();
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }
 

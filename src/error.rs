@@ -1,9 +1,9 @@
 //! The one error type every operation returns. Callers branch on `kind`, never on message
 //! text; the kind names are the TypeScript `ErrorKind` union, letter for letter.
 
-use serde::Serialize;
+use crate::prelude::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     ObjectNotFound,
     BucketNotFound,
@@ -70,17 +70,14 @@ impl ErrorKind {
 }
 
 /// A failed operation: what kind of failure, a readable message, and the HTTP status when
-/// one caused it. Serialises to the plain `{kind, message, statusCode?}` object JS sees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{kind:?}: {message}")]
-#[serde(rename_all = "camelCase")]
+/// one caused it. `interop` turns it into the plain `{kind, message, statusCode?}` object JS sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", kind.as_str())]
 pub struct StorageError {
     pub kind: ErrorKind,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
     /// How many tries were made, when there was more than one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
 }
 
@@ -116,7 +113,7 @@ impl StorageError {
     }
 
     /// A server answer that is not what the protocol promises (bad JSON, wrong types).
-    pub fn malformed_response(what: &str, detail: impl std::fmt::Display) -> Self {
+    pub fn malformed_response(what: &str, detail: impl core::fmt::Display) -> Self {
         StorageError::new(ErrorKind::Unknown, format!("malformed response from {what}: {detail}"))
     }
 }
@@ -142,22 +139,10 @@ mod tests {
     }
 
     #[test]
-    fn serialises_to_the_js_shape() {
-        let error = StorageError::new(ErrorKind::ObjectNotFound, "No such object: b/o").with_status(404);
-        let json = serde_json::to_value(&error).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"kind": "ObjectNotFound", "message": "No such object: b/o", "statusCode": 404})
-        );
-        let without_status = serde_json::to_value(StorageError::invalid_argument("x")).unwrap();
-        assert_eq!(without_status, serde_json::json!({"kind": "InvalidArgument", "message": "x"}));
-        let retried =
-            serde_json::to_value(StorageError::new(ErrorKind::ServerError, "busy").with_status(503).after_attempts(4))
-                .unwrap();
-        assert_eq!(
-            retried,
-            serde_json::json!({"kind": "ServerError", "message": "busy", "statusCode": 503, "attempts": 4})
-        );
+    fn attempts_are_kept_only_when_there_was_more_than_one() {
+        let retried = StorageError::new(ErrorKind::ServerError, "busy").with_status(503).after_attempts(4);
+        assert_eq!((retried.status_code, retried.attempts), (Some(503), Some(4)));
         assert_eq!(StorageError::invalid_argument("x").after_attempts(1).attempts, None);
+        assert_eq!(retried.to_string(), "ServerError: busy");
     }
 }

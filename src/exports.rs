@@ -41,7 +41,7 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
 
 fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, StorageError> {
     let access_token = interop::raw_option(options, "accessToken");
-    let mut given: ClientOptions = interop::decode_options(options.clone(), "Client options")?;
+    let mut given: ClientOptions = interop::decode_options(options, "Client options")?;
     given.has_access_token = access_token.is_some();
     given.emulator_host = emulator_host;
     let config = ClientConfig::resolve(given)?;
@@ -87,7 +87,7 @@ impl Core {
         self.run(move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
-            let options: DeleteOptions = interop::decode_options(options, "delete options")?;
+            let options: DeleteOptions = interop::decode_options(&options, "delete options")?;
             storage.delete(&name, options.ignore_not_found == Some(true), &context).await.map(|()| JsValue::NULL)
         })
     }
@@ -103,7 +103,7 @@ impl Core {
     pub fn list(&self, options: JsValue) -> Promise {
         self.run(move |storage| async move {
             let context = CallContext::from_options(&options)?;
-            let options: ListOptions = interop::decode_options(options, "list options")?;
+            let options: ListOptions = interop::decode_options(&options, "list options")?;
             storage.list(&options, &context).await
         })
     }
@@ -139,7 +139,7 @@ impl Core {
             let name = object_name_arg(&name, "objectName")?;
             let content = Content::from_js(contents)?;
             let context = CallContext::from_options(&options)?;
-            let options: UploadOptions = interop::decode_options(options, "upload options")?;
+            let options: UploadOptions = interop::decode_options(&options, "upload options")?;
             upload::upload(&storage, &name, content, &options, &context).await.map(|()| JsValue::NULL)
         })
     }
@@ -148,7 +148,7 @@ impl Core {
 async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) -> Result<Download, StorageError> {
     let name = object_name_arg(&name, "objectName")?;
     let context = CallContext::from_options(&options)?;
-    let options: DownloadOptions = interop::decode_options(options, "download options")?;
+    let options: DownloadOptions = interop::decode_options(&options, "download options")?;
     Download::open(storage, name, &options, context).await
 }
 

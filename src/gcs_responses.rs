@@ -1,24 +1,18 @@
 //! Shapes of GCS's answers and the mapping of failed answers to error kinds. Pure: the
-//! wasm side decodes JSON into these types; `cargo test` feeds them from serde_json.
+//! wasm side reads parsed JSON into these types; `cargo test` feeds them from serde_json.
 
-use serde::Deserialize;
-
+use crate::document::{required, Document, FieldError, Fields, FromDocument};
 use crate::error::{ErrorKind, StorageError};
+use crate::prelude::*;
 
 /// The fields of an object resource the client reads. GCS sends 64-bit numbers as strings.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectResource {
     pub name: String,
-    #[serde(default)]
     pub size: Option<String>,
-    #[serde(default)]
     pub content_type: Option<String>,
-    #[serde(default)]
     pub content_encoding: Option<String>,
-    #[serde(default)]
     pub crc32c: Option<String>,
-    #[serde(default)]
     pub generation: Option<String>,
 }
 
@@ -28,18 +22,15 @@ impl ObjectResource {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedObject {
     pub name: String,
 }
 
 /// One page of a listing; `items` is absent when the page is empty.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListPage {
-    #[serde(default)]
     pub items: Vec<ListedObject>,
-    #[serde(default)]
     pub next_page_token: Option<String>,
 }
 
@@ -50,11 +41,9 @@ impl ListPage {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RewriteResponse {
     pub done: bool,
-    #[serde(default)]
     pub rewrite_token: Option<String>,
 }
 
@@ -71,11 +60,9 @@ impl RewriteResponse {
 
 /// Either error body the client meets: GCS's `{"error": {"code", "message"}}` or
 /// OAuth's `{"error": "invalid_grant", "error_description": "..."}`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorEnvelope {
-    #[serde(default)]
     pub error: Option<ErrorField>,
-    #[serde(default)]
     pub error_description: Option<String>,
 }
 
@@ -85,30 +72,62 @@ pub enum ErrorField {
     Gcs(GcsError),
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GcsError {
-    #[serde(default)]
     pub message: Option<String>,
 }
 
-// By hand rather than `#[serde(untagged)]`: untagged enums buffer the input through
-// serde's generic `Content`, which costs more wasm than the rest of the parsers together.
-impl<'de> Deserialize<'de> for ErrorField {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor;
-        impl<'de> serde::de::Visitor<'de> for FieldVisitor {
-            type Value = ErrorField;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("an OAuth error code or a GCS error object")
-            }
-            fn visit_str<E: serde::de::Error>(self, code: &str) -> Result<ErrorField, E> {
-                Ok(ErrorField::OAuth(code.to_string()))
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<ErrorField, M::Error> {
-                GcsError::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ErrorField::Gcs)
-            }
-        }
-        deserializer.deserialize_any(FieldVisitor)
+impl FromDocument for ObjectResource {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(ObjectResource {
+            name: required("name", fields.string("name")?)?,
+            size: fields.string("size")?,
+            content_type: fields.string("contentType")?,
+            content_encoding: fields.string("contentEncoding")?,
+            crc32c: fields.string("crc32c")?,
+            generation: fields.string("generation")?,
+        })
+    }
+}
+
+impl FromDocument for ListedObject {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(ListedObject { name: required("name", fields.string("name")?)? })
+    }
+}
+
+impl FromDocument for ListPage {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(ListPage { items: fields.list("items")?, next_page_token: fields.string("nextPageToken")? })
+    }
+}
+
+impl FromDocument for RewriteResponse {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(RewriteResponse {
+            done: required("done", fields.boolean("done")?)?,
+            rewrite_token: fields.string("rewriteToken")?,
+        })
+    }
+}
+
+impl FromDocument for ErrorEnvelope {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        // `error` is a GCS error object or an OAuth error code.
+        let error = match fields.raw("error") {
+            None => None,
+            Some(error) => match error.as_string() {
+                Some(code) => Some(ErrorField::OAuth(code)),
+                None => Some(ErrorField::Gcs(fields.object("error")?.unwrap_or_default())),
+            },
+        };
+        Ok(ErrorEnvelope { error, error_description: fields.string("error_description")? })
+    }
+}
+
+impl FromDocument for GcsError {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(GcsError { message: fields.string("message")? })
     }
 }
 
@@ -237,9 +256,10 @@ fn raw_message(raw: &str) -> Option<String> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::document::from_json;
 
     fn envelope(json: &str) -> ErrorEnvelope {
-        serde_json::from_str(json).unwrap()
+        from_json(json).unwrap()
     }
 
     const OBJECT: Target = Target { bucket: "b", object: Some("dir/o.txt") };
@@ -331,31 +351,31 @@ mod tests {
 
     #[test]
     fn list_pages_tolerate_absent_items_and_empty_tokens() {
-        let empty: ListPage = serde_json::from_str(r#"{"kind":"storage#objects"}"#).unwrap();
+        let empty: ListPage = from_json(r#"{"kind":"storage#objects"}"#).unwrap();
         assert!(empty.items.is_empty());
         assert_eq!(empty.next_page(), None);
         let page: ListPage =
-            serde_json::from_str(r#"{"items":[{"name":"a","size":"3"},{"name":"b"}],"nextPageToken":"t"}"#).unwrap();
+            from_json(r#"{"items":[{"name":"a","size":"3"},{"name":"b"}],"nextPageToken":"t"}"#).unwrap();
         assert_eq!(page.items, vec![ListedObject { name: "a".into() }, ListedObject { name: "b".into() }]);
         assert_eq!(page.next_page(), Some("t"));
-        let blank: ListPage = serde_json::from_str(r#"{"nextPageToken":""}"#).unwrap();
+        let blank: ListPage = from_json(r#"{"nextPageToken":""}"#).unwrap();
         assert_eq!(blank.next_page(), None);
     }
 
     #[test]
     fn malformed_list_pages_are_errors_not_panics() {
         for bad in [r#"{"items":{}}"#, r#"{"items":[{"size":"1"}]}"#, r#"{"items":[{"name":5}]}"#, "5", "null"] {
-            assert!(serde_json::from_str::<ListPage>(bad).is_err(), "{bad}");
+            assert!(from_json::<ListPage>(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn rewrite_continues_only_with_a_token() {
-        let done: RewriteResponse = serde_json::from_str(r#"{"done":true,"resource":{"name":"x"}}"#).unwrap();
+        let done: RewriteResponse = from_json(r#"{"done":true,"resource":{"name":"x"}}"#).unwrap();
         assert_eq!(done.continuation(), Ok(None));
-        let more: RewriteResponse = serde_json::from_str(r#"{"done":false,"rewriteToken":"abc"}"#).unwrap();
+        let more: RewriteResponse = from_json(r#"{"done":false,"rewriteToken":"abc"}"#).unwrap();
         assert_eq!(more.continuation(), Ok(Some("abc")));
-        let broken: RewriteResponse = serde_json::from_str(r#"{"done":false}"#).unwrap();
+        let broken: RewriteResponse = from_json(r#"{"done":false}"#).unwrap();
         assert_eq!(broken.continuation().unwrap_err().kind, ErrorKind::Unknown);
     }
 }

@@ -1,12 +1,13 @@
 //! Conversions between JavaScript values and Rust: arguments and option objects in,
 //! `{ok, value}` / `{ok: false, error}` results out. The exported class uses only these.
 
-use js_sys::{Object, Reflect};
-use serde::de::DeserializeOwned;
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::document::{self, Document, FromDocument};
 use crate::error::{ErrorKind, StorageError};
 use crate::object_name;
+use crate::prelude::*;
 
 fn set(target: &Object, key: &str, value: &JsValue) {
     // Setting a plain data property on a fresh object cannot fail.
@@ -82,20 +83,38 @@ pub fn error_from_js(value: &JsValue, fallback: ErrorKind) -> StorageError {
     StorageError::new(kind, thrown_message(value))
 }
 
-/// Decodes a server's JSON (already parsed by `JSON.parse`) into a Rust type.
-pub fn decode_response<T: DeserializeOwned>(value: JsValue, source: &str) -> Result<T, StorageError> {
-    serde_wasm_bindgen::from_value(value).map_err(|error| StorageError::malformed_response(source, error))
+impl Document for JsValue {
+    fn get(&self, key: &str) -> Option<Self> {
+        Some(get(self, key)).filter(|value| !value.is_undefined() && !value.is_null())
+    }
+    fn as_string(&self) -> Option<String> {
+        JsValue::as_string(self)
+    }
+    fn as_number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn as_bool(&self) -> Option<bool> {
+        JsValue::as_bool(self)
+    }
+    fn as_array(&self) -> Option<Vec<Self>> {
+        self.dyn_ref::<Array>().map(|array| array.iter().collect())
+    }
+    fn is_object(&self) -> bool {
+        JsValue::is_object(self) && !Array::is_array(self)
+    }
 }
 
-/// Decodes an options argument; `undefined` and `null` mean "all defaults".
-pub fn decode_options<T: DeserializeOwned + Default>(value: JsValue, what: &str) -> Result<T, StorageError> {
+/// Reads a server's JSON (already parsed by `JSON.parse`) into a Rust type.
+pub fn decode_response<T: FromDocument>(value: &JsValue, source: &str) -> Result<T, StorageError> {
+    document::decode(value).map_err(|error| StorageError::malformed_response(source, error))
+}
+
+/// Reads an options argument; `undefined` and `null` mean "all defaults".
+pub fn decode_options<T: FromDocument + Default>(value: &JsValue, what: &str) -> Result<T, StorageError> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    if !value.is_object() {
-        return Err(StorageError::invalid_argument(format!("{what} must be an object")));
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|error| StorageError::invalid_argument(format!("{what}: {error}")))
+    document::decode(value).map_err(|error| StorageError::invalid_argument(format!("{what}: {error}")))
 }
 
 /// An object-name argument: a string, or an object with a string `name` (what `list`

@@ -2,8 +2,21 @@
 //! runs wherever JavaScript has `fetch`. The protocol lives in pure modules (requests,
 //! responses, sidecar, names, config); the wasm modules send them and adapt to JS.
 
+extern crate alloc;
+
+/// What `std`'s prelude would give; every module imports it, so the crate builds without std.
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
 pub mod config;
 pub mod content_type;
+pub mod document;
 pub mod error;
 pub mod gcs_requests;
 pub mod gcs_responses;

@@ -1,40 +1,53 @@
-//! The per-call option objects of the public API, as Rust types. Pure serde types, so the
-//! accepted shapes are unit-tested; the wasm side decodes JS objects into them.
+//! The per-call option objects of the public API, as Rust types. Pure readers, so the
+//! accepted shapes are unit-tested; the wasm side reads JS objects into them.
 
-use serde::Deserialize;
-
+use crate::document::{whole_number, Document, FieldError, Fields, FromDocument};
 use crate::gcs_requests::ListParams;
+use crate::prelude::*;
 use crate::range::RangeOption;
 
-#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DeleteOptions {
-    #[serde(default)]
     pub ignore_not_found: Option<bool>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DownloadOptions {
-    #[serde(default)]
     pub decompress: Option<bool>,
-    #[serde(default)]
     pub range: Option<RangeOption>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ListOptions {
-    #[serde(default)]
     pub prefix: Option<String>,
-    #[serde(default)]
     pub start_offset: Option<String>,
-    #[serde(default)]
     pub end_offset: Option<String>,
-    #[serde(default)]
     pub match_glob: Option<String>,
-    #[serde(default)]
     pub max_results: Option<u32>,
+}
+
+impl FromDocument for DeleteOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(DeleteOptions { ignore_not_found: fields.boolean("ignoreNotFound")? })
+    }
+}
+
+impl FromDocument for DownloadOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(DownloadOptions { decompress: fields.boolean("decompress")?, range: fields.object("range")? })
+    }
+}
+
+impl FromDocument for ListOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(ListOptions {
+            prefix: fields.string("prefix")?,
+            start_offset: fields.string("startOffset")?,
+            end_offset: fields.string("endOffset")?,
+            match_glob: fields.string("matchGlob")?,
+            max_results: fields.count("maxResults")?,
+        })
+    }
 }
 
 /// GCS serves at most this many objects a page.
@@ -54,21 +67,15 @@ impl ListOptions {
     }
 }
 
-#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct UploadOptions {
-    #[serde(default)]
     pub compress: Option<bool>,
-    #[serde(default)]
     pub content_type: Option<String>,
-    #[serde(default)]
     pub if_generation_match: Option<Generation>,
     /// Use a resumable upload whatever the size (files always do).
-    #[serde(default)]
     pub resumable: Option<bool>,
     /// The length of a stream's contents, when the caller knows it (for progress totals and
     /// the session's declared size).
-    #[serde(default)]
     pub content_length: Option<u64>,
 }
 
@@ -79,44 +86,34 @@ pub enum Generation {
     Text(String),
 }
 
-// By hand rather than `#[serde(untagged)]`, which buffers through serde's costly `Content`.
-impl<'de> Deserialize<'de> for Generation {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct GenerationVisitor;
-        impl serde::de::Visitor<'_> for GenerationVisitor {
-            type Value = Generation;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("a generation number (a non-negative integer or a string of digits)")
-            }
-            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Generation, E> {
-                Ok(Generation::Number(number))
-            }
-            fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Generation, E> {
-                u64::try_from(number)
-                    .map(Generation::Number)
-                    .map_err(|_| E::custom("a generation must be a non-negative integer"))
-            }
-            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Generation, E> {
-                if number >= 0.0 && number.fract() == 0.0 && number < 9.007_199_254_740_992e15 {
-                    Ok(Generation::Number(number as u64))
-                } else {
-                    Err(E::custom("a generation must be a non-negative integer"))
-                }
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Generation, E> {
-                if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
-                    Ok(Generation::Text(text.to_string()))
-                } else {
-                    Err(E::custom("a generation must be a string of digits"))
-                }
-            }
-        }
-        deserializer.deserialize_any(GenerationVisitor)
+impl FromDocument for UploadOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(UploadOptions {
+            compress: fields.boolean("compress")?,
+            content_type: fields.string("contentType")?,
+            if_generation_match: fields.raw("ifGenerationMatch").map(|value| Generation::read(&value)).transpose()?,
+            resumable: fields.boolean("resumable")?,
+            content_length: fields.whole("contentLength")?,
+        })
     }
 }
 
-impl std::fmt::Display for Generation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Generation {
+    /// A non-negative integer, or a string of digits (for generations beyond 2^53).
+    fn read<D: Document>(value: &D) -> Result<Generation, FieldError> {
+        if let Some(text) = value.as_string() {
+            if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
+                return Ok(Generation::Text(text));
+            }
+        } else if let Some(number) = value.as_number().and_then(whole_number) {
+            return Ok(Generation::Number(number));
+        }
+        Err("`ifGenerationMatch` must be a non-negative integer or a string of digits".into())
+    }
+}
+
+impl core::fmt::Display for Generation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Generation::Number(number) => write!(f, "{number}"),
             Generation::Text(text) => f.write_str(text),
@@ -127,24 +124,24 @@ impl std::fmt::Display for Generation {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::document::from_json;
 
     #[test]
     fn options_read_camel_case_and_ignore_unknown_fields() {
-        let list: ListOptions = serde_json::from_str(
-            r#"{"prefix":"p/","startOffset":"a","endOffset":"b","matchGlob":"*","maxResults":5,"x":1}"#,
-        )
-        .unwrap();
+        let list: ListOptions =
+            from_json(r#"{"prefix":"p/","startOffset":"a","endOffset":"b","matchGlob":"*","maxResults":5,"x":1}"#)
+                .unwrap();
         assert_eq!(list.max_results, Some(5));
         assert_eq!(list.start_offset.as_deref(), Some("a"));
-        let delete: DeleteOptions = serde_json::from_str(r#"{"ignoreNotFound":true}"#).unwrap();
+        let delete: DeleteOptions = from_json(r#"{"ignoreNotFound":true}"#).unwrap();
         assert_eq!(delete.ignore_not_found, Some(true));
         let upload: UploadOptions =
-            serde_json::from_str(r#"{"compress":true,"contentType":"text/csv","ifGenerationMatch":0}"#).unwrap();
+            from_json(r#"{"compress":true,"contentType":"text/csv","ifGenerationMatch":0}"#).unwrap();
         assert_eq!(upload.content_type.as_deref(), Some("text/csv"));
         assert_eq!(upload.if_generation_match.map(|g| g.to_string()).as_deref(), Some("0"));
-        let text: UploadOptions = serde_json::from_str(r#"{"ifGenerationMatch":"1700000000000001"}"#).unwrap();
+        let text: UploadOptions = from_json(r#"{"ifGenerationMatch":"1700000000000001"}"#).unwrap();
         assert_eq!(text.if_generation_match.map(|g| g.to_string()).as_deref(), Some("1700000000000001"));
-        let ranged: DownloadOptions = serde_json::from_str(r#"{"range":{"start":5,"end":9}}"#).unwrap();
+        let ranged: DownloadOptions = from_json(r#"{"range":{"start":5,"end":9}}"#).unwrap();
         assert_eq!(ranged.range.map(|r| (r.start, r.end)), Some((Some(5), Some(9))));
     }
 
@@ -156,15 +153,15 @@ mod tests {
             r#"{"ifGenerationMatch":1.5}"#,
             r#"{"ifGenerationMatch":""}"#,
         ] {
-            assert!(serde_json::from_str::<UploadOptions>(bad).is_err(), "{bad}");
+            assert!(from_json::<UploadOptions>(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn wrong_types_are_refused() {
-        assert!(serde_json::from_str::<ListOptions>(r#"{"maxResults":-1}"#).is_err());
-        assert!(serde_json::from_str::<ListOptions>(r#"{"maxResults":"5"}"#).is_err());
-        assert!(serde_json::from_str::<DeleteOptions>(r#"{"ignoreNotFound":"yes"}"#).is_err());
+        assert!(from_json::<ListOptions>(r#"{"maxResults":-1}"#).is_err());
+        assert!(from_json::<ListOptions>(r#"{"maxResults":"5"}"#).is_err());
+        assert!(from_json::<DeleteOptions>(r#"{"ignoreNotFound":"yes"}"#).is_err());
     }
 
     #[test]

@@ -1,19 +1,22 @@
 //! Byte ranges for partial downloads: `{start, end}` (end inclusive, as in HTTP and in
 //! @google-cloud/storage) or `{suffix: n}`, checked and turned into a `Range` header.
 
-use serde::Deserialize;
-
+use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::StorageError;
+use crate::prelude::*;
 
 /// The `range` option as JavaScript gives it.
-#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RangeOption {
-    #[serde(default)]
     pub start: Option<u64>,
-    #[serde(default)]
     pub end: Option<u64>,
-    #[serde(default)]
     pub suffix: Option<u64>,
+}
+
+impl FromDocument for RangeOption {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(RangeOption { start: fields.whole("start")?, end: fields.whole("end")?, suffix: fields.whole("suffix")? })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -61,21 +61,34 @@ impl RetryPolicy {
     }
 }
 
-/// `Retry-After` as milliseconds from now: delay-seconds or an HTTP-date.
-pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
+/// `Retry-After` as milliseconds from now: delay-seconds, or an HTTP-date read by
+/// `parse_date` (into ms since the epoch; the wasm side uses `Date.parse`).
+pub fn parse_retry_after(value: &str, now_ms: f64, parse_date: impl Fn(&str) -> Option<f64>) -> Option<f64> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(seconds.min(86_400) as f64 * 1000.0);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64;
-    Some((at_ms - now_ms).max(0.0))
+    let at_ms = match value.parse::<u64>() {
+        Ok(seconds) => now_ms + seconds as f64 * 1000.0,
+        Err(_) => parse_date(value).filter(|at_ms| at_ms.is_finite())?,
+    };
+    Some((at_ms - now_ms).clamp(0.0, MAX_RETRY_AFTER_MS))
 }
+
+/// A server's wish is honoured up to a day (the retry deadline usually ends it sooner).
+const MAX_RETRY_AFTER_MS: f64 = 86_400_000.0;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// An HTTP-date in ms since the epoch, as `Date.parse` gives it on the wasm side.
+    fn http_date(text: &str) -> Option<f64> {
+        let at = httpdate::parse_http_date(text).ok()?;
+        Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64)
+    }
+
+    fn parse(value: &str, now_ms: f64) -> Option<f64> {
+        parse_retry_after(value, now_ms, http_date)
+    }
 
     fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
         StorageError { kind, message: String::new(), status_code: status, attempts: None }
@@ -128,13 +141,13 @@ mod tests {
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(parse_retry_after("2", 0.0), Some(2_000.0));
-        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0.0));
+        assert_eq!(parse("2", 0.0), Some(2_000.0));
+        assert_eq!(parse(" 0 ", 0.0), Some(0.0));
         let now = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10_000.0));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:30 GMT", now), Some(0.0));
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10_000.0));
+        assert_eq!(parse("Sun, 06 Nov 1994 08:49:30 GMT", now), Some(0.0));
+        assert_eq!(parse("soon", now), None);
+        assert_eq!(parse("-1", now), None);
     }
 
     proptest! {
@@ -148,7 +161,7 @@ mod tests {
 
         #[test]
         fn retry_after_never_panics(value in ".*", now in 0.0f64..4e12) {
-            let _ = parse_retry_after(&value, now);
+            let _ = parse(&value, now);
         }
     }
 }

@@ -1,35 +1,48 @@
 //! The Replit sidecar's protocol: the default bucket and the external-account token
 //! exchange (RFC 8693). Pure builders and parsers; `auth` and `client` do the sending.
 
-use serde::Deserialize;
-
+use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
 use crate::http::{HttpRequest, Method};
 use crate::object_name::encode_component;
+use crate::prelude::*;
 
 pub const TOKEN_SCOPES: &str =
     "https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/devstorage.full_control";
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefaultBucketBody {
-    #[serde(default)]
     pub bucket_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectTokenBody {
-    #[serde(default)]
     pub access_token: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TokenBody {
-    #[serde(default)]
     pub access_token: Option<String>,
-    #[serde(default)]
     pub expires_in: Option<f64>,
+}
+
+impl FromDocument for DefaultBucketBody {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(DefaultBucketBody { bucket_id: fields.string("bucketId")? })
+    }
+}
+
+impl FromDocument for SubjectTokenBody {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(SubjectTokenBody { access_token: fields.string("access_token")? })
+    }
+}
+
+impl FromDocument for TokenBody {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(TokenBody { access_token: fields.string("access_token")?, expires_in: fields.number("expires_in")? })
+    }
 }
 
 /// A bearer token and when it stops working, in milliseconds since the epoch.
@@ -40,8 +53,8 @@ pub struct AccessToken {
 }
 
 // Tokens never appear in debug output.
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AccessToken").field("token", &"<redacted>").field("expires_at_ms", &self.expires_at_ms).finish()
     }
 }
@@ -208,7 +221,7 @@ mod tests {
     #[test]
     fn oauth_refusals_are_unauthorized_and_keep_the_status() {
         let body: ErrorEnvelope =
-            serde_json::from_str(r#"{"error":"invalid_grant","error_description":"bad subject token"}"#).unwrap();
+            crate::document::from_json(r#"{"error":"invalid_grant","error_description":"bad subject token"}"#).unwrap();
         let error = credential_failure("token exchange", 400, Some(&body));
         assert_eq!(error.kind, ErrorKind::Unauthorized);
         assert_eq!(error.status_code, Some(400));

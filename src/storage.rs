@@ -7,13 +7,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Date, Object, Reflect};
-use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
 use crate::attempt::{guarded_send, send_bounded, AttemptGuard, Backoff, CallContext};
 use crate::auth::Credentials;
 use crate::config::ClientConfig;
+use crate::document::FromDocument;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_requests::Bucket;
 use crate::gcs_responses::{self, ListPage, RewriteResponse, Target};
@@ -49,11 +49,12 @@ impl Exchange {
 
     /// How long the server asked to wait before the next try (`Retry-After`), in ms.
     pub fn retry_after(&self) -> Option<f64> {
-        self.header("retry-after").and_then(|value| retry::parse_retry_after(&value, Date::now()))
+        self.header("retry-after")
+            .and_then(|value| retry::parse_retry_after(&value, Date::now(), |date| Some(Date::parse(date))))
     }
 
-    pub async fn json<T: DeserializeOwned>(&self) -> Result<T, StorageError> {
-        crate::interop::decode_response(self.json_value().await?, "GCS")
+    pub async fn json<T: FromDocument>(&self) -> Result<T, StorageError> {
+        crate::interop::decode_response(&self.json_value().await?, "GCS")
     }
 
     /// The body parsed as JSON, read under the try's stall timer.
@@ -139,7 +140,7 @@ impl Storage {
 
     /// `request` for an answer whose JSON body is wanted: the body is read inside the
     /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
-    pub async fn request_json<T: DeserializeOwned>(
+    pub async fn request_json<T: FromDocument>(
         &self,
         call: Call<'_>,
         request: &HttpRequest,
@@ -147,7 +148,7 @@ impl Storage {
         retry: Retry,
     ) -> Result<T, StorageError> {
         let (_, body) = self.request_reading(call, request, content, retry, is_success, true).await?;
-        crate::interop::decode_response(body, "GCS")
+        crate::interop::decode_response(&body, "GCS")
     }
 
     async fn request_reading(

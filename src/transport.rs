@@ -2,11 +2,11 @@
 //! call, and reads answers back. Works in every runtime (no `window` needed).
 
 use js_sys::{JsString, Promise, Reflect, JSON};
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, ReadableStream, Request, RequestInit, Response};
 
+use crate::document::FromDocument;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
 use crate::http::{Body, HttpRequest};
@@ -140,8 +140,8 @@ fn read_error(thrown: &JsValue) -> StorageError {
 }
 
 /// A JSON body decoded into `T`; bad JSON or a wrong shape is a typed error naming `source`.
-pub async fn json<T: DeserializeOwned>(response: &Response, source: &str) -> Result<T, StorageError> {
-    interop::decode_response(json_value(response, source).await?, source)
+pub async fn json<T: FromDocument>(response: &Response, source: &str) -> Result<T, StorageError> {
+    interop::decode_response(&json_value(response, source).await?, source)
 }
 
 /// A JSON body parsed by `JSON.parse`. A body cut short is a `Network` error (it can be
@@ -157,7 +157,8 @@ pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) 
         return (None, String::new());
     };
     let raw = String::from(body.slice(0, ERROR_BODY_LIMIT));
-    let envelope = JSON::parse(&raw).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(parsed, "").ok());
+    let envelope =
+        JSON::parse(&raw).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(&parsed, "").ok());
     (envelope, raw)
 }
 
