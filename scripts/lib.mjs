@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * `cargo test` arguments for the wasm test runs: wasm-bindgen-test links std, so the crate is
+ * built with its `std` feature there (no own panic handler or allocator; see Cargo.toml).
+ */
+export const WASM_TEST_FEATURES = ['--features', 'std'];
+
 /** The environment every child gets: npm's wasm-opt and cargo-installed tools first on PATH. */
 export function toolEnv(extra = {}) {
   const cargoBin = path.join(process.env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'bin');

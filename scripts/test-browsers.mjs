@@ -15,7 +15,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { log, run as runCommand } from './lib.mjs';
+import { WASM_TEST_FEATURES, log, run as runCommand } from './lib.mjs';
 import { OUTPUT, cargoCounter, scratchWithPackage, standalone, tally } from './stages.mjs';
 import { startCorsBucket } from '../tests/browser/cors-bucket.mjs';
 import { chromiumPath, launchChromium } from '../tests/browser/chromium.mjs';
@@ -39,7 +39,7 @@ async function rustInBrowser(browser, env, emulatorUrl) {
   const driver = env[driverVar] || which(browser === 'chrome' ? 'chromedriver' : 'geckodriver', env);
   if (!driver) return { name, problem: `${driverVar.toLowerCase()} not found (run scripts/setup.sh --browsers)` };
   const counter = cargoCounter();
-  const exit = await runCommand('wasm-pack', ['test', '--headless', `--${browser}`, '--mode', 'no-install'], {
+  const exit = await runCommand('wasm-pack', ['test', '--headless', `--${browser}`, '--mode', 'no-install', '--', ...WASM_TEST_FEATURES], {
     env: {
       ...env,
       GCS_EMULATOR_URL: emulatorUrl,

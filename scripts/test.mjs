@@ -23,7 +23,7 @@ import path from 'node:path';
 import { build } from './build.mjs';
 import { run as browsersStage } from './test-browsers.mjs';
 import { run as runtimesStage } from './test-runtimes.mjs';
-import { ROOT, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
+import { WASM_TEST_FEATURES, ROOT, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
 
 const STAGES = ['cargo', 'wasm', 'node', 'browsers', 'runtimes'];
@@ -135,7 +135,7 @@ const stageRunners = {
 
   async wasm(env) {
     const c = cargoCounter();
-    const exit = await run('wasm-pack', ['test', '--node', '--mode', 'no-install'], {
+    const exit = await run('wasm-pack', ['test', '--node', '--mode', 'no-install', '--', ...WASM_TEST_FEATURES], {
       env: { ...env, WASM_BINDGEN_TEST_TIMEOUT: env.WASM_BINDGEN_TEST_TIMEOUT || '60' },
       onLine: c.onLine,
     });

@@ -3,8 +3,8 @@
 //! stall timer, so a failure can be told apart as `Aborted`, `Timeout` or `Network`.
 //! Timers come from `globalThis.setTimeout`, which every runtime has.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -13,6 +13,7 @@ use web_sys::{AbortController, AbortSignal};
 
 use crate::error::{ErrorKind, StorageError};
 use crate::interop;
+use crate::prelude::*;
 use crate::retry::RetryPolicy;
 
 #[wasm_bindgen]

@@ -2,14 +2,15 @@
 //! Replit sidecar's token exchange, cached and refreshed 5 minutes before expiry with one
 //! refresh in flight however many calls wait.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 
 use crate::attempt::{send_bounded, CallContext};
 use crate::error::{ErrorKind, StorageError};
+use crate::prelude::*;
 use crate::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
 use crate::single_flight::SingleFlight;
 use crate::{interop, transport};

@@ -2,8 +2,6 @@
 //! the runtime's `CompressionStream`, hashing in windows, and downloads gathered into one
 //! pre-sized buffer. Bytes stay in JS memory; only hashing copies them, a window at a time.
 
-use std::cell::RefCell;
-
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -12,6 +10,7 @@ use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader};
 use crate::error::{ErrorKind, StorageError};
 use crate::integrity::Crc32c;
 use crate::interop;
+use crate::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
@@ -124,28 +123,22 @@ impl Content {
     }
 }
 
-/// Hashing copies bytes into wasm memory this many at a time, through one buffer, so
-/// wasm memory stays the same size whatever the object's.
+/// Hashing copies bytes into wasm memory at most this many at a time, through one buffer,
+/// so wasm memory stays the same size whatever the object's.
 const HASH_WINDOW: u32 = 256 * 1024;
-
-thread_local! {
-    static HASH_SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; HASH_WINDOW as usize]);
-}
 
 /// Feeds a JS byte array to a CRC32C, window by window.
 pub fn hash(hasher: &mut Crc32c, bytes: &Uint8Array) {
-    HASH_SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        let total = bytes.length();
-        let mut offset = 0;
-        while offset < total {
-            let length = HASH_WINDOW.min(total - offset);
-            let window = &mut scratch[..length as usize];
-            bytes.subarray(offset, offset + length).copy_to(window);
-            hasher.update(window);
-            offset += length;
-        }
-    });
+    let total = bytes.length();
+    let mut window = vec![0; HASH_WINDOW.min(total) as usize];
+    let mut offset = 0;
+    while offset < total {
+        let length = HASH_WINDOW.min(total - offset);
+        let window = &mut window[..length as usize];
+        bytes.subarray(offset, offset + length).copy_to(window);
+        hasher.update(window);
+        offset += length;
+    }
 }
 
 /// Chunks gathered into one `Uint8Array`: written straight into a buffer of the announced

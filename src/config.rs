@@ -164,11 +164,11 @@ fn with_default_scheme(host: &str) -> String {
 fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
     let trimmed = value.trim().trim_end_matches('/');
     let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://")).ok_or_else(|| {
-        StorageError::invalid_argument(format!("{option} must be an http:// or https:// URL, got {value:?}"))
+        StorageError::invalid_argument(format!("{option} must be an http:// or https:// URL, got \"{value}\""))
     })?;
     if rest.is_empty() || rest.contains(['?', '#', ' ', '\r', '\n']) {
         return Err(StorageError::invalid_argument(format!(
-            "{option} must be a base URL without query or fragment, got {value:?}"
+            "{option} must be a base URL without query or fragment, got \"{value}\""
         )));
     }
     Ok(trimmed.to_string())

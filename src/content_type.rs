@@ -7,6 +7,8 @@
 //! is labelled as @replit/object-storage labels it; anything else is `FALLBACK`, and a
 //! caller who needs another type passes `contentType`.
 
+use crate::prelude::*;
+
 pub const FALLBACK: &str = "application/octet-stream";
 
 /// `(extension, type)`, sorted by extension for the binary search.

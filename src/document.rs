@@ -53,7 +53,7 @@ pub fn required<T>(key: &str, value: Option<T>) -> Result<T, FieldError> {
 
 /// A whole number from 0 to 2^53 - 1, which is what a JS number can hold exactly.
 pub fn whole_number(number: f64) -> Option<u64> {
-    (number >= 0.0 && number <= MAX_SAFE_INTEGER && number.fract() == 0.0).then_some(number as u64)
+    ((0.0..=MAX_SAFE_INTEGER).contains(&number) && number as u64 as f64 == number).then_some(number as u64)
 }
 
 impl<D: Document> Fields<'_, D> {
@@ -106,7 +106,7 @@ impl<D: Document> Fields<'_, D> {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 impl Document for serde_json::Value {
     fn get(&self, key: &str) -> Option<Self> {
         self.as_object()?.get(key).filter(|value| !value.is_null()).cloned()

@@ -3,8 +3,8 @@
 //! same generation; whole-object downloads are checked against GCS's CRC32C as the bytes
 //! pass; a stalled server trips `requestTimeoutMs`. Bytes never pile up in wasm memory.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -18,6 +18,7 @@ use crate::gcs_responses::ObjectResource;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
 use crate::options::DownloadOptions;
+use crate::prelude::*;
 use crate::range::{self, ByteRange};
 use crate::storage::{is_success, Call, Exchange, Retry, Storage};
 

@@ -2,8 +2,8 @@
 //! operation and turns the outcome into a `{ok, value}` / `{ok: false, error}` object. Its
 //! promises always resolve, whatever happens; failures are values.
 
-use std::future::Future;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::future::Future;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -17,6 +17,7 @@ use crate::download::Download;
 use crate::error::{ErrorKind, StorageError};
 use crate::interop::{self, object_name_arg};
 use crate::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
+use crate::prelude::*;
 use crate::storage::Storage;
 use crate::upload;
 

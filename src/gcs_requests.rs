@@ -3,6 +3,7 @@
 
 use crate::http::{with_query, HttpRequest, Method};
 use crate::object_name::encode_component;
+use crate::prelude::*;
 
 /// The filters `list` accepts, as GCS names them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! A plain description of an HTTP request. Builders produce these without I/O, so every
 //! request the client can send is unit-tested; only the transport turns one into `fetch`.
 
+use crate::prelude::*;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,

@@ -2,11 +2,14 @@
 //! runs wherever JavaScript has `fetch`. The protocol lives in pure modules (requests,
 //! responses, sidecar, names, config); the wasm modules send them and adapt to JS.
 
+#![no_std]
+
 extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
 
 /// What `std`'s prelude would give; every module imports it, so the crate builds without std.
 mod prelude {
-    pub use alloc::borrow::ToOwned;
     pub use alloc::boxed::Box;
     pub use alloc::format;
     pub use alloc::string::{String, ToString};
@@ -42,3 +45,16 @@ mod transport;
 mod upload;
 
 pub use exports::Core;
+
+// Without std, a panic (a bug: the client returns errors, it does not panic) traps the wasm
+// instance, which JS sees as a `RuntimeError`; std's handler would only add message
+// formatting nobody reads in a browser.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;

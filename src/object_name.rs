@@ -4,6 +4,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::StorageError;
+use crate::prelude::*;
 
 /// Everything but RFC 3986's unreserved characters is encoded, so `/`, `?`, `#`, `%`, `+`
 /// and spaces can never change which path or query is requested.

@@ -3,6 +3,7 @@
 //! of 256 KiB.
 
 use crate::http::{Body, HttpRequest, Method};
+use crate::prelude::*;
 
 pub const CHUNK_GRANULARITY: u64 = 256 * 1024;
 

@@ -45,8 +45,8 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1-based): full jitter over the exponential
     /// ceiling (`random` in [0, 1)), or what `Retry-After` asked for when it asked longer.
     pub fn delay_ms(&self, retry: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
-        let exponent = retry.saturating_sub(1).min(64) as i32;
-        let ceiling = (self.initial_delay_ms * self.multiplier.powi(exponent)).min(self.max_delay_ms);
+        let growth = (1..retry.min(65)).fold(1.0, |growth, _| growth * self.multiplier);
+        let ceiling = (self.initial_delay_ms * growth).min(self.max_delay_ms);
         let jittered = ceiling * random.clamp(0.0, 1.0);
         match retry_after_ms {
             Some(asked) if asked > jittered => asked.min(self.deadline_ms),
@@ -91,7 +91,7 @@ mod tests {
     }
 
     fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
-        StorageError { kind, message: String::new(), status_code: status, attempts: None }
+        StorageError { kind, message: alloc::string::String::new(), status_code: status, attempts: None }
     }
 
     #[test]

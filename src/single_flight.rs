@@ -1,8 +1,8 @@
 //! One lookup in flight however many calls wait on it: the default bucket and token
 //! refreshes go through here, so a burst of first calls asks the sidecar once.
 
-use std::cell::RefCell;
-use std::future::Future;
+use core::cell::RefCell;
+use core::future::Future;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::JsValue;

@@ -3,8 +3,8 @@
 //! a per-try timeout and the caller's signal, map failures to typed errors, and retry
 //! transient ones with backoff where the call is safe to repeat.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Array, Date, Object, Reflect};
 use wasm_bindgen::JsValue;
@@ -19,6 +19,7 @@ use crate::gcs_requests::Bucket;
 use crate::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::http::HttpRequest;
 use crate::options::ListOptions;
+use crate::prelude::*;
 use crate::sidecar::{self, DefaultBucketBody};
 use crate::single_flight::SingleFlight;
 use crate::{retry, transport};

@@ -2,6 +2,7 @@
 //! call, and reads answers back. Works in every runtime (no `window` needed).
 
 use js_sys::{JsString, Promise, Reflect, JSON};
+use once_cell::race::OnceBool;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, ReadableStream, Request, RequestInit, Response};
@@ -11,6 +12,7 @@ use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
 use crate::http::{Body, HttpRequest};
 use crate::interop;
+use crate::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
@@ -75,13 +77,16 @@ pub async fn send(
 const STREAMED_FROM: u32 = 1 << 20;
 const STREAM_PIECE: u32 = 1 << 20;
 
-thread_local! {
-    /// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
-    /// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
-    static STREAMS_REQUEST_BODIES: bool = js_sys::Reflect::get(&js_sys::global(), &"process".into())
-        .and_then(|process| js_sys::Reflect::get(&process, &"versions".into()))
-        .and_then(|versions| js_sys::Reflect::get(&versions, &"node".into()))
-        .is_ok_and(|node| node.is_string());
+/// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
+/// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
+fn streams_request_bodies() -> bool {
+    static ANSWER: OnceBool = OnceBool::new();
+    ANSWER.get_or_init(|| {
+        js_sys::Reflect::get(&js_sys::global(), &"process".into())
+            .and_then(|process| js_sys::Reflect::get(&process, &"versions".into()))
+            .and_then(|versions| js_sys::Reflect::get(&versions, &"node".into()))
+            .is_ok_and(|node| node.is_string())
+    })
 }
 
 /// The body as `fetch` gets it. The fetch standard copies a byte-array body whole; a large
@@ -90,13 +95,13 @@ thread_local! {
 fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
     let large = body.dyn_ref::<js_sys::Uint8Array>().filter(|bytes| bytes.length() >= STREAMED_FROM);
     match large {
-        Some(bytes) if STREAMS_REQUEST_BODIES.with(|streams| *streams) => byte_stream(bytes.clone()).map(Into::into),
+        Some(bytes) if streams_request_bodies() => byte_stream(bytes.clone()).map(Into::into),
         _ => Ok(body.clone()),
     }
 }
 
 fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError> {
-    let offset = std::cell::Cell::new(0u32);
+    let offset = core::cell::Cell::new(0u32);
     let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController)>::new(
         move |controller: web_sys::ReadableStreamDefaultController| {
             let start = offset.get();

@@ -18,6 +18,7 @@ use crate::gcs_responses::ObjectResource;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
 use crate::options::UploadOptions;
+use crate::prelude::*;
 use crate::resumable;
 use crate::retry;
 use crate::storage::{is_success, Call, Exchange, Retry, Storage};
