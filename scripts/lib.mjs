@@ -163,7 +163,7 @@ const REQUIRED_IN_TARBALL = [
   'pkg/node/replit_object_storage_wasm_bg.wasm',
   'pkg/node/replit_object_storage_wasm.js',
   'pkg/web/replit_object_storage_wasm.js',
-  'pkg/web/replit_object_storage_wasm_base64.js',
+  'pkg/web/replit_object_storage_wasm_inline.js',
 ];
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // node tests/browser/delivery.mjs [--runs=5]   (after npm run build)
 // Measures the two ways the .wasm can reach a page, to back the choice in the README:
-//   inline  the package's browser entry: the .wasm inlined as base64 in the JS
+//   inline  the package's browser entry: the .wasm inlined in the JS (gzipped, base64)
 //   lazy    the browser entry loaded with import(), which every bundler splits into a chunk
 //   asset   the same client with the .wasm as a separate file, fetched with
 //           `new URL(..., import.meta.url)` and compiled while it streams in
