@@ -57,4 +57,5 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+// Single-threaded wasm: no lock is needed, and `talc` claims the memory `memory.grow` gives.
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
