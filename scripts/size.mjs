@@ -56,19 +56,17 @@ function sections(bytes) {
   return out;
 }
 
-/** The anchor SDK bundled by esbuild, or why it could not be. */
-async function anchor(platform) {
+/** An ES module's source bundled and minified by esbuild (as a production build would), or why it could not be. */
+async function minifiedBundle(contents, platform) {
   let esbuild;
   try {
     esbuild = await import('esbuild');
   } catch {
     return { problem: 'esbuild is not installed' };
   }
-  const entry = path.join(ROOT, 'node_modules', '@replit', 'object-storage');
-  if (!fs.existsSync(entry)) return { problem: '@replit/object-storage is not installed' };
   try {
     const result = await esbuild.build({
-      stdin: { contents: "export { Client } from '@replit/object-storage';", resolveDir: ROOT },
+      stdin: { contents, resolveDir: ROOT },
       bundle: true,
       minify: true,
       platform,
@@ -85,6 +83,14 @@ async function anchor(platform) {
   }
 }
 
+/** The anchor SDK bundled by esbuild, or why it could not be. */
+async function anchor(platform) {
+  if (!fs.existsSync(path.join(ROOT, 'node_modules', '@replit', 'object-storage'))) {
+    return { problem: '@replit/object-storage is not installed' };
+  }
+  return minifiedBundle("export { Client } from '@replit/object-storage';", platform);
+}
+
 export async function measure() {
   const missing = Object.values(FILES).filter((f) => !fs.existsSync(path.join(ROOT, f)));
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run npm run build first`);
@@ -96,6 +102,7 @@ export async function measure() {
     js: { raw: js.length, gz: gz(js) },
     asAsset: { gz: gz(wasm) + gz(js) },
     inlined: { raw: shipped.length, gz: gz(shipped) },
+    bundled: await minifiedBundle(`export { Client } from './${FILES.entry}';`, 'browser'),
     sections: sections(wasm),
     anchorNode: await anchor('node'),
     anchorBrowser: await anchor('browser'),
@@ -110,6 +117,8 @@ async function main() {
   row('  JS: wasm-bindgen glue + js/web', m.js.raw, m.js.gz);
   row('  .wasm + JS, the .wasm as a separate asset', undefined, m.asAsset.gz);
   row('  .wasm + JS as shipped (.wasm inlined: gzip, base64)', m.inlined.raw, m.inlined.gz);
+  if (m.bundled.problem) log(`  in a minified bundle: ${m.bundled.problem}`);
+  else row('  the same, minified by a bundler (esbuild)', m.bundled.raw, m.bundled.gz);
   log('');
   log('.wasm sections:');
   for (const [name, bytes] of Object.entries(m.sections).sort((a, b) => b[1] - a[1])) log(`  ${name.padEnd(24)} ${kb(bytes).padStart(11)}`);
