@@ -134,7 +134,7 @@ impl Storage {
         request: &HttpRequest,
         content: Option<&JsValue>,
         retry: Retry,
-        accepted: impl Fn(u16) -> bool,
+        accepted: fn(u16) -> bool,
     ) -> Result<Exchange, StorageError> {
         self.request_reading(call, request, content, retry, accepted, false).await.map(|(exchange, _)| exchange)
     }
@@ -158,7 +158,7 @@ impl Storage {
         request: &HttpRequest,
         content: Option<&JsValue>,
         retry: Retry,
-        accepted: impl Fn(u16) -> bool,
+        accepted: fn(u16) -> bool,
         read_json: bool,
     ) -> Result<(Exchange, JsValue), StorageError> {
         let mut backoff = Backoff::new(self.config.retry);
