@@ -8,7 +8,7 @@ use core::cell::{Cell, RefCell};
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::attempt::{Backoff, CallContext};
@@ -318,7 +318,7 @@ impl Download {
             move |controller: web_sys::ReadableStreamDefaultController| {
                 let state = pull_state.clone();
                 let cancelled = pull_cancelled.clone();
-                future_to_promise(async move {
+                interop::promise(async move {
                     let Some(mut download) = state.borrow_mut().take() else { return Ok(JsValue::UNDEFINED) };
                     let step = download.next_chunk().await;
                     if cancelled.get() {
@@ -343,7 +343,7 @@ impl Download {
         let cancel = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |_reason: JsValue| {
             cancelled.set(true);
             let taken = cancel_state.borrow_mut().take();
-            future_to_promise(async move {
+            interop::promise(async move {
                 if let Some(mut download) = taken {
                     download.cancel().await;
                 }

@@ -7,7 +7,6 @@ use core::future::Future;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::attempt::CallContext;
 use crate::auth::{Credentials, SidecarTokens};
@@ -65,7 +64,7 @@ impl Core {
         T: Into<JsValue>,
     {
         let storage = self.storage.clone();
-        future_to_promise(async move {
+        interop::promise(async move {
             let outcome = match storage {
                 Ok(storage) => operation(storage).await.map(Into::into),
                 Err(error) => Err(error),

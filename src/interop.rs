@@ -1,7 +1,11 @@
 //! Conversions between JavaScript values and Rust: arguments and option objects in,
 //! `{ok, value}` / `{ok: false, error}` results out. The exported class uses only these.
 
-use js_sys::{Array, Object, Reflect};
+use core::future::Future;
+use core::pin::Pin;
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen_futures::future_to_promise;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::document::{self, Document, FromDocument};
@@ -19,6 +23,13 @@ fn get(target: &JsValue, key: &str) -> JsValue {
         return JsValue::UNDEFINED;
     }
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A future as a JS promise. Boxed into one type first, so that `future_to_promise` and its
+/// machinery are compiled once rather than once per caller (~1.5 KiB gz of the wasm).
+pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let future: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    future_to_promise(future)
 }
 
 pub fn ok(value: &JsValue) -> JsValue {

@@ -6,7 +6,6 @@ use core::future::Future;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::attempt::CallContext;
 use crate::error::{ErrorKind, StorageError};
@@ -27,7 +26,7 @@ impl SingleFlight {
         let existing = self.pending.borrow().clone();
         let promise = existing.unwrap_or_else(|| {
             let lookup = start();
-            let promise = future_to_promise(async move { lookup.await.map_err(|error| interop::error_to_js(&error)) });
+            let promise = interop::promise(async move { lookup.await.map_err(|error| interop::error_to_js(&error)) });
             *self.pending.borrow_mut() = Some(promise.clone());
             promise
         });
