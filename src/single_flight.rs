@@ -19,7 +19,11 @@ pub struct SingleFlight {
 impl SingleFlight {
     /// Joins the lookup in flight, or starts one with `start`. Every waiter gets its outcome,
     /// unless its own signal fires first.
-    pub async fn join<F>(&self, context: &CallContext, start: impl FnOnce() -> F) -> Result<JsValue, StorageError>
+    pub fn join<'a, F>(
+        &'a self,
+        context: &'a CallContext,
+        start: impl FnOnce() -> F,
+    ) -> impl Future<Output = Result<JsValue, StorageError>> + 'a
     where
         F: Future<Output = Result<JsValue, StorageError>> + 'static,
     {
@@ -30,6 +34,11 @@ impl SingleFlight {
             *self.pending.borrow_mut() = Some(promise.clone());
             promise
         });
+        self.wait(context, promise)
+    }
+
+    /// Not generic, so that it is compiled once for every kind of lookup.
+    async fn wait(&self, context: &CallContext, promise: Promise) -> Result<JsValue, StorageError> {
         let outcome = context.unless_aborted(promise.clone()).await?;
         let mut pending = self.pending.borrow_mut();
         if pending.as_ref().is_some_and(|current| Object::is(current, &promise)) {
