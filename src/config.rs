@@ -5,6 +5,7 @@ use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::StorageError;
 use crate::prelude::*;
 use crate::resumable;
+use crate::text;
 use crate::retry::RetryPolicy;
 
 pub const DEFAULT_API_ENDPOINT: &str = "https://storage.googleapis.com";
@@ -153,7 +154,7 @@ impl ClientConfig {
 
 /// `STORAGE_EMULATOR_HOST` may be given as `host:port`, as Google's clients accept it.
 fn with_default_scheme(host: &str) -> String {
-    if host.contains("://") {
+    if text::contains(host, "://") {
         host.to_string()
     } else {
         format!("http://{host}")

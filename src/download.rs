@@ -17,6 +17,7 @@ use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ObjectResource;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
+use crate::text;
 use crate::options::DownloadOptions;
 use crate::prelude::*;
 use crate::range::{self, ByteRange};
@@ -51,7 +52,7 @@ pub struct Download {
 }
 
 fn encoded(exchange: &Exchange) -> bool {
-    let gzip = |name: &str| exchange.header(name).is_some_and(|value| value.to_ascii_lowercase().contains("gzip"));
+    let gzip = |name: &str| exchange.header(name).is_some_and(|value| text::contains(&value.to_ascii_lowercase(), "gzip"));
     gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
 }
 
@@ -274,7 +275,7 @@ impl Download {
                 "the object changed while it was being downloaded",
             ));
         }
-        if resource.content_encoding.as_deref().is_some_and(|encoding| encoding.to_ascii_lowercase().contains("gzip")) {
+        if resource.content_encoding.as_deref().is_some_and(|encoding| text::contains(&encoding.to_ascii_lowercase(), "gzip")) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):
             // GCS's CRC32C is of the stored bytes, so it cannot check these.
             self.skipped = Some(GZIP_SKIPPED);

@@ -102,7 +102,7 @@ impl StorageError {
     pub fn redacted(mut self, secret: Option<&str>) -> Self {
         if let Some(secret) = secret.filter(|secret| !secret.is_empty()) {
             for form in [secret.to_string(), crate::object_name::encode_component(secret)] {
-                self.message = self.message.replace(&form, "[redacted]");
+                self.message = crate::text::replace(&self.message, &form, "[redacted]");
             }
         }
         self

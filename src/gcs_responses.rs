@@ -4,6 +4,7 @@
 use crate::document::{required, Document, FieldError, Fields, FromDocument};
 use crate::error::{ErrorKind, StorageError};
 use crate::prelude::*;
+use crate::text;
 
 /// The fields of an object resource the client reads. GCS sends 64-bit numbers as strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,10 +172,10 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
     let mut unclear_not_found = false;
     let (kind, message) = match status {
         404 => match server_message.as_deref() {
-            Some(message) if message.contains(BUCKET_MISSING_MESSAGE) => {
+            Some(message) if text::contains(message, BUCKET_MISSING_MESSAGE) => {
                 (ErrorKind::BucketNotFound, message.to_string())
             }
-            Some(message) if message.contains("No such object") => (ErrorKind::ObjectNotFound, message.to_string()),
+            Some(message) if text::contains(message, "No such object") => (ErrorKind::ObjectNotFound, message.to_string()),
             _ => match target.object {
                 Some(object) => {
                     unclear_not_found = true;
@@ -194,7 +195,7 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
 /// GCS's refusal of an upload whose bytes do not match the hash sent with them
 /// ("Provided CRC32C \"…\" doesn't match calculated CRC32C \"…\".").
 fn is_hash_mismatch(message: &str) -> bool {
-    (message.contains("CRC32C") || message.contains("MD5")) && message.contains("match")
+    (text::contains(message, "CRC32C") || text::contains(message, "MD5")) && text::contains(message, "match")
 }
 
 pub fn object_missing_message(bucket: &str, object: &str) -> String {
@@ -248,7 +249,7 @@ fn raw_message(raw: &str) -> Option<String> {
     }
     let one_line: String = trimmed.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(match one_line.char_indices().nth(RAW_MESSAGE_LIMIT) {
-        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        Some((cut, _)) => format!("{}…", one_line.get(..cut).unwrap_or_default()),
         None => one_line,
     })
 }

@@ -31,6 +31,7 @@ pub mod range;
 pub mod resumable;
 pub mod retry;
 pub mod sidecar;
+pub mod text;
 
 // The wasm side: sending requests and adapting to JavaScript.
 mod attempt;

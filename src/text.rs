@@ -1,0 +1,58 @@
+//! Substring search and replacement for the client's short texts (error messages, header
+//! values). `str::contains(&str)` and `str::replace` bring core's two-way searcher and its
+//! panic paths into the wasm, ~3 KiB for texts of a few hundred bytes; these do not.
+
+use crate::prelude::*;
+
+/// Where `needle` first occurs in `haystack`.
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.as_bytes().windows(needle.len()).position(|window| window == needle.as_bytes())
+}
+
+pub fn contains(haystack: &str, needle: &str) -> bool {
+    find(haystack, needle).is_some()
+}
+
+/// `haystack` with every occurrence of `needle` (not empty) replaced by `with`.
+pub fn replace(haystack: &str, needle: &str, with: &str) -> String {
+    let mut out = String::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(at) = find(rest, needle).filter(|_| !needle.is_empty()) {
+        // `at` and `at + needle.len()` are char boundaries (`needle` is whole UTF-8), so
+        // `get` always succeeds; unlike indexing it has no panic path.
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push_str(with);
+        rest = rest.get(at + needle.len()..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_and_replaces() {
+        assert!(contains("No such object: b/o", "No such object"));
+        assert!(!contains("abc", "abcd"));
+        assert_eq!(replace("a token ya29 and ya29.", "ya29", "[x]"), "a token [x] and [x].");
+        assert_eq!(replace("ééé", "é", "e"), "eee");
+        assert_eq!(replace("abc", "", "x"), "abc");
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_core(haystack in "[ab€]{0,12}", needle in "[ab€]{0,3}", with in "[xy]{0,2}") {
+            prop_assert_eq!(contains(&haystack, &needle), haystack.contains(needle.as_str()));
+            prop_assert_eq!(find(&haystack, &needle), haystack.find(needle.as_str()));
+            if !needle.is_empty() {
+                prop_assert_eq!(replace(&haystack, &needle, &with), haystack.replace(needle.as_str(), &with));
+            }
+        }
+    }
+}
