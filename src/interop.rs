@@ -9,7 +9,7 @@ use wasm_bindgen_futures::future_to_promise;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::document::{self, Document, FromDocument};
-use crate::error::{ErrorKind, StorageError};
+use crate::error::{ErrorKind, Failure, StorageError};
 use crate::object_name;
 use crate::prelude::*;
 
@@ -83,7 +83,7 @@ pub fn error_from_js(value: &JsValue, fallback: ErrorKind) -> StorageError {
         if let Some(message) = get(value, "message").as_string() {
             let status = get(value, "statusCode").as_f64().filter(|s| (100.0..600.0).contains(s)).map(|s| s as u16);
             let attempts = get(value, "attempts").as_f64().filter(|n| *n >= 1.0 && *n < 1e6).map(|n| n as u32);
-            return StorageError { kind, message, status_code: status, attempts };
+            return Failure { kind, message, status_code: status, attempts }.into();
         }
     }
     let kind = match get(value, "name").as_string().as_deref() {

@@ -91,7 +91,7 @@ mod tests {
     }
 
     fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
-        StorageError { kind, message: alloc::string::String::new(), status_code: status, attempts: None }
+        crate::error::Failure { kind, message: alloc::string::String::new(), status_code: status, attempts: None }.into()
     }
 
     #[test]
