@@ -2,9 +2,10 @@
 // npm run size   (after npm run build)
 // What the browser build weighs, gzipped (level 9), beside @replit/object-storage: the .wasm
 // (one file, shared by every entry), the web JS (wasm-bindgen glue + js/web), both as the
-// package ships them (the .wasm inlined, gzipped and in base64) and as they would be with the .wasm as an
-// asset; then the wasm's sections, and the anchor SDK bundled with esbuild for Node and for
-// browsers. Exits 1 when the browser build (wasm + JS) is over BUDGET_GZ.
+// package ships them (the .wasm inlined, gzipped and in base64) and as they would be with the
+// .wasm as an asset, and the browser entry as a production build emits it (esbuild, minified,
+// the way the anchor is measured); then the wasm's sections, and the anchor SDK bundled with
+// esbuild for Node and for browsers. Exits 1 when that production build is over BUDGET_GZ.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -128,8 +129,12 @@ async function main() {
   anchorRow('for Node', m.anchorNode);
   anchorRow('for browsers', m.anchorBrowser);
   log('');
-  const over = m.asAsset.gz - BUDGET_GZ;
-  log(`budget: ${kb(BUDGET_GZ)} gzip for .wasm + JS: ${over > 0 ? `OVER by ${kb(over)}` : `within it (${kb(-over)} to spare)`}`);
+  if (m.bundled.problem) throw new Error(`the browser entry could not be bundled: ${m.bundled.problem}`);
+  const over = m.bundled.gz - BUDGET_GZ;
+  log(
+    `budget: ${kb(BUDGET_GZ)} gzip for the browser build (.wasm + JS, minified as a production build): ` +
+      `${kb(m.bundled.gz)}, ${over > 0 ? `OVER by ${kb(over)}` : `within it (${kb(-over)} to spare)`}`,
+  );
   return over > 0 ? 1 : 0;
 }
 
