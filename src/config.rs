@@ -5,8 +5,8 @@ use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::StorageError;
 use crate::prelude::*;
 use crate::resumable;
-use crate::text;
 use crate::retry::RetryPolicy;
+use crate::text;
 
 pub const DEFAULT_API_ENDPOINT: &str = "https://storage.googleapis.com";
 pub const DEFAULT_SIDECAR_ENDPOINT: &str = "http://127.0.0.1:1106";

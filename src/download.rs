@@ -17,11 +17,11 @@ use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ObjectResource;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
-use crate::text;
 use crate::options::DownloadOptions;
 use crate::prelude::*;
 use crate::range::{self, ByteRange};
 use crate::storage::{is_success, Call, Exchange, Retry, Storage};
+use crate::text;
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
@@ -52,7 +52,8 @@ pub struct Download {
 }
 
 fn encoded(exchange: &Exchange) -> bool {
-    let gzip = |name: &str| exchange.header(name).is_some_and(|value| text::contains(&value.to_ascii_lowercase(), "gzip"));
+    let gzip =
+        |name: &str| exchange.header(name).is_some_and(|value| text::contains(&value.to_ascii_lowercase(), "gzip"));
     gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
 }
 
@@ -275,7 +276,11 @@ impl Download {
                 "the object changed while it was being downloaded",
             ));
         }
-        if resource.content_encoding.as_deref().is_some_and(|encoding| text::contains(&encoding.to_ascii_lowercase(), "gzip")) {
+        if resource
+            .content_encoding
+            .as_deref()
+            .is_some_and(|encoding| text::contains(&encoding.to_ascii_lowercase(), "gzip"))
+        {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):
             // GCS's CRC32C is of the stored bytes, so it cannot check these.
             self.skipped = Some(GZIP_SKIPPED);

@@ -175,7 +175,9 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
             Some(message) if text::contains(message, BUCKET_MISSING_MESSAGE) => {
                 (ErrorKind::BucketNotFound, message.to_string())
             }
-            Some(message) if text::contains(message, "No such object") => (ErrorKind::ObjectNotFound, message.to_string()),
+            Some(message) if text::contains(message, "No such object") => {
+                (ErrorKind::ObjectNotFound, message.to_string())
+            }
             _ => match target.object {
                 Some(object) => {
                     unclear_not_found = true;

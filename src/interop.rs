@@ -5,8 +5,8 @@ use core::future::Future;
 use core::pin::Pin;
 
 use js_sys::{Array, Object, Promise, Reflect};
-use wasm_bindgen_futures::future_to_promise;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::document::{self, Document, FromDocument};
 use crate::error::{ErrorKind, Failure, StorageError};

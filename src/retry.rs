@@ -91,7 +91,8 @@ mod tests {
     }
 
     fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
-        crate::error::Failure { kind, message: alloc::string::String::new(), status_code: status, attempts: None }.into()
+        crate::error::Failure { kind, message: alloc::string::String::new(), status_code: status, attempts: None }
+            .into()
     }
 
     #[test]
