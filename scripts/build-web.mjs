@@ -47,7 +47,8 @@ export function webSizes() {
 export async function buildWeb({ force = false } = {}) {
   const nodeWasmPath = path.join(NODE_DIR, WASM);
   if (!fs.existsSync(nodeWasmPath)) throw new Error(`${path.relative(ROOT, nodeWasmPath)} is missing: run scripts/build.mjs first`);
-  const stamp = stampOf(fs.readFileSync(nodeWasmPath));
+  const nodeWasm = fs.readFileSync(nodeWasmPath);
+  const stamp = stampOf(nodeWasm);
   if (!force && outputsPresent() && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === stamp) {
     log('build-web: up to date (pkg/node wasm unchanged; --force to rebuild)');
     return false;
@@ -59,7 +60,6 @@ export async function buildWeb({ force = false } = {}) {
   if (code !== 0) throw new Error(`wasm-pack build --target web failed (${code ?? signal})`);
 
   const webWasm = fs.readFileSync(path.join(WEB_DIR, WASM));
-  const nodeWasm = fs.readFileSync(nodeWasmPath);
   if (!webWasm.equals(nodeWasm)) {
     throw new Error(
       `pkg/web/${WASM} differs from pkg/node/${WASM}: the targets no longer share one .wasm ` +
@@ -80,7 +80,7 @@ export async function buildWeb({ force = false } = {}) {
   // One .wasm ships (pkg/node's); wasm-pack's .gitignore (`*`) would keep pkg/web out of npm pack.
   for (const f of [WASM, '.gitignore', 'package.json', 'README.md']) fs.rmSync(path.join(WEB_DIR, f), { force: true });
   fs.mkdirSync(path.dirname(STAMP), { recursive: true });
-  fs.writeFileSync(STAMP, stampOf(nodeWasm));
+  fs.writeFileSync(STAMP, stamp);
   const sizes = webSizes();
   log(`build-web: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; one .wasm for every target (${kb(sizes.wasm.raw)}, ${kb(sizes.wasm.gz)} gzip)`);
   return true;

@@ -24,7 +24,7 @@ for arg in "$@"; do
     --browsers) browsers=1 ;;
     --no-browsers) browsers=0 ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -182,7 +182,7 @@ gcs_bin="$(SERVERS_MJS="$ROOT/tests/support/servers.mjs" node --input-type=modul
   die "fake-gcs-server binary not found"
 say "fake-gcs-server: ok ($gcs_bin)"
 
-# --- browsers (only with --browsers) ---------------------------------------------------------
+# --- browsers (unless --no-browsers) --------------------------------------------------------
 if [[ $browsers -eq 1 ]]; then
   missing="$(apt_missing "${BROWSER_APT_PACKAGES[@]}")"
   if [[ -z "$missing" ]]; then

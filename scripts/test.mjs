@@ -23,7 +23,8 @@ import path from 'node:path';
 import { build } from './build.mjs';
 import { run as browsersStage } from './test-browsers.mjs';
 import { run as runtimesStage } from './test-runtimes.mjs';
-import { WASM_TEST_FEATURES, ROOT, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
+import { cargoCounter } from './stages.mjs';
+import { ROOT, WASM_TEST_FEATURES, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
 
 const STAGES = ['cargo', 'wasm', 'node', 'browsers', 'runtimes'];
@@ -56,22 +57,6 @@ function usage(problem) {
   }
   process.stdout.write(text);
   process.exit(0);
-}
-
-/** Sums `test result: ok. N passed; M failed` lines (cargo test and wasm-bindgen-test-runner). */
-function cargoCounter() {
-  const counts = { passed: 0, failed: 0, results: 0 };
-  return {
-    counts,
-    onLine(line) {
-      const m = /test result: \w+\. (\d+) passed; (\d+) failed/.exec(line);
-      if (m) {
-        counts.passed += Number(m[1]);
-        counts.failed += Number(m[2]);
-        counts.results++;
-      }
-    },
-  };
 }
 
 /** Reads the top-level `# pass N` / `# fail N` / `# cancelled N` of node --test's TAP. */

@@ -123,20 +123,20 @@ impl Content {
     }
 }
 
-/// Hashing copies bytes into wasm memory at most this many at a time, through one buffer,
-/// so wasm memory stays the same size whatever the object's.
+/// Hashing copies bytes into wasm memory at most this many at a time, through one buffer
+/// per call, so wasm memory stays the same size whatever the object's.
 const HASH_WINDOW: u32 = 256 * 1024;
 
 /// Feeds a JS byte array to a CRC32C, window by window.
 pub fn hash(hasher: &mut Crc32c, bytes: &Uint8Array) {
     let total = bytes.length();
-    let mut window = vec![0; HASH_WINDOW.min(total) as usize];
+    // Not zeroed first: every byte hashed is one just copied in.
+    let mut window: Vec<u8> = Vec::with_capacity(HASH_WINDOW.min(total) as usize);
     let mut offset = 0;
     while offset < total {
         let length = HASH_WINDOW.min(total - offset);
-        let window = &mut window[..length as usize];
-        bytes.subarray(offset, offset + length).copy_to(window);
-        hasher.update(window);
+        let spare = &mut window.spare_capacity_mut()[..length as usize];
+        hasher.update(bytes.subarray(offset, offset + length).copy_to_uninit(spare));
         offset += length;
     }
 }

@@ -15,12 +15,13 @@ use crate::attempt::{Backoff, CallContext};
 use crate::body;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ObjectResource;
+use crate::http::is_success;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
 use crate::options::DownloadOptions;
 use crate::prelude::*;
 use crate::range::{self, ByteRange};
-use crate::storage::{is_success, Call, Exchange, Retry, Storage};
+use crate::storage::{Call, Exchange, Retry, Storage};
 use crate::text;
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
@@ -51,9 +52,12 @@ pub struct Download {
     backoff: Backoff,
 }
 
+fn is_gzip(encoding: &str) -> bool {
+    text::contains(&encoding.to_ascii_lowercase(), "gzip")
+}
+
 fn encoded(exchange: &Exchange) -> bool {
-    let gzip =
-        |name: &str| exchange.header(name).is_some_and(|value| text::contains(&value.to_ascii_lowercase(), "gzip"));
+    let gzip = |name: &str| exchange.header(name).as_deref().is_some_and(is_gzip);
     gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
 }
 
@@ -276,17 +280,10 @@ impl Download {
                 "the object changed while it was being downloaded",
             ));
         }
-        if resource
-            .content_encoding
-            .as_deref()
-            .is_some_and(|encoding| text::contains(&encoding.to_ascii_lowercase(), "gzip"))
-        {
+        if resource.content_encoding.as_deref().is_some_and(is_gzip) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):
             // GCS's CRC32C is of the stored bytes, so it cannot check these.
             self.skipped = Some(GZIP_SKIPPED);
-            return Ok(None);
-        }
-        if resource.crc32c.is_none() {
             return Ok(None);
         }
         Ok(resource.crc32c.as_deref().and_then(integrity::decode))

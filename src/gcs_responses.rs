@@ -11,7 +11,6 @@ use crate::text;
 pub struct ObjectResource {
     pub name: String,
     pub size: Option<String>,
-    pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     pub crc32c: Option<String>,
     pub generation: Option<String>,
@@ -83,7 +82,6 @@ impl FromDocument for ObjectResource {
         Ok(ObjectResource {
             name: required("name", fields.string("name")?)?,
             size: fields.string("size")?,
-            content_type: fields.string("contentType")?,
             content_encoding: fields.string("contentEncoding")?,
             crc32c: fields.string("crc32c")?,
             generation: fields.string("generation")?,

@@ -71,6 +71,11 @@ pub fn with_query(url: String, pairs: &[(&str, &str)]) -> String {
     url
 }
 
+/// A 2xx status.
+pub fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

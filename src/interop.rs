@@ -141,7 +141,7 @@ pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, Stora
 
 /// An optional property of an options object, of whatever JS type.
 pub fn raw_option(options: &JsValue, key: &str) -> Option<JsValue> {
-    Some(get(options, key)).filter(|value| !value.is_undefined() && !value.is_null())
+    Document::get(options, key)
 }
 
 /// Reads a property of a JS object as a given JS type.

@@ -4,7 +4,7 @@
 use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
-use crate::http::{HttpRequest, Method};
+use crate::http::{is_success, HttpRequest, Method};
 use crate::object_name::encode_component;
 use crate::prelude::*;
 
@@ -96,7 +96,7 @@ const NOT_ON_REPLIT: &str = "make sure you're running on Replit, or pass `bucket
 
 /// The default bucket from the sidecar's answer. Every failure is a `DefaultBucket` error.
 pub fn parse_default_bucket(status: u16, body: Option<&DefaultBucketBody>) -> Result<String, StorageError> {
-    if !(200..300).contains(&status) {
+    if !is_success(status) {
         return Err(StorageError::new(
             ErrorKind::DefaultBucket,
             format!("Failed to fetch default bucket, errorcode: {status}, {NOT_ON_REPLIT}"),

@@ -17,7 +17,7 @@ use crate::document::FromDocument;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_requests::Bucket;
 use crate::gcs_responses::{self, ListPage, RewriteResponse, Target};
-use crate::http::HttpRequest;
+use crate::http::{is_success, HttpRequest};
 use crate::options::ListOptions;
 use crate::prelude::*;
 use crate::sidecar::{self, DefaultBucketBody};
@@ -164,11 +164,15 @@ impl Storage {
         let mut backoff = Backoff::new(self.config.retry);
         loop {
             let (error, retry_after) = match self.attempt(call, request, content).await {
-                Ok(exchange) if accepted(exchange.status()) && !read_json => return Ok((exchange, JsValue::UNDEFINED)),
-                Ok(exchange) if accepted(exchange.status()) => match exchange.json_value().await {
-                    Ok(body) => return Ok((exchange, body)),
-                    Err(error) => (error, None),
-                },
+                Ok(exchange) if accepted(exchange.status()) => {
+                    if !read_json {
+                        return Ok((exchange, JsValue::UNDEFINED));
+                    }
+                    match exchange.json_value().await {
+                        Ok(body) => return Ok((exchange, body)),
+                        Err(error) => (error, None),
+                    }
+                }
                 Ok(exchange) => (self.failure(&exchange, call).await, exchange.retry_after()),
                 Err(error) => (error, None),
             };
@@ -306,10 +310,6 @@ impl Storage {
             }
         }
     }
-}
-
-pub fn is_success(status: u16) -> bool {
-    (200..300).contains(&status)
 }
 
 async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Result<String, StorageError> {

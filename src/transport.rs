@@ -1,7 +1,7 @@
 //! The one place that calls the global `fetch`: turns an `HttpRequest` into a fetch
 //! call, and reads answers back. Works in every runtime (no `window` needed).
 
-use js_sys::{JsString, Promise, Reflect, JSON};
+use js_sys::{JsString, Promise, Reflect};
 use once_cell::race::OnceBool;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -18,6 +18,11 @@ use crate::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(request: &Request) -> Promise;
+
+    /// `JSON.parse` of a JS string as it is: js-sys's binding takes `&str`, which would copy
+    /// the text into wasm memory and back out.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
 /// Error bodies are read only this far: they are messages, not data.
@@ -153,7 +158,7 @@ pub async fn json<T: FromDocument>(response: &Response, source: &str) -> Result<
 /// fetched again); a whole body that is not JSON is a malformed answer.
 pub async fn json_value(response: &Response, source: &str) -> Result<JsValue, StorageError> {
     let body = text(response).await?;
-    JSON::parse(&String::from(&body)).map_err(|_| StorageError::malformed_response(source, "the body is not JSON"))
+    parse_json(&body).map_err(|_| StorageError::malformed_response(source, "the body is not JSON"))
 }
 
 /// A failed answer's body, bounded: its JSON error envelope if it has one, and its text.
@@ -161,10 +166,10 @@ pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) 
     let Ok(body) = text(response).await else {
         return (None, String::new());
     };
-    let raw = String::from(body.slice(0, ERROR_BODY_LIMIT));
+    let bounded = body.slice(0, ERROR_BODY_LIMIT);
     let envelope =
-        JSON::parse(&raw).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(&parsed, "").ok());
-    (envelope, raw)
+        parse_json(&bounded).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(&parsed, "").ok());
+    (envelope, String::from(bounded))
 }
 
 /// Drops a body the client does not need, so the connection is released.

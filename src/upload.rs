@@ -15,13 +15,14 @@ use crate::content_type;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_requests::UploadParams;
 use crate::gcs_responses::ObjectResource;
+use crate::http::is_success;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
 use crate::options::UploadOptions;
 use crate::prelude::*;
 use crate::resumable;
 use crate::retry;
-use crate::storage::{is_success, Call, Exchange, Retry, Storage};
+use crate::storage::{Call, Exchange, Retry, Storage};
 
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.

@@ -9,7 +9,10 @@ const { Readable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const wasm = require('../../pkg/node/replit_object_storage_wasm.js');
 
-/** The error `downloadAsStream` emits and `uploadFromStream` rejects with. */
+/**
+ * The error `downloadAsStream` emits and `uploadFromStream` rejects with. The web layer
+ * (js/web/client.mjs, an ES module) has the same class: keep the two in step.
+ */
 class StreamRequestError extends Error {
   constructor(error) {
     super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
@@ -163,8 +166,8 @@ class Client {
       await fs.promises.rename(temporary, destFilename);
       return { ok: true, value: null };
     } catch (error) {
+      // (pipeline has already cancelled the download's stream, through the Readable.)
       await fs.promises.rm(temporary, { force: true }).catch(() => {});
-      started.value.cancel().catch(() => {});
       // The download's own failures are RequestErrors (they have a kind); the rest is the file's.
       if (error && typeof error.kind === 'string') return { ok: false, error: wasm.toRequestError(error) };
       if (fileError || error?.syscall) return localFile(`cannot write ${destFilename}`, fileError ?? error);

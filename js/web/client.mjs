@@ -32,6 +32,27 @@ function missingForRuntime(options) {
 }
 
 /**
+ * The error `downloadAsStream` errors its stream with and `uploadFromStream` rejects with.
+ * The Node layer (js/node/index.cjs, CommonJS) has the same class: Node 18 cannot `require`
+ * this ES module, and ESM-only runtimes cannot import CommonJS, so keep the two in step.
+ */
+class StreamRequestError extends Error {
+  constructor(error) {
+    super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
+    this.name = 'StreamRequestError';
+    this.requestError = error;
+  }
+
+  get kind() {
+    return this.requestError.kind;
+  }
+
+  getRequestError() {
+    return this.requestError;
+  }
+}
+
+/**
  * The Client and StreamRequestError classes over the wasm module that `load` resolves to
  * (the wasm-bindgen glue, initialised). `load` runs once, on the first call that needs it.
  */
@@ -46,23 +67,6 @@ export function defineClient(load) {
       });
     return loading;
   };
-
-  /** The error `downloadAsStream` errors its stream with and `uploadFromStream` rejects with. */
-  class StreamRequestError extends Error {
-    constructor(error) {
-      super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
-      this.name = 'StreamRequestError';
-      this.requestError = error;
-    }
-
-    get kind() {
-      return this.requestError.kind;
-    }
-
-    getRequestError() {
-      return this.requestError;
-    }
-  }
 
   /** Any thrown value as a RequestError, the core's way when it is loaded. */
   const asRequestError = (error) =>

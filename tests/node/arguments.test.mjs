@@ -21,6 +21,7 @@ import {
   emulatorDeletePrefix,
   makeTempDir,
   nextStreamError,
+  rejectionOf,
   removeDir,
   uniquePrefix,
   withTimeout,
@@ -67,14 +68,7 @@ async function expectStreamUploadInvalid(call, what) {
   assert.doesNotThrow(() => {
     returned = call();
   }, `${what}: must not throw synchronously`);
-  const reason = await withTimeout(
-    Promise.resolve(returned).then(
-      () => assert.fail(`${what}: must reject`),
-      (error) => error,
-    ),
-    15000,
-    what,
-  );
+  const reason = await rejectionOf(Promise.resolve(returned), what, 15000);
   assertStreamError(reason, StreamRequestError, 'InvalidArgument', null, what);
 }
 

@@ -273,6 +273,18 @@ export function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Resolves with the rejection reason of `promise`; fails if it resolves or hangs. */
+export function rejectionOf(promise, what, ms = 20000) {
+  return withTimeout(
+    promise.then(
+      (value) => assert.fail(`${what}: expected a rejection, resolved with ${JSON.stringify(value)}`),
+      (reason) => reason,
+    ),
+    ms,
+    what,
+  );
+}
+
 /** Every byte a Readable yields, as one Buffer (rejects with the stream's error). */
 export async function readAll(readable) {
   const chunks = [];

@@ -10,9 +10,9 @@
 // bytes instead of 1 GiB (for a quick look; the memory bound is only meaningful at 1 GiB).
 //
 // Why (a) uses 128 MiB chunks: fake-gcs-server's memory backend copies the whole object on
-// every chunk it appends, so a 1 GiB upload in the default 16 MiB chunks takes ~80 s there
-// (quadratic), and ~18 s in 128 MiB chunks. (b) measures the client with its default 16 MiB
-// chunks, so its uploads end at the fault proxy (`sinkUploads`: bytes counted, CRC32C'd and
+// every chunk it appends, so a 1 GiB upload in 16 MiB chunks takes ~80 s there (quadratic),
+// and ~18 s in 128 MiB chunks. (b) measures the client with its default chunks (4 MiB for
+// streams and files), so its uploads end at the fault proxy (`sinkUploads`: bytes counted, CRC32C'd and
 // dropped, answered as GCS answers) instead of the emulator; its downloads come from the
 // emulator, where the 1 GiB object is stored with one media upload.
 

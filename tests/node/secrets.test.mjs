@@ -16,7 +16,17 @@ import { writeFile } from 'node:fs/promises';
 import { Client, StreamRequestError } from 'replit-object-storage-wasm';
 
 import { startFaultProxy } from '../support/faults.mjs';
-import { EMULATOR_URL, TEST_BUCKET, emulatorDeletePrefix, emulatorUpload, makeTempDir, removeDir, uniquePrefix, withTimeout } from './helpers.mjs';
+import {
+  EMULATOR_URL,
+  TEST_BUCKET,
+  emulatorDeletePrefix,
+  emulatorUpload,
+  makeTempDir,
+  nextStreamError,
+  removeDir,
+  uniquePrefix,
+  withTimeout,
+} from './helpers.mjs';
 
 const prefix = uniquePrefix('secrets');
 let proxy;
@@ -316,11 +326,7 @@ describe('sidecar tokens never appear either', () => {
       assert.equal(result.ok, false, 'the token exchange failed');
       assertNoSecret(result, [sidecar.state.subject], 'token exchange error');
       for (const line of captured) assert.ok(!line.includes(sidecar.state.subject), `logged: ${line}`);
-      const stream = await new Promise((resolve) => {
-        const readable = client.downloadAsStream(object);
-        readable.on('error', resolve);
-        readable.resume();
-      });
+      const stream = await nextStreamError(client.downloadAsStream(object));
       assertNoSecret(stream, [sidecar.state.subject], 'token exchange error (stream)');
     } finally {
       sidecar.state.failExchange = false;

@@ -27,6 +27,7 @@ import {
   makeTempDir,
   nextStreamError,
   readAll,
+  rejectionOf,
   removeDir,
   sha256,
   uniquePrefix,
@@ -48,18 +49,6 @@ after(async () => {
   await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
   await removeDir(localDir);
 });
-
-/** Resolves with the rejection reason of `promise`; fails if it resolves or hangs. */
-function rejectionOf(promise, what, ms = 20000) {
-  return withTimeout(
-    promise.then(
-      (value) => assert.fail(`${what}: expected a rejection, resolved with ${JSON.stringify(value)}`),
-      (reason) => reason,
-    ),
-    ms,
-    what,
-  );
-}
 
 /** A Node Readable that yields `chunks`, then fails with `error`. */
 function failingReadable(chunks, error) {
