@@ -1,20 +1,26 @@
 //! Per-call context (the caller's AbortSignal and progress callback) and per-attempt
 //! guards: each try gets its own AbortController, aborted by the caller's signal or by a
 //! stall timer, so a failure can be told apart as `Aborted`, `Timeout` or `Network`.
-//! Timers come from `globalThis.setTimeout`, which every runtime has.
+//! Timers come from `globalThis.setTimeout`, which every runtime has. An `Exchange` is an
+//! answer still under its try's guard.
 
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Function, Object, Promise, Reflect};
+use core::future::Future;
+
+use js_sys::{Date, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal};
+use web_sys::{AbortController, AbortSignal, Response};
 
+use crate::document::FromDocument;
 use crate::error::{ErrorKind, StorageError};
-use crate::interop;
+use crate::gcs_responses::ErrorEnvelope;
+use crate::http::{is_success, HttpRequest};
 use crate::prelude::*;
 use crate::retry::RetryPolicy;
+use crate::{interop, retry, transport};
 
 #[wasm_bindgen]
 extern "C" {
@@ -255,36 +261,96 @@ impl AttemptGuard {
     }
 }
 
+/// An answer and the guard of the try that got it: its timer still governs the body, so
+/// every read of the body here is bounded by the stall timeout too.
+pub struct Exchange {
+    pub response: Response,
+    pub guard: AttemptGuard,
+    /// The token the request carried, kept out of any error made from the answer.
+    pub bearer: Option<String>,
+    /// Who answered, for messages about a malformed answer.
+    source: &'static str,
+}
+
+impl Exchange {
+    pub fn status(&self) -> u16 {
+        self.response.status()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        transport::header(&self.response, name)
+    }
+
+    /// How long the server asked to wait before the next try (`Retry-After`), in ms.
+    pub fn retry_after(&self) -> Option<f64> {
+        self.header("retry-after")
+            .and_then(|value| retry::parse_retry_after(&value, Date::now(), |date| Some(Date::parse(date))))
+    }
+
+    pub async fn json<T: FromDocument>(&self) -> Result<T, StorageError> {
+        interop::decode_response(&self.json_value().await?, self.source)
+    }
+
+    /// The body parsed as JSON.
+    pub async fn json_value(&self) -> Result<JsValue, StorageError> {
+        let body = self.timed(transport::json_value(&self.response, self.source)).await;
+        body.map_err(|error| self.guard.classify(error))
+    }
+
+    /// A failed answer's body, bounded: its JSON error envelope if it has one, and its text.
+    pub async fn error_body(&self) -> (Option<ErrorEnvelope>, String) {
+        self.timed(transport::error_body(&self.response)).await
+    }
+
+    async fn timed<T>(&self, reading: impl Future<Output = T>) -> T {
+        self.guard.arm();
+        let outcome = reading.await;
+        self.guard.disarm();
+        outcome
+    }
+
+    pub async fn discard(self) {
+        transport::discard(&self.response).await;
+    }
+}
+
 /// Sends one try of a request under a fresh guard: the caller's signal and the stall
-/// timer abort it, and a failure is named by its cause. The guard comes back with the
-/// answer, since it still governs the body.
+/// timer abort it, and a failure is named by its cause. `source` names who answers.
 pub async fn guarded_send(
     context: &CallContext,
     timeout_ms: f64,
-    request: &crate::http::HttpRequest,
+    request: &HttpRequest,
     content: Option<&JsValue>,
     bearer: Option<&str>,
-) -> Result<(web_sys::Response, AttemptGuard), StorageError> {
+    source: &'static str,
+) -> Result<Exchange, StorageError> {
     let guard = AttemptGuard::new(context, timeout_ms)?;
     guard.arm();
-    let sent = crate::transport::send(request, content, bearer, Some(&guard.signal())).await;
+    let sent = transport::send(request, content, bearer, Some(&guard.signal())).await;
     guard.disarm();
     match sent {
         Ok((response, fetch_request)) => {
             *guard.request.borrow_mut() = Some(fetch_request);
-            Ok((response, guard))
+            Ok(Exchange { response, guard, bearer: bearer.map(str::to_string), source })
         }
         Err(error) => Err(guard.classify(error)),
     }
 }
 
-/// Sends a request on no caller's behalf (the sidecar's lookups, shared by every waiting
-/// call), bounded by `timeout_ms` so a hung sidecar cannot hang them.
-pub async fn send_bounded(
-    request: &crate::http::HttpRequest,
+/// Asks the Replit sidecar on no caller's behalf (its lookups are shared by every waiting
+/// call) for a JSON answer, bounded by `timeout_ms` from the request to the body's last
+/// stalled chunk, so a hung sidecar cannot hang them. A failed status is `refused`'s error.
+pub async fn ask_sidecar(
+    request: &HttpRequest,
     timeout_ms: f64,
-) -> Result<web_sys::Response, StorageError> {
-    guarded_send(&CallContext::default(), timeout_ms, request, None, None).await.map(|(response, _)| response)
+    refused: &dyn Fn(u16, Option<&ErrorEnvelope>) -> StorageError,
+) -> Result<JsValue, StorageError> {
+    let answer = guarded_send(&CallContext::default(), timeout_ms, request, None, None, "the Replit sidecar").await?;
+    if !is_success(answer.status()) {
+        let (body, _) = answer.error_body().await;
+        return Err(refused(answer.status(), body.as_ref()));
+    }
+    answer.json_value().await
 }
 
 impl Drop for AttemptGuard {

@@ -8,12 +8,15 @@ use core::cell::RefCell;
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 
-use crate::attempt::{send_bounded, CallContext};
+use crate::attempt::{ask_sidecar, CallContext};
+use crate::document::FromDocument;
 use crate::error::{ErrorKind, StorageError};
+use crate::gcs_responses::ErrorEnvelope;
+use crate::http::HttpRequest;
+use crate::interop;
 use crate::prelude::*;
 use crate::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
 use crate::single_flight::SingleFlight;
-use crate::{interop, transport};
 
 pub enum Credentials {
     Anonymous,
@@ -59,21 +62,19 @@ impl SidecarTokens {
 
 /// The external-account flow: a subject token from `/credential`, exchanged at `/token`.
 async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, StorageError> {
-    let credential = send_bounded(&sidecar::credential_request(endpoint), timeout_ms).await?;
-    if !credential.ok() {
-        let (body, _) = transport::error_body(&credential).await;
-        return Err(sidecar::credential_failure("credential request", credential.status(), body.as_ref()));
-    }
-    let subject: SubjectTokenBody = transport::json(&credential, "the Replit sidecar").await?;
+    let subject: SubjectTokenBody =
+        ask(&sidecar::credential_request(endpoint), timeout_ms, "credential request").await?;
     let subject_token = sidecar::parse_subject_token(&subject)?;
-    let answer = send_bounded(&sidecar::token_exchange_request(endpoint, &subject_token), timeout_ms).await?;
-    if !answer.ok() {
-        let (body, _) = transport::error_body(&answer).await;
-        let refusal = sidecar::credential_failure("token exchange", answer.status(), body.as_ref());
-        return Err(refusal.redacted(Some(&subject_token)));
-    }
-    let body: TokenBody = transport::json(&answer, "the Replit sidecar").await?;
+    let request = sidecar::token_exchange_request(endpoint, &subject_token);
+    let body: TokenBody =
+        ask(&request, timeout_ms, "token exchange").await.map_err(|error| error.redacted(Some(&subject_token)))?;
     sidecar::parse_token(&body, Date::now())
+}
+
+/// One step of the exchange: its JSON answer, or the refusal as an `Unauthorized` error.
+async fn ask<T: FromDocument>(request: &HttpRequest, timeout_ms: f64, step: &str) -> Result<T, StorageError> {
+    let refused = |status, body: Option<&ErrorEnvelope>| sidecar::credential_failure(step, status, body);
+    interop::decode_response(&ask_sidecar(request, timeout_ms, &refused).await?, "the Replit sidecar")
 }
 
 impl Credentials {

@@ -49,7 +49,10 @@ pub struct Download {
     expected_crc: Option<u32>,
     /// Why the integrity check does not apply, when it does not.
     skipped: Option<&'static str>,
+    /// The retry budget, shared by the first request and every resumption.
     backoff: Backoff,
+    /// `received` at the last failure: more since means progress.
+    received_at_failure: u64,
 }
 
 fn is_gzip(encoding: &str) -> bool {
@@ -89,6 +92,7 @@ impl Download {
             expected_crc: None,
             skipped: None,
             backoff: Backoff::new(storage_retry),
+            received_at_failure: 0,
         };
         download.connect().await?;
         let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
@@ -105,6 +109,7 @@ impl Download {
     }
 
     /// Requests the rest of the range (all of it at first) and takes the answer's facts.
+    /// Failures spend the download's one retry budget.
     async fn connect(&mut self) -> Result<(), StorageError> {
         let resuming = self.received > 0;
         let remaining = if resuming { self.range.after(self.received, self.object_size) } else { self.range };
@@ -112,19 +117,20 @@ impl Download {
         if !remaining.is_whole() {
             request = request.header("Range", remaining.header_value());
         }
-        let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
-        let exchange = match self.storage.request(call, &request, None, Retry::Safe, is_success).await {
-            Err(error) if error.status_code == Some(416) => {
-                return Err(range::unsatisfiable(remaining, self.object_size))
+        let exchange = loop {
+            let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
+            match self.storage.try_once(call, &request, None, is_success).await {
+                Ok(exchange) => break exchange,
+                Err((error, _)) if error.status_code == Some(416) => {
+                    return Err(range::unsatisfiable(remaining, self.object_size))
+                }
+                Err((error, retry_after)) => self.backoff.wait(error, retry_after, &self.context).await?,
             }
-            other => other?,
         };
         let partial = exchange.status() == 206;
-        let body_length = if encoded(&exchange) {
-            None
-        } else {
-            exchange.header("content-length").and_then(|v| v.trim().parse().ok())
-        };
+        let encoded = encoded(&exchange);
+        let body_length =
+            if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim().parse().ok()) };
         if partial {
             self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
         } else {
@@ -143,7 +149,7 @@ impl Download {
             };
             if !self.range.is_whole() {
                 self.skipped = Some("skipped: a byte range has no checksum of its own");
-            } else if encoded(&exchange) {
+            } else if encoded {
                 self.skipped = Some(GZIP_SKIPPED);
             } else {
                 self.hasher = Some(Crc32c::default());
@@ -239,6 +245,11 @@ impl Download {
             exchange.guard.abort();
         }
         self.reader = None;
+        if self.received > self.received_at_failure {
+            // Progress since the last failure: this one starts a fresh budget, as uploads do.
+            self.received_at_failure = self.received;
+            self.backoff.reset();
+        }
         self.backoff.wait(failure, None, &self.context).await?;
         self.connect().await
     }

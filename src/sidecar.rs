@@ -4,7 +4,7 @@
 use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
-use crate::http::{is_success, HttpRequest, Method};
+use crate::http::{HttpRequest, Method};
 use crate::object_name::encode_component;
 use crate::prelude::*;
 
@@ -94,16 +94,18 @@ pub fn token_exchange_request(sidecar: &str, subject_token: &str) -> HttpRequest
 
 const NOT_ON_REPLIT: &str = "make sure you're running on Replit, or pass `bucketId`";
 
-/// The default bucket from the sidecar's answer. Every failure is a `DefaultBucket` error.
-pub fn parse_default_bucket(status: u16, body: Option<&DefaultBucketBody>) -> Result<String, StorageError> {
-    if !is_success(status) {
-        return Err(StorageError::new(
-            ErrorKind::DefaultBucket,
-            format!("Failed to fetch default bucket, errorcode: {status}, {NOT_ON_REPLIT}"),
-        )
-        .with_status(status));
-    }
-    match body.and_then(|body| body.bucket_id.as_deref()) {
+/// The sidecar's refusal to name a default bucket.
+pub fn default_bucket_refused(status: u16) -> StorageError {
+    StorageError::new(
+        ErrorKind::DefaultBucket,
+        format!("Failed to fetch default bucket, errorcode: {status}, {NOT_ON_REPLIT}"),
+    )
+    .with_status(status)
+}
+
+/// The default bucket from the sidecar's successful answer.
+pub fn parse_default_bucket(body: &DefaultBucketBody) -> Result<String, StorageError> {
+    match body.bucket_id.as_deref() {
         Some(bucket) if !bucket.is_empty() => Ok(bucket.to_string()),
         Some(_) => Err(StorageError::new(
             ErrorKind::DefaultBucket,
@@ -116,7 +118,8 @@ pub fn parse_default_bucket(status: u16, body: Option<&DefaultBucketBody>) -> Re
     }
 }
 
-/// When the sidecar cannot be reached at all, that too is "no default bucket".
+/// When the sidecar cannot be reached, or its answer cannot be read, that too is "no
+/// default bucket".
 pub fn default_bucket_unreachable(cause: &StorageError) -> StorageError {
     StorageError::new(
         ErrorKind::DefaultBucket,
@@ -183,13 +186,15 @@ mod tests {
     #[test]
     fn default_bucket_failures_are_all_default_bucket_errors() {
         let ok = DefaultBucketBody { bucket_id: Some("replit-objstore-1".into()) };
-        assert_eq!(parse_default_bucket(200, Some(&ok)), Ok("replit-objstore-1".into()));
-        let empty = DefaultBucketBody { bucket_id: Some(String::new()) };
-        let missing = DefaultBucketBody { bucket_id: None };
-        for (status, body) in [(404, Some(&ok)), (500, None), (200, Some(&empty)), (200, Some(&missing)), (200, None)] {
-            let error = parse_default_bucket(status, body).unwrap_err();
-            assert_eq!(error.kind, ErrorKind::DefaultBucket, "{status} {body:?}");
-            assert_eq!(error.status_code, (status != 200).then_some(status));
+        assert_eq!(parse_default_bucket(&ok), Ok("replit-objstore-1".into()));
+        for body in [DefaultBucketBody { bucket_id: Some(String::new()) }, DefaultBucketBody { bucket_id: None }] {
+            let error = parse_default_bucket(&body).unwrap_err();
+            assert_eq!((error.kind, error.status_code), (ErrorKind::DefaultBucket, None), "{body:?}");
+        }
+        for status in [404, 500, 403] {
+            let error = default_bucket_refused(status);
+            assert_eq!((error.kind, error.status_code), (ErrorKind::DefaultBucket, Some(status)));
+            assert!(error.message.contains(&format!("errorcode: {status}")));
         }
         let unreachable = default_bucket_unreachable(&StorageError::new(ErrorKind::Network, "connection refused"));
         assert_eq!(unreachable.kind, ErrorKind::DefaultBucket);

@@ -6,11 +6,11 @@
 use alloc::rc::Rc;
 use core::cell::RefCell;
 
-use js_sys::{Array, Date, Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
-use web_sys::Response;
 
-use crate::attempt::{guarded_send, send_bounded, AttemptGuard, Backoff, CallContext};
+pub use crate::attempt::Exchange;
+use crate::attempt::{ask_sidecar, guarded_send, Backoff, CallContext};
 use crate::auth::Credentials;
 use crate::config::ClientConfig;
 use crate::document::FromDocument;
@@ -22,7 +22,6 @@ use crate::options::ListOptions;
 use crate::prelude::*;
 use crate::sidecar::{self, DefaultBucketBody};
 use crate::single_flight::SingleFlight;
-use crate::{retry, transport};
 
 pub struct Storage {
     pub config: ClientConfig,
@@ -31,45 +30,8 @@ pub struct Storage {
     bucket_lookup: SingleFlight,
 }
 
-/// An answer and the guard of the try that got it (its timer still governs the body).
-pub struct Exchange {
-    pub response: Response,
-    pub guard: AttemptGuard,
-    /// The token the request carried, kept out of any error made from the answer.
-    bearer: Option<String>,
-}
-
-impl Exchange {
-    pub fn status(&self) -> u16 {
-        self.response.status()
-    }
-
-    pub fn header(&self, name: &str) -> Option<String> {
-        transport::header(&self.response, name)
-    }
-
-    /// How long the server asked to wait before the next try (`Retry-After`), in ms.
-    pub fn retry_after(&self) -> Option<f64> {
-        self.header("retry-after")
-            .and_then(|value| retry::parse_retry_after(&value, Date::now(), |date| Some(Date::parse(date))))
-    }
-
-    pub async fn json<T: FromDocument>(&self) -> Result<T, StorageError> {
-        crate::interop::decode_response(&self.json_value().await?, "GCS")
-    }
-
-    /// The body parsed as JSON, read under the try's stall timer.
-    pub async fn json_value(&self) -> Result<JsValue, StorageError> {
-        self.guard.arm();
-        let body = transport::json_value(&self.response, "GCS").await;
-        self.guard.disarm();
-        body.map_err(|error| self.guard.classify(error))
-    }
-
-    pub async fn discard(self) {
-        transport::discard(&self.response).await;
-    }
-}
+/// A failed try, with how long the server asked to wait before the next one.
+pub type Refusal = (StorageError, Option<f64>);
 
 /// What a request is about and on whose behalf: for error messages, and for the
 /// caller's signal and progress callback.
@@ -163,23 +125,33 @@ impl Storage {
     ) -> Result<(Exchange, JsValue), StorageError> {
         let mut backoff = Backoff::new(self.config.retry);
         loop {
-            let (error, retry_after) = match self.attempt(call, request, content).await {
-                Ok(exchange) if accepted(exchange.status()) => {
-                    if !read_json {
-                        return Ok((exchange, JsValue::UNDEFINED));
-                    }
-                    match exchange.json_value().await {
-                        Ok(body) => return Ok((exchange, body)),
-                        Err(error) => (error, None),
-                    }
-                }
-                Ok(exchange) => (self.failure(&exchange, call).await, exchange.retry_after()),
-                Err(error) => (error, None),
+            let (error, retry_after) = match self.try_once(call, request, content, accepted).await {
+                Ok(exchange) if !read_json => return Ok((exchange, JsValue::UNDEFINED)),
+                Ok(exchange) => match exchange.json_value().await {
+                    Ok(body) => return Ok((exchange, body)),
+                    Err(error) => (error, None),
+                },
+                Err(refusal) => refusal,
             };
             if retry == Retry::Never {
                 return Err(error);
             }
             backoff.wait(error, retry_after, call.context).await?;
+        }
+    }
+
+    /// One try, judged: an answer with an `accepted` status, or the typed failure.
+    pub async fn try_once(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        accepted: fn(u16) -> bool,
+    ) -> Result<Exchange, Refusal> {
+        match self.attempt(call, request, content).await {
+            Ok(exchange) if accepted(exchange.status()) => Ok(exchange),
+            Ok(exchange) => Err((self.failure(&exchange, call).await, exchange.retry_after())),
+            Err(error) => Err((error, None)),
         }
     }
 
@@ -202,23 +174,31 @@ impl Storage {
         self.send_once(call.context, request, content, fresh.as_deref()).await
     }
 
-    pub async fn send_once(
+    async fn send_once(
         &self,
         context: &CallContext,
         request: &HttpRequest,
         content: Option<&JsValue>,
         bearer: Option<&str>,
     ) -> Result<Exchange, StorageError> {
-        let (response, guard) = guarded_send(context, self.config.request_timeout_ms, request, content, bearer).await?;
-        Ok(Exchange { response, guard, bearer: bearer.map(str::to_string) })
+        guarded_send(context, self.config.request_timeout_ms, request, content, bearer, "GCS").await
+    }
+
+    /// Sends a clean-up request (the delete of a rejected upload, the end of an abandoned
+    /// session) with the client's credentials but under no caller's signal: it must happen
+    /// even after the caller gave up. Its outcome changes nothing for the caller.
+    pub async fn clean_up(&self, bucket: &str, request: &HttpRequest) {
+        let detached = CallContext::default();
+        let call = Call { bucket, object: None, context: &detached };
+        if let Ok(exchange) = self.attempt(call, request, None).await {
+            exchange.discard().await;
+        }
     }
 
     /// The typed error for a failed answer. A 404 that does not say whether the bucket or
     /// the object is missing is settled by asking for the bucket.
     pub async fn failure(&self, exchange: &Exchange, call: Call<'_>) -> StorageError {
-        exchange.guard.arm();
-        let (body, raw) = transport::error_body(&exchange.response).await;
-        exchange.guard.disarm();
+        let (body, raw) = exchange.error_body().await;
         let mapped = gcs_responses::map_error_response(exchange.status(), body.as_ref(), &raw, call.target());
         if mapped.unclear_not_found && self.bucket_is_missing(call).await {
             return gcs_responses::bucket_missing_error();
@@ -313,15 +293,15 @@ impl Storage {
 }
 
 async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Result<String, StorageError> {
-    let response = send_bounded(&sidecar::default_bucket_request(sidecar_endpoint), timeout_ms)
+    let request = sidecar::default_bucket_request(sidecar_endpoint);
+    let answer = ask_sidecar(&request, timeout_ms, &|status, _| sidecar::default_bucket_refused(status))
         .await
-        .map_err(|error| sidecar::default_bucket_unreachable(&error))?;
-    if !response.ok() {
-        transport::discard(&response).await;
-        return sidecar::parse_default_bucket(response.status(), None);
+        .and_then(|body| crate::interop::decode_response::<DefaultBucketBody>(&body, "the Replit sidecar"));
+    match answer {
+        Ok(body) => sidecar::parse_default_bucket(&body),
+        Err(error) if error.kind == ErrorKind::DefaultBucket => Err(error),
+        Err(error) => Err(sidecar::default_bucket_unreachable(&error)),
     }
-    let body: Option<DefaultBucketBody> = transport::json(&response, "the Replit sidecar").await.ok();
-    sidecar::parse_default_bucket(response.status(), body.as_ref())
 }
 
 /// `{name}` exactly, as @replit/object-storage's `list` returns (tests deep-compare it).

@@ -7,7 +7,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, ReadableStream, Request, RequestInit, Response};
 
-use crate::document::FromDocument;
 use crate::error::{ErrorKind, StorageError};
 use crate::gcs_responses::ErrorEnvelope;
 use crate::http::{Body, HttpRequest};
@@ -147,11 +146,6 @@ pub async fn text(response: &Response) -> Result<JsString, StorageError> {
 fn read_error(thrown: &JsValue) -> StorageError {
     let error = interop::error_from_js(thrown, ErrorKind::Network);
     StorageError::new(error.kind, format!("reading the response failed: {}", error.message))
-}
-
-/// A JSON body decoded into `T`; bad JSON or a wrong shape is a typed error naming `source`.
-pub async fn json<T: FromDocument>(response: &Response, source: &str) -> Result<T, StorageError> {
-    interop::decode_response(&json_value(response, source).await?, source)
 }
 
 /// A JSON body parsed by `JSON.parse`. A body cut short is a `Network` error (it can be

@@ -22,7 +22,7 @@ use crate::options::UploadOptions;
 use crate::prelude::*;
 use crate::resumable;
 use crate::retry;
-use crate::storage::{Call, Exchange, Retry, Storage};
+use crate::storage::{Call, Exchange, Refusal, Retry, Storage};
 
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.
@@ -288,9 +288,7 @@ async fn verify(
     };
     let Some(error) = mismatch else { return Ok(()) };
     let delete = storage.requests(call.bucket).delete(object, resource.generation.as_deref());
-    if let Ok(removed) = storage.send_once(&CallContext::default(), &delete, None, None).await {
-        removed.discard().await;
-    }
+    storage.clean_up(call.bucket, &delete).await;
     Err(error)
 }
 
@@ -314,11 +312,7 @@ async fn resumable_upload(
         if let Source::Stream(chunks) = &mut source {
             chunks.cancel().await;
         }
-        if let Ok(ended) =
-            storage.send_once(&CallContext::default(), &resumable::cancel_request(&session), None, None).await
-        {
-            ended.discard().await;
-        }
+        storage.clean_up(call.bucket, &resumable::cancel_request(&session)).await;
     }
     outcome
 }
@@ -330,9 +324,6 @@ enum Sent {
     /// The object is complete.
     Done(ObjectResource),
 }
-
-/// A failure, with how long the server asked to wait before the next try.
-type Refusal = (StorageError, Option<f64>);
 
 async fn send_chunks(
     storage: &Storage,
@@ -373,9 +364,9 @@ async fn send_chunks(
             }
         };
         let content = (!ask_first && length > 0).then_some(&body);
-        let outcome = match storage.attempt(call, &request, content).await {
-            Ok(exchange) => settle(storage, call, exchange).await,
-            Err(error) => Err((error, None)),
+        let outcome = match storage.try_once(call, &request, content, settles).await {
+            Ok(exchange) => settle(exchange).await,
+            Err(refusal) => Err(refusal),
         };
         match outcome {
             Ok(Sent::Done(resource)) => {
@@ -445,30 +436,30 @@ async fn next_chunk(
     }
 }
 
+/// The statuses `settle` reads; any other is a failure.
+fn settles(status: u16) -> bool {
+    matches!(status, 308 | 404 | 410) || is_success(status)
+}
+
 /// Reads a chunk's or status query's answer: 308 with what the server holds, or the
 /// finished object (its description read here, so a body cut short is retried too).
-async fn settle(storage: &Storage, call: Call<'_>, exchange: Exchange) -> Result<Sent, Refusal> {
-    match exchange.status() {
+async fn settle(exchange: Exchange) -> Result<Sent, Refusal> {
+    let sent = match exchange.status() {
         308 => {
             let persisted = resumable::persisted_bytes(exchange.header("range").as_deref()).ok_or_else(|| {
                 StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range")
             });
             exchange.discard().await;
-            persisted.map(Sent::Persisted).map_err(|error| (error, None))
-        }
-        status if is_success(status) => {
-            exchange.json::<ObjectResource>().await.map(Sent::Done).map_err(|error| (error, None))
+            persisted.map(Sent::Persisted)
         }
         404 | 410 => {
             exchange.discard().await;
-            Err((
-                StorageError::new(
-                    ErrorKind::Unknown,
-                    "the resumable upload session expired or was cancelled; upload again",
-                ),
-                None,
+            Err(StorageError::new(
+                ErrorKind::Unknown,
+                "the resumable upload session expired or was cancelled; upload again",
             ))
         }
-        _ => Err((storage.failure(&exchange, call).await, exchange.retry_after())),
-    }
+        _ => exchange.json::<ObjectResource>().await.map(Sent::Done),
+    };
+    sent.map_err(|error| (error, None))
 }

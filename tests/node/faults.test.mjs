@@ -696,6 +696,41 @@ describe('retry policy', { concurrency: 4 }, () => {
     }
   });
 
+  it('a download that makes progress between breaks gets a fresh budget after each', async () => {
+    const data = randomBytes(LARGE);
+    const object = fresh('progress-resets.bin');
+    await emulatorUpload(TEST_BUCKET, object, data);
+    const proxy = await startFaultProxy(proxyOptions());
+    try {
+      // Three breaks, each after some bytes: more than maxRetries: 1 allows in a row.
+      proxy.setFaults([{ kind: 'download', fault: 'resetMidBody', times: 3 }]);
+      const result = await withTimeout(matrixClient(proxy, { maxRetries: 1 }).downloadAsBytes(object), 10000, 'breaks');
+      assert.equal(sha256(assertOk(result)[0]), sha256(data));
+      assert.equal(proxy.requests('download').length, 4);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("a resumed download's failures spend one budget (no retries within retries)", async () => {
+    const data = randomBytes(LARGE);
+    const object = fresh('one-budget.bin');
+    await emulatorUpload(TEST_BUCKET, object, data);
+    const proxy = await startFaultProxy(proxyOptions());
+    try {
+      proxy.setFaults([
+        { kind: 'download', fault: 'resetMidBody' },
+        { kind: 'download', fault: 'status', status: 503, times: Infinity },
+      ]);
+      const result = await withTimeout(matrixClient(proxy, { maxRetries: 2 }).downloadAsBytes(object), 10000, 'resume');
+      const error = assertErr(result, 'ServerError', 503);
+      assert.equal(error.attempts, 3, 'the break, then two refused resumptions');
+      assert.equal(proxy.requests('download').length, 3);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('requestTimeoutMs holds for a stalled body while the garbage collector runs', async () => {
     // Node's fetch (undici) follows a Request's AbortSignal through a WeakRef: once the
     // Request object is collected, aborting the signal it was built from no longer stops the

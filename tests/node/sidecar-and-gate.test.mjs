@@ -17,6 +17,8 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import { Client, StreamRequestError } from 'replit-object-storage-wasm';
 
+import { startFaultProxy } from '../support/faults.mjs';
+
 import {
   DEFAULT_BUCKET,
   GATE_URL,
@@ -574,5 +576,44 @@ describe('injected HTTP failures map to error kinds', () => {
       },
     ]);
     assertErr(await client.downloadAsBytes(name), 'IntegrityMismatch');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+
+describe('a fault proxy in front of the sidecar or the gate', () => {
+  it('a sidecar that stalls mid-answer fails the waiting calls by requestTimeoutMs instead of hanging them', async () => {
+    const proxy = await startFaultProxy({ target: SIDECAR_URL });
+    try {
+      const stall = (path) => [{ path, fault: 'stall', phase: 'body', afterBytes: 1, times: Infinity }];
+      proxy.setFaults(stall('/credential'));
+      const client = gateClient({ sidecarEndpoint: proxy.url, requestTimeoutMs: 300 });
+      const tokenless = await withTimeout(Promise.all([client.exists(fresh()), client.list()]), 5000, 'a stalled /credential');
+      for (const result of tokenless) assertErr(result, 'Timeout', null);
+
+      proxy.setFaults(stall('/object-storage/default-bucket'));
+      const lookup = emulatorClient({ sidecarEndpoint: proxy.url, requestTimeoutMs: 300 }).exists(fresh());
+      const error = assertErr(await withTimeout(lookup, 5000, 'a stalled default bucket'), 'DefaultBucket', null);
+      assert.match(error.message, /no answer for 300 ms/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('an upload the client finds corrupted is deleted with its credentials (the gate refuses anonymous deletes)', async () => {
+    // The proxy flips a byte on the way and checks no hash (as fake-gcs-server): the client
+    // sees the stored CRC32C differ from its own and removes the object, through the gate.
+    const proxy = await startFaultProxy({ target: GATE_URL });
+    try {
+      const name = fresh('corrupted-on-the-way.bin');
+      proxy.setFaults([{ kind: 'upload-media', fault: 'corruptRequest' }]);
+      const client = gateClient({ apiEndpoint: proxy.url });
+      assertErr(await client.uploadFromBytes(name, allByteValues()), 'IntegrityMismatch');
+      const deletes = proxy.requests('delete').map((entry) => entry.status);
+      assert.ok(deletes.length === 1 && deletes[0] < 300, `one accepted delete, got statuses ${deletes}`);
+      assert.equal(await emulatorMetadata(TEST_BUCKET, name), null, 'the corrupted object is gone');
+    } finally {
+      await proxy.stop();
+    }
   });
 });
