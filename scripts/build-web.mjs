@@ -2,7 +2,8 @@
 // node scripts/build-web.mjs [--force]   (after scripts/build.mjs has built pkg/node)
 // The build for every runtime that is not Node (browsers, bundlers, Cloudflare Workers):
 //   wasm-pack build --release --target web --out-dir pkg/web --mode no-install
-// The web target's .wasm is byte-for-byte the Node target's (checked here), so only
+// The web target's .wasm is byte-for-byte the Node target's (checked here, after both had
+// their interface names shortened by scripts/minify-interface.mjs), so only
 // pkg/node's is shipped and pkg/web keeps the ESM glue, with its default
 // `new URL('..._bg.wasm', import.meta.url)` taken out (no bundler then emits, or looks
 // for, a second copy), plus pkg/web/replit_object_storage_wasm_inline.js, the inlined .wasm
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { ROOT, kb, log, onInterrupt, run } from './lib.mjs';
+import { minifyInterface } from './minify-interface.mjs';
 
 const WASM = 'replit_object_storage_wasm_bg.wasm';
 const GLUE = 'replit_object_storage_wasm.js';
@@ -59,6 +61,7 @@ export async function buildWeb({ force = false } = {}) {
   const { code, signal } = await run('wasm-pack', ARGS);
   if (code !== 0) throw new Error(`wasm-pack build --target web failed (${code ?? signal})`);
 
+  await minifyInterface(path.join(WEB_DIR, WASM), path.join(WEB_DIR, GLUE));
   const webWasm = fs.readFileSync(path.join(WEB_DIR, WASM));
   if (!webWasm.equals(nodeWasm)) {
     throw new Error(

@@ -2,7 +2,8 @@
 // npm run build [-- --force]
 // Runs setup (unless SKIP_SETUP=1), then
 //   wasm-pack build --release --target nodejs --out-dir pkg/node --mode no-install
-// with npm's wasm-opt (binaryen@132) first on PATH, and prints the sizes of the .wasm.
+// with npm's wasm-opt (binaryen@132) first on PATH, shortens the names between the .wasm and
+// its glue (scripts/minify-interface.mjs), and prints the sizes of the .wasm.
 // Skipped when src/, Cargo.toml, Cargo.lock (and the command) are unchanged since the last
 // successful build (stamp in .cache/), unless --force.
 
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { buildWeb } from './build-web.mjs';
+import { minifyInterface } from './minify-interface.mjs';
 import { ROOT, kb, log, onInterrupt, removeWasmPackGitignores, run, runSetup } from './lib.mjs';
 
 const OUT_DIR = 'pkg/node';
@@ -103,6 +105,7 @@ export async function build({ force = false, setup = true } = {}) {
   if (code !== 0) throw new Error(`wasm-pack build failed (${code ?? signal})`);
   // wasm-pack writes a .gitignore of `*` into the out dir, which would keep it out of npm pack.
   removeWasmPackGitignores();
+  await minifyInterface(path.join(ROOT, OUT_DIR, 'replit_object_storage_wasm_bg.wasm'), path.join(ROOT, OUT_DIR, 'replit_object_storage_wasm.js'));
   const after = inputs();
   if (after.src !== before.src || after.manifest !== before.manifest) {
     log('build: warning: sources changed during the build; not marking it up to date');
