@@ -2,7 +2,7 @@
 // npm run size   (after npm run build)
 // What the browser build weighs, gzipped (level 9), beside @replit/object-storage: the .wasm
 // (one file, shared by every entry), the web JS (wasm-bindgen glue + js/web), both as the
-// package ships them (the .wasm inlined, gzipped and in base64) and as they would be with the
+// package ships them (the .wasm inlined, gzipped by zopfli and in base64) and as they would be with the
 // .wasm as an asset, and the browser entry as a production build emits it (esbuild, minified,
 // the way the anchor is measured); then the wasm's sections, and the anchor SDK bundled with
 // esbuild for Node and for browsers. Exits 1 when that production build is over BUDGET_GZ.
@@ -117,7 +117,7 @@ async function main() {
   row('  .wasm (one file for every entry)', m.wasm.raw, m.wasm.gz);
   row('  JS: wasm-bindgen glue + js/web', m.js.raw, m.js.gz);
   row('  .wasm + JS, the .wasm as a separate asset', undefined, m.asAsset.gz);
-  row('  .wasm + JS as shipped (.wasm inlined: gzip, base64)', m.inlined.raw, m.inlined.gz);
+  row('  .wasm + JS as shipped (.wasm inlined: zopfli gzip, base64)', m.inlined.raw, m.inlined.gz);
   if (m.bundled.problem) log(`  in a minified bundle: ${m.bundled.problem}`);
   else row('  the same, minified by a bundler (esbuild)', m.bundled.raw, m.bundled.gz);
   log('');
