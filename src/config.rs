@@ -100,8 +100,10 @@ fn milliseconds(option: &str, value: Option<f64>, default: f64) -> Result<f64, S
 
 impl ClientConfig {
     pub fn resolve(options: ClientOptions) -> Result<ClientConfig, StorageError> {
-        let emulator =
-            options.emulator_host.filter(|host| !host.trim().is_empty()).map(|host| with_default_scheme(host.trim()));
+        let emulator = options
+            .emulator_host
+            .filter(|host| !host.trim_ascii().is_empty())
+            .map(|host| with_default_scheme(host.trim_ascii()));
         let (api_endpoint, from_emulator) = match (options.api_endpoint, emulator) {
             (Some(endpoint), _) => (endpoint, false),
             (None, Some(emulator)) => (emulator, true),
@@ -163,11 +165,14 @@ fn with_default_scheme(host: &str) -> String {
 
 /// An http(s) base URL without a trailing slash, query or fragment.
 fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
-    let trimmed = value.trim().trim_end_matches('/');
+    let mut trimmed = value.trim_ascii();
+    while let Some(shorter) = trimmed.strip_suffix("/") {
+        trimmed = shorter;
+    }
     let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://")).ok_or_else(|| {
         StorageError::invalid_argument(format!("{option} must be an http:// or https:// URL, got \"{value}\""))
     })?;
-    if rest.is_empty() || rest.contains(['?', '#', ' ', '\r', '\n']) {
+    if rest.is_empty() || text::contains_any(rest, b"?# \r\n") {
         return Err(StorageError::invalid_argument(format!(
             "{option} must be a base URL without query or fragment, got \"{value}\""
         )));

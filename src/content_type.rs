@@ -8,6 +8,7 @@
 //! caller who needs another type passes `contentType`.
 
 use crate::prelude::*;
+use crate::text;
 
 pub const FALLBACK: &str = "application/octet-stream";
 
@@ -113,8 +114,8 @@ const TYPES: &[(&str, &str)] = &[
 /// The extension of the name's last `/`-separated segment: after its last dot, when
 /// something comes before that dot (`.bashrc` has none).
 fn extension(object_name: &str) -> Option<&str> {
-    let leaf = object_name.rsplit('/').next().unwrap_or(object_name);
-    match leaf.rsplit_once('.') {
+    let leaf = text::rsplit_once(object_name, b'/').map_or(object_name, |(_, leaf)| leaf);
+    match text::rsplit_once(leaf, b'.') {
         Some((stem, extension)) if !stem.is_empty() => Some(extension),
         _ => None,
     }

@@ -92,7 +92,7 @@ impl<D: Document> Fields<'_, D> {
     /// A nested object; its errors are prefixed with `key.`.
     pub fn object<T: FromDocument>(&self, key: &str) -> Result<Option<T>, FieldError> {
         let Some(value) = self.0.get(key) else { return Ok(None) };
-        decode(&value).map(Some).map_err(|error| match error.strip_prefix('`') {
+        decode(&value).map(Some).map_err(|error| match error.strip_prefix("`") {
             Some(inner) => format!("`{key}.{inner}"),
             None => format!("`{key}` {error}"),
         })

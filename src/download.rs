@@ -130,7 +130,7 @@ impl Download {
         let partial = exchange.status() == 206;
         let encoded = encoded(&exchange);
         let body_length =
-            if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim().parse().ok()) };
+            if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim_ascii().parse().ok()) };
         if partial {
             self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
         } else {

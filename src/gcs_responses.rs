@@ -140,7 +140,7 @@ impl ErrorEnvelope {
             (_, Some(description)) => description.clone(),
             _ => return None,
         };
-        Some(text).filter(|text| !text.trim().is_empty())
+        Some(text).filter(|text| !text.trim_ascii().is_empty())
     }
 }
 
@@ -243,11 +243,11 @@ fn status_message(status: u16) -> String {
 
 /// A plain-text body as a message: trimmed, one line, bounded.
 fn raw_message(raw: &str) -> Option<String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed.starts_with(['{', '[']) || trimmed == "null" {
+    let trimmed = raw.trim_ascii();
+    if trimmed.is_empty() || trimmed.starts_with("{") || trimmed.starts_with("[") || trimmed == "null" {
         return None;
     }
-    let one_line: String = trimmed.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line: String = trimmed.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
     Some(match one_line.char_indices().nth(RAW_MESSAGE_LIMIT) {
         Some((cut, _)) => format!("{}…", one_line.get(..cut).unwrap_or_default()),
         None => one_line,

@@ -5,6 +5,7 @@ use once_cell::race::OnceBox;
 
 use crate::error::{ErrorKind, StorageError};
 use crate::prelude::*;
+use crate::text;
 
 /// A running CRC32C.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +87,7 @@ pub fn encode(crc: u32) -> String {
 
 /// A base64 CRC32C as GCS sends it in resources and headers.
 pub fn decode(value: &str) -> Option<u32> {
-    let digits = value.trim().strip_suffix("==")?.as_bytes();
+    let digits = value.trim_ascii().strip_suffix("==")?.as_bytes();
     if digits.len() != 6 {
         return None;
     }
@@ -101,7 +102,15 @@ pub fn decode(value: &str) -> Option<u32> {
 
 /// The CRC32C in an `X-Goog-Hash: crc32c=...,md5=...` header.
 pub fn crc32c_from_goog_hash(header: &str) -> Option<u32> {
-    header.split(',').find_map(|part| part.trim().strip_prefix("crc32c=")).and_then(decode)
+    let mut rest = Some(header);
+    while let Some(list) = rest {
+        let (part, more) = text::split_once(list, b',').unwrap_or((list, ""));
+        if let Some(value) = part.trim_ascii().strip_prefix("crc32c=") {
+            return decode(value);
+        }
+        rest = (!more.is_empty()).then_some(more);
+    }
+    None
 }
 
 /// The header value that asks GCS to check an upload.

@@ -58,5 +58,6 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[global_allocator]
-// Single-threaded wasm: no lock is needed, and `talc` claims the memory `memory.grow` gives.
-static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+// Safety: this wasm is single-threaded (no `atomics` target feature), so no lock is needed.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

@@ -5,6 +5,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::StorageError;
 use crate::prelude::*;
+use crate::text;
 
 /// Everything but RFC 3986's unreserved characters is encoded, so `/`, `?`, `#`, `%`, `+`
 /// and spaces can never change which path or query is requested.
@@ -23,7 +24,7 @@ pub fn validate(name: &str) -> Result<(), StorageError> {
             name.len()
         )));
     }
-    if name.contains(['\r', '\n']) {
+    if text::contains_any(name, b"\r\n") {
         return Err(StorageError::invalid_argument("object name must not contain carriage return or line feed"));
     }
     if name == "." || name == ".." {

@@ -4,6 +4,7 @@
 use crate::document::{Document, FieldError, Fields, FromDocument};
 use crate::error::StorageError;
 use crate::prelude::*;
+use crate::text;
 
 /// The `range` option as JavaScript gives it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ impl ByteRange {
 
 /// The object's total size from a `Content-Range: bytes a-b/total` answer.
 pub fn total_from_content_range(value: &str) -> Option<u64> {
-    value.trim().rsplit_once('/')?.1.trim().parse().ok()
+    text::rsplit_once(value.trim_ascii(), b'/')?.1.trim_ascii().parse().ok()
 }
 
 /// The error for a range GCS could not satisfy (416).

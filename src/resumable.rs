@@ -4,6 +4,7 @@
 
 use crate::http::{Body, HttpRequest, Method};
 use crate::prelude::*;
+use crate::text;
 
 pub const CHUNK_GRANULARITY: u64 = 256 * 1024;
 
@@ -41,11 +42,11 @@ pub fn cancel_request(session: &str) -> HttpRequest {
 /// Bytes the server holds, from a 308's `Range: bytes=0-N` (absent: none yet).
 pub fn persisted_bytes(range_header: Option<&str>) -> Option<u64> {
     let Some(value) = range_header else { return Some(0) };
-    let (start, end) = value.trim().strip_prefix("bytes=")?.split_once('-')?;
-    if start.trim() != "0" {
+    let (start, end) = text::split_once(value.trim_ascii().strip_prefix("bytes=")?, b'-')?;
+    if start.trim_ascii() != "0" {
         return None;
     }
-    end.trim().parse::<u64>().ok()?.checked_add(1)
+    end.trim_ascii().parse::<u64>().ok()?.checked_add(1)
 }
 
 /// A chunk size that GCS accepts: a positive multiple of 256 KiB.

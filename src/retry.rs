@@ -64,7 +64,7 @@ impl RetryPolicy {
 /// `Retry-After` as milliseconds from now: delay-seconds, or an HTTP-date read by
 /// `parse_date` (into ms since the epoch; the wasm side uses `Date.parse`).
 pub fn parse_retry_after(value: &str, now_ms: f64, parse_date: impl Fn(&str) -> Option<f64>) -> Option<f64> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     let at_ms = match value.parse::<u64>() {
         Ok(seconds) => now_ms + seconds as f64 * 1000.0,
         Err(_) => parse_date(value).filter(|at_ms| at_ms.is_finite())?,

@@ -1,6 +1,8 @@
-//! Substring search and replacement for the client's short texts (error messages, header
+//! Searching, splitting and replacing in the client's short texts (error messages, header
 //! values). `str::contains(&str)` and `str::replace` bring core's two-way searcher and its
-//! panic paths into the wasm, ~3 KiB for texts of a few hundred bytes; these do not.
+//! panic paths into the wasm, ~3 KiB for texts of a few hundred bytes; char patterns bring
+//! the char searchers. These work on bytes: every separator the protocol uses is ASCII, so
+//! a split at one leaves whole UTF-8 on both sides.
 
 use crate::prelude::*;
 
@@ -14,6 +16,25 @@ pub fn find(haystack: &str, needle: &str) -> Option<usize> {
 
 pub fn contains(haystack: &str, needle: &str) -> bool {
     find(haystack, needle).is_some()
+}
+
+/// `text` around the first `separator` (ASCII).
+pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
+    split_at(text, text.bytes().position(|byte| byte == separator)?)
+}
+
+/// `text` around the last `separator` (ASCII).
+pub fn rsplit_once(text: &str, separator: u8) -> Option<(&str, &str)> {
+    split_at(text, text.bytes().rposition(|byte| byte == separator)?)
+}
+
+fn split_at(text: &str, at: usize) -> Option<(&str, &str)> {
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// Whether `text` holds any of `bytes` (ASCII).
+pub fn contains_any(text: &str, bytes: &[u8]) -> bool {
+    text.bytes().any(|byte| bytes.contains(&byte))
 }
 
 /// `haystack` with every occurrence of `needle` (not empty) replaced by `with`.
@@ -46,6 +67,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn splits_as_core_does(text in "[a,/é€]{0,12}", separator in "[,/]") {
+            let byte = separator.as_bytes()[0];
+            prop_assert_eq!(split_once(&text, byte), text.split_once(separator.as_str()));
+            prop_assert_eq!(rsplit_once(&text, byte), text.rsplit_once(separator.as_str()));
+            prop_assert_eq!(contains_any(&text, b",/"), text.contains([',', '/']));
+        }
+
         #[test]
         fn agrees_with_core(haystack in "[ab€]{0,12}", needle in "[ab€]{0,3}", with in "[xy]{0,2}") {
             prop_assert_eq!(contains(&haystack, &needle), haystack.contains(needle.as_str()));
