@@ -60,7 +60,7 @@ impl CallContext {
             Some(value) => value
                 .dyn_into::<Function>()
                 .map(Some)
-                .map_err(|_| StorageError::invalid_argument(format!("option `{key}` must be a function"))),
+                .map_err(|_| StorageError::invalid_argument(text!("option `", key, "` must be a function"))),
         };
         Ok(CallContext { signal, on_progress: callback("onProgress")?, on_integrity: callback("onIntegrity")? })
     }
@@ -254,7 +254,7 @@ impl AttemptGuard {
         if self.timed_out.get() {
             return StorageError::new(
                 ErrorKind::Timeout,
-                format!("no answer for {} ms (requestTimeoutMs)", self.timeout_ms as u64),
+                text!("no answer for ", self.timeout_ms as u64, " ms (requestTimeoutMs)"),
             );
         }
         error

@@ -99,7 +99,7 @@ async fn call_provider(provider: &Function, context: &CallContext) -> Result<Str
     let failed = |error: &JsValue| {
         StorageError::new(
             ErrorKind::Unauthorized,
-            format!("the accessToken function failed: {}", interop::thrown_message(error)),
+            text!("the accessToken function failed: ", interop::thrown_message(error)),
         )
     };
     let returned = provider.call0(&JsValue::UNDEFINED).map_err(|error| failed(&error))?;

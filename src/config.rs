@@ -92,9 +92,9 @@ fn milliseconds(option: &str, value: Option<f64>, default: f64) -> Result<f64, S
     match value {
         None => Ok(default),
         Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
-        Some(_) => Err(StorageError::invalid_argument(format!(
-            "{option} must be a finite, non-negative number of milliseconds"
-        ))),
+        Some(_) => {
+            Err(StorageError::invalid_argument(text!(option, " must be a finite, non-negative number of milliseconds")))
+        }
     }
 }
 
@@ -159,7 +159,7 @@ fn with_default_scheme(host: &str) -> String {
     if text::contains(host, "://") {
         host.to_string()
     } else {
-        format!("http://{host}")
+        text!("http://", host)
     }
 }
 
@@ -170,11 +170,14 @@ fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
         trimmed = shorter;
     }
     let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://")).ok_or_else(|| {
-        StorageError::invalid_argument(format!("{option} must be an http:// or https:// URL, got \"{value}\""))
+        StorageError::invalid_argument(text!(option, " must be an http:// or https:// URL, got \"", value, "\""))
     })?;
     if rest.is_empty() || text::contains_any(rest, b"?# \r\n") {
-        return Err(StorageError::invalid_argument(format!(
-            "{option} must be a base URL without query or fragment, got \"{value}\""
+        return Err(StorageError::invalid_argument(text!(
+            option,
+            " must be a base URL without query or fragment, got \"",
+            value,
+            "\""
         )));
     }
     Ok(trimmed.to_string())

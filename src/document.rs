@@ -43,12 +43,12 @@ pub struct Fields<'a, D>(&'a D);
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 fn wrong(key: &str, expected: &str) -> FieldError {
-    format!("`{key}` must be {expected}")
+    text!("`", key, "` must be ", expected)
 }
 
 /// A field the answer must have.
 pub fn required<T>(key: &str, value: Option<T>) -> Result<T, FieldError> {
-    value.ok_or_else(|| format!("`{key}` is missing"))
+    value.ok_or_else(|| text!("`", key, "` is missing"))
 }
 
 /// A whole number from 0 to 2^53 - 1, which is what a JS number can hold exactly.
@@ -93,8 +93,8 @@ impl<D: Document> Fields<'_, D> {
     pub fn object<T: FromDocument>(&self, key: &str) -> Result<Option<T>, FieldError> {
         let Some(value) = self.0.get(key) else { return Ok(None) };
         decode(&value).map(Some).map_err(|error| match error.strip_prefix("`") {
-            Some(inner) => format!("`{key}.{inner}"),
-            None => format!("`{key}` {error}"),
+            Some(inner) => text!("`", key, ".", inner),
+            None => text!("`", key, "` ", error),
         })
     }
 
@@ -102,7 +102,7 @@ impl<D: Document> Fields<'_, D> {
     pub fn list<T: FromDocument>(&self, key: &str) -> Result<Vec<T>, FieldError> {
         let Some(value) = self.0.get(key) else { return Ok(Vec::new()) };
         let elements = value.as_array().ok_or_else(|| wrong(key, "an array"))?;
-        elements.iter().map(|element| decode(element).map_err(|error| format!("`{key}[]`: {error}"))).collect()
+        elements.iter().map(|element| decode(element).map_err(|error| text!("`", key, "[]`: ", error))).collect()
     }
 }
 

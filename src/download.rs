@@ -183,10 +183,12 @@ impl Download {
                 },
                 Ok(None) if self.length.is_some_and(|length| self.received < length) => StorageError::new(
                     ErrorKind::Network,
-                    format!(
-                        "the connection closed after {} of {} bytes",
+                    text!(
+                        "the connection closed after ",
                         self.received,
-                        self.length.unwrap_or_default()
+                        " of ",
+                        self.length.unwrap_or_default(),
+                        " bytes"
                     ),
                 ),
                 Ok(None) => {
@@ -269,8 +271,8 @@ impl Download {
         };
         match expected {
             Some(expected) => {
-                integrity::check(&format!("download of {}", self.object), hasher.value(), expected)?;
-                self.context.integrity(true, &format!("crc32c {}", integrity::encode(expected)));
+                integrity::check(&text!("download of ", self.object), hasher.value(), expected)?;
+                self.context.integrity(true, &text!("crc32c ", integrity::encode(expected)));
                 Ok(())
             }
             None => {

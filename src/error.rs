@@ -140,8 +140,8 @@ impl StorageError {
     }
 
     /// A server answer that is not what the protocol promises (bad JSON, wrong types).
-    pub fn malformed_response(what: &str, detail: impl core::fmt::Display) -> Self {
-        StorageError::new(ErrorKind::Unknown, format!("malformed response from {what}: {detail}"))
+    pub fn malformed_response(what: &str, detail: &str) -> Self {
+        StorageError::new(ErrorKind::Unknown, text!("malformed response from ", what, ": ", detail))
     }
 }
 

@@ -42,8 +42,8 @@ impl UploadParams<'_> {
             fields.push(("contentEncoding", encoding));
         }
         let members: Vec<String> =
-            fields.iter().map(|(key, value)| format!("\"{key}\":{}", json_string(value))).collect();
-        format!("{{{}}}", members.join(","))
+            fields.iter().map(|(key, value)| text!("\"", key, "\":", json_string(value))).collect();
+        text!("{", members.join(","), "}")
     }
 }
 
@@ -58,7 +58,12 @@ fn json_string(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            control if (control as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", control as u32)),
+            control if (control as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(control as usize >> 4) & 0xf]));
+                out.push(char::from(HEX[control as usize & 0xf]));
+            }
             other => out.push(other),
         }
     }
@@ -79,11 +84,11 @@ impl<'a> Bucket<'a> {
     }
 
     fn bucket_url(&self) -> String {
-        format!("{}/storage/v1/b/{}", self.endpoint, encode_component(self.name))
+        text!(self.endpoint, "/storage/v1/b/", encode_component(self.name))
     }
 
     fn object_url(&self, object: &str) -> String {
-        format!("{}/o/{}", self.bucket_url(), encode_component(object))
+        text!(self.bucket_url(), "/o/", encode_component(object))
     }
 
     /// The bucket's own resource: asked for to tell a missing bucket from a missing object.
@@ -113,10 +118,11 @@ impl<'a> Bucket<'a> {
 
     /// One step of a server-side copy; repeat with the returned token until `done`.
     pub fn rewrite(&self, source: &str, destination: &str, rewrite_token: Option<&str>) -> HttpRequest {
-        let url = format!(
-            "{}/rewriteTo/b/{}/o/{}",
+        let url = text!(
             self.object_url(source),
+            "/rewriteTo/b/",
             encode_component(self.name),
+            "/o/",
             encode_component(destination)
         );
         let query: Vec<(&str, &str)> = rewrite_token.map(|token| ("rewriteToken", token)).into_iter().collect();
@@ -124,7 +130,7 @@ impl<'a> Bucket<'a> {
     }
 
     pub fn list(&self, params: &ListParams, page_token: Option<&str>) -> HttpRequest {
-        let page_size = params.page_size.map(|size| size.to_string());
+        let page_size = params.page_size.map(|size| text!(size));
         let optional = [
             ("prefix", params.prefix.as_deref()),
             ("delimiter", params.delimiter.as_deref()),
@@ -139,11 +145,11 @@ impl<'a> Bucket<'a> {
             .filter_map(|(key, value)| value.filter(|value| !value.is_empty()).map(|value| (*key, value)))
             .collect();
         query.push(("versions", "false"));
-        HttpRequest::new(Method::Get, with_query(format!("{}/o", self.bucket_url()), &query))
+        HttpRequest::new(Method::Get, with_query(text!(self.bucket_url(), "/o"), &query))
     }
 
     fn upload_url(&self) -> String {
-        format!("{}/upload/storage/v1/b/{}/o", self.endpoint, encode_component(self.name))
+        text!(self.endpoint, "/upload/storage/v1/b/", encode_component(self.name), "/o")
     }
 
     /// A single-request upload whose body is the caller's content, sent as it is.
@@ -165,7 +171,7 @@ impl<'a> Bucket<'a> {
             .text_body("application/json; charset=UTF-8", params.metadata_json(object))
             .header("X-Upload-Content-Type", params.content_type);
         if let Some(total) = total {
-            request = request.header("X-Upload-Content-Length", total.to_string());
+            request = request.header("X-Upload-Content-Length", text!(total));
         }
         request
     }

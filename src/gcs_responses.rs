@@ -135,7 +135,7 @@ impl ErrorEnvelope {
     pub fn message(&self) -> Option<String> {
         let text = match (&self.error, &self.error_description) {
             (Some(ErrorField::Gcs(GcsError { message: Some(message) })), _) => message.clone(),
-            (Some(ErrorField::OAuth(code)), Some(description)) => format!("{code}: {description}"),
+            (Some(ErrorField::OAuth(code)), Some(description)) => text!(code, ": ", description),
             (Some(ErrorField::OAuth(code)), None) => code.clone(),
             (_, Some(description)) => description.clone(),
             _ => return None,
@@ -199,7 +199,7 @@ fn is_hash_mismatch(message: &str) -> bool {
 }
 
 pub fn object_missing_message(bucket: &str, object: &str) -> String {
-    format!("No such object: {bucket}/{object}")
+    text!("No such object: ", bucket, "/", object)
 }
 
 /// What an unclear 404 becomes once the bucket turned out to be missing.
@@ -238,7 +238,7 @@ fn status_message(status: u16) -> String {
         504 => "Gateway Timeout",
         _ => "",
     };
-    format!("HTTP {status} {reason}").trim_end().to_string()
+    text!("HTTP ", status, " ", reason).trim_ascii_end().to_string()
 }
 
 /// A plain-text body as a message: trimmed, one line, bounded.
@@ -249,7 +249,7 @@ fn raw_message(raw: &str) -> Option<String> {
     }
     let one_line: String = trimmed.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
     Some(match one_line.char_indices().nth(RAW_MESSAGE_LIMIT) {
-        Some((cut, _)) => format!("{}…", one_line.get(..cut).unwrap_or_default()),
+        Some((cut, _)) => text!(one_line.get(..cut).unwrap_or_default(), "…"),
         None => one_line,
     })
 }

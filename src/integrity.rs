@@ -115,7 +115,7 @@ pub fn crc32c_from_goog_hash(header: &str) -> Option<u32> {
 
 /// The header value that asks GCS to check an upload.
 pub fn goog_hash_header(crc: Crc32c) -> String {
-    format!("crc32c={}", crc.to_base64())
+    text!("crc32c=", crc.to_base64())
 }
 
 pub fn check(what: &str, computed: u32, expected: u32) -> Result<(), StorageError> {
@@ -124,7 +124,7 @@ pub fn check(what: &str, computed: u32, expected: u32) -> Result<(), StorageErro
     }
     Err(StorageError::new(
         ErrorKind::IntegrityMismatch,
-        format!("{what}: CRC32C mismatch (expected {}, computed {})", encode(expected), encode(computed)),
+        text!(what, ": CRC32C mismatch (expected ", encode(expected), ", computed ", encode(computed), ")"),
     ))
 }
 

@@ -71,7 +71,7 @@ pub fn thrown_message(value: &JsValue) -> String {
         get(value, "message").as_string().or_else(|| value.as_string()).unwrap_or_else(|| "unknown error".into());
     let cause = get(&get(value, "cause"), "message").as_string().filter(|cause| !cause.is_empty() && *cause != message);
     match cause {
-        Some(cause) => format!("{message}: {cause}"),
+        Some(cause) => text!(message, ": ", cause),
         None => message,
     }
 }
@@ -117,7 +117,7 @@ impl Document for JsValue {
 
 /// Reads a server's JSON (already parsed by `JSON.parse`) into a Rust type.
 pub fn decode_response<T: FromDocument>(value: &JsValue, source: &str) -> Result<T, StorageError> {
-    document::decode(value).map_err(|error| StorageError::malformed_response(source, error))
+    document::decode(value).map_err(|error| StorageError::malformed_response(source, &error))
 }
 
 /// Reads an options argument; `undefined` and `null` mean "all defaults".
@@ -125,17 +125,17 @@ pub fn decode_options<T: FromDocument + Default>(value: &JsValue, what: &str) ->
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    document::decode(value).map_err(|error| StorageError::invalid_argument(format!("{what}: {error}")))
+    document::decode(value).map_err(|error| StorageError::invalid_argument(text!(what, ": ", error)))
 }
 
 /// An object-name argument: a string, or an object with a string `name` (what `list`
 /// returns), checked against GCS's naming rules.
 pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, StorageError> {
     let name = value.as_string().or_else(|| get(value, "name").as_string()).ok_or_else(|| {
-        StorageError::invalid_argument(format!("{parameter} must be a string or an object with a string `name`"))
+        StorageError::invalid_argument(text!(parameter, " must be a string or an object with a string `name`"))
     })?;
     object_name::validate(&name)
-        .map_err(|error| StorageError::invalid_argument(format!("{parameter}: {}", error.message)))?;
+        .map_err(|error| StorageError::invalid_argument(text!(parameter, ": ", error.message)))?;
     Ok(name)
 }
 

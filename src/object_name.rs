@@ -19,9 +19,12 @@ pub fn validate(name: &str) -> Result<(), StorageError> {
         return Err(StorageError::invalid_argument("object name must not be empty"));
     }
     if name.len() > MAX_NAME_BYTES {
-        return Err(StorageError::invalid_argument(format!(
-            "object name must be at most {MAX_NAME_BYTES} bytes of UTF-8 (got {})",
-            name.len()
+        return Err(StorageError::invalid_argument(text!(
+            "object name must be at most ",
+            MAX_NAME_BYTES,
+            " bytes of UTF-8 (got ",
+            name.len(),
+            ")"
         )));
     }
     if text::contains_any(name, b"\r\n") {
@@ -38,7 +41,7 @@ pub fn validate(name: &str) -> Result<(), StorageError> {
 
 /// Percent-encodes a value for one URL path segment or one query value.
 pub fn encode_component(value: &str) -> String {
-    utf8_percent_encode(value, COMPONENT).to_string()
+    utf8_percent_encode(value, COMPONENT).collect()
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

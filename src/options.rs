@@ -112,11 +112,11 @@ impl Generation {
     }
 }
 
-impl core::fmt::Display for Generation {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl crate::text::Piece for Generation {
+    fn append_to(&self, out: &mut String) {
         match self {
-            Generation::Number(number) => write!(f, "{number}"),
-            Generation::Text(text) => f.write_str(text),
+            Generation::Number(number) => number.append_to(out),
+            Generation::Text(text) => out.push_str(text),
         }
     }
 }
@@ -138,9 +138,9 @@ mod tests {
         let upload: UploadOptions =
             from_json(r#"{"compress":true,"contentType":"text/csv","ifGenerationMatch":0}"#).unwrap();
         assert_eq!(upload.content_type.as_deref(), Some("text/csv"));
-        assert_eq!(upload.if_generation_match.map(|g| g.to_string()).as_deref(), Some("0"));
+        assert_eq!(upload.if_generation_match.map(|g| text!(g)).as_deref(), Some("0"));
         let text: UploadOptions = from_json(r#"{"ifGenerationMatch":"1700000000000001"}"#).unwrap();
-        assert_eq!(text.if_generation_match.map(|g| g.to_string()).as_deref(), Some("1700000000000001"));
+        assert_eq!(text.if_generation_match.map(|g| text!(g)).as_deref(), Some("1700000000000001"));
         let ranged: DownloadOptions = from_json(r#"{"range":{"start":5,"end":9}}"#).unwrap();
         assert_eq!(ranged.range.map(|r| (r.start, r.end)), Some((Some(5), Some(9))));
     }

@@ -39,9 +39,12 @@ impl RangeOption {
             (start, end, None) => {
                 let start = start.unwrap_or(0);
                 if end.is_some_and(|end| end < start) {
-                    return Err(StorageError::invalid_argument(format!(
-                        "range.end ({}) is before range.start ({start}); end is inclusive",
-                        end.unwrap_or_default()
+                    return Err(StorageError::invalid_argument(text!(
+                        "range.end (",
+                        end.unwrap_or_default(),
+                        ") is before range.start (",
+                        start,
+                        "); end is inclusive"
                     )));
                 }
                 Ok(ByteRange::From { start, end })
@@ -53,9 +56,9 @@ impl RangeOption {
 impl ByteRange {
     pub fn header_value(self) -> String {
         match self {
-            ByteRange::From { start, end: Some(end) } => format!("bytes={start}-{end}"),
-            ByteRange::From { start, end: None } => format!("bytes={start}-"),
-            ByteRange::Suffix { length } => format!("bytes=-{length}"),
+            ByteRange::From { start, end: Some(end) } => text!("bytes=", start, "-", end),
+            ByteRange::From { start, end: None } => text!("bytes=", start, "-"),
+            ByteRange::Suffix { length } => text!("bytes=-", length),
         }
     }
 
@@ -83,8 +86,8 @@ pub fn total_from_content_range(value: &str) -> Option<u64> {
 
 /// The error for a range GCS could not satisfy (416).
 pub fn unsatisfiable(range: ByteRange, object_size: Option<u64>) -> StorageError {
-    let size = object_size.map(|size| format!(" of {size} bytes")).unwrap_or_default();
-    StorageError::invalid_argument(format!("range {} is past the end of the object{size}", range.header_value()))
+    let size = object_size.map(|size| text!(" of ", size, " bytes")).unwrap_or_default();
+    StorageError::invalid_argument(text!("range ", range.header_value(), " is past the end of the object", size))
         .with_status(416)
 }
 

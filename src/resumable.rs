@@ -11,11 +11,11 @@ pub const CHUNK_GRANULARITY: u64 = 256 * 1024;
 /// `Content-Range` for a chunk of `length` bytes at `offset` (`length` may be 0 for the
 /// final, empty chunk of a stream that ended on a chunk boundary).
 pub fn chunk_content_range(offset: u64, length: u64, total: Option<u64>) -> String {
-    let total = total.map(|total| total.to_string()).unwrap_or_else(|| "*".to_string());
+    let total = total.map(|total| text!(total)).unwrap_or_else(|| "*".to_string());
     if length == 0 {
-        format!("bytes */{total}")
+        text!("bytes */", total)
     } else {
-        format!("bytes {}-{}/{total}", offset, offset + length - 1)
+        text!("bytes ", offset, "-", offset + length - 1, "/", total)
     }
 }
 

@@ -71,11 +71,11 @@ impl AccessToken {
 }
 
 pub fn default_bucket_request(sidecar: &str) -> HttpRequest {
-    HttpRequest::new(Method::Get, format!("{sidecar}/object-storage/default-bucket"))
+    HttpRequest::new(Method::Get, text!(sidecar, "/object-storage/default-bucket"))
 }
 
 pub fn credential_request(sidecar: &str) -> HttpRequest {
-    HttpRequest::new(Method::Get, format!("{sidecar}/credential"))
+    HttpRequest::new(Method::Get, text!(sidecar, "/credential"))
 }
 
 pub fn token_exchange_request(sidecar: &str, subject_token: &str) -> HttpRequest {
@@ -87,9 +87,8 @@ pub fn token_exchange_request(sidecar: &str, subject_token: &str) -> HttpRequest
         ("subject_token", subject_token),
         ("subject_token_type", "access_token"),
     ];
-    let form =
-        fields.iter().map(|(key, value)| format!("{key}={}", encode_component(value))).collect::<Vec<_>>().join("&");
-    HttpRequest::new(Method::Post, format!("{sidecar}/token")).text_body("application/x-www-form-urlencoded", form)
+    let form = fields.iter().map(|(key, value)| text!(key, "=", encode_component(value))).collect::<Vec<_>>().join("&");
+    HttpRequest::new(Method::Post, text!(sidecar, "/token")).text_body("application/x-www-form-urlencoded", form)
 }
 
 const NOT_ON_REPLIT: &str = "make sure you're running on Replit, or pass `bucketId`";
@@ -98,7 +97,7 @@ const NOT_ON_REPLIT: &str = "make sure you're running on Replit, or pass `bucket
 pub fn default_bucket_refused(status: u16) -> StorageError {
     StorageError::new(
         ErrorKind::DefaultBucket,
-        format!("Failed to fetch default bucket, errorcode: {status}, {NOT_ON_REPLIT}"),
+        text!("Failed to fetch default bucket, errorcode: ", status, ", ", NOT_ON_REPLIT),
     )
     .with_status(status)
 }
@@ -113,7 +112,7 @@ pub fn parse_default_bucket(body: &DefaultBucketBody) -> Result<String, StorageE
         )),
         None => Err(StorageError::new(
             ErrorKind::DefaultBucket,
-            format!("Failed to fetch default bucket: the answer has no bucketId, {NOT_ON_REPLIT}"),
+            text!("Failed to fetch default bucket: the answer has no bucketId, ", NOT_ON_REPLIT),
         )),
     }
 }
@@ -123,14 +122,14 @@ pub fn parse_default_bucket(body: &DefaultBucketBody) -> Result<String, StorageE
 pub fn default_bucket_unreachable(cause: &StorageError) -> StorageError {
     StorageError::new(
         ErrorKind::DefaultBucket,
-        format!("Failed to fetch default bucket ({}), {NOT_ON_REPLIT}", cause.message),
+        text!("Failed to fetch default bucket (", cause.message, "), ", NOT_ON_REPLIT),
     )
 }
 
 /// A refusal from `/credential` or `/token`, as an `Unauthorized` error.
 pub fn credential_failure(step: &str, status: u16, body: Option<&ErrorEnvelope>) -> StorageError {
-    let detail = body.and_then(ErrorEnvelope::message).unwrap_or_else(|| format!("HTTP {status}"));
-    StorageError::new(ErrorKind::Unauthorized, format!("Replit sidecar refused the {step}: {detail}"))
+    let detail = body.and_then(ErrorEnvelope::message).unwrap_or_else(|| text!("HTTP ", status));
+    StorageError::new(ErrorKind::Unauthorized, text!("Replit sidecar refused the ", step, ": ", detail))
         .with_status(status)
 }
 

@@ -18,6 +18,60 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
     find(haystack, needle).is_some()
 }
 
+/// What `text!` joins.
+pub trait Piece {
+    fn append_to(&self, out: &mut String);
+}
+
+impl Piece for str {
+    fn append_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for String {
+    fn append_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl<T: Piece + ?Sized> Piece for &T {
+    fn append_to(&self, out: &mut String) {
+        (**self).append_to(out);
+    }
+}
+
+impl Piece for u64 {
+    /// In decimal.
+    fn append_to(&self, out: &mut String) {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = *self;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &digit in digits.iter().skip(start) {
+            out.push(char::from(digit));
+        }
+    }
+}
+
+macro_rules! widened_piece {
+    ($($narrow:ty),+) => {$(
+        impl Piece for $narrow {
+            fn append_to(&self, out: &mut String) {
+                (*self as u64).append_to(out);
+            }
+        }
+    )+};
+}
+widened_piece!(u32, u16, usize);
+
 /// `text` around the first `separator` (ASCII).
 pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
     split_at(text, text.bytes().position(|byte| byte == separator)?)
@@ -66,7 +120,18 @@ mod tests {
         assert_eq!(replace("abc", "", "x"), "abc");
     }
 
+    #[test]
+    fn joins_texts_and_numbers() {
+        assert_eq!(text!("a", String::from("b"), 0u64, " ", u64::MAX, 7u16, 42usize), "ab0 18446744073709551615742");
+        assert_eq!(text!("x", 10u32), "x10");
+    }
+
     proptest! {
+        #[test]
+        fn numbers_read_as_core_writes_them(number: u64) {
+            prop_assert_eq!(text!(number), number.to_string());
+        }
+
         #[test]
         fn splits_as_core_does(text in "[a,/é€]{0,12}", separator in "[,/]") {
             let byte = separator.as_bytes()[0];

@@ -46,10 +46,10 @@ pub async fn send(
     for (name, value) in &request.headers {
         headers
             .append(name, value)
-            .map_err(|_| StorageError::invalid_argument(format!("header {name} has a value fetch refuses")))?;
+            .map_err(|_| StorageError::invalid_argument(text!("header ", name, " has a value fetch refuses")))?;
     }
     if let Some(token) = bearer {
-        headers.append("Authorization", &format!("Bearer {token}")).map_err(|_| {
+        headers.append("Authorization", &text!("Bearer ", token)).map_err(|_| {
             StorageError::invalid_argument("the access token contains characters not allowed in a header")
         })?;
     }
@@ -68,7 +68,7 @@ pub async fn send(
         (Body::Content, None) => return Err(StorageError::new(ErrorKind::Unknown, "request body missing")),
     }
     let fetch_request = Request::new_with_str_and_init(&request.url, &init).map_err(|error| {
-        StorageError::invalid_argument(format!("cannot build request: {}", interop::thrown_message(&error)))
+        StorageError::invalid_argument(text!("cannot build request: ", interop::thrown_message(&error)))
     })?;
     let answer = JsFuture::from(global_fetch(&fetch_request)).await.map_err(|error| network_error(&error))?;
     let response = answer
@@ -127,7 +127,7 @@ fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError
 fn network_error(thrown: &JsValue) -> StorageError {
     let error = interop::error_from_js(thrown, ErrorKind::Network);
     match error.kind {
-        ErrorKind::Network => StorageError::new(ErrorKind::Network, format!("request failed: {}", error.message)),
+        ErrorKind::Network => StorageError::new(ErrorKind::Network, text!("request failed: ", error.message)),
         _ => error,
     }
 }
@@ -145,7 +145,7 @@ pub async fn text(response: &Response) -> Result<JsString, StorageError> {
 
 fn read_error(thrown: &JsValue) -> StorageError {
     let error = interop::error_from_js(thrown, ErrorKind::Network);
-    StorageError::new(error.kind, format!("reading the response failed: {}", error.message))
+    StorageError::new(error.kind, text!("reading the response failed: ", error.message))
 }
 
 /// A JSON body parsed by `JSON.parse`. A body cut short is a `Network` error (it can be

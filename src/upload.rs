@@ -19,7 +19,6 @@ use crate::http::is_success;
 use crate::integrity::{self, Crc32c};
 use crate::interop;
 use crate::options::UploadOptions;
-use crate::prelude::*;
 use crate::resumable;
 use crate::retry;
 use crate::storage::{Call, Exchange, Refusal, Retry, Storage};
@@ -146,7 +145,7 @@ impl StreamChunks {
 }
 
 fn source_failed(error: &JsValue) -> StorageError {
-    StorageError::new(ErrorKind::LocalFile, format!("reading the source failed: {}", interop::thrown_message(error)))
+    StorageError::new(ErrorKind::LocalFile, text!("reading the source failed: ", interop::thrown_message(error)))
 }
 
 /// Feeds a blob to a CRC32C as it streams (a file is read, never held in memory).
@@ -183,7 +182,7 @@ pub async fn upload(
         }
     };
     let compress = options.compress == Some(true);
-    let generation = options.if_generation_match.as_ref().map(|generation| generation.to_string());
+    let generation = options.if_generation_match.as_ref().map(|generation| text!(generation));
     let params = UploadParams {
         content_type,
         content_encoding: compress.then_some("gzip"),
@@ -218,7 +217,7 @@ async fn collect(stream: &ReadableStream) -> Result<Uint8Array, StorageError> {
     let buffer = JsFuture::from(promise).await.map_err(|error| {
         StorageError::new(
             ErrorKind::LocalFile,
-            format!("compressing the contents failed: {}", interop::thrown_message(&error)),
+            text!("compressing the contents failed: ", interop::thrown_message(&error)),
         )
     })?;
     Ok(Uint8Array::new(&buffer))
@@ -281,9 +280,9 @@ async fn verify(
     let mismatch = match (resource.crc32c.as_deref().and_then(integrity::decode), resource.size_bytes()) {
         (_, Some(stored)) if stored != size => Some(StorageError::new(
             ErrorKind::IntegrityMismatch,
-            format!("upload of {object}: the server stored {stored} bytes of {size}"),
+            text!("upload of ", object, ": the server stored ", stored, " bytes of ", size),
         )),
-        (Some(stored), _) => integrity::check(&format!("upload of {object}"), crc.value(), stored).err(),
+        (Some(stored), _) => integrity::check(&text!("upload of ", object), crc.value(), stored).err(),
         _ => None,
     };
     let Some(error) = mismatch else { return Ok(()) };
@@ -347,8 +346,10 @@ async fn send_chunks(
         let length = chunk.length;
         let end = chunk.offset + length;
         if let Some(total) = total.filter(|total| end > *total || (chunk.last != (end == *total))) {
-            return Err(StorageError::invalid_argument(format!(
-                "the stream's length differs from the {total} bytes declared"
+            return Err(StorageError::invalid_argument(text!(
+                "the stream's length differs from the ",
+                total,
+                " bytes declared"
             )));
         }
         let chunk_total = if chunk.last { Some(end) } else { total };
@@ -386,7 +387,13 @@ async fn send_chunks(
                 // a server or proxy hiding `Range` would otherwise make this loop forever.
                 let stuck = StorageError::new(
                     ErrorKind::Network,
-                    format!("the upload session reports {persisted} bytes after a chunk sent at {offset}; is its Range header hidden (CORS)?"),
+                    text!(
+                        "the upload session reports ",
+                        persisted,
+                        " bytes after a chunk sent at ",
+                        offset,
+                        "; is its Range header hidden (CORS)?"
+                    ),
                 );
                 offset = offset.min(persisted);
                 backoff.wait(stuck, None, call.context).await?;
