@@ -2,6 +2,9 @@
 //! the runtime's `CompressionStream`, hashing in windows, and downloads gathered into one
 //! pre-sized buffer. Bytes stay in JS memory; only hashing copies them, a window at a time.
 
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -123,19 +126,30 @@ impl Content {
     }
 }
 
-/// Hashing copies bytes into wasm memory at most this many at a time, through one buffer
-/// per call, so wasm memory stays the same size whatever the object's.
-const HASH_WINDOW: u32 = 256 * 1024;
+/// Hashing copies bytes into wasm memory at most this many at a time.
+const HASH_WINDOW: usize = 256 * 1024;
+
+/// The one buffer every hash copies through, reserved with the module's memory: a buffer
+/// allocated per call, its size varying with the chunks, fragmented the heap until wasm
+/// memory grew with object size (+6 MiB over a 1 GiB stream upload, measured).
+struct Window(UnsafeCell<[MaybeUninit<u8>; HASH_WINDOW]>);
+
+// Safety: the wasm is single-threaded, and `hash` (its only user) never yields or calls code
+// that could call it again, so the window is never borrowed twice.
+unsafe impl Sync for Window {}
+
+static WINDOW: Window = Window(UnsafeCell::new([const { MaybeUninit::uninit() }; HASH_WINDOW]));
 
 /// Feeds a JS byte array to a CRC32C, window by window.
 pub fn hash(hasher: &mut Crc32c, bytes: &Uint8Array) {
+    // Safety: see `Window`; this is the only borrow while it lives.
+    let window = unsafe { &mut *WINDOW.0.get() };
     let total = bytes.length();
-    // Not zeroed first: every byte hashed is one just copied in.
-    let mut window: Vec<u8> = Vec::with_capacity(HASH_WINDOW.min(total) as usize);
     let mut offset = 0;
     while offset < total {
-        let length = HASH_WINDOW.min(total - offset);
-        let spare = &mut window.spare_capacity_mut()[..length as usize];
+        let length = (HASH_WINDOW as u32).min(total - offset);
+        // Not zeroed first: every byte hashed is one just copied in.
+        let spare = window.get_mut(..length as usize).unwrap_or_default();
         hasher.update(bytes.subarray(offset, offset + length).copy_to_uninit(spare));
         offset += length;
     }
