@@ -19,6 +19,7 @@ import {
   TEST_BUCKET,
   allByteValues,
   assertOk,
+  assertRequestError,
   assertResult,
   assertStreamError,
   emulatorDeletePrefix,
@@ -247,9 +248,8 @@ describe('uploadFromStream', () => {
     const source = failingReadable(chunksOf(randomBytes(512 * 1024), 65536), new Error('disk on fire'));
     const error = await rejectionOf(client.uploadFromStream(name, source), 'upload from a failing stream');
     assert.ok(error instanceof StreamRequestError, `expected a StreamRequestError, got ${error?.stack ?? error}`);
-    const requestError = error.getRequestError();
-    assert.equal(typeof requestError.kind, 'string');
-    assert.ok(requestError.message.length > 0);
+    assertRequestError(error.getRequestError(), 'LocalFile', null);
+    assert.match(error.message, /disk on fire/, 'the source\'s own error is in the message');
     assert.equal(await emulatorMetadata(TEST_BUCKET, name), null, 'a failed upload must not leave an object');
   });
 
@@ -260,6 +260,7 @@ describe('uploadFromStream', () => {
       'upload from a stream that fails at once',
     );
     assert.ok(error instanceof StreamRequestError, `expected a StreamRequestError, got ${error?.stack ?? error}`);
+    assertRequestError(error.getRequestError(), 'LocalFile', null);
     assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
   });
 
@@ -268,6 +269,7 @@ describe('uploadFromStream', () => {
     const source = failingReadable(chunksOf(randomBytes(3 * 1024 * 1024), 256 * 1024), new Error('late failure'));
     const error = await rejectionOf(client.uploadFromStream(name, source), 'upload from a late-failing stream', 60000);
     assert.ok(error instanceof StreamRequestError, `expected a StreamRequestError, got ${error?.stack ?? error}`);
+    assertRequestError(error.getRequestError(), 'LocalFile', null);
     assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
   });
 
