@@ -7,7 +7,6 @@ export const CLIENT_LABELS = {
   anchor: 'anchor (@replit/object-storage 1.0.0)',
   fetch: 'fetch (bare JSON API calls)',
 };
-const SHORT = { ours: 'ours', anchor: 'anchor', fetch: 'fetch' };
 const COLORS = { ours: '#2f7ed8', anchor: '#e8743b', fetch: '#8a8a8a' };
 
 export function fmt(value, unit) {
@@ -152,7 +151,7 @@ export function renderSvg(summary, meta) {
         const by = y + i * barH;
         if (typeof v === 'number' && !Number.isNaN(v)) {
           const w = Math.max(1, (v / max) * barMax);
-          parts.push(`<rect x="${labelW}" y="${by}" width="${w.toFixed(1)}" height="${barH - 2}" fill="${COLORS[c]}"><title>${SHORT[c]}: ${xmlEsc(fmt(v, row.unit))}</title></rect>`);
+          parts.push(`<rect x="${labelW}" y="${by}" width="${w.toFixed(1)}" height="${barH - 2}" fill="${COLORS[c]}"><title>${c}: ${xmlEsc(fmt(v, row.unit))}</title></rect>`);
           parts.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${by + barH - 3}" class="value">${xmlEsc(fmt(v))}</text>`);
         } else {
           parts.push(`<text x="${labelW + 2}" y="${by + barH - 3}" class="value">${row.errors?.[c] ? 'failed' : 'n/a'}</text>`);

@@ -60,6 +60,8 @@ function inputs() {
     src: hashFiles([...listFiles(path.join(ROOT, 'src')), ...extra]),
     manifest: hashFiles([path.join(ROOT, 'Cargo.toml')]),
     lock: hashFiles([path.join(ROOT, 'Cargo.lock')]),
+    // The build's last step rewrites the .wasm and its glue: a change to it is a change of output.
+    scripts: hashFiles([path.join(ROOT, 'scripts', 'minify-interface.mjs')]),
     command: JSON.stringify([WASM_PACK_ARGS, process.env.RUSTFLAGS ?? '', process.env.CARGO_PROFILE_RELEASE_OPT_LEVEL ?? '']),
   };
 }
@@ -91,7 +93,7 @@ export async function build({ force = false, setup = true } = {}) {
   if (setup) await runSetup();
   const before = inputs();
   const stamp = readStamp();
-  const same = stamp && ['src', 'manifest', 'lock', 'command'].every((k) => stamp[k] === before[k]);
+  const same = stamp && ['src', 'manifest', 'lock', 'scripts', 'command'].every((k) => stamp[k] === before[k]);
   if (!force && same && outputsPresent()) {
     log('build: up to date (no change in src/, Cargo.toml, Cargo.lock; --force to rebuild)');
     printSizes();

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ROOT, capture } from './lib.mjs';
 
 const WASM_OPT = path.join(ROOT, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
-/** The features the release build enables (Cargo.toml's wasm-opt flags); parsing needs them too. */
+/** The features the release build enables (Cargo.toml's wasm-opt flags: keep in step); parsing needs them too. */
 const FEATURES = ['--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-sign-ext'];
 
 /**
@@ -38,12 +38,9 @@ function replaceAll(text, pattern, replace, what) {
 
 /** Minifies `wasmPath` in place and rewrites the glue at `gluePath` to match. */
 export async function minifyInterface(wasmPath, gluePath) {
-  const original = new WebAssembly.Module(fs.readFileSync(wasmPath));
-  if (WebAssembly.Module.imports(original).every(({ name }) => name.length <= 3)) {
-    throw new Error(`minify-interface: ${wasmPath} is minified already`);
-  }
   const minified = `${wasmPath}.minified`;
   const printed = await capture(WASM_OPT, [wasmPath, ...FEATURES, ...LAST_PASSES, '--minify-imports-and-exports-and-modules', '-o', minified]);
+  if (!printed.includes('{')) throw new Error(`minify-interface: wasm-opt printed no name map for ${wasmPath}`);
   const map = JSON.parse(printed.slice(printed.indexOf('{')));
   const module = new WebAssembly.Module(fs.readFileSync(minified));
   const [newModule, ...others] = [...new Set(WebAssembly.Module.imports(module).map((entry) => entry.module))];
@@ -61,13 +58,15 @@ export async function minifyInterface(wasmPath, gluePath) {
   for (const [oldName, newName] of map.exports) {
     glue = glue.replace(new RegExp(`\\bwasm\\.${escape(oldName)}\\b`, 'g'), () => `wasm["${newName}"]`);
   }
-  const unread = [...glue.matchAll(/\bwasm\.(\w+)/g)].filter(([, name]) => name.length > 3);
-  if (unread.length) throw new Error(`minify-interface: the glue reads exports the map lacks: ${unread.map(([read]) => read)}`);
+  // What the glue now says must be what the module has: every export it reads, every import.
+  const unread = [...glue.matchAll(/\bwasm\.(\w+)/g)].map(([read]) => read);
+  if (unread.length) throw new Error(`minify-interface: the glue reads exports the map lacks: ${unread}`);
+  const exported = new Set(WebAssembly.Module.exports(module).map(({ name }) => name));
+  const missing = [...glue.matchAll(/\bwasm\["([^"]+)"\]/g)].map(([, name]) => name).filter((name) => !exported.has(name));
+  if (missing.length) throw new Error(`minify-interface: the glue reads exports the module lacks: ${missing}`);
   const keys = new Set([...glue.matchAll(/^\s+"([^"]+)":/gm)].map((match) => match[1]));
   const unnamed = WebAssembly.Module.imports(module).filter(({ name }) => !keys.has(name)).map(({ name }) => name);
-  if (unnamed.length || !keys.has(newModule)) {
-    throw new Error(`minify-interface: the glue lacks imports ${unnamed.join(', ') || `module ${newModule}`}`);
-  }
+  if (unnamed.length) throw new Error(`minify-interface: the glue lacks imports ${unnamed}`);
   fs.writeFileSync(gluePath, glue);
   fs.renameSync(minified, wasmPath);
 }

@@ -98,10 +98,10 @@ export async function measure() {
   const wasm = read(FILES.wasm);
   const js = Buffer.concat([read(FILES.glue), read(FILES.client), read(FILES.entry)]);
   const shipped = Buffer.concat([js, read(FILES.inline)]);
+  const sizes = { wasm: { raw: wasm.length, gz: gz(wasm) }, js: { raw: js.length, gz: gz(js) } };
   return {
-    wasm: { raw: wasm.length, gz: gz(wasm) },
-    js: { raw: js.length, gz: gz(js) },
-    asAsset: { gz: gz(wasm) + gz(js) },
+    ...sizes,
+    asAsset: { gz: sizes.wasm.gz + sizes.js.gz },
     inlined: { raw: shipped.length, gz: gz(shipped) },
     bundled: await minifiedBundle(`export { Client } from './${FILES.entry}';`, 'browser'),
     sections: sections(wasm),

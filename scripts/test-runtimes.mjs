@@ -201,7 +201,10 @@ export async function run(env) {
   const suiteEnv = { apiEndpoint: env.GCS_EMULATOR_URL, gateUrl: env.GATE_URL, sidecarUrl: env.SIDECAR_URL, bucket: 'test-bucket' };
   const childEnv = { ...env, SUITE_ENV: JSON.stringify({ ...suiteEnv, tmpDir }), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
   const suites = [];
-  suites.push(await suiteProcess('deno (js/node via the deno export)', BIN('deno'), ['run', '--allow-all', 'main.mjs'], { cwd: project, env: childEnv }));
+  // --no-code-cache: Deno's V8 code cache for the package's CommonJS files outlived a rebuild
+  // that changed them in place (the next run failed with a SyntaxError in code that parses),
+  // so each run compiles afresh, as on a clean machine.
+  suites.push(await suiteProcess('deno (js/node via the deno export)', BIN('deno'), ['run', '--no-code-cache', '--allow-all', 'main.mjs'], { cwd: project, env: childEnv }));
   suites.push(await suiteProcess('bun (js/node via the bun export)', BIN('bun'), ['main.mjs'], { cwd: project, env: childEnv }));
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));

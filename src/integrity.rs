@@ -102,15 +102,7 @@ pub fn decode(value: &str) -> Option<u32> {
 
 /// The CRC32C in an `X-Goog-Hash: crc32c=...,md5=...` header.
 pub fn crc32c_from_goog_hash(header: &str) -> Option<u32> {
-    let mut rest = Some(header);
-    while let Some(list) = rest {
-        let (part, more) = text::split_once(list, b',').unwrap_or((list, ""));
-        if let Some(value) = part.trim_ascii().strip_prefix("crc32c=") {
-            return decode(value);
-        }
-        rest = (!more.is_empty()).then_some(more);
-    }
-    None
+    text::split(header, b',').find_map(|part| part.trim_ascii().strip_prefix("crc32c=")).and_then(decode)
 }
 
 /// The header value that asks GCS to check an upload.

@@ -77,6 +77,18 @@ pub fn split_once(text: &str, separator: u8) -> Option<(&str, &str)> {
     split_at(text, text.bytes().position(|byte| byte == separator)?)
 }
 
+/// The pieces of `text` between `separator`s (ASCII), as `str::split` gives them.
+pub fn split(text: &str, separator: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    core::iter::from_fn(move || {
+        let current = rest?;
+        let (piece, after) =
+            split_once(current, separator).map_or((current, None), |(piece, after)| (piece, Some(after)));
+        rest = after;
+        Some(piece)
+    })
+}
+
 /// `text` around the last `separator` (ASCII).
 pub fn rsplit_once(text: &str, separator: u8) -> Option<(&str, &str)> {
     split_at(text, text.bytes().rposition(|byte| byte == separator)?)
@@ -136,6 +148,7 @@ mod tests {
         fn splits_as_core_does(text in "[a,/é€]{0,12}", separator in "[,/]") {
             let byte = separator.as_bytes()[0];
             prop_assert_eq!(split_once(&text, byte), text.split_once(separator.as_str()));
+            prop_assert_eq!(split(&text, byte).collect::<Vec<_>>(), text.split(separator.as_str()).collect::<Vec<_>>());
             prop_assert_eq!(rsplit_once(&text, byte), text.rsplit_once(separator.as_str()));
             prop_assert_eq!(contains_any(&text, b",/"), text.contains([',', '/']));
         }

@@ -168,9 +168,9 @@ class Client {
     } catch (error) {
       // (pipeline has already cancelled the download's stream, through the Readable.)
       await fs.promises.rm(temporary, { force: true }).catch(() => {});
-      // The download's own failures are RequestErrors (they have a kind); the rest is the file's.
-      if (error && typeof error.kind === 'string') return { ok: false, error: wasm.toRequestError(error) };
-      if (fileError || error?.syscall) return localFile(`cannot write ${destFilename}`, fileError ?? error);
+      // The download's own failures are RequestErrors (they have a kind); the file's are not.
+      const fromFile = typeof error?.kind !== 'string' && (fileError || error?.syscall);
+      if (fromFile) return localFile(`cannot write ${destFilename}`, fileError ?? error);
       return { ok: false, error: wasm.toRequestError(error) };
     }
   }
@@ -194,7 +194,8 @@ class Client {
     }
     // Files always go up resumably, so a broken connection costs a chunk, not the file.
     const fileOptions = { resumable: true, contentLength: file.size };
-    const merged = options === undefined || options === null ? fileOptions : typeof options === 'object' ? { ...options, ...fileOptions } : options;
+    // Options that are not an object go through as they are, for the core to refuse.
+    const merged = options == null || typeof options === 'object' ? { ...options, ...fileOptions } : options;
     return this.#core.upload(objectName, file.body, merged);
   }
 

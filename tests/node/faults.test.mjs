@@ -16,8 +16,6 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 
 import { Client, StreamRequestError } from 'replit-object-storage-wasm';
 
@@ -31,6 +29,7 @@ import {
   emulatorMetadata,
   emulatorStoredBytes,
   emulatorUpload,
+  exposeGc,
   makeTempDir,
   readAll,
   removeDir,
@@ -97,12 +96,6 @@ async function streamOutcome(readable) {
     if (error instanceof StreamRequestError) return { ok: false, error: error.getRequestError(), thrown: error };
     throw error;
   }
-}
-
-/** `gc()`, without --expose-gc on the command line. */
-function exposeGc() {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc');
 }
 
 function nodeStreamOf(bytes, piece = 64 * KiB) {

@@ -10,6 +10,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 function requiredEnv(name) {
   const value = process.env[name];
@@ -351,4 +353,10 @@ export function crc32cBase64(bytes) {
 
 export function md5Base64(bytes) {
   return createHash('md5').update(bytes).digest('base64');
+}
+
+/** `gc()`, without --expose-gc on the command line. */
+export function exposeGc() {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc');
 }

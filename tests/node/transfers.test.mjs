@@ -12,8 +12,6 @@ import http from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 
 import { Client, StreamRequestError } from 'replit-object-storage-wasm';
 
@@ -28,6 +26,7 @@ import {
   emulatorMetadata,
   emulatorStoredBytes,
   emulatorUpload,
+  exposeGc,
   makeTempDir,
   nextStreamError,
   readAll,
@@ -532,8 +531,7 @@ describe('abort', () => {
   it('mid-download body while the garbage collector runs: still Aborted, promptly', async () => {
     // Node's fetch follows a Request's signal through a WeakRef: once the Request is
     // collected, aborting no longer reaches the body (see faults.test.mjs, requestTimeoutMs).
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc');
+    const gc = exposeGc();
     proxy.setFaults([{ kind: 'download', fault: 'stall', phase: 'body', times: Infinity }]);
     const collector = setInterval(gc, 20);
     try {
