@@ -77,7 +77,7 @@ function parseArgs(argv) {
     largeSize: (opts.largeMiB ?? (q ? 32 : 256)) * MiB,
     largeRuns: q ? 1 : 5,
     // Chunk size of the second floor for large uploads (fetch doing resumable uploads). 16 MiB
-    // is replit-object-storage-wasm's chunk size for bytes (src/config.rs DEFAULT_BUFFERED_CHUNK_SIZE).
+    // is replit-object-storage-wasm's chunk size for bytes (src/protocol/config.rs DEFAULT_BUFFERED_CHUNK_SIZE).
     resumableChunkSize: (opts.chunkMiB ?? 16) * MiB,
   };
   opts.full = !q && opts.only.length === 3 && opts.clients.length === 3 && opts.largeMiB === null && opts.chunkMiB === undefined;

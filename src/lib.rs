@@ -1,6 +1,10 @@
 //! replit-object-storage-wasm: a client for Replit App Storage (Google Cloud Storage) that
-//! runs wherever JavaScript has `fetch`. The protocol lives in pure modules (requests,
-//! responses, sidecar, names, config); the wasm modules send them and adapt to JS.
+//! runs wherever JavaScript has `fetch`. Two layers, one folder each:
+//! - `protocol/`: pure Rust, no JS bindings (requests, responses, errors, names, ranges, retry,
+//!   integrity, sidecar exchange, configuration), tested natively with `cargo test`;
+//!   `tests/layers.rs` fails the build's tests if a module there names a JS binding;
+//! - `wasm/`: sends those requests over the global `fetch` and adapts values to JavaScript
+//!   (transport, bodies, auth, attempts, the operations, the exported class).
 
 #![no_std]
 
@@ -24,40 +28,15 @@ mod prelude {
 macro_rules! text {
     ($($piece:expr),+ $(,)?) => {{
         let mut out = $crate::prelude::String::new();
-        $( $crate::text::Piece::append_to(&$piece, &mut out); )+
+        $( $crate::protocol::text::Piece::append_to(&$piece, &mut out); )+
         out
     }};
 }
 
-pub mod config;
-pub mod content_type;
-pub mod document;
-pub mod error;
-pub mod gcs_requests;
-pub mod gcs_responses;
-pub mod http;
-pub mod integrity;
-pub mod object_name;
-pub mod options;
-pub mod range;
-pub mod resumable;
-pub mod retry;
-pub mod sidecar;
-pub mod text;
+pub mod protocol;
+mod wasm;
 
-// The wasm side: sending requests and adapting to JavaScript.
-mod attempt;
-mod auth;
-mod body;
-mod download;
-mod exports;
-mod interop;
-mod single_flight;
-mod storage;
-mod transport;
-mod upload;
-
-pub use exports::Core;
+pub use wasm::exports::Core;
 
 // Without std, a panic (a bug: the client returns errors, it does not panic) traps the wasm
 // instance, which JS sees as a `RuntimeError`; std's handler would only add message

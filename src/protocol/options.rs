@@ -1,10 +1,10 @@
 //! The per-call option objects of the public API, as Rust types. Pure readers, so the
 //! accepted shapes are unit-tested; the wasm side reads JS objects into them.
 
-use crate::document::{whole_number, Document, FieldError, Fields, FromDocument};
-use crate::gcs_requests::ListParams;
 use crate::prelude::*;
-use crate::range::RangeOption;
+use crate::protocol::document::{whole_number, Document, FieldError, Fields, FromDocument};
+use crate::protocol::gcs_requests::ListParams;
+use crate::protocol::range::RangeOption;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DeleteOptions {
@@ -112,7 +112,7 @@ impl Generation {
     }
 }
 
-impl crate::text::Piece for Generation {
+impl crate::protocol::text::Piece for Generation {
     fn append_to(&self, out: &mut String) {
         match self {
             Generation::Number(number) => number.append_to(out),
@@ -124,7 +124,7 @@ impl crate::text::Piece for Generation {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::document::from_json;
+    use crate::protocol::document::from_json;
 
     #[test]
     fn options_read_camel_case_and_ignore_unknown_fields() {

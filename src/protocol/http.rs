@@ -66,7 +66,7 @@ pub fn with_query(url: String, pairs: &[(&str, &str)]) -> String {
         url.push(if index == 0 { '?' } else { '&' });
         url.push_str(key);
         url.push('=');
-        url.push_str(&crate::object_name::encode_component(value));
+        url.push_str(&crate::protocol::object_name::encode_component(value));
     }
     url
 }

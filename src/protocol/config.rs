@@ -1,12 +1,12 @@
 //! Turns the constructor's options (and, in Node, `STORAGE_EMULATOR_HOST`) into the
 //! endpoints and auth mode a client uses. Pure, so every rule here is unit-tested.
 
-use crate::document::{Document, FieldError, Fields, FromDocument};
-use crate::error::StorageError;
 use crate::prelude::*;
-use crate::resumable;
-use crate::retry::RetryPolicy;
-use crate::text;
+use crate::protocol::document::{Document, FieldError, Fields, FromDocument};
+use crate::protocol::error::StorageError;
+use crate::protocol::resumable;
+use crate::protocol::retry::RetryPolicy;
+use crate::protocol::text;
 
 pub const DEFAULT_API_ENDPOINT: &str = "https://storage.googleapis.com";
 pub const DEFAULT_SIDECAR_ENDPOINT: &str = "http://127.0.0.1:1106";
@@ -186,8 +186,8 @@ fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::document::from_json;
-    use crate::error::ErrorKind;
+    use crate::protocol::document::from_json;
+    use crate::protocol::error::ErrorKind;
 
     fn resolve(options: ClientOptions) -> ClientConfig {
         ClientConfig::resolve(options).unwrap()

@@ -2,9 +2,9 @@
 //! server has. Pure; `upload` drives them. Chunks other than the last must be multiples
 //! of 256 KiB.
 
-use crate::http::{Body, HttpRequest, Method};
 use crate::prelude::*;
-use crate::text;
+use crate::protocol::http::{Body, HttpRequest, Method};
+use crate::protocol::text;
 
 pub const CHUNK_GRANULARITY: u64 = 256 * 1024;
 

@@ -128,8 +128,8 @@ impl StorageError {
     /// and percent-encoded.
     pub fn redacted(mut self, secret: Option<&str>) -> Self {
         if let Some(secret) = secret.filter(|secret| !secret.is_empty()) {
-            for form in [secret.to_string(), crate::object_name::encode_component(secret)] {
-                self.message = crate::text::replace(&self.message, &form, "[redacted]");
+            for form in [secret.to_string(), crate::protocol::object_name::encode_component(secret)] {
+                self.message = crate::protocol::text::replace(&self.message, &form, "[redacted]");
             }
         }
         self

@@ -8,17 +8,17 @@ use core::future::Future;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::attempt::CallContext;
-use crate::auth::{Credentials, SidecarTokens};
-use crate::body::{self, Content};
-use crate::config::{AuthMode, ClientConfig, ClientOptions};
-use crate::download::Download;
-use crate::error::{ErrorKind, StorageError};
-use crate::interop::{self, object_name_arg};
-use crate::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
 use crate::prelude::*;
-use crate::storage::Storage;
-use crate::upload;
+use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
+use crate::wasm::attempt::CallContext;
+use crate::wasm::auth::{Credentials, SidecarTokens};
+use crate::wasm::body::{self, Content};
+use crate::wasm::download::Download;
+use crate::wasm::interop::{self, object_name_arg};
+use crate::wasm::storage::Storage;
+use crate::wasm::upload;
 
 /// The protocol core behind the runtime layers' `Client`. Creating one does no I/O; bad
 /// options are reported by every call instead of a throw.
@@ -183,7 +183,7 @@ pub fn wasm_memory_bytes() -> f64 {
 /// wasm memory. For checking local data against an object's `crc32c`, and for the benchmark.
 #[wasm_bindgen(js_name = crc32c)]
 pub fn crc32c_of(bytes: &js_sys::Uint8Array) -> String {
-    let mut crc = crate::integrity::Crc32c::default();
+    let mut crc = crate::protocol::integrity::Crc32c::default();
     body::hash(&mut crc, bytes);
     crc.to_base64()
 }

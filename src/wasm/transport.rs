@@ -7,11 +7,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, ReadableStream, Request, RequestInit, Response};
 
-use crate::error::{ErrorKind, StorageError};
-use crate::gcs_responses::ErrorEnvelope;
-use crate::http::{Body, HttpRequest};
-use crate::interop;
 use crate::prelude::*;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_responses::ErrorEnvelope;
+use crate::protocol::http::{Body, HttpRequest};
+use crate::wasm::interop;
 
 #[wasm_bindgen]
 extern "C" {

@@ -10,10 +10,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader};
 
-use crate::error::{ErrorKind, StorageError};
-use crate::integrity::Crc32c;
-use crate::interop;
 use crate::prelude::*;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::integrity::Crc32c;
+use crate::wasm::interop;
 
 #[wasm_bindgen]
 extern "C" {

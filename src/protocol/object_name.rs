@@ -1,9 +1,9 @@
 //! Object names: GCS's naming rules, checked before any request, and the percent-encoding
 //! that keeps every name inside its own URL segment or query value, whatever it contains.
 
-use crate::error::StorageError;
 use crate::prelude::*;
-use crate::text;
+use crate::protocol::error::StorageError;
+use crate::protocol::text;
 
 pub const MAX_NAME_BYTES: usize = 1024;
 
@@ -54,7 +54,7 @@ pub fn encode_component(value: &str) -> String {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
+    use crate::protocol::error::ErrorKind;
 
     #[test]
     fn encodes_a_hostile_name_as_one_segment() {

@@ -7,9 +7,9 @@ use core::future::Future;
 use js_sys::{Object, Promise};
 use wasm_bindgen::JsValue;
 
-use crate::attempt::CallContext;
-use crate::error::{ErrorKind, StorageError};
-use crate::interop;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::wasm::attempt::CallContext;
+use crate::wasm::interop;
 
 #[derive(Default)]
 pub struct SingleFlight {

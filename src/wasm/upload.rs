@@ -8,20 +8,20 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
 
-use crate::attempt::{Backoff, CallContext};
-use crate::body::{self, Content};
-use crate::config::{DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE};
-use crate::content_type;
-use crate::error::{ErrorKind, StorageError};
-use crate::gcs_requests::UploadParams;
-use crate::gcs_responses::ObjectResource;
-use crate::http::is_success;
-use crate::integrity::{self, Crc32c};
-use crate::interop;
-use crate::options::UploadOptions;
-use crate::resumable;
-use crate::retry;
-use crate::storage::{Call, Exchange, Refusal, Retry, Storage};
+use crate::protocol::config::{DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE};
+use crate::protocol::content_type;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_requests::UploadParams;
+use crate::protocol::gcs_responses::ObjectResource;
+use crate::protocol::http::is_success;
+use crate::protocol::integrity::{self, Crc32c};
+use crate::protocol::options::UploadOptions;
+use crate::protocol::resumable;
+use crate::protocol::retry;
+use crate::wasm::attempt::{Backoff, CallContext};
+use crate::wasm::body::{self, Content};
+use crate::wasm::interop;
+use crate::wasm::storage::{Call, Exchange, Refusal, Retry, Storage};
 
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.

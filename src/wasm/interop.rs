@@ -8,10 +8,10 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::document::{self, Document, FromDocument};
-use crate::error::{ErrorKind, Failure, StorageError};
-use crate::object_name;
 use crate::prelude::*;
+use crate::protocol::document::{self, Document, FromDocument};
+use crate::protocol::error::{ErrorKind, Failure, StorageError};
+use crate::protocol::object_name;
 
 fn set(target: &Object, key: &str, value: &JsValue) {
     // Setting a plain data property on a fresh object cannot fail.

@@ -14,13 +14,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Response};
 
-use crate::document::FromDocument;
-use crate::error::{ErrorKind, StorageError};
-use crate::gcs_responses::ErrorEnvelope;
-use crate::http::{is_success, HttpRequest};
 use crate::prelude::*;
-use crate::retry::RetryPolicy;
-use crate::{interop, retry, transport};
+use crate::protocol::document::FromDocument;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_responses::ErrorEnvelope;
+use crate::protocol::http::{is_success, HttpRequest};
+use crate::protocol::retry;
+use crate::protocol::retry::RetryPolicy;
+use crate::wasm::{interop, transport};
 
 #[wasm_bindgen]
 extern "C" {

@@ -9,19 +9,19 @@ use core::cell::RefCell;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-pub use crate::attempt::Exchange;
-use crate::attempt::{ask_sidecar, guarded_send, Backoff, CallContext};
-use crate::auth::Credentials;
-use crate::config::ClientConfig;
-use crate::document::FromDocument;
-use crate::error::{ErrorKind, StorageError};
-use crate::gcs_requests::Bucket;
-use crate::gcs_responses::{self, ListPage, RewriteResponse, Target};
-use crate::http::{is_success, HttpRequest};
-use crate::options::ListOptions;
 use crate::prelude::*;
-use crate::sidecar::{self, DefaultBucketBody};
-use crate::single_flight::SingleFlight;
+use crate::protocol::config::ClientConfig;
+use crate::protocol::document::FromDocument;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_requests::Bucket;
+use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
+use crate::protocol::http::{is_success, HttpRequest};
+use crate::protocol::options::ListOptions;
+use crate::protocol::sidecar::{self, DefaultBucketBody};
+pub use crate::wasm::attempt::Exchange;
+use crate::wasm::attempt::{ask_sidecar, guarded_send, Backoff, CallContext};
+use crate::wasm::auth::Credentials;
+use crate::wasm::single_flight::SingleFlight;
 
 pub struct Storage {
     pub config: ClientConfig,
@@ -111,7 +111,7 @@ impl Storage {
         retry: Retry,
     ) -> Result<T, StorageError> {
         let (_, body) = self.request_reading(call, request, content, retry, is_success, true).await?;
-        crate::interop::decode_response(&body, "GCS")
+        crate::wasm::interop::decode_response(&body, "GCS")
     }
 
     async fn request_reading(
@@ -296,7 +296,7 @@ async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Resul
     let request = sidecar::default_bucket_request(sidecar_endpoint);
     let answer = ask_sidecar(&request, timeout_ms, &|status, _| sidecar::default_bucket_refused(status))
         .await
-        .and_then(|body| crate::interop::decode_response::<DefaultBucketBody>(&body, "the Replit sidecar"));
+        .and_then(|body| crate::wasm::interop::decode_response::<DefaultBucketBody>(&body, "the Replit sidecar"));
     match answer {
         Ok(body) => sidecar::parse_default_bucket(&body),
         Err(error) if error.kind == ErrorKind::DefaultBucket => Err(error),

@@ -1,9 +1,9 @@
 //! Pure builders for every GCS JSON API request the client sends, after OpenDAL's
 //! `gcs_*_request` functions: names in, `HttpRequest` out, no I/O.
 
-use crate::http::{with_query, HttpRequest, Method};
-use crate::object_name::encode_component;
 use crate::prelude::*;
+use crate::protocol::http::{with_query, HttpRequest, Method};
+use crate::protocol::object_name::encode_component;
 
 /// The filters `list` accepts, as GCS names them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -160,7 +160,7 @@ impl<'a> Bucket<'a> {
         }
         let mut request = HttpRequest::new(Method::Post, with_query(self.upload_url(), &query))
             .header("Content-Type", params.content_type);
-        request.body = crate::http::Body::Content;
+        request.body = crate::protocol::http::Body::Content;
         request
     }
 
@@ -180,7 +180,7 @@ impl<'a> Bucket<'a> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::http::Body;
+    use crate::protocol::http::Body;
 
     const BUCKET: Bucket = Bucket { endpoint: "https://storage.googleapis.com", name: "replit-objstore-x" };
     const HOSTILE: &str = "dir/sp ace#?ü+%.txt";

@@ -8,7 +8,7 @@
 //! caller who needs another type passes `contentType`.
 
 use crate::prelude::*;
-use crate::text;
+use crate::protocol::text;
 
 pub const FALLBACK: &str = "application/octet-stream";
 

@@ -2,7 +2,7 @@
 //! transient statuses and connection failures, exponential backoff with full jitter,
 //! `Retry-After` honoured, all within a total deadline. Pure; the wasm side sleeps.
 
-use crate::error::{ErrorKind, StorageError};
+use crate::protocol::error::{ErrorKind, StorageError};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
@@ -91,8 +91,13 @@ mod tests {
     }
 
     fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
-        crate::error::Failure { kind, message: alloc::string::String::new(), status_code: status, attempts: None }
-            .into()
+        crate::protocol::error::Failure {
+            kind,
+            message: alloc::string::String::new(),
+            status_code: status,
+            attempts: None,
+        }
+        .into()
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! The Replit sidecar's protocol: the default bucket and the external-account token
 //! exchange (RFC 8693). Pure builders and parsers; `auth` and `client` do the sending.
 
-use crate::document::{Document, FieldError, Fields, FromDocument};
-use crate::error::{ErrorKind, StorageError};
-use crate::gcs_responses::ErrorEnvelope;
-use crate::http::{HttpRequest, Method};
-use crate::object_name::encode_component;
 use crate::prelude::*;
+use crate::protocol::document::{Document, FieldError, Fields, FromDocument};
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_responses::ErrorEnvelope;
+use crate::protocol::http::{HttpRequest, Method};
+use crate::protocol::object_name::encode_component;
 
 pub const TOKEN_SCOPES: &str =
     "https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/devstorage.full_control";
@@ -153,7 +153,7 @@ pub fn parse_token(body: &TokenBody, now_ms: f64) -> Result<AccessToken, Storage
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::http::Body;
+    use crate::protocol::http::Body;
 
     #[test]
     fn token_exchange_sends_every_field_form_encoded() {
@@ -224,8 +224,10 @@ mod tests {
 
     #[test]
     fn oauth_refusals_are_unauthorized_and_keep_the_status() {
-        let body: ErrorEnvelope =
-            crate::document::from_json(r#"{"error":"invalid_grant","error_description":"bad subject token"}"#).unwrap();
+        let body: ErrorEnvelope = crate::protocol::document::from_json(
+            r#"{"error":"invalid_grant","error_description":"bad subject token"}"#,
+        )
+        .unwrap();
         let error = credential_failure("token exchange", 400, Some(&body));
         assert_eq!(error.kind, ErrorKind::Unauthorized);
         assert_eq!(error.status_code, Some(400));

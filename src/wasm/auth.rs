@@ -8,15 +8,15 @@ use core::cell::RefCell;
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 
-use crate::attempt::{ask_sidecar, CallContext};
-use crate::document::FromDocument;
-use crate::error::{ErrorKind, StorageError};
-use crate::gcs_responses::ErrorEnvelope;
-use crate::http::HttpRequest;
-use crate::interop;
 use crate::prelude::*;
-use crate::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
-use crate::single_flight::SingleFlight;
+use crate::protocol::document::FromDocument;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_responses::ErrorEnvelope;
+use crate::protocol::http::HttpRequest;
+use crate::protocol::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
+use crate::wasm::attempt::{ask_sidecar, CallContext};
+use crate::wasm::interop;
+use crate::wasm::single_flight::SingleFlight;
 
 pub enum Credentials {
     Anonymous,

@@ -3,9 +3,9 @@
 
 use once_cell::race::OnceBox;
 
-use crate::error::{ErrorKind, StorageError};
 use crate::prelude::*;
-use crate::text;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::text;
 
 /// A running CRC32C.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

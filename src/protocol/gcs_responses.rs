@@ -1,10 +1,10 @@
 //! Shapes of GCS's answers and the mapping of failed answers to error kinds. Pure: the
 //! wasm side reads parsed JSON into these types; `cargo test` feeds them from serde_json.
 
-use crate::document::{required, Document, FieldError, Fields, FromDocument};
-use crate::error::{ErrorKind, StorageError};
 use crate::prelude::*;
-use crate::text;
+use crate::protocol::document::{required, Document, FieldError, Fields, FromDocument};
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::text;
 
 /// The fields of an object resource the client reads. GCS sends 64-bit numbers as strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -257,7 +257,7 @@ fn raw_message(raw: &str) -> Option<String> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::document::from_json;
+    use crate::protocol::document::from_json;
 
     fn envelope(json: &str) -> ErrorEnvelope {
         from_json(json).unwrap()

@@ -1,0 +1,20 @@
+//! The protocol, with no JavaScript in it: what to send to GCS and the Replit sidecar, how to
+//! read their answers, and the policies between (errors, retries, names, ranges, integrity).
+//! Every module here builds and runs natively, so `cargo test` covers it without a runtime;
+//! none may use `wasm_bindgen`, `js_sys` or `web_sys` (checked by `tests/layers.rs`).
+
+pub mod config;
+pub mod content_type;
+pub mod document;
+pub mod error;
+pub mod gcs_requests;
+pub mod gcs_responses;
+pub mod http;
+pub mod integrity;
+pub mod object_name;
+pub mod options;
+pub mod range;
+pub mod resumable;
+pub mod retry;
+pub mod sidecar;
+pub mod text;

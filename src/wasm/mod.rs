@@ -1,0 +1,13 @@
+//! The JavaScript side: sends the protocol's requests over the global `fetch`, keeps bodies as
+//! JS values, and converts arguments and results at the boundary of the exported `Core`.
+
+pub mod attempt;
+pub mod auth;
+pub mod body;
+pub mod download;
+pub mod exports;
+pub mod interop;
+pub mod single_flight;
+pub mod storage;
+pub mod transport;
+pub mod upload;
