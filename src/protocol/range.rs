@@ -1,10 +1,10 @@
 //! Byte ranges for partial downloads: `{start, end}` (end inclusive, as in HTTP and in
 //! @google-cloud/storage) or `{suffix: n}`, checked and turned into a `Range` header.
 
-use crate::document::{Document, FieldError, Fields, FromDocument};
-use crate::error::StorageError;
 use crate::prelude::*;
-use crate::text;
+use crate::protocol::document::{Document, FieldError, Fields, FromDocument};
+use crate::protocol::error::StorageError;
+use crate::protocol::text;
 
 /// The `range` option as JavaScript gives it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub fn unsatisfiable(range: ByteRange, object_size: Option<u64>) -> StorageError
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
+    use crate::protocol::error::ErrorKind;
 
     fn range(start: Option<u64>, end: Option<u64>, suffix: Option<u64>) -> Result<ByteRange, StorageError> {
         RangeOption { start, end, suffix }.to_range()
