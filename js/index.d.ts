@@ -14,6 +14,7 @@ import type {
   ListOptions,
   UploadOptions,
   StorageObject,
+  ObjectMetadata,
   ObjectName,
 } from './types.js';
 
@@ -53,6 +54,9 @@ export declare class Client {
 
   /** Objects in the bucket, in lexicographic order of name. */
   list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
+
+  /** The object's metadata (`ObjectNotFound` when it does not exist). */
+  getMetadata(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectMetadata, RequestError>>;
 
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(

@@ -165,3 +165,34 @@ export interface StorageObject {
 
 /** An object name, or an object as `list` returns it. */
 export type ObjectName = string | StorageObject;
+
+/**
+ * An object's metadata, with the field names of GCS's object resource (and of
+ * `@google-cloud/storage`'s `getMetadata`). Fields the server did not send are absent.
+ */
+export interface ObjectMetadata {
+  /** The object's full name. */
+  name: string;
+  bucket?: string;
+  /** Bytes stored (for a gzip-stored object, the compressed size). */
+  size?: number;
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+  etag?: string;
+  /** The version of the object's data, a decimal string (it exceeds 2^53). */
+  generation?: string;
+  /** The version of its metadata, a decimal string; raised by every metadata change. */
+  metageneration?: string;
+  /** ISO 8601 time of creation of this generation. */
+  timeCreated?: string;
+  /** ISO 8601 time of the last change of data or metadata. */
+  updated?: string;
+  /** Base64 of the big-endian CRC32C of the stored bytes. */
+  crc32c?: string;
+  /** Base64 of the MD5 of the stored bytes (absent for composite objects). */
+  md5Hash?: string;
+  /** Custom metadata; an empty object when there is none. */
+  metadata: Record<string, string>;
+}

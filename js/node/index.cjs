@@ -134,6 +134,10 @@ class Client {
     return this.#core.list(options);
   }
 
+  getMetadata(objectName, options) {
+    return this.#core.getMetadata(objectName, options);
+  }
+
   async downloadAsBytes(objectName, options) {
     const result = await this.#core.downloadBytes(objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;

@@ -118,6 +118,10 @@ export function defineClient(load) {
       return this.#call('list', options);
     }
 
+    getMetadata(objectName, options) {
+      return this.#call('getMetadata', objectName, options);
+    }
+
     async downloadAsBytes(objectName, options) {
       const result = await this.#call('downloadBytes', objectName, options);
       return result.ok ? { ok: true, value: [result.value] } : result;

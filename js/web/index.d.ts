@@ -9,6 +9,7 @@ import type {
   DownloadOptions,
   ErrorKind,
   ListOptions,
+  ObjectMetadata,
   ObjectName,
   RequestError,
   Result,
@@ -26,6 +27,7 @@ export type {
   ErrResult,
   ErrorKind,
   ListOptions,
+  ObjectMetadata,
   ObjectName,
   OkResult,
   Progress,
@@ -75,6 +77,9 @@ export declare class Client {
 
   /** Objects in the bucket, in lexicographic order of name. */
   list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
+
+  /** The object's metadata (`ObjectNotFound` when it does not exist). */
+  getMetadata(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectMetadata, RequestError>>;
 
   /** Uploads bytes, a Blob or File (read a chunk at a time), a string or a stream, overwriting. */
   uploadFromBytes(objectName: ObjectName, contents: UploadContents, options?: UploadOptions): Promise<Result<null, RequestError>>;

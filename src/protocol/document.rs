@@ -17,6 +17,9 @@ pub trait Document: Sized {
     /// The elements, when this is an array.
     fn as_array(&self) -> Option<Vec<Self>>;
     fn is_object(&self) -> bool;
+    /// The properties of an object, in order; a `null` or `undefined` value is `None`.
+    /// `None` when this is not an object.
+    fn entries(&self) -> Option<Vec<(String, Option<Self>)>>;
 }
 
 /// What is wrong with a value, as a phrase naming the field: "`maxResults` must be ...".
@@ -125,6 +128,10 @@ impl Document for serde_json::Value {
     }
     fn is_object(&self) -> bool {
         serde_json::Value::is_object(self)
+    }
+    fn entries(&self) -> Option<Vec<(String, Option<Self>)>> {
+        let object = self.as_object()?;
+        Some(object.iter().map(|(key, value)| (key.clone(), Some(value.clone()).filter(|v| !v.is_null()))).collect())
     }
 }
 

@@ -6,22 +6,6 @@ use crate::protocol::document::{required, Document, FieldError, Fields, FromDocu
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::text;
 
-/// The fields of an object resource the client reads. GCS sends 64-bit numbers as strings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObjectResource {
-    pub name: String,
-    pub size: Option<String>,
-    pub content_encoding: Option<String>,
-    pub crc32c: Option<String>,
-    pub generation: Option<String>,
-}
-
-impl ObjectResource {
-    pub fn size_bytes(&self) -> Option<u64> {
-        self.size.as_deref()?.parse().ok()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedObject {
     pub name: String,
@@ -75,18 +59,6 @@ pub enum ErrorField {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GcsError {
     pub message: Option<String>,
-}
-
-impl FromDocument for ObjectResource {
-    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(ObjectResource {
-            name: required("name", fields.string("name")?)?,
-            size: fields.string("size")?,
-            content_encoding: fields.string("contentEncoding")?,
-            crc32c: fields.string("crc32c")?,
-            generation: fields.string("generation")?,
-        })
-    }
 }
 
 impl FromDocument for ListedObject {

@@ -11,6 +11,7 @@ pub mod gcs_requests;
 pub mod gcs_responses;
 pub mod http;
 pub mod integrity;
+pub mod object_metadata;
 pub mod object_name;
 pub mod options;
 pub mod range;

@@ -13,9 +13,9 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::gcs_responses::ObjectResource;
 use crate::protocol::http::is_success;
 use crate::protocol::integrity::{self, Crc32c};
+use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::DownloadOptions;
 use crate::protocol::range::{self, ByteRange};
 use crate::protocol::text;
@@ -286,7 +286,7 @@ impl Download {
     async fn metadata_crc(&mut self) -> Result<Option<u32>, StorageError> {
         let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
         let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
-        let resource: ObjectResource = self.storage.request_json(call, &request, None, Retry::Safe).await?;
+        let resource: ObjectMetadata = self.storage.request_json(call, &request, None, Retry::Safe).await?;
         if self.generation.is_some() && resource.generation != self.generation {
             return Err(StorageError::new(
                 ErrorKind::PreconditionFailed,

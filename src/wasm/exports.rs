@@ -58,7 +58,7 @@ impl Core {
         Core { storage: build(&options, emulator_host).map(Rc::new) }
     }
 
-    fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
+    pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
     where
         F: Future<Output = Result<T, StorageError>> + 'static,
         T: Into<JsValue>,

@@ -13,7 +13,7 @@ use crate::protocol::document::{self, Document, FromDocument};
 use crate::protocol::error::{ErrorKind, Failure, StorageError};
 use crate::protocol::object_name;
 
-fn set(target: &Object, key: &str, value: &JsValue) {
+pub fn set(target: &Object, key: &str, value: &JsValue) {
     // Setting a plain data property on a fresh object cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
@@ -112,6 +112,22 @@ impl Document for JsValue {
     }
     fn is_object(&self) -> bool {
         JsValue::is_object(self) && !Array::is_array(self)
+    }
+    fn entries(&self) -> Option<Vec<(String, Option<Self>)>> {
+        if !Document::is_object(self) {
+            return None;
+        }
+        let entries = Object::entries(self.unchecked_ref());
+        Some(
+            entries
+                .iter()
+                .filter_map(|entry| {
+                    let key = Reflect::get_u32(&entry, 0).ok()?.as_string()?;
+                    let value = Reflect::get_u32(&entry, 1).ok()?;
+                    Some((key, Some(value).filter(|value| !value.is_undefined() && !value.is_null())))
+                })
+                .collect(),
+        )
     }
 }
 

@@ -7,6 +7,7 @@ pub mod body;
 pub mod download;
 pub mod exports;
 pub mod interop;
+pub mod metadata;
 pub mod single_flight;
 pub mod storage;
 pub mod transport;

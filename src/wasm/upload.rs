@@ -3,6 +3,7 @@
 //! and after a failed chunk the upload asks the server how much it holds and continues
 //! from there. The finished object's CRC32C and size are checked against what was sent.
 
+use alloc::boxed::Box;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -12,9 +13,9 @@ use crate::protocol::config::{DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_
 use crate::protocol::content_type;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::gcs_requests::UploadParams;
-use crate::protocol::gcs_responses::ObjectResource;
 use crate::protocol::http::is_success;
 use crate::protocol::integrity::{self, Crc32c};
+use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::UploadOptions;
 use crate::protocol::resumable;
 use crate::protocol::retry;
@@ -254,7 +255,7 @@ async fn single_request(
     // precondition it cannot, so only then is it retried.
     let retry = if params.if_generation_match.is_some() { Retry::Safe } else { Retry::Never };
     let exchange = storage.request(call, &request, Some(&body), retry, is_success).await?;
-    let resource = match exchange.json::<ObjectResource>().await {
+    let resource = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => resource,
         // The object was written but its description was lost on the way: ask for it.
         Err(error) if retry::is_transient(&error) => {
@@ -272,12 +273,12 @@ async fn single_request(
 async fn verify(
     storage: &Storage,
     call: Call<'_>,
-    resource: &ObjectResource,
+    resource: &ObjectMetadata,
     crc: Crc32c,
     size: u64,
 ) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
-    let mismatch = match (resource.crc32c.as_deref().and_then(integrity::decode), resource.size_bytes()) {
+    let mismatch = match (resource.crc32c.as_deref().and_then(integrity::decode), resource.size) {
         (_, Some(stored)) if stored != size => Some(StorageError::new(
             ErrorKind::IntegrityMismatch,
             text!("upload of ", object, ": the server stored ", stored, " bytes of ", size),
@@ -321,7 +322,7 @@ enum Sent {
     /// It holds this many bytes and wants more.
     Persisted(u64),
     /// The object is complete.
-    Done(ObjectResource),
+    Done(Box<ObjectMetadata>),
 }
 
 async fn send_chunks(
@@ -466,7 +467,7 @@ async fn settle(exchange: Exchange) -> Result<Sent, Refusal> {
                 "the resumable upload session expired or was cancelled; upload again",
             ))
         }
-        _ => exchange.json::<ObjectResource>().await.map(Sent::Done),
+        _ => exchange.json::<ObjectMetadata>().await.map(|resource| Sent::Done(Box::new(resource))),
     };
     sent.map_err(|error| (error, None))
 }
