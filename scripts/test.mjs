@@ -16,7 +16,8 @@
 // no tests, or that failed without a failing test (a build error), counts as one failure.
 //
 // Environment: SKIP_SETUP=1 skips scripts/setup.sh; NODE_TEST_CONCURRENCY (default 1: the
-// servers' control state is shared); NODE_TEST_TIMEOUT (ms per test, default 600000).
+// servers' control state is shared); NODE_TEST_TIMEOUT (ms per test, default 600000);
+// NODE_TEST_FILES (comma-separated parts of file names: run only those Node test files).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -138,7 +139,10 @@ const stageRunners = {
     copyTree(NODE_TESTS, project, ['.scratch', 'node_modules', 'package.json', 'package-lock.json']);
     copyTree(path.join(ROOT, 'tests', 'support'), path.join(SCRATCH, 'tests', 'support'), ['node_modules']);
     await makeScratchProject(project, tarball);
-    const files = findTests(project).filter((f) => !f.startsWith(`node_modules${path.sep}`));
+    const only = (process.env.NODE_TEST_FILES || '').split(',').filter(Boolean);
+    const files = findTests(project)
+      .filter((f) => !f.startsWith(`node_modules${path.sep}`))
+      .filter((f) => !only.length || only.some((part) => f.includes(part)));
     if (!files.length) return { name, passed: 0, failed: 1, problem: 'ran 0 tests: no tests/node/**/*.test.{mjs,cjs}' };
     log(`node: ${files.length} test files: ${files.join(' ')}`);
     const c = tapCounter();

@@ -1,0 +1,158 @@
+// End to end: examples/web-app, the shape of Replit's generated web apps, built by Vite from
+// the npm-packed package and driven in headless Chromium as a person would use it: pick a
+// file, watch the progress bar, see the file shown through the app's server. Behind it: a
+// signed upload URL from the sidecar stand-in (the browser PUTs to the gate, which checks the
+// signature as GCS does, holding no token), an access policy in the object's metadata, and
+// serveTo with Range support. One result per step a person (or the app's owner) would check.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, log, run } from '../../scripts/lib.mjs';
+
+const STEP_TIMEOUT_MS = 20_000;
+const PRIVATE_PREFIX = '.private';
+/** A 1x1 PNG, then 3 MiB after its IEND chunk (browsers ignore it): enough for real progress. */
+const PNG_1X1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+const PICTURE = Buffer.concat([PNG_1X1, Buffer.alloc(3 << 20, 7)]);
+
+async function emulator(env, bucket, object, query = '') {
+  const url = `${env.GCS_EMULATOR_URL}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}${query}`;
+  return fetch(url, { signal: AbortSignal.timeout(10_000) });
+}
+
+/** Copies the example (without node_modules, dist), installs the tarball and builds the page. */
+async function prepare(appDir, tarball) {
+  fs.rmSync(appDir, { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, 'examples', 'web-app'), appDir, {
+    recursive: true,
+    filter: (src) => !/[\\/](node_modules|dist)([\\/]|$)/.test(path.relative(ROOT, src)),
+  });
+  // The test builds with the repo's Vite and imports the repo's Express; the copy installs only
+  // the package under test.
+  const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8'));
+  delete manifest.dependencies;
+  delete manifest.devDependencies;
+  fs.writeFileSync(path.join(appDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: appDir });
+  if (install.code !== 0) throw new Error('npm install of the tarball into the example failed');
+  fs.symlinkSync(path.join(ROOT, 'node_modules', 'express'), path.join(appDir, 'node_modules', 'express'), 'dir');
+  const build = await run(path.join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: appDir });
+  if (build.code !== 0) throw new Error('vite build of examples/web-app failed');
+}
+
+/** Runs `fn` with these environment variables set (the example reads them as a Repl has them). */
+async function withEnv(vars, fn) {
+  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+  for (const [key, value] of Object.entries(vars)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+export async function webAppPage({ tarball, browser, env, outDir }) {
+  const results = [];
+  const step = async (title, fn) => {
+    try {
+      await fn();
+      results.push({ title, ok: true });
+      log(`web-app: ok - ${title}`);
+    } catch (error) {
+      results.push({ title, ok: false, error: error.message });
+      log(`web-app: not ok - ${title}: ${error.message.split('\n')[0]}`);
+    }
+  };
+  const appDir = path.join(outDir, 'app');
+  await prepare(appDir, tarball);
+  const bucket = (await (await fetch(`${env.SIDECAR_URL}/object-storage/default-bucket`)).json()).bucketId;
+  const { startServer } = await import(pathToFileURL(path.join(appDir, 'server.mjs')).href);
+  // As inside a Repl: storage through the sidecar's tokens (the gate refuses anything else).
+  const server = await withEnv({ PRIVATE_OBJECT_DIR: `/${bucket}/${PRIVATE_PREFIX}`, STORAGE_EMULATOR_HOST: undefined }, () =>
+    startServer({ port: 0, root: path.join(appDir, 'dist'), sidecarEndpoint: env.SIDECAR_URL, apiEndpoint: env.GATE_URL }),
+  );
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  let objectPath;
+  try {
+    await step('the page loads and names the signed-in user', async () => {
+      await page.goto(`${server.url}/?user=alice`);
+      await page.getByRole('heading', { name: 'Photo drop' }).waitFor();
+      await page.locator('body[data-ready="true"]').waitFor();
+      await page.getByText('Signed in as alice').waitFor();
+    });
+
+    await step('a picked picture uploads with a moving progress bar', async () => {
+      await page.setInputFiles('#file', { name: 'cat.png', mimeType: 'image/png', buffer: PICTURE });
+      await page.getByRole('status').filter({ hasText: 'Uploaded cat.png (private)' }).waitFor();
+      const progress = page.locator('#progress');
+      const value = Number(await progress.evaluate((element) => element.value));
+      const events = Number(await progress.getAttribute('data-events'));
+      if (value !== 1) throw new Error(`the bar ends at ${value}, not full`);
+      if (events < 2) throw new Error(`only ${events} progress event(s) for 3 MiB: upload progress is not real`);
+      objectPath = await page.locator('#link').getAttribute('href');
+      if (!/^\/objects\/uploads\/[0-9a-f-]{36}$/.test(objectPath ?? '')) throw new Error(`the page links ${objectPath}`);
+    });
+
+    const objectName = () => `${PRIVATE_PREFIX}/uploads/${objectPath.split('/').pop()}`;
+
+    await step('storage holds the bytes with their type and the owner in the access policy', async () => {
+      const stored = await emulator(env, bucket, objectName(), '?alt=media');
+      if (!Buffer.from(await stored.arrayBuffer()).equals(PICTURE)) throw new Error('the bucket does not hold what was picked');
+      const meta = await (await emulator(env, bucket, objectName())).json();
+      if (meta.contentType !== 'image/png') throw new Error(`stored as ${meta.contentType}`);
+      const policy = JSON.parse(meta.metadata?.['custom:aclPolicy'] ?? 'null');
+      if (policy?.owner !== 'alice' || policy?.visibility !== 'private') throw new Error(`policy ${JSON.stringify(policy)}`);
+    });
+
+    await step('the picture is shown through the app server', async () => {
+      await page.locator('#shown').waitFor();
+      const width = await page.locator('#image').evaluate(async (image) => {
+        await image.decode();
+        return image.naturalWidth;
+      });
+      if (width !== 1) throw new Error(`the image decoded to width ${width}`);
+      await page.screenshot({ path: path.join(outDir, 'web-app-uploaded.png') });
+    });
+
+    await step('the owner gets ranges and 304s; others are refused', async () => {
+      const asUser = (user, headers = {}) => fetch(`${server.url}${objectPath}`, { headers: { ...(user ? { cookie: `user=${user}` } : {}), ...headers } });
+      const whole = await asUser('alice');
+      if (whole.status !== 200 || whole.headers.get('content-type') !== 'image/png') throw new Error(`owner: ${whole.status} ${whole.headers.get('content-type')}`);
+      if (Number(whole.headers.get('content-length')) !== PICTURE.length) throw new Error(`content-length ${whole.headers.get('content-length')}`);
+      await whole.arrayBuffer();
+      const etag = whole.headers.get('etag');
+      const part = await asUser('alice', { range: 'bytes=0-7' });
+      const head = Buffer.from(await part.arrayBuffer());
+      if (part.status !== 206 || !head.equals(PICTURE.subarray(0, 8))) throw new Error(`range: ${part.status}, ${head.toString('hex')}`);
+      if (part.headers.get('content-range') !== `bytes 0-7/${PICTURE.length}`) throw new Error(`content-range ${part.headers.get('content-range')}`);
+      const again = await asUser('alice', { 'if-none-match': etag });
+      if (again.status !== 304) throw new Error(`a revalidation answered ${again.status}`);
+      const other = await asUser('bob');
+      if (other.status !== 403) throw new Error(`another user got ${other.status}`);
+      const anonymous = await asUser(undefined);
+      if (anonymous.status !== 401) throw new Error(`an anonymous visitor got ${anonymous.status}`);
+    });
+
+    await step('the page raised no uncaught errors', async () => {
+      if (pageErrors.length) throw new Error(pageErrors.join('; '));
+    });
+  } finally {
+    await context.close();
+    await server.close();
+  }
+  return results;
+}
