@@ -8,6 +8,9 @@
 //                    no configuration, in headless Chromium (tests/browser/bundlers.mjs)
 //   page             examples/browser driven in headless Chromium with Playwright
 //                    (tests/browser/page.mjs); screenshots in test-output/browsers/page/
+//   web-app          examples/web-app (signed upload URL, upload progress, access policy,
+//                    serveTo) likewise (tests/browser/web-app.mjs); screenshots in
+//                    test-output/browsers/web-app/
 // Browsers reach the emulator through tests/browser/cors-bucket.mjs, which answers CORS as
 // a bucket configured as the README says; fake-gcs-server alone hides `Range`.
 // Exports run(env) for scripts/test.mjs; `env` names the test servers (GCS_EMULATOR_URL,
@@ -21,6 +24,7 @@ import { startCorsBucket } from '../tests/browser/cors-bucket.mjs';
 import { chromiumPath, launchChromium } from '../tests/browser/chromium.mjs';
 import { bundlerSuites } from '../tests/browser/bundlers.mjs';
 import { examplePage } from '../tests/browser/page.mjs';
+import { webAppPage } from '../tests/browser/web-app.mjs';
 
 const STAGE_DIR = path.join(OUTPUT, 'browsers');
 
@@ -79,6 +83,15 @@ export async function run(env) {
         log(`page: screenshots in ${path.relative(process.cwd(), pageDir)}/`);
       } catch (error) {
         suites.push({ name: 'examples/browser (Playwright, Chromium)', problem: error.message });
+      }
+      const webAppDir = path.join(STAGE_DIR, 'web-app');
+      fs.rmSync(webAppDir, { recursive: true, force: true });
+      fs.mkdirSync(webAppDir, { recursive: true });
+      try {
+        const steps = await webAppPage({ tarball, browser, env, outDir: webAppDir });
+        suites.push({ name: 'examples/web-app (Playwright, Chromium)', passed: steps.filter((s) => s.ok).length, failed: steps.filter((s) => !s.ok).length });
+      } catch (error) {
+        suites.push({ name: 'examples/web-app (Playwright, Chromium)', problem: error.message });
       }
     }
   } finally {
