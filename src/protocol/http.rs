@@ -81,6 +81,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn success_is_exactly_the_2xx_statuses() {
+        for (status, success) in
+            [(199, false), (200, true), (204, true), (206, true), (299, true), (300, false), (304, false), (308, false)]
+        {
+            assert_eq!(is_success(status), success, "{status}");
+        }
+    }
+
+    #[test]
     fn builds_a_query_with_encoded_values() {
         assert_eq!(with_query("http://h/p".into(), &[]), "http://h/p");
         assert_eq!(

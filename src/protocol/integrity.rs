@@ -136,6 +136,19 @@ mod tests {
     }
 
     #[test]
+    fn decoding_accepts_only_canonical_base64() {
+        assert_eq!(decode("AAAAAA=="), Some(0));
+        assert_eq!(decode("/////w=="), Some(u32::MAX));
+        // The last digit carries 4 padding bits, which a canonical encoding leaves zero.
+        for non_canonical in ["AAAAAB==", "AAAAAP==", "/////x==", "/////////=="] {
+            assert_eq!(decode(non_canonical), None, "{non_canonical}");
+        }
+        for malformed in ["AAAAAA", "AAAAA===", "AAAA*A==", ""] {
+            assert_eq!(decode(malformed), None, "{malformed}");
+        }
+    }
+
+    #[test]
     fn reads_gcs_header_and_resource_forms() {
         let mut crc = Crc32c::default();
         crc.update(b"hello world");

@@ -129,6 +129,16 @@ mod tests {
     }
 
     #[test]
+    fn a_suffix_resumed_in_full_never_asks_for_zero_bytes() {
+        // `bytes=-0` is unsatisfiable on GCS (416): a resume must always ask for a byte.
+        for received in [10, 11, 1000] {
+            let resumed = ByteRange::Suffix { length: 10 }.after(received, None);
+            assert_eq!(resumed, ByteRange::Suffix { length: 1 }, "after {received}");
+            assert_eq!(resumed.header_value(), "bytes=-1");
+        }
+    }
+
+    #[test]
     fn reads_the_total_from_content_range() {
         assert_eq!(total_from_content_range("bytes 0-9/100"), Some(100));
         assert_eq!(total_from_content_range("bytes */100"), Some(100));

@@ -133,6 +133,15 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_may_end_exactly_at_the_deadline_but_not_past_it() {
+        let policy = RetryPolicy { max_retries: 5, deadline_ms: 10_000.0, ..Default::default() };
+        let busy = error(ErrorKind::ServerError, Some(503));
+        assert!(policy.allows(1, 9_000.0, 1_000.0, &busy));
+        assert!(!policy.allows(1, 9_000.0, 1_000.5, &busy));
+        assert!(!policy.allows(1, 10_000.5, 0.0, &busy));
+    }
+
+    #[test]
     fn retries_stop_at_the_count_and_the_deadline() {
         let policy = RetryPolicy { max_retries: 2, deadline_ms: 10_000.0, ..Default::default() };
         let busy = error(ErrorKind::ServerError, Some(503));
