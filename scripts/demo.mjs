@@ -26,7 +26,7 @@ async function main() {
   };
   onInterrupt(stopServers);
   try {
-    await runSetup();
+    await runSetup({ browsers: false }); // the demo runs in Node only
     await build({ setup: false });
     servers = await startServers({ ...DEFAULT_PORTS, log: (line) => process.stderr.write(`${line}\n`) });
     log(`demo: emulator ${servers.emulatorUrl}, sidecar stand-in ${servers.sidecarUrl}`);

@@ -133,12 +133,16 @@ export function onInterrupt(cleanup, { graceMs = 0 } = {}) {
 }
 
 /** Runs scripts/setup.sh unless SKIP_SETUP=1. Throws when it fails. */
-export async function runSetup() {
+/**
+ * Runs scripts/setup.sh. `browsers`: also install Chromium, Firefox and their drivers (only
+ * the browsers stage of npm test needs them; SETUP_BROWSERS=0/1 still overrides).
+ */
+export async function runSetup({ browsers = true } = {}) {
   if (process.env.SKIP_SETUP === '1') {
     log('setup: skipped (SKIP_SETUP=1)');
     return;
   }
-  const { code, signal } = await run('bash', [path.join(ROOT, 'scripts', 'setup.sh')]);
+  const { code, signal } = await run('bash', [path.join(ROOT, 'scripts', 'setup.sh'), browsers ? '--browsers' : '--no-browsers']);
   if (code !== 0) throw new Error(`scripts/setup.sh failed (${code ?? signal})`);
 }
 

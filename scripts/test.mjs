@@ -204,7 +204,7 @@ async function main() {
 
   log(`test: stages ${only.join(', ')}`);
   try {
-    await runSetup();
+    await runSetup({ browsers: only.includes('browsers') });
   } catch (err) {
     results.push({ name: 'setup', passed: 0, failed: 1, problem: err.message });
     return finish(1);
