@@ -123,8 +123,8 @@ impl Document for JsValue {
                 .iter()
                 .filter_map(|entry| {
                     let key = Reflect::get_u32(&entry, 0).ok()?.as_string()?;
-                    let value = Reflect::get_u32(&entry, 1).ok()?;
-                    Some((key, Some(value).filter(|value| !value.is_undefined() && !value.is_null())))
+                    let value = Reflect::get_u32(&entry, 1).ok().filter(|value| !value.is_undefined())?;
+                    Some((key, Some(value).filter(|value| !value.is_null())))
                 })
                 .collect(),
         )
