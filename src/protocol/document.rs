@@ -105,8 +105,12 @@ impl<D: Document> Fields<'_, D> {
     /// An array of strings; missing means empty.
     pub fn strings(&self, key: &str) -> Result<Vec<String>, FieldError> {
         let Some(value) = self.0.get(key) else { return Ok(Vec::new()) };
-        let elements = value.as_array().ok_or_else(|| wrong(key, "an array of strings"))?;
-        elements.iter().map(|element| element.as_string().ok_or_else(|| wrong(key, "an array of strings"))).collect()
+        let expected = || wrong(key, "an array of strings");
+        let mut strings = Vec::new();
+        for element in value.as_array().ok_or_else(expected)? {
+            strings.push(element.as_string().ok_or_else(expected)?);
+        }
+        Ok(strings)
     }
 
     /// The object's own properties in order, a `null` value as `None`.

@@ -77,14 +77,19 @@ impl UploadParams<'_> {
             ("contentDisposition", self.content_disposition),
             ("cacheControl", self.cache_control),
         ];
-        let given = optional.into_iter().filter(|(_, value)| value.is_some());
-        let mut resource =
-            JsonObject::of([("name", Some(object)), ("contentType", Some(self.content_type))].into_iter().chain(given));
+        let mut resource = JsonObject::default();
+        resource.string("name", Some(object)).string("contentType", Some(self.content_type));
+        for (key, value) in optional {
+            if value.is_some() {
+                resource.string(key, value);
+            }
+        }
         if !self.metadata.is_empty() {
-            resource.object(
-                "metadata",
-                JsonObject::of(self.metadata.iter().map(|(key, value)| (key.as_str(), Some(value.as_str())))),
-            );
+            let mut custom = JsonObject::default();
+            for (key, value) in self.metadata {
+                custom.string(key, Some(value));
+            }
+            resource.object("metadata", custom);
         }
         resource.finish()
     }

@@ -41,15 +41,6 @@ impl Default for JsonObject {
 }
 
 impl JsonObject {
-    /// An object of `members` (`None` values as `null`).
-    pub fn of<'a>(members: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> JsonObject {
-        let mut object = JsonObject::default();
-        for (key, value) in members {
-            object.string(key, value);
-        }
-        object
-    }
-
     fn key(&mut self, key: &str) {
         if self.out.len() > 1 {
             self.out.push(',');

@@ -44,12 +44,16 @@ impl FromDocument for MetadataPatch {
 impl MetadataPatch {
     /// The request body: the fields given, `null` for those cleared.
     pub fn to_json(&self) -> String {
-        let mut body = JsonObject::of(self.fields.iter().map(|(field, value)| (*field, value.as_deref())));
+        let mut body = JsonObject::default();
+        for (field, value) in &self.fields {
+            body.string(field, value.as_deref());
+        }
         if let Some(entries) = &self.metadata {
-            body.object(
-                "metadata",
-                JsonObject::of(entries.iter().map(|(key, value)| (key.as_str(), value.as_deref()))),
-            );
+            let mut custom = JsonObject::default();
+            for (key, value) in entries {
+                custom.string(key, value.as_deref());
+            }
+            body.object("metadata", custom);
         }
         body.finish()
     }

@@ -156,13 +156,12 @@ impl FromDocument for UploadOptions {
 /// An upload's custom metadata: an object of strings.
 fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, String)>, FieldError> {
     let Some(object) = fields.raw("metadata") else { return Ok(Vec::new()) };
-    let entries = string_entries(&object, "metadata", "a string")?;
-    entries
-        .into_iter()
-        .map(|(key, value)| {
-            value.map(|value| (key.clone(), value)).ok_or_else(|| text!("`metadata.", key, "` must be a string"))
-        })
-        .collect()
+    let mut metadata = Vec::new();
+    for (key, value) in string_entries(&object, "metadata", "a string")? {
+        let value = value.ok_or_else(|| text!("`metadata.", key, "` must be a string"))?;
+        metadata.push((key, value));
+    }
+    Ok(metadata)
 }
 
 impl Generation {
