@@ -12,6 +12,10 @@ import type {
   DeleteOptions,
   DownloadOptions,
   ListOptions,
+  ListPage,
+  ListPageOptions,
+  MetadataPatch,
+  SetMetadataOptions,
   UploadOptions,
   StorageObject,
   ObjectMetadata,
@@ -52,11 +56,23 @@ export declare class Client {
   /** Whether the object exists (false for a missing object or bucket). */
   exists(objectName: ObjectName, options?: CallOptions): Promise<Result<boolean, RequestError>>;
 
+  /** Objects in the bucket, in lexicographic order of name, with their full metadata. */
+  list(options: ListOptions & { withMetadata: true }): Promise<Result<Array<ObjectMetadata>, RequestError>>;
   /** Objects in the bucket, in lexicographic order of name. */
   list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
 
   /** The object's metadata (`ObjectNotFound` when it does not exist). */
   getMetadata(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectMetadata, RequestError>>;
+
+  /** Changes the metadata fields `metadata` names (a PATCH) and gives the object's metadata after it. */
+  setMetadata(
+    objectName: ObjectName,
+    metadata: MetadataPatch,
+    options?: SetMetadataOptions,
+  ): Promise<Result<ObjectMetadata, RequestError>>;
+
+  /** One page of a listing, each object with its metadata, and the prefixes a `delimiter` gives. */
+  listPage(options?: ListPageOptions): Promise<Result<ListPage, RequestError>>;
 
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(

@@ -139,6 +139,34 @@ export interface ListOptions extends CallOptions {
   prefix?: string;
   /** Only names equal to or after this one. */
   startOffset?: string;
+  /** Give each object's full `ObjectMetadata` instead of just `{name}` (one request a page either way). Default: false. */
+  withMetadata?: boolean | undefined;
+}
+
+/** One page of a listing: `list`'s filters, plus a delimiter and where to start. */
+export interface ListPageOptions extends Omit<ListOptions, 'maxResults' | 'withMetadata'> {
+  /**
+   * Objects and prefixes on this page, at least 1. GCS serves at most 1000 a page: above
+   * that the page holds 1000 and a `nextPageToken`. Default: the server's (GCS: 1000).
+   */
+  maxResults?: number | undefined;
+  /**
+   * Cut names at the first occurrence of this after the prefix (usually `'/'`): names that
+   * continue past it are not listed, their common part is in `prefixes` (the "folders").
+   */
+  delimiter?: string | undefined;
+  /** The `nextPageToken` of the previous page; without it, the first page. */
+  pageToken?: string | undefined;
+}
+
+/** What `listPage` resolves to. */
+export interface ListPage {
+  /** This page's objects, in lexicographic order of name. */
+  objects: ObjectMetadata[];
+  /** With a `delimiter`: the names' common parts up to and including it ("folders"); else empty. */
+  prefixes: string[];
+  /** Pass as `pageToken` for the next page; absent on the last page. */
+  nextPageToken?: string;
 }
 
 export interface UploadOptions extends TransferOptions {
@@ -156,6 +184,12 @@ export interface UploadOptions extends TransferOptions {
   resumable?: boolean;
   /** The length of a stream's contents, when known: gives progress its `total` (ignored with `compress`). */
   contentLength?: number;
+  /** Custom metadata of the new object (values must be strings). */
+  metadata?: Record<string, string> | undefined;
+  /** `Cache-Control` that GCS serves the object with, for example `'public, max-age=3600'`. */
+  cacheControl?: string | undefined;
+  /** `Content-Disposition` that GCS serves the object with, for example `'attachment; filename="report.pdf"'`. */
+  contentDisposition?: string | undefined;
 }
 
 export interface StorageObject {
@@ -195,4 +229,25 @@ export interface ObjectMetadata {
   md5Hash?: string;
   /** Custom metadata; an empty object when there is none. */
   metadata: Record<string, string>;
+}
+
+/**
+ * What `setMetadata` changes: only the fields given. `null` clears `contentType`,
+ * `contentDisposition` or `cacheControl`; under `metadata`, a `null` value removes that key
+ * and keys not named are kept. Other fields cannot be changed (an `InvalidArgument` error).
+ */
+export interface MetadataPatch {
+  contentType?: string | null | undefined;
+  contentDisposition?: string | null | undefined;
+  cacheControl?: string | null | undefined;
+  /** Custom metadata keys to set (a string) or remove (`null`); an `undefined` value is ignored. */
+  metadata?: Record<string, string | null | undefined> | undefined;
+}
+
+export interface SetMetadataOptions extends CallOptions {
+  /**
+   * Change the metadata only while its `metageneration` is this; otherwise the call fails with
+   * `PreconditionFailed`. Makes the call safe to retry (without it a transient failure is not retried).
+   */
+  ifMetagenerationMatch?: number | string | undefined;
 }

@@ -230,7 +230,7 @@ async function main() {
     results.push({ name: 'servers', passed: 0, failed: 1, problem: err.message });
     return finish(1);
   }
-  log(`servers: emulator ${servers.emulatorUrl}, sidecar stand-in ${servers.sidecarUrl}, gate ${servers.gateUrl}`);
+  log(`servers: emulator ${servers.emulatorUrl} (GCS front ${servers.gcsUrl}), sidecar stand-in ${servers.sidecarUrl}, gate ${servers.gateUrl}`);
   const env = toolEnv(servers.env);
 
   for (const stage of only) {

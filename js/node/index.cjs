@@ -138,6 +138,14 @@ class Client {
     return this.#core.getMetadata(objectName, options);
   }
 
+  setMetadata(objectName, metadata, options) {
+    return this.#core.setMetadata(objectName, metadata, options);
+  }
+
+  listPage(options) {
+    return this.#core.listPage(options);
+  }
+
   async downloadAsBytes(objectName, options) {
     const result = await this.#core.downloadBytes(objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;

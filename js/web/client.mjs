@@ -122,6 +122,14 @@ export function defineClient(load) {
       return this.#call('getMetadata', objectName, options);
     }
 
+    setMetadata(objectName, metadata, options) {
+      return this.#call('setMetadata', objectName, metadata, options);
+    }
+
+    listPage(options) {
+      return this.#call('listPage', options);
+    }
+
     async downloadAsBytes(objectName, options) {
       const result = await this.#call('downloadBytes', objectName, options);
       return result.ok ? { ok: true, value: [result.value] } : result;

@@ -17,8 +17,9 @@ pub trait Document: Sized {
     /// The elements, when this is an array.
     fn as_array(&self) -> Option<Vec<Self>>;
     fn is_object(&self) -> bool;
-    /// The properties of an object, in order; a `null` or `undefined` value is `None`.
-    /// `None` when this is not an object.
+    /// The properties of an object, in order; a `null` value is `None`, and properties whose
+    /// value is `undefined` are left out (as `JSON.stringify` leaves them out). `None` when
+    /// this is not an object.
     fn entries(&self) -> Option<Vec<(String, Option<Self>)>>;
 }
 
@@ -101,6 +102,22 @@ impl<D: Document> Fields<'_, D> {
         })
     }
 
+    /// An array of strings; missing means empty.
+    pub fn strings(&self, key: &str) -> Result<Vec<String>, FieldError> {
+        let Some(value) = self.0.get(key) else { return Ok(Vec::new()) };
+        let expected = || wrong(key, "an array of strings");
+        let mut strings = Vec::new();
+        for element in value.as_array().ok_or_else(expected)? {
+            strings.push(element.as_string().ok_or_else(expected)?);
+        }
+        Ok(strings)
+    }
+
+    /// The object's own properties in order, a `null` value as `None`.
+    pub fn members(&self) -> Vec<(String, Option<D>)> {
+        self.0.entries().unwrap_or_default()
+    }
+
     /// An array of objects; missing means empty.
     pub fn list<T: FromDocument>(&self, key: &str) -> Result<Vec<T>, FieldError> {
         let Some(value) = self.0.get(key) else { return Ok(Vec::new()) };
@@ -133,6 +150,25 @@ impl Document for serde_json::Value {
         let object = self.as_object()?;
         Some(object.iter().map(|(key, value)| (key.clone(), Some(value.clone()).filter(|v| !v.is_null()))).collect())
     }
+}
+
+/// The entries of `object` (the value of `key`), an object whose values are strings: a `null`
+/// value is `None`; any other value that is not a string is an error naming its key.
+pub fn string_entries<D: Document>(
+    object: &D,
+    key: &str,
+    expected: &str,
+) -> Result<Vec<(String, Option<String>)>, FieldError> {
+    let entries = object.entries().ok_or_else(|| wrong(key, "an object"))?;
+    let mut out = Vec::with_capacity(entries.len());
+    for (name, value) in entries {
+        let value = match value {
+            None => None,
+            Some(value) => Some(value.as_string().ok_or_else(|| text!("`", key, ".", name, "` must be ", expected))?),
+        };
+        out.push((name, value));
+    }
+    Ok(out)
 }
 
 /// Parses JSON text and reads `T` from it (native tests only).
@@ -218,6 +254,31 @@ mod tests {
             assert_eq!(from_json::<Outer>(json).unwrap_err(), field, "{json}");
         }
         assert_eq!(from_json::<Outer>("[]").unwrap_err(), "must be an object");
+    }
+
+    #[test]
+    fn reads_string_arrays_members_and_string_entries() {
+        let document: serde_json::Value =
+            serde_json::from_str(r#"{"list":["a","b"],"map":{"k":"v","gone":null},"bad":{"n":1}}"#).unwrap();
+        let fields = Fields(&document);
+        assert_eq!(fields.strings("list").unwrap(), ["a", "b"]);
+        assert_eq!(fields.strings("missing").unwrap(), Vec::<String>::new());
+        assert_eq!(fields.strings("map").unwrap_err(), "`map` must be an array of strings");
+        let keys: Vec<String> = fields.members().into_iter().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["bad", "list", "map"]);
+        let map = fields.raw("map").unwrap();
+        assert_eq!(
+            string_entries(&map, "map", "a string or null").unwrap(),
+            [("gone".to_string(), None), ("k".to_string(), Some("v".to_string()))]
+        );
+        assert_eq!(
+            string_entries(&fields.raw("bad").unwrap(), "bad", "a string").unwrap_err(),
+            "`bad.n` must be a string"
+        );
+        assert_eq!(
+            string_entries(&fields.raw("list").unwrap(), "list", "a string").unwrap_err(),
+            "`list` must be an object"
+        );
     }
 
     #[test]

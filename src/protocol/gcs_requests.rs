@@ -2,8 +2,13 @@
 //! `gcs_*_request` functions: names in, `HttpRequest` out, no I/O.
 
 use crate::prelude::*;
-use crate::protocol::http::{with_query, HttpRequest, Method};
+use crate::protocol::error::StorageError;
+use crate::protocol::http::{with_query, Body, HttpRequest, Method};
+use crate::protocol::json::JsonObject;
+use crate::protocol::metadata_patch::MetadataPatch;
+use crate::protocol::object_metadata;
 use crate::protocol::object_name::encode_component;
+use crate::protocol::text;
 
 /// The filters `list` accepts, as GCS names them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -15,13 +20,37 @@ pub struct ListParams {
     pub match_glob: Option<String>,
     /// Objects wanted on this page (GCS serves at most 1000).
     pub page_size: Option<u32>,
+    pub fields: ListFields,
+}
+
+/// What a listing's answer must hold, sent as its `fields` projection.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ListFields {
+    /// Names only: what `list` returns.
+    #[default]
+    Names,
+    /// Each object's metadata (the fields `ObjectMetadata` reads), and the delimiter's prefixes.
+    Metadata,
+}
+
+impl ListFields {
+    fn projection(self) -> String {
+        match self {
+            ListFields::Names => "items(name),nextPageToken".into(),
+            ListFields::Metadata => text!("items(", object_metadata::projection(), "),prefixes,nextPageToken"),
+        }
+    }
 }
 
 /// Metadata and preconditions of an upload.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct UploadParams<'a> {
     pub content_type: &'a str,
     pub content_encoding: Option<&'a str>,
+    pub content_disposition: Option<&'a str>,
+    pub cache_control: Option<&'a str>,
+    /// Custom metadata.
+    pub metadata: &'a [(String, String)],
     /// Write only if the object's generation is this (`"0"`: only if it does not exist).
     pub if_generation_match: Option<&'a str>,
 }
@@ -35,40 +64,54 @@ impl UploadParams<'_> {
         query
     }
 
-    /// The object resource's metadata as JSON, for a resumable session.
+    /// Whether the upload sets fields that only an object resource carries (a media
+    /// upload's query cannot): one-request uploads then go as multipart.
+    pub fn has_resource_fields(&self) -> bool {
+        self.content_disposition.is_some() || self.cache_control.is_some() || !self.metadata.is_empty()
+    }
+
+    /// The object resource as JSON, for a resumable session or a multipart upload.
     fn metadata_json(&self, object: &str) -> String {
-        let mut fields = vec![("name", object), ("contentType", self.content_type)];
-        if let Some(encoding) = self.content_encoding {
-            fields.push(("contentEncoding", encoding));
+        let optional = [
+            ("contentEncoding", self.content_encoding),
+            ("contentDisposition", self.content_disposition),
+            ("cacheControl", self.cache_control),
+        ];
+        let mut resource = JsonObject::default();
+        resource.string("name", Some(object)).string("contentType", Some(self.content_type));
+        for (key, value) in optional {
+            if value.is_some() {
+                resource.string(key, value);
+            }
         }
-        let members: Vec<String> =
-            fields.iter().map(|(key, value)| text!("\"", key, "\":", json_string(value))).collect();
-        text!("{", members.join(","), "}")
+        if !self.metadata.is_empty() {
+            let mut custom = JsonObject::default();
+            for (key, value) in self.metadata {
+                custom.string(key, Some(value));
+            }
+            resource.object("metadata", custom);
+        }
+        resource.finish()
     }
 }
 
-/// A JSON string literal.
-fn json_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for character in value.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            control if (control as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[(control as usize >> 4) & 0xf]));
-                out.push(char::from(HEX[control as usize & 0xf]));
-            }
-            other => out.push(other),
-        }
+/// A multipart upload: its request, and the text that goes before and after the content in
+/// its body. The caller joins the three (as a `Blob`, so the content is never copied here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartUpload {
+    pub request: HttpRequest,
+    pub preamble: String,
+    pub closing: String,
+}
+
+/// A boundary that does not occur in `resource` (the JSON part): `nonce` (random, so the
+/// content is most unlikely to hold it either), lengthened until the JSON does not hold it.
+fn multipart_boundary(resource: &str, nonce: u64) -> String {
+    let mut boundary = text!("replit-objstore-", nonce);
+    while text::contains(resource, &boundary) {
+        boundary.push('-');
     }
-    out.push('"');
-    out
+    boundary
 }
 
 /// Requests against one bucket of one endpoint.
@@ -98,6 +141,22 @@ impl<'a> Bucket<'a> {
 
     pub fn get_metadata(&self, object: &str) -> HttpRequest {
         HttpRequest::new(Method::Get, self.object_url(object))
+    }
+
+    /// Changes the metadata fields `patch` names (`objects.patch`); with
+    /// `if_metageneration_match`, only while the metadata is still that version.
+    pub fn patch_metadata(
+        &self,
+        object: &str,
+        patch: &MetadataPatch,
+        if_metageneration_match: Option<&str>,
+    ) -> HttpRequest {
+        let query: Vec<(&str, &str)> = if_metageneration_match
+            .map(|metageneration| ("ifMetagenerationMatch", metageneration))
+            .into_iter()
+            .collect();
+        HttpRequest::new(Method::Patch, with_query(self.object_url(object), &query))
+            .text_body("application/json", patch.to_json())
     }
 
     /// The object's bytes; pinned to `generation` when resuming, so a resumed download
@@ -144,7 +203,8 @@ impl<'a> Bucket<'a> {
             .iter()
             .filter_map(|(key, value)| value.filter(|value| !value.is_empty()).map(|value| (*key, value)))
             .collect();
-        query.push(("versions", "false"));
+        let projection = params.fields.projection();
+        query.extend([("versions", "false"), ("prettyPrint", "false"), ("fields", &projection)]);
         HttpRequest::new(Method::Get, with_query(text!(self.bucket_url(), "/o"), &query))
     }
 
@@ -160,8 +220,40 @@ impl<'a> Bucket<'a> {
         }
         let mut request = HttpRequest::new(Method::Post, with_query(self.upload_url(), &query))
             .header("Content-Type", params.content_type);
-        request.body = crate::protocol::http::Body::Content;
+        request.body = Body::Content;
         request
+    }
+
+    /// A single-request upload that carries the object resource (`params` has fields a media
+    /// upload cannot send): `multipart/related`, the resource as JSON, then the content.
+    pub fn upload_multipart(
+        &self,
+        object: &str,
+        params: &UploadParams,
+        nonce: u64,
+    ) -> Result<MultipartUpload, StorageError> {
+        if text::contains_any(params.content_type, b"\r\n") {
+            return Err(StorageError::invalid_argument("contentType must not contain line breaks"));
+        }
+        let resource = params.metadata_json(object);
+        let boundary = multipart_boundary(&resource, nonce);
+        let preamble = text!(
+            "--",
+            boundary,
+            "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n",
+            resource,
+            "\r\n--",
+            boundary,
+            "\r\nContent-Type: ",
+            params.content_type,
+            "\r\n\r\n"
+        );
+        let closing = text!("\r\n--", boundary, "--\r\n");
+        let url = with_query(self.upload_url(), &params.query("multipart", object));
+        let mut request =
+            HttpRequest::new(Method::Post, url).header("Content-Type", text!("multipart/related; boundary=", boundary));
+        request.body = Body::Content;
+        Ok(MultipartUpload { request, preamble, closing })
     }
 
     /// Opens a resumable upload session; the answer's `Location` is the session URI.
@@ -180,7 +272,7 @@ impl<'a> Bucket<'a> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::protocol::http::Body;
+    use crate::protocol::document::from_json;
 
     const BUCKET: Bucket = Bucket { endpoint: "https://storage.googleapis.com", name: "replit-objstore-x" };
     const HOSTILE: &str = "dir/sp ace#?ü+%.txt";
@@ -211,8 +303,12 @@ mod tests {
 
     #[test]
     fn resumable_sessions_carry_metadata_as_json() {
-        let params =
-            UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: Some("0") };
+        let params = UploadParams {
+            content_type: "text/plain",
+            content_encoding: Some("gzip"),
+            if_generation_match: Some("0"),
+            ..Default::default()
+        };
         let request = BUCKET.start_resumable("dir/\"quoted\".txt", &params, Some(10));
         assert_eq!(
             request.url,
@@ -224,7 +320,119 @@ mod tests {
         );
         assert_eq!(request.header_value("X-Upload-Content-Type"), Some("text/plain"));
         assert_eq!(request.header_value("X-Upload-Content-Length"), Some("10"));
-        assert_eq!(json_string("a\u{1}\n\\"), r#""a\u0001\n\\""#);
+    }
+
+    fn with_resource_fields(metadata: &[(String, String)]) -> UploadParams<'_> {
+        UploadParams {
+            content_type: "image/png",
+            content_disposition: Some("attachment; filename=\"a.png\""),
+            cache_control: Some("public, max-age=60"),
+            metadata,
+            ..Default::default()
+        }
+    }
+
+    fn custom() -> Vec<(String, String)> {
+        vec![("custom:aclPolicy".into(), r#"{"owner":"u1"}"#.into()), ("k".into(), "v".into())]
+    }
+
+    const RESOURCE: &str = r#"{"name":"a.png","contentType":"image/png","contentDisposition":"attachment; filename=\"a.png\"","cacheControl":"public, max-age=60","metadata":{"custom:aclPolicy":"{\"owner\":\"u1\"}","k":"v"}}"#;
+
+    #[test]
+    fn resumable_sessions_carry_disposition_cache_control_and_custom_metadata() {
+        let metadata = custom();
+        let request = BUCKET.start_resumable("a.png", &with_resource_fields(&metadata), None);
+        assert_eq!(request.body, Body::Text(RESOURCE.into()));
+        assert_eq!(request.header_value("X-Upload-Content-Length"), None);
+    }
+
+    #[test]
+    fn only_uploads_with_resource_fields_need_a_resource() {
+        let metadata = custom();
+        assert!(with_resource_fields(&metadata).has_resource_fields());
+        assert!(with_resource_fields(&[]).has_resource_fields());
+        let plain = UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), ..Default::default() };
+        assert!(!plain.has_resource_fields());
+        assert!(UploadParams { metadata: &metadata, ..plain.clone() }.has_resource_fields());
+        assert!(UploadParams { cache_control: Some(""), ..plain.clone() }.has_resource_fields());
+        assert!(UploadParams { content_disposition: Some("inline"), ..plain }.has_resource_fields());
+    }
+
+    #[test]
+    fn multipart_uploads_send_the_resource_then_the_content() {
+        let metadata = custom();
+        let params = UploadParams { if_generation_match: Some("0"), ..with_resource_fields(&metadata) };
+        let upload = BUCKET.upload_multipart("a.png", &params, 42).unwrap();
+        assert_eq!(upload.request.method, Method::Post);
+        assert_eq!(
+            upload.request.url,
+            "https://storage.googleapis.com/upload/storage/v1/b/replit-objstore-x/o?uploadType=multipart&name=a.png&ifGenerationMatch=0"
+        );
+        assert_eq!(upload.request.header_value("Content-Type"), Some("multipart/related; boundary=replit-objstore-42"));
+        assert_eq!(upload.request.body, Body::Content);
+        assert_eq!(
+            upload.preamble,
+            format!(
+                "--replit-objstore-42\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{RESOURCE}\r\n\
+                 --replit-objstore-42\r\nContent-Type: image/png\r\n\r\n"
+            )
+        );
+        assert_eq!(upload.closing, "\r\n--replit-objstore-42--\r\n");
+    }
+
+    #[test]
+    fn a_gzip_multipart_upload_names_its_encoding_in_the_resource_not_the_query() {
+        let metadata = custom();
+        let params = UploadParams { content_encoding: Some("gzip"), ..with_resource_fields(&metadata) };
+        let upload = BUCKET.upload_multipart("a.png", &params, 1).unwrap();
+        assert!(!upload.request.url.contains("contentEncoding"));
+        assert!(upload.preamble.contains(r#""contentType":"image/png","contentEncoding":"gzip","contentDisposition""#));
+    }
+
+    #[test]
+    fn a_content_type_cannot_break_out_of_its_part_header() {
+        let params = UploadParams { content_type: "text/plain\r\nX-Evil: 1", ..with_resource_fields(&[]) };
+        let error = BUCKET.upload_multipart("a", &params, 1).unwrap_err();
+        assert_eq!(error.kind, crate::protocol::error::ErrorKind::InvalidArgument);
+        assert_eq!(error.message, "contentType must not contain line breaks");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_boundary_never_occurs_in_the_json_part(
+            nonce in 0u64..20,
+            name in "(replit-objstore-1?[0-9]?-{0,3}|[a-z]){0,6}",
+            value in "(replit-objstore-1?[0-9]?-{0,3}){0,4}",
+        ) {
+            let metadata = vec![("k".to_string(), value)];
+            let params = UploadParams { content_type: "text/plain", metadata: &metadata, ..Default::default() };
+            let upload = BUCKET.upload_multipart(&name, &params, nonce).unwrap();
+            let boundary = upload.request.header_value("Content-Type").unwrap().strip_prefix("multipart/related; boundary=").unwrap();
+            let resource = params.metadata_json(&name);
+            proptest::prop_assert!(!resource.contains(boundary), "{} in {}", boundary, resource);
+            let expected_start = format!("replit-objstore-{}", nonce);
+            proptest::prop_assert!(boundary.starts_with(&expected_start));
+        }
+    }
+
+    #[test]
+    fn patches_send_the_fields_given_and_the_precondition() {
+        let patch: MetadataPatch =
+            from_json(r#"{"cacheControl": null, "metadata": {"gone": null, "k": "v"}}"#).unwrap();
+        let request = BUCKET.patch_metadata(HOSTILE, &patch, None);
+        assert_eq!(request.method, Method::Patch);
+        assert_eq!(
+            request.url,
+            format!("https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o/{HOSTILE_ENCODED}")
+        );
+        assert_eq!(request.body, Body::Text(r#"{"cacheControl":null,"metadata":{"gone":null,"k":"v"}}"#.into()));
+        assert_eq!(request.header_value("Content-Type"), Some("application/json"));
+        let guarded = BUCKET.patch_metadata("a", &MetadataPatch::default(), Some("3"));
+        assert_eq!(
+            guarded.url,
+            "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o/a?ifMetagenerationMatch=3"
+        );
+        assert_eq!(guarded.body, Body::Text("{}".into()));
     }
 
     #[test]
@@ -244,19 +452,32 @@ mod tests {
     #[test]
     fn list_sends_only_the_filters_given() {
         let plain = BUCKET.list(&ListParams::default(), None);
-        assert_eq!(plain.url, "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o?versions=false");
+        assert_eq!(
+            plain.url,
+            "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o?versions=false&prettyPrint=false&fields=items%28name%29%2CnextPageToken"
+        );
         let params = ListParams {
             prefix: Some("dir/".into()),
             start_offset: Some("a".into()),
             end_offset: Some("z".into()),
             match_glob: Some("**/*.png".into()),
             page_size: Some(10),
-            delimiter: None,
+            delimiter: Some("/".into()),
+            fields: ListFields::Names,
         };
         let request = BUCKET.list(&params, Some("next page"));
         assert_eq!(
             request.url,
-            "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o?prefix=dir%2F&startOffset=a&endOffset=z&matchGlob=%2A%2A%2F%2A.png&maxResults=10&pageToken=next%20page&versions=false"
+            "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o?prefix=dir%2F&delimiter=%2F&startOffset=a&endOffset=z&matchGlob=%2A%2A%2F%2A.png&maxResults=10&pageToken=next%20page&versions=false&prettyPrint=false&fields=items%28name%29%2CnextPageToken"
+        );
+    }
+
+    #[test]
+    fn a_listing_with_metadata_asks_for_every_field_object_metadata_reads_and_the_prefixes() {
+        let request = BUCKET.list(&ListParams { fields: ListFields::Metadata, ..Default::default() }, None);
+        assert_eq!(
+            request.url,
+            "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o?versions=false&prettyPrint=false&fields=items%28name%2Csize%2Cmetadata%2Cbucket%2CcontentType%2CcontentEncoding%2CcontentDisposition%2CcacheControl%2Cetag%2Cgeneration%2Cmetageneration%2CtimeCreated%2Cupdated%2Ccrc32c%2Cmd5Hash%29%2Cprefixes%2CnextPageToken"
         );
     }
 
@@ -268,8 +489,7 @@ mod tests {
 
     #[test]
     fn media_upload_names_the_object_in_the_query() {
-        let params =
-            UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), if_generation_match: None };
+        let params = UploadParams { content_type: "text/plain", content_encoding: Some("gzip"), ..Default::default() };
         let request = BUCKET.upload_media(HOSTILE, &params);
         assert_eq!(request.method, Method::Post);
         assert_eq!(

@@ -4,17 +4,17 @@
 use crate::prelude::*;
 use crate::protocol::document::{required, Document, FieldError, Fields, FromDocument};
 use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::text;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedObject {
-    pub name: String,
-}
-
-/// One page of a listing; `items` is absent when the page is empty.
+/// One page of a listing; `items` is absent when the page is empty, `prefixes` when no
+/// delimiter was given or none matched. Items hold the fields the request's projection asked
+/// for (only `name` for a plain `list`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListPage {
-    pub items: Vec<ListedObject>,
+    pub items: Vec<ObjectMetadata>,
+    /// The "folders" a delimiter cut the names at.
+    pub prefixes: Vec<String>,
     pub next_page_token: Option<String>,
 }
 
@@ -61,15 +61,13 @@ pub struct GcsError {
     pub message: Option<String>,
 }
 
-impl FromDocument for ListedObject {
-    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(ListedObject { name: required("name", fields.string("name")?)? })
-    }
-}
-
 impl FromDocument for ListPage {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(ListPage { items: fields.list("items")?, next_page_token: fields.string("nextPageToken")? })
+        Ok(ListPage {
+            items: fields.list("items")?,
+            prefixes: fields.strings("prefixes")?,
+            next_page_token: fields.string("nextPageToken")?,
+        })
     }
 }
 
@@ -327,16 +325,43 @@ mod tests {
         let empty: ListPage = from_json(r#"{"kind":"storage#objects"}"#).unwrap();
         assert!(empty.items.is_empty());
         assert_eq!(empty.next_page(), None);
+        assert!(empty.prefixes.is_empty());
         let page: ListPage =
             from_json(r#"{"items":[{"name":"a","size":"3"},{"name":"b"}],"nextPageToken":"t"}"#).unwrap();
-        assert_eq!(page.items, vec![ListedObject { name: "a".into() }, ListedObject { name: "b".into() }]);
+        let names: Vec<&str> = page.items.iter().map(|item| item.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(page.items[0].size, Some(3));
         assert_eq!(page.next_page(), Some("t"));
         let blank: ListPage = from_json(r#"{"nextPageToken":""}"#).unwrap();
         assert_eq!(blank.next_page(), None);
     }
 
     #[test]
+    fn list_pages_read_each_item_as_object_metadata_and_the_prefixes() {
+        let page: ListPage = from_json(
+            r#"{"prefixes":["dir/a/","dir/b/"],"items":[{"name":"dir/x","size":"5","generation":"17","metadata":{"k":"v"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.prefixes, ["dir/a/", "dir/b/"]);
+        let expected = ObjectMetadata {
+            name: "dir/x".into(),
+            size: Some(5),
+            generation: Some("17".into()),
+            metadata: vec![("k".into(), "v".into())],
+            ..Default::default()
+        };
+        assert_eq!(page.items, [expected]);
+    }
+
+    #[test]
     fn malformed_list_pages_are_errors_not_panics() {
+        for (bad, message) in [
+            (r#"{"prefixes":"a/"}"#, "`prefixes` must be an array of strings"),
+            (r#"{"prefixes":["a/", 5]}"#, "`prefixes` must be an array of strings"),
+            (r#"{"items":[{"name":"a","size":"x"}]}"#, "`items[]`: `size` must be a decimal string"),
+        ] {
+            assert_eq!(from_json::<ListPage>(bad).unwrap_err(), message, "{bad}");
+        }
         for bad in [r#"{"items":{}}"#, r#"{"items":[{"size":"1"}]}"#, r#"{"items":[{"name":5}]}"#, "5", "null"] {
             assert!(from_json::<ListPage>(bad).is_err(), "{bad}");
         }

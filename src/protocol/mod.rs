@@ -11,6 +11,8 @@ pub mod gcs_requests;
 pub mod gcs_responses;
 pub mod http;
 pub mod integrity;
+pub mod json;
+pub mod metadata_patch;
 pub mod object_metadata;
 pub mod object_name;
 pub mod options;

@@ -4,7 +4,7 @@
 //! moving from Google's client keeps working; 64-bit numbers arrive as strings.
 
 use crate::prelude::*;
-use crate::protocol::document::{required, Document, FieldError, Fields, FromDocument};
+use crate::protocol::document::{required, string_entries, Document, FieldError, Fields, FromDocument};
 
 /// The fields of an object resource the client reads or hands on. Absent fields are `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,6 +46,16 @@ pub const STRING_FIELDS: [&str; 12] = [
     "crc32c",
     "md5Hash",
 ];
+
+/// Every field read here, as a `fields` projection names them, so a listing asks for no more.
+pub fn projection() -> String {
+    let mut fields = String::from("name,size,metadata");
+    for field in STRING_FIELDS {
+        fields.push(',');
+        fields.push_str(field);
+    }
+    fields
+}
 
 impl ObjectMetadata {
     /// The optional string fields in `STRING_FIELDS` order.
@@ -114,18 +124,8 @@ fn decimal(key: &str, value: &str) -> Result<u64, FieldError> {
 /// some servers echo it) is left out.
 fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, String)>, FieldError> {
     let Some(object) = fields.raw("metadata") else { return Ok(Vec::new()) };
-    let entries = object.entries().ok_or_else(|| String::from("`metadata` must be an object"))?;
-    let mut out = Vec::with_capacity(entries.len());
-    for (key, value) in entries {
-        match value {
-            None => {}
-            Some(value) => match value.as_string() {
-                Some(text) => out.push((key, text)),
-                None => return Err(text!("`metadata.", key, "` must be a string")),
-            },
-        }
-    }
-    Ok(out)
+    let entries = string_entries(&object, "metadata", "a string")?;
+    Ok(entries.into_iter().filter_map(|(key, value)| Some((key, value?))).collect())
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

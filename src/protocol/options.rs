@@ -2,8 +2,8 @@
 //! accepted shapes are unit-tested; the wasm side reads JS objects into them.
 
 use crate::prelude::*;
-use crate::protocol::document::{whole_number, Document, FieldError, Fields, FromDocument};
-use crate::protocol::gcs_requests::ListParams;
+use crate::protocol::document::{string_entries, whole_number, Document, FieldError, Fields, FromDocument};
+use crate::protocol::gcs_requests::{ListFields, ListParams};
 use crate::protocol::range::RangeOption;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -24,6 +24,24 @@ pub struct ListOptions {
     pub end_offset: Option<String>,
     pub match_glob: Option<String>,
     pub max_results: Option<u32>,
+    /// Full metadata for each object instead of just its name.
+    pub with_metadata: Option<bool>,
+}
+
+/// `listPage`: one page of a listing, its filters as `list` takes them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ListPageOptions {
+    /// `maxResults` is the page size here.
+    pub filters: ListOptions,
+    pub delimiter: Option<String>,
+    pub page_token: Option<String>,
+}
+
+/// `setMetadata`'s options besides the signal.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SetMetadataOptions {
+    /// Change the metadata only while it is this version (`metageneration`).
+    pub if_metageneration_match: Option<Generation>,
 }
 
 impl FromDocument for DeleteOptions {
@@ -46,7 +64,36 @@ impl FromDocument for ListOptions {
             end_offset: fields.string("endOffset")?,
             match_glob: fields.string("matchGlob")?,
             max_results: fields.count("maxResults")?,
+            with_metadata: fields.boolean("withMetadata")?,
         })
+    }
+}
+
+impl FromDocument for ListPageOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        let filters = ListOptions::read(fields)?;
+        if filters.max_results == Some(0) {
+            return Err("`maxResults` must be at least 1".into());
+        }
+        Ok(ListPageOptions { filters, delimiter: fields.string("delimiter")?, page_token: fields.string("pageToken")? })
+    }
+}
+
+impl ListPageOptions {
+    /// The request filters. A page holds at most what GCS serves (1000), however many are
+    /// asked for; without `maxResults` the server chooses (GCS: 1000).
+    pub fn params(&self) -> ListParams {
+        ListParams {
+            delimiter: self.delimiter.clone(),
+            fields: ListFields::Metadata,
+            ..self.filters.params(self.filters.max_results)
+        }
+    }
+}
+
+impl FromDocument for SetMetadataOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(SetMetadataOptions { if_metageneration_match: Generation::field(fields, "ifMetagenerationMatch")? })
     }
 }
 
@@ -63,6 +110,7 @@ impl ListOptions {
             end_offset: self.end_offset.clone(),
             match_glob: self.match_glob.clone(),
             page_size: still_wanted.map(|wanted| wanted.min(MAX_PAGE_SIZE)),
+            fields: if self.with_metadata == Some(true) { ListFields::Metadata } else { ListFields::Names },
         }
     }
 }
@@ -77,6 +125,10 @@ pub struct UploadOptions {
     /// The length of a stream's contents, when the caller knows it (for progress totals and
     /// the session's declared size).
     pub content_length: Option<u64>,
+    /// Custom metadata of the new object.
+    pub metadata: Vec<(String, String)>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
 }
 
 /// An object generation: GCS's 64-bit numbers, given as a number or a string.
@@ -91,24 +143,40 @@ impl FromDocument for UploadOptions {
         Ok(UploadOptions {
             compress: fields.boolean("compress")?,
             content_type: fields.string("contentType")?,
-            if_generation_match: fields.raw("ifGenerationMatch").map(|value| Generation::read(&value)).transpose()?,
+            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
             resumable: fields.boolean("resumable")?,
             content_length: fields.whole("contentLength")?,
+            metadata: custom_metadata(fields)?,
+            cache_control: fields.string("cacheControl")?,
+            content_disposition: fields.string("contentDisposition")?,
         })
     }
 }
 
+/// An upload's custom metadata: an object of strings.
+fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, String)>, FieldError> {
+    let Some(object) = fields.raw("metadata") else { return Ok(Vec::new()) };
+    let mut metadata = Vec::new();
+    for (key, value) in string_entries(&object, "metadata", "a string")? {
+        let value = value.ok_or_else(|| text!("`metadata.", key, "` must be a string"))?;
+        metadata.push((key, value));
+    }
+    Ok(metadata)
+}
+
 impl Generation {
-    /// A non-negative integer, or a string of digits (for generations beyond 2^53).
-    fn read<D: Document>(value: &D) -> Result<Generation, FieldError> {
+    /// The field `key`: a non-negative integer, or a string of digits (for generations
+    /// beyond 2^53).
+    fn field<D: Document>(fields: &Fields<'_, D>, key: &str) -> Result<Option<Generation>, FieldError> {
+        let Some(value) = fields.raw(key) else { return Ok(None) };
         if let Some(text) = value.as_string() {
             if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
-                return Ok(Generation::Text(text));
+                return Ok(Some(Generation::Text(text)));
             }
         } else if let Some(number) = value.as_number().and_then(whole_number) {
-            return Ok(Generation::Number(number));
+            return Ok(Some(Generation::Number(number)));
         }
-        Err("`ifGenerationMatch` must be a non-negative integer or a string of digits".into())
+        Err(text!("`", key, "` must be a non-negative integer or a string of digits"))
     }
 }
 
@@ -162,6 +230,77 @@ mod tests {
         assert!(from_json::<ListOptions>(r#"{"maxResults":-1}"#).is_err());
         assert!(from_json::<ListOptions>(r#"{"maxResults":"5"}"#).is_err());
         assert!(from_json::<DeleteOptions>(r#"{"ignoreNotFound":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn upload_options_read_custom_metadata_cache_control_and_disposition() {
+        let upload: UploadOptions = from_json(
+            r#"{"metadata":{"b":"","custom:aclPolicy":"{}"},"cacheControl":"no-store","contentDisposition":"inline"}"#,
+        )
+        .unwrap();
+        assert_eq!(upload.metadata, vec![("b".into(), String::new()), ("custom:aclPolicy".into(), "{}".into())]);
+        assert_eq!(upload.cache_control.as_deref(), Some("no-store"));
+        assert_eq!(upload.content_disposition.as_deref(), Some("inline"));
+        for (bad, message) in [
+            (r#"{"metadata":{"k":null}}"#, "`metadata.k` must be a string"),
+            (r#"{"metadata":{"k":1}}"#, "`metadata.k` must be a string"),
+            (r#"{"metadata":"k=v"}"#, "`metadata` must be an object"),
+            (r#"{"cacheControl":0}"#, "`cacheControl` must be a string"),
+        ] {
+            assert_eq!(from_json::<UploadOptions>(bad).unwrap_err(), message, "{bad}");
+        }
+    }
+
+    #[test]
+    fn set_metadata_takes_a_metageneration_as_generations_are_taken() {
+        for (json, expected) in [
+            (r#"{"ifMetagenerationMatch":3}"#, Some("3")),
+            (r#"{"ifMetagenerationMatch":"12"}"#, Some("12")),
+            ("{}", None),
+        ] {
+            let options: SetMetadataOptions = from_json(json).unwrap();
+            assert_eq!(options.if_metageneration_match.map(|m| text!(m)).as_deref(), expected, "{json}");
+        }
+        assert_eq!(
+            from_json::<SetMetadataOptions>(r#"{"ifMetagenerationMatch":"x"}"#).unwrap_err(),
+            "`ifMetagenerationMatch` must be a non-negative integer or a string of digits"
+        );
+    }
+
+    #[test]
+    fn list_page_options_ask_for_one_page_with_metadata_and_prefixes() {
+        let options: ListPageOptions = from_json(
+            r#"{"prefix":"p/","delimiter":"/","startOffset":"a","endOffset":"z","matchGlob":"**","maxResults":7,"pageToken":"t"}"#,
+        )
+        .unwrap();
+        assert_eq!(options.page_token.as_deref(), Some("t"));
+        assert_eq!(
+            options.params(),
+            ListParams {
+                prefix: Some("p/".into()),
+                delimiter: Some("/".into()),
+                start_offset: Some("a".into()),
+                end_offset: Some("z".into()),
+                match_glob: Some("**".into()),
+                page_size: Some(7),
+                fields: ListFields::Metadata,
+            }
+        );
+        let big: ListPageOptions = from_json(r#"{"maxResults":5000}"#).unwrap();
+        assert_eq!(big.params().page_size, Some(1000));
+        let unsized_page: ListPageOptions = from_json("{}").unwrap();
+        assert_eq!(unsized_page.params().page_size, None);
+        assert_eq!(from_json::<ListPageOptions>(r#"{"maxResults":0}"#).unwrap_err(), "`maxResults` must be at least 1");
+        assert_eq!(from_json::<ListPageOptions>(r#"{"delimiter":1}"#).unwrap_err(), "`delimiter` must be a string");
+    }
+
+    #[test]
+    fn list_asks_for_names_unless_metadata_is_wanted() {
+        assert_eq!(ListOptions::default().params(None).fields, ListFields::Names);
+        let with: ListOptions = from_json(r#"{"withMetadata":true}"#).unwrap();
+        assert_eq!(with.params(Some(3)).fields, ListFields::Metadata);
+        let without: ListOptions = from_json(r#"{"withMetadata":false}"#).unwrap();
+        assert_eq!(without.params(None).fields, ListFields::Names);
     }
 
     #[test]

@@ -72,6 +72,15 @@ pub fn parse_retry_after(value: &str, now_ms: f64, parse_date: impl Fn(&str) -> 
     Some((at_ms - now_ms).clamp(0.0, MAX_RETRY_AFTER_MS))
 }
 
+/// Whether a write that is not idempotent by itself (a one-request upload, a metadata patch)
+/// may be sent again after a transient failure: only under a precondition (its generation or
+/// metageneration), which makes a repeat fail instead of undoing another writer's change.
+/// Google's retry conformance rules: `objects.insert` and `objects.patch` are "conditionally
+/// idempotent".
+pub fn repeatable_write(precondition: Option<&str>) -> bool {
+    precondition.is_some()
+}
+
 /// A server's wish is honoured up to a day (the retry deadline usually ends it sooner).
 const MAX_RETRY_AFTER_MS: f64 = 86_400_000.0;
 
@@ -112,6 +121,13 @@ mod tests {
         assert!(is_transient(&error(ErrorKind::Timeout, None)));
         assert!(!is_transient(&error(ErrorKind::Aborted, None)));
         assert!(!is_transient(&error(ErrorKind::IntegrityMismatch, None)));
+    }
+
+    #[test]
+    fn writes_are_repeated_only_under_a_precondition() {
+        assert!(repeatable_write(Some("0")));
+        assert!(repeatable_write(Some("1700000000000001")));
+        assert!(!repeatable_write(None));
     }
 
     #[test]

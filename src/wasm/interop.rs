@@ -123,8 +123,8 @@ impl Document for JsValue {
                 .iter()
                 .filter_map(|entry| {
                     let key = Reflect::get_u32(&entry, 0).ok()?.as_string()?;
-                    let value = Reflect::get_u32(&entry, 1).ok()?;
-                    Some((key, Some(value).filter(|value| !value.is_undefined() && !value.is_null())))
+                    let value = Reflect::get_u32(&entry, 1).ok().filter(|value| !value.is_undefined())?;
+                    Some((key, Some(value).filter(|value| !value.is_null())))
                 })
                 .collect(),
         )
@@ -141,7 +141,13 @@ pub fn decode_options<T: FromDocument + Default>(value: &JsValue, what: &str) ->
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
     }
-    document::decode(value).map_err(|error| StorageError::invalid_argument(text!(what, ": ", error)))
+    document::decode(value).map_err(|error| options_error(what, error))
+}
+
+/// Kept out of `decode_options`, which is compiled once per options type.
+#[inline(never)]
+fn options_error(what: &str, error: document::FieldError) -> StorageError {
+    StorageError::invalid_argument(text!(what, ": ", error))
 }
 
 /// An object-name argument: a string, or an object with a string `name` (what `list`

@@ -21,6 +21,7 @@ use crate::protocol::sidecar::{self, DefaultBucketBody};
 pub use crate::wasm::attempt::Exchange;
 use crate::wasm::attempt::{ask_sidecar, guarded_send, Backoff, CallContext};
 use crate::wasm::auth::Credentials;
+use crate::wasm::metadata::metadata_to_js;
 use crate::wasm::single_flight::SingleFlight;
 
 pub struct Storage {
@@ -264,8 +265,8 @@ impl Storage {
         }
     }
 
-    /// Names in lexicographic order, following pages until there are no more or
-    /// `maxResults` objects have been gathered.
+    /// Names (or, `withMetadata`, whole metadata) in lexicographic order, following pages
+    /// until there are no more or `maxResults` objects have been gathered.
     pub async fn list(&self, options: &ListOptions, context: &CallContext) -> Result<Array, StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: None, context };
@@ -282,7 +283,9 @@ impl Storage {
                 if options.max_results.is_some_and(|max| names.length() >= max) {
                     break;
                 }
-                names.push(&storage_object(&item.name));
+                let element =
+                    if options.with_metadata == Some(true) { metadata_to_js(item) } else { storage_object(&item.name) };
+                names.push(&element);
             }
             match page.next_page() {
                 Some(next) if Some(next) != page_token.as_deref() => page_token = Some(next.to_string()),

