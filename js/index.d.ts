@@ -18,6 +18,8 @@ import type {
   SetMetadataOptions,
   UploadOptions,
   StorageObject,
+  CanAccessOptions,
+  ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
 } from './types.js';
@@ -73,6 +75,18 @@ export declare class Client {
 
   /** One page of a listing, each object with its metadata, and the prefixes a `delimiter` gives. */
   listPage(options?: ListPageOptions): Promise<Result<ListPage, RequestError>>;
+
+  /** The object's access policy (`custom:aclPolicy`), or null when it has none. */
+  getAclPolicy(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectAclPolicy | null, RequestError>>;
+
+  /** Stores an access policy on the object, keeping its other metadata. */
+  setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /**
+   * Whether a user may read or write the object under its policy: no policy, no access; a
+   * public object can be read by anyone; the owner can do anything; rules grant their groups.
+   */
+  canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
 
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(

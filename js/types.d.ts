@@ -251,3 +251,42 @@ export interface SetMetadataOptions extends CallOptions {
    */
   ifMetagenerationMatch?: number | string | undefined;
 }
+
+/** What an access rule grants; `write` implies `read`. */
+export type ObjectPermission = 'read' | 'write';
+
+/** A group of users, named by the app (as the generated `objectAcl.ts` names them). */
+export interface ObjectAccessGroup {
+  /** Which kind of group, as the app defines them (for example `'team'`). */
+  type: string;
+  id: string;
+}
+
+export interface ObjectAclRule {
+  group: ObjectAccessGroup;
+  permission: ObjectPermission;
+}
+
+/**
+ * An object's access policy, stored as JSON under the custom metadata key `custom:aclPolicy`,
+ * exactly as Replit's generated `objectAcl.ts` stores it.
+ */
+export interface ObjectAclPolicy {
+  /** The user who may do anything with the object. */
+  owner: string;
+  /** `public`: anyone may read it. */
+  visibility: 'public' | 'private';
+  aclRules?: ObjectAclRule[] | undefined;
+}
+
+export interface CanAccessOptions extends CallOptions {
+  /** The user asking; undefined for an anonymous visitor (who can only read public objects). */
+  userId?: string | undefined;
+  permission: ObjectPermission;
+  /**
+   * Whether `userId` belongs to `group`, for the policy's `aclRules` (may return a promise;
+   * asked only for rules that grant enough, in order, until one says yes). Without it, rules
+   * grant nothing.
+   */
+  isMember?: ((group: ObjectAccessGroup, userId: string) => boolean | Promise<boolean>) | undefined;
+}

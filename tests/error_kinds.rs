@@ -9,11 +9,7 @@ fn typescript_union() -> Vec<String> {
     let source = std::fs::read_to_string(path).expect("js/types.d.ts is readable");
     let start = source.find("export type ErrorKind =").expect("js/types.d.ts declares ErrorKind");
     let declaration = &source[start..start + source[start..].find(';').expect("the union ends with ';'")];
-    declaration
-        .split('|')
-        .skip(1)
-        .map(|member| member.trim().trim_matches('\'').to_string())
-        .collect()
+    declaration.split('|').skip(1).map(|member| member.trim().trim_matches('\'').to_string()).collect()
 }
 
 #[test]

@@ -146,6 +146,18 @@ class Client {
     return this.#core.listPage(options);
   }
 
+  getAclPolicy(objectName, options) {
+    return this.#core.getAclPolicy(objectName, options);
+  }
+
+  setAclPolicy(objectName, policy, options) {
+    return this.#core.setAclPolicy(objectName, policy, options);
+  }
+
+  canAccess(objectName, options) {
+    return this.#core.canAccess(objectName, options);
+  }
+
   async downloadAsBytes(objectName, options) {
     const result = await this.#core.downloadBytes(objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;

@@ -130,6 +130,19 @@ export function defineClient(load) {
       return this.#call('listPage', options);
     }
 
+    /** Access policies are decided on a server: in the browser build these are `Unsupported`. */
+    getAclPolicy(objectName, options) {
+      return this.#call('getAclPolicy', objectName, options);
+    }
+
+    setAclPolicy(objectName, policy, options) {
+      return this.#call('setAclPolicy', objectName, policy, options);
+    }
+
+    canAccess(objectName, options) {
+      return this.#call('canAccess', objectName, options);
+    }
+
     async downloadAsBytes(objectName, options) {
       const result = await this.#call('downloadBytes', objectName, options);
       return result.ok ? { ok: true, value: [result.value] } : result;

@@ -12,6 +12,8 @@ import type {
   ListPage,
   ListPageOptions,
   MetadataPatch,
+  CanAccessOptions,
+  ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
   RequestError,
@@ -34,6 +36,11 @@ export type {
   ListPage,
   ListPageOptions,
   MetadataPatch,
+  CanAccessOptions,
+  ObjectAccessGroup,
+  ObjectAclPolicy,
+  ObjectAclRule,
+  ObjectPermission,
   ObjectMetadata,
   ObjectName,
   OkResult,
@@ -100,6 +107,18 @@ export declare class Client {
 
   /** One page of a listing, each object with its metadata, and the prefixes a `delimiter` gives. */
   listPage(options?: ListPageOptions): Promise<Result<ListPage, RequestError>>;
+
+  /** The object's access policy (`custom:aclPolicy`), or null when it has none. In the browser build: `Unsupported` (decide access on a server). */
+  getAclPolicy(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectAclPolicy | null, RequestError>>;
+
+  /** Stores an access policy on the object, keeping its other metadata. In the browser build: `Unsupported` (decide access on a server). */
+  setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /**
+   * Whether a user may read or write the object under its policy: no policy, no access; a
+   * public object can be read by anyone; the owner can do anything; rules grant their groups. In the browser build: `Unsupported` (decide access on a server).
+   */
+  canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
 
   /** Uploads bytes, a Blob or File (read a chunk at a time), a string or a stream, overwriting. */
   uploadFromBytes(objectName: ObjectName, contents: UploadContents, options?: UploadOptions): Promise<Result<null, RequestError>>;

@@ -66,6 +66,20 @@ impl JsonObject {
         self
     }
 
+    /// `"key":[{…},…]`, objects written before.
+    pub fn objects(&mut self, key: &str, values: Vec<JsonObject>) -> &mut Self {
+        self.key(key);
+        self.out.push('[');
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.out.push(',');
+            }
+            self.out.push_str(&value.finish());
+        }
+        self.out.push(']');
+        self
+    }
+
     /// The object's text.
     pub fn finish(mut self) -> String {
         self.out.push('}');

@@ -3,6 +3,8 @@
 //! Every module here builds and runs natively, so `cargo test` covers it without a runtime;
 //! none may use `wasm_bindgen`, `js_sys` or `web_sys` (checked by `tests/layers.rs`).
 
+#[cfg(feature = "server")]
+pub mod acl;
 pub mod config;
 pub mod content_type;
 pub mod document;

@@ -1,6 +1,8 @@
 //! The JavaScript side: sends the protocol's requests over the global `fetch`, keeps bodies as
 //! JS values, and converts arguments and results at the boundary of the exported `Core`.
 
+#[cfg(feature = "server")]
+pub mod acl;
 pub mod attempt;
 pub mod auth;
 pub mod body;
