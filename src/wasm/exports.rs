@@ -9,7 +9,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::prelude::*;
-use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
+use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions, Environment};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
@@ -39,11 +39,12 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
     })
 }
 
-fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, StorageError> {
+fn build(options: &JsValue, environment: &JsValue) -> Result<Storage, StorageError> {
     let access_token = interop::raw_option(options, "accessToken");
     let mut given: ClientOptions = interop::decode_options(options, "Client options")?;
     given.has_access_token = access_token.is_some();
-    given.emulator_host = emulator_host;
+    let environment: Environment = interop::decode_options(environment, "environment")?;
+    environment.apply_to(&mut given);
     let config = ClientConfig::resolve(given)?;
     let credentials = credentials(&config, access_token)?;
     Ok(Storage::new(config, credentials))
@@ -51,11 +52,12 @@ fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, St
 
 #[wasm_bindgen]
 impl Core {
-    /// `options` as the public constructor takes them; `emulator_host` is
-    /// `STORAGE_EMULATOR_HOST` where the runtime has an environment.
+    /// `options` as the public constructor takes them; `environment` is the runtime's
+    /// environment variables (`process.env`) where it has them, else `undefined`: only the
+    /// variables `config::Environment` names are read.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, emulator_host: Option<String>) -> Core {
-        Core { storage: build(&options, emulator_host).map(Rc::new) }
+    pub fn new(options: JsValue, environment: JsValue) -> Core {
+        Core { storage: build(&options, &environment).map(Rc::new) }
     }
 
     pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
