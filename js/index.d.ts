@@ -22,6 +22,9 @@ import type {
   ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
+  ObjectPaths,
+  ObjectPathsEnvironment,
+  PublicObject,
 } from './types.js';
 
 export * from './types.js';
@@ -88,6 +91,13 @@ export declare class Client {
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
 
+  /**
+   * The first of the public search paths (`PUBLIC_OBJECT_SEARCH_PATHS`, in order) where
+   * `relativePath` exists, or null when none has it. An unset `PUBLIC_OBJECT_SEARCH_PATHS` is
+   * an `InvalidArgument` error naming it.
+   */
+  findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(
     objectName: ObjectName,
@@ -122,3 +132,10 @@ export declare function wasmMemoryBytes(): number;
 
 /** The CRC32C of bytes in GCS's form (base64 of the big-endian value, as an object's `crc32c` metadata gives it). */
 export declare function crc32c(bytes: Uint8Array): string;
+
+/**
+ * `PRIVATE_OBJECT_DIR` (required) and `PUBLIC_OBJECT_SEARCH_PATHS` (comma-separated
+ * `/bucket/prefix` paths, or a JSON array; may be unset) of `env` (default: `process.env`).
+ * A missing or malformed variable is an `InvalidArgument` error naming it.
+ */
+export declare function objectPaths(env?: ObjectPathsEnvironment): Result<ObjectPaths, RequestError>;

@@ -290,3 +290,28 @@ export interface CanAccessOptions extends CallOptions {
    */
   isMember?: ((group: ObjectAccessGroup, userId: string) => boolean | Promise<boolean>) | undefined;
 }
+
+/** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
+export interface ObjectDir {
+  bucketId: string;
+  /** Without trailing `/`; empty for the whole bucket. Objects in it are named `${prefix}/…`. */
+  prefix: string;
+}
+
+/** What `objectPaths()` reads from `PRIVATE_OBJECT_DIR` and `PUBLIC_OBJECT_SEARCH_PATHS`. */
+export interface ObjectPaths {
+  /** Where the app keeps private objects (uploads). */
+  privateDir: ObjectDir;
+  /** Where public objects are looked for, in order; empty when `PUBLIC_OBJECT_SEARCH_PATHS` is unset. */
+  publicPaths: ObjectDir[];
+}
+
+/** Environment variables, as `process.env` or a Worker's `env` holds them (only strings are read). */
+export type ObjectPathsEnvironment = Readonly<Record<string, unknown>>;
+
+/** Where `findPublic` found an object. */
+export interface PublicObject {
+  bucketId: string;
+  /** The object's full name in that bucket (the search path's prefix, `/`, the relative path). */
+  objectName: string;
+}

@@ -22,6 +22,10 @@ const NO_FILES = {
     'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
 };
 
+/** A method the loaded build leaves out (server-only code is not in the browser build). */
+const notInThisBuild = (method) =>
+  failure('Unsupported', `${method} is not in the browser build: call it on your server`);
+
 /** What keeps a client from working here, found from its options alone (else null). */
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
@@ -55,8 +59,10 @@ class StreamRequestError extends Error {
 /**
  * The Client and StreamRequestError classes over the wasm module that `load` resolves to
  * (the wasm-bindgen glue, initialised). `load` runs once, on the first call that needs it.
+ * `environment`, where the runtime has one, returns its environment variables (an object,
+ * or undefined), read by the core when a client first calls it.
  */
-export function defineClient(load) {
+export function defineClient(load, { environment } = {}) {
   let loading;
   const glue = () => {
     loading ??= Promise.resolve()
@@ -86,19 +92,23 @@ export function defineClient(load) {
       this.#problem = missingForRuntime(options);
     }
 
-    /** Runs one method of the core, whose promises always resolve to a result. */
+    /**
+     * Runs one method of the core, whose promises always resolve to a result; a method this
+     * build of the core does not have resolves to an `Unsupported` error.
+     */
     async #call(method, ...args) {
-      if (this.#problem) return this.#problem;
       let wasm;
       try {
         wasm = await glue();
       } catch (error) {
-        return failure(
+        return this.#problem ?? failure(
           'Unsupported',
           `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
         );
       }
-      this.#core ??= new wasm.Core(this.#options, undefined);
+      if (typeof wasm.Core.prototype[method] !== 'function') return notInThisBuild(method);
+      if (this.#problem) return this.#problem;
+      this.#core ??= new wasm.Core(this.#options, environment?.());
       return this.#core[method](...args);
     }
 
@@ -130,7 +140,8 @@ export function defineClient(load) {
       return this.#call('listPage', options);
     }
 
-    /** Access policies are decided on a server: in the browser build these are `Unsupported`. */
+    // Server-only (in Workers, not in the browser build, where they are `Unsupported`).
+
     getAclPolicy(objectName, options) {
       return this.#call('getAclPolicy', objectName, options);
     }
@@ -141,6 +152,10 @@ export function defineClient(load) {
 
     canAccess(objectName, options) {
       return this.#call('canAccess', objectName, options);
+    }
+
+    findPublic(relativePath, options) {
+      return this.#call('findPublic', relativePath, options);
     }
 
     async downloadAsBytes(objectName, options) {
