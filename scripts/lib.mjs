@@ -182,14 +182,14 @@ function referencedFiles(file) {
   const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
   const dir = path.dirname(file);
   const specifiers = [
-    ...[...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]),
-    ...[...text.matchAll(/require\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)].map((m) => m[1]),
+    ...[...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]),
+    ...[...text.matchAll(/\brequire\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)].map((m) => m[1]),
     ...[...text.matchAll(/['"`]([\w.-]+\.wasm)['"`]/g)].map((m) => m[1]),
   ];
   return specifiers.map((specifier) => {
     const target = path.normalize(path.join(dir, specifier));
     const declared = target.replace(/\.(m?)js$/, '.d.$1ts');
-    return file.endsWith('.ts') && !fs.existsSync(path.join(ROOT, target)) && fs.existsSync(path.join(ROOT, declared)) ? declared : target;
+    return /\.d\.[cm]?ts$/.test(file) && !fs.existsSync(path.join(ROOT, target)) && fs.existsSync(path.join(ROOT, declared)) ? declared : target;
   });
 }
 
