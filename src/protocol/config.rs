@@ -30,6 +30,7 @@ pub struct ClientOptions {
     /// `STORAGE_EMULATOR_HOST`, where the runtime has an environment.
     pub emulator_host: Option<String>,
     /// `DEFAULT_OBJECT_STORAGE_BUCKET_ID`, where the runtime has an environment.
+    #[cfg(feature = "server")]
     pub default_bucket_id: Option<String>,
     /// `PUBLIC_OBJECT_SEARCH_PATHS`, where the runtime has an environment (read by `findPublic`).
     #[cfg(feature = "server")]
@@ -50,13 +51,18 @@ impl FromDocument for ClientOptions {
             upload_chunk_size: fields.whole("uploadChunkSize")?,
             resumable_threshold: fields.whole("resumableThreshold")?,
             has_access_token: false,
-            ..ClientOptions::default()
+            emulator_host: None,
+            #[cfg(feature = "server")]
+            default_bucket_id: None,
+            #[cfg(feature = "server")]
+            public_search_paths: None,
         })
     }
 }
 
 /// The environment variables the client reads where the runtime has an environment (Node's,
-/// Deno's and Bun's `process.env`); browsers have none.
+/// Deno's and Bun's `process.env`); browsers have none, and their build leaves this out.
+#[cfg(feature = "server")]
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Environment {
     /// An emulator's address (`STORAGE_EMULATOR_HOST`, as Google's clients take it).
@@ -65,35 +71,30 @@ pub struct Environment {
     /// which can answer an empty `bucketId` right after a bucket is created.
     pub default_object_storage_bucket_id: Option<String>,
     /// `/bucket/prefix` where the app keeps private objects (see `object_paths`).
-    #[cfg(feature = "server")]
     pub private_object_dir: Option<String>,
     /// `/bucket/prefix` paths (comma-separated) where public objects are looked for.
-    #[cfg(feature = "server")]
     pub public_object_search_paths: Option<String>,
 }
 
+#[cfg(feature = "server")]
 impl FromDocument for Environment {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
         Ok(Environment {
             storage_emulator_host: fields.string("STORAGE_EMULATOR_HOST")?,
             default_object_storage_bucket_id: fields.string("DEFAULT_OBJECT_STORAGE_BUCKET_ID")?,
-            #[cfg(feature = "server")]
             private_object_dir: fields.string("PRIVATE_OBJECT_DIR")?,
-            #[cfg(feature = "server")]
             public_object_search_paths: fields.string("PUBLIC_OBJECT_SEARCH_PATHS")?,
         })
     }
 }
 
+#[cfg(feature = "server")]
 impl Environment {
     /// The options as a client made here sees them: the caller's, plus what the environment says.
     pub fn apply_to(self, options: &mut ClientOptions) {
         options.emulator_host = self.storage_emulator_host;
         options.default_bucket_id = self.default_object_storage_bucket_id;
-        #[cfg(feature = "server")]
-        {
-            options.public_search_paths = self.public_object_search_paths;
-        }
+        options.public_search_paths = self.public_object_search_paths;
     }
 }
 
@@ -170,11 +171,12 @@ impl ClientConfig {
             Some(bucket) if bucket.is_empty() => {
                 return Err(StorageError::invalid_argument("bucketId must not be empty"))
             }
-            Some(bucket) => Some(bucket),
+            #[cfg(feature = "server")]
             None => options
                 .default_bucket_id
                 .map(|bucket| bucket.trim_ascii().to_string())
                 .filter(|bucket| !bucket.is_empty()),
+            given => given,
         };
         let defaults = RetryPolicy::default();
         let retry = RetryPolicy {
@@ -309,6 +311,7 @@ mod tests {
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn the_environments_default_bucket_is_used_unless_a_bucket_is_given() {
         let from_env = |value: &str| ClientOptions { default_bucket_id: Some(value.into()), ..Default::default() };
@@ -320,6 +323,7 @@ mod tests {
         assert_eq!(resolve(given).bucket_id.as_deref(), Some("mine"), "the bucketId option wins");
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn the_environment_is_read_by_its_variable_names() {
         let environment: Environment = from_json(

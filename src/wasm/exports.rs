@@ -9,7 +9,9 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::prelude::*;
-use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions, Environment};
+#[cfg(feature = "server")]
+use crate::protocol::config::Environment;
+use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
@@ -43,8 +45,11 @@ fn build(options: &JsValue, environment: &JsValue) -> Result<Storage, StorageErr
     let access_token = interop::raw_option(options, "accessToken");
     let mut given: ClientOptions = interop::decode_options(options, "Client options")?;
     given.has_access_token = access_token.is_some();
-    let environment: Environment = interop::decode_options(environment, "environment")?;
-    environment.apply_to(&mut given);
+    // Only server runtimes have an environment: the browser build does not read one.
+    #[cfg(feature = "server")]
+    interop::decode_options::<Environment>(environment, "environment")?.apply_to(&mut given);
+    #[cfg(not(feature = "server"))]
+    let _ = environment;
     let config = ClientConfig::resolve(given)?;
     let credentials = credentials(&config, access_token)?;
     Ok(Storage::new(config, credentials))
@@ -98,7 +103,7 @@ impl Core {
         self.run(move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
-            storage.exists(&name, &context).await.map(JsValue::from_bool)
+            storage.exists(None, &name, &context).await.map(JsValue::from_bool)
         })
     }
 

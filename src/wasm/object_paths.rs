@@ -69,7 +69,7 @@ impl Core {
                 candidates.push((dir.bucket_id.as_str(), object_paths::object_in(dir, &relative)?));
             }
             for (bucket, name) in candidates {
-                if storage.exists_in(bucket, &name, &context).await? {
+                if storage.exists(Some(bucket), &name, &context).await? {
                     return Ok(bucket_and(bucket, "objectName", &name));
                 }
             }
