@@ -60,9 +60,17 @@ impl Core {
     /// `options` as the public constructor takes them; `environment` is the runtime's
     /// environment variables (`process.env`) where it has them, else `undefined`: only the
     /// variables `config::Environment` names are read.
+    #[cfg(feature = "server")]
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, environment: JsValue) -> Core {
         Core { storage: build(&options, &environment).map(Rc::new) }
+    }
+
+    /// The browser build's constructor: a browser has no environment.
+    #[cfg(not(feature = "server"))]
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Core {
+        Core { storage: build(&options, &JsValue::UNDEFINED).map(Rc::new) }
     }
 
     pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
