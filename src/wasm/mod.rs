@@ -12,6 +12,8 @@ pub mod interop;
 pub mod listing;
 pub mod metadata;
 pub mod set_metadata;
+#[cfg(feature = "server")]
+pub mod signing;
 pub mod single_flight;
 pub mod storage;
 pub mod transport;
