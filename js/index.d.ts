@@ -22,6 +22,11 @@ import type {
   ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
 } from './types.js';
 
 export * from './types.js';
@@ -87,6 +92,21 @@ export declare class Client {
    * public object can be read by anyone; the owner can do anything; rules grant their groups.
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only.
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where).
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
 
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(

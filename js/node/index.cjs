@@ -158,6 +158,14 @@ class Client {
     return this.#core.canAccess(objectName, options);
   }
 
+  signUrl(objectName, options) {
+    return this.#core.signUrl(objectName, options);
+  }
+
+  createUploadUrl(objectName, options) {
+    return this.#core.createUploadUrl(objectName, options);
+  }
+
   async downloadAsBytes(objectName, options) {
     const result = await this.#core.downloadBytes(objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;
