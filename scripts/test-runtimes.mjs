@@ -158,6 +158,10 @@ const result = await client.downloadAsBytes('x');
 export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
 export const buffer: Buffer | undefined = result.ok ? result.value[0] : undefined;
 client.downloadAsStream('x').pipe(process.stdout);
+const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
+export const put: { url: string; method: 'PUT'; expiresAt: Date } | undefined = signed.ok ? signed.value : undefined;
+const upload = await client.createUploadUrl('x', { contentType: 'image/png' });
+export const headers: Record<string, string> | undefined = upload.ok ? upload.value.headers : undefined;
 `,
   nodeCjs: `import storage = require('replit-object-storage-wasm');
 export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');
