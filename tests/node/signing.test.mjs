@@ -211,18 +211,19 @@ describe('createUploadUrl', () => {
   });
 });
 
-describe('bad arguments are InvalidArgument, found before the sidecar is asked', () => {
-  let proxy;
-  let watched;
-
+/** For one describe block: a fault proxy in front of the stand-in, and a client signing through it. */
+function watchedSidecar() {
+  const watched = {};
   before(async () => {
-    proxy = await startFaultProxy({ target: SIDECAR_URL });
-    watched = signer({ sidecarEndpoint: proxy.url });
+    watched.proxy = await startFaultProxy({ target: SIDECAR_URL });
+    watched.client = signer({ sidecarEndpoint: watched.proxy.url });
   });
+  after(() => watched.proxy.stop());
+  return watched;
+}
 
-  after(async () => {
-    await proxy.stop();
-  });
+describe('bad arguments are InvalidArgument, found before the sidecar is asked', () => {
+  const sidecar = watchedSidecar();
 
   const cases = [
     ['an empty object name', (c) => c.signUrl(''), /objectName/],
@@ -243,29 +244,19 @@ describe('bad arguments are InvalidArgument, found before the sidecar is asked',
   ];
   for (const [what, call, message] of cases) {
     it(what, async () => {
-      const error = assertErr(await call(watched), 'InvalidArgument', null);
+      const error = assertErr(await call(sidecar.client), 'InvalidArgument', null);
       assert.match(error.message, message);
     });
   }
 
   it('none of them reached the sidecar', () => {
-    assert.deepEqual(proxy.log.map((entry) => entry.url), []);
+    assert.deepEqual(sidecar.proxy.log.map((entry) => entry.url), []);
   });
 });
 
 describe('when the sidecar refuses or answers badly', () => {
-  let proxy;
-  let watched;
+  const sidecar = watchedSidecar();
   const SIGN_PATH = '/object-storage/signed-object-url';
-
-  before(async () => {
-    proxy = await startFaultProxy({ target: SIDECAR_URL });
-    watched = signer({ sidecarEndpoint: proxy.url });
-  });
-
-  after(async () => {
-    await proxy.stop();
-  });
 
   const refusals = [
     [403, 'Forbidden'],
@@ -277,50 +268,50 @@ describe('when the sidecar refuses or answers badly', () => {
   for (const [status, kind] of refusals) {
     it(`a ${status} is ${kind}, with the sidecar's words and one try`, async () => {
       const words = `no signing today (${status})`;
-      proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status, body: JSON.stringify({ error: words }), times: Infinity }]);
-      const logged = proxy.log.length;
+      sidecar.proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status, body: JSON.stringify({ error: words }), times: Infinity }]);
+      const logged = sidecar.proxy.log.length;
       const name = fresh('refused.bin');
-      const error = assertErr(await watched.signUrl(name), kind, status);
+      const error = assertErr(await sidecar.client.signUrl(name), kind, status);
       assert.match(error.message, new RegExp(`refused to sign a URL for ${TEST_BUCKET}/${name}: no signing today`));
-      assert.equal(proxy.log.length - logged, 1, 'asked once');
-      assertErr(await watched.createUploadUrl(name), kind, status);
-      proxy.clear();
+      assert.equal(sidecar.proxy.log.length - logged, 1, 'asked once');
+      assertErr(await sidecar.client.createUploadUrl(name), kind, status);
+      sidecar.proxy.clear();
     });
   }
 
   it('an answer without signed_url is a clear Unknown error', async () => {
-    proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status: 200, body: '{"url":"https://example.invalid/x"}' }]);
-    const error = assertErr(await watched.signUrl(fresh()), 'Unknown', null);
+    sidecar.proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status: 200, body: '{"url":"https://example.invalid/x"}' }]);
+    const error = assertErr(await sidecar.client.signUrl(fresh()), 'Unknown', null);
     assert.equal(error.message, 'malformed response from the Replit sidecar: the answer has no `signed_url`');
   });
 
   it('an answer that is not JSON is a clear Unknown error', async () => {
-    proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status: 200, body: '<html>hello</html>', headers: { 'content-type': 'text/html' } }]);
-    const error = assertErr(await watched.createUploadUrl(fresh()), 'Unknown', null);
+    sidecar.proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status: 200, body: '<html>hello</html>', headers: { 'content-type': 'text/html' } }]);
+    const error = assertErr(await sidecar.client.createUploadUrl(fresh()), 'Unknown', null);
     assert.match(error.message, /malformed response from the Replit sidecar: the body is not JSON/);
   });
 
   it('a signed_url that is not a URL is a clear Unknown error', async () => {
-    proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status: 200, body: '{"signed_url":42}' }]);
-    const error = assertErr(await watched.signUrl(fresh()), 'Unknown', null);
+    sidecar.proxy.setFaults([{ path: SIGN_PATH, fault: 'status', status: 200, body: '{"signed_url":42}' }]);
+    const error = assertErr(await sidecar.client.signUrl(fresh()), 'Unknown', null);
     assert.match(error.message, /malformed response from the Replit sidecar: .*signed_url/);
   });
 
   it('a stalled sidecar fails by requestTimeoutMs; an abort ends the wait at once', async () => {
-    proxy.setFaults([{ path: SIGN_PATH, fault: 'stall', times: Infinity }]);
-    const hurried = signer({ sidecarEndpoint: proxy.url, requestTimeoutMs: 300 });
+    sidecar.proxy.setFaults([{ path: SIGN_PATH, fault: 'stall', times: Infinity }]);
+    const hurried = signer({ sidecarEndpoint: sidecar.proxy.url, requestTimeoutMs: 300 });
     const timedOut = assertErr(await withTimeout(hurried.signUrl(fresh()), 5000, 'a stalled sidecar'), 'Timeout', null);
     assert.match(timedOut.message, /needs the Replit sidecar at/);
 
     const controller = new AbortController();
-    const pending = watched.signUrl(fresh(), { signal: controller.signal });
+    const pending = sidecar.client.signUrl(fresh(), { signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
     assertErr(await withTimeout(pending, 5000, 'an aborted signing'), 'Aborted', null);
-    proxy.clear();
+    sidecar.proxy.clear();
   });
 
   it('an already aborted signal is Aborted', async () => {
-    const error = assertErr(await watched.signUrl(fresh(), { signal: AbortSignal.abort() }), 'Aborted', null);
+    const error = assertErr(await sidecar.client.signUrl(fresh(), { signal: AbortSignal.abort() }), 'Aborted', null);
     assert.doesNotMatch(error.message, /sidecar/);
   });
 });
