@@ -159,26 +159,21 @@ pub fn signing_refused(status: u16, body: Option<&ErrorEnvelope>, bucket: &str, 
     .with_status(status)
 }
 
-/// When no sidecar answers: signing works only on Replit. The kind (`Network`, `Timeout`)
-/// stays the cause's.
-pub fn sidecar_unreachable(sidecar: &str, cause: &StorageError) -> StorageError {
-    let mut error = StorageError::new(
-        cause.kind,
-        text!(
-            "signing a URL needs the Replit sidecar at ",
-            sidecar,
-            ", which did not answer (",
-            cause.message,
-            "): signed URLs can only be made on Replit (in a Repl or a Deployment)"
-        ),
+/// A request to the sidecar that got no answer (`Network`, `Timeout`) means signing works only
+/// on Replit: the message says so, and the kind stays the cause's. Other failures (an abort)
+/// pass through as they are.
+pub fn sidecar_unreachable(sidecar: &str, cause: StorageError) -> StorageError {
+    if !matches!(cause.kind, ErrorKind::Network | ErrorKind::Timeout) {
+        return cause;
+    }
+    let message = text!(
+        "signing a URL needs the Replit sidecar at ",
+        sidecar,
+        ", which did not answer (",
+        cause.message,
+        "): signed URLs can only be made on Replit (in a Repl or a Deployment)"
     );
-    error.status_code = cause.status_code;
-    error
-}
-
-/// Whether a failure to reach the sidecar is "no sidecar" rather than the caller's abort.
-pub fn is_unreachable(error: &StorageError) -> bool {
-    matches!(error.kind, ErrorKind::Network | ErrorKind::Timeout)
+    StorageError::new(cause.kind, message)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -301,14 +296,16 @@ mod tests {
 
     #[test]
     fn no_sidecar_says_signing_needs_replit() {
-        let cause = StorageError::new(ErrorKind::Network, "request failed: connect ECONNREFUSED");
-        let error = sidecar_unreachable("http://127.0.0.1:1106", &cause);
-        assert_eq!(error.kind, ErrorKind::Network);
-        assert!(error.message.contains("needs the Replit sidecar at http://127.0.0.1:1106"));
-        assert!(error.message.contains("ECONNREFUSED"));
-        assert!(error.message.contains("only be made on Replit"));
-        assert!(is_unreachable(&error));
-        assert!(!is_unreachable(&StorageError::new(ErrorKind::Aborted, "aborted")));
+        for kind in [ErrorKind::Network, ErrorKind::Timeout] {
+            let cause = StorageError::new(kind, "request failed: connect ECONNREFUSED");
+            let error = sidecar_unreachable("http://127.0.0.1:1106", cause);
+            assert_eq!((error.kind, error.status_code), (kind, None));
+            assert!(error.message.contains("needs the Replit sidecar at http://127.0.0.1:1106"));
+            assert!(error.message.contains("ECONNREFUSED"));
+            assert!(error.message.contains("only be made on Replit"));
+        }
+        let aborted = StorageError::new(ErrorKind::Aborted, "the operation was aborted by its signal");
+        assert_eq!(sidecar_unreachable("http://s", aborted.clone()), aborted);
     }
 
     proptest! {

@@ -36,13 +36,7 @@ impl Storage {
         let sidecar = &self.config.sidecar_endpoint;
         let request = signed_url::signed_url_request(sidecar, &bucket, object, method, &expires_at);
         let refused = |status, body: Option<&_>| signed_url::signing_refused(status, body, &bucket, object);
-        let unreachable = |error: StorageError| {
-            if signed_url::is_unreachable(&error) {
-                signed_url::sidecar_unreachable(sidecar, &error)
-            } else {
-                error
-            }
-        };
+        let unreachable = |error| signed_url::sidecar_unreachable(sidecar, error);
         let answer = ask_sidecar_for(context, &request, self.config.request_timeout_ms, &refused, &unreachable).await?;
         let body: SignedUrlBody = interop::decode_response(&answer, "the Replit sidecar")?;
         Ok(SignedUrl { url: signed_url::parse_signed_url(&body)?, expires_at_ms })
