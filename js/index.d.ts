@@ -25,6 +25,11 @@ import type {
   ObjectPaths,
   ObjectPathsEnvironment,
   PublicObject,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
 } from './types.js';
 
 export * from './types.js';
@@ -97,6 +102,21 @@ export declare class Client {
    * an `InvalidArgument` error naming it.
    */
   findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only.
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where).
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
 
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(

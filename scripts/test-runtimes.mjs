@@ -174,6 +174,10 @@ const paths = objectPaths();
 export const privateBucket: string | undefined = paths.ok ? paths.value.privateDir.bucketId : undefined;
 const found = await client.findPublic('logo.png');
 export const foundIn: string | undefined = found.ok ? found.value?.bucketId : undefined;
+const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
+export const put: { url: string; method: 'PUT'; expiresAt: Date } | undefined = signed.ok ? signed.value : undefined;
+const upload = await client.createUploadUrl('x', { contentType: 'image/png' });
+export const headers: Record<string, string> | undefined = upload.ok ? upload.value.headers : undefined;
 `,
   nodeCjs: `import storage = require('replit-object-storage-wasm');
 export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');

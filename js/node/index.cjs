@@ -164,6 +164,14 @@ class Client {
     return this.#core.findPublic(relativePath, options);
   }
 
+  signUrl(objectName, options) {
+    return this.#core.signUrl(objectName, options);
+  }
+
+  createUploadUrl(objectName, options) {
+    return this.#core.createUploadUrl(objectName, options);
+  }
+
   async downloadAsBytes(objectName, options) {
     const result = await this.#core.downloadBytes(objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;

@@ -26,6 +26,10 @@ const NO_FILES = {
 const notInThisBuild = (method) =>
   failure('Unsupported', `${method} is not in the browser build: call it on your server`);
 
+const NO_SIGNING =
+  'there is no Replit sidecar in this runtime to sign URLs with: sign URLs on your server ' +
+  '(signUrl or createUploadUrl of the Node entry, on Replit) and hand the page the URL';
+
 /** What keeps a client from working here, found from its options alone (else null). */
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
@@ -156,6 +160,15 @@ export function defineClient(load, { environment } = {}) {
 
     findPublic(relativePath, options) {
       return this.#call('findPublic', relativePath, options);
+    }
+
+    /** Only a server on Replit can sign: here `Unsupported`, whatever the arguments (no core call). */
+    async signUrl() {
+      return failure('Unsupported', `signUrl: ${NO_SIGNING}`);
+    }
+
+    async createUploadUrl() {
+      return failure('Unsupported', `createUploadUrl: ${NO_SIGNING}`);
     }
 
     async downloadAsBytes(objectName, options) {

@@ -5,6 +5,11 @@
 import type {
   CallOptions,
   ClientOptions,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
   DeleteOptions,
   DownloadOptions,
   ErrorKind,
@@ -29,6 +34,11 @@ export type {
   ByteRange,
   CallOptions,
   ClientOptions,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
   DeleteOptions,
   DownloadOptions,
   ErrResult,
@@ -131,6 +141,21 @@ export declare class Client {
    * (filled from the Worker's vars under the nodejs_compat flag).
    */
   findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only. In a browser or a Worker: always `Unsupported` (sign on your server).
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where). In a browser or a Worker: always `Unsupported` (sign on your server).
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
 
   /** Uploads bytes, a Blob or File (read a chunk at a time), a string or a stream, overwriting. */
   uploadFromBytes(objectName: ObjectName, contents: UploadContents, options?: UploadOptions): Promise<Result<null, RequestError>>;

@@ -26,4 +26,6 @@ pub mod range;
 pub mod resumable;
 pub mod retry;
 pub mod sidecar;
+#[cfg(feature = "server")]
+pub mod signed_url;
 pub mod text;

@@ -14,6 +14,8 @@ pub mod metadata;
 #[cfg(feature = "server")]
 pub mod object_paths;
 pub mod set_metadata;
+#[cfg(feature = "server")]
+pub mod signing;
 pub mod single_flight;
 pub mod storage;
 pub mod transport;
