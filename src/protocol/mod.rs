@@ -5,13 +5,19 @@
 
 #[cfg(feature = "server")]
 pub mod acl;
+#[cfg(feature = "server")]
+pub mod conditional;
 pub mod config;
+#[cfg(feature = "server")]
+pub mod content_disposition;
 pub mod content_type;
 pub mod document;
 pub mod error;
 pub mod gcs_requests;
 pub mod gcs_responses;
 pub mod http;
+#[cfg(feature = "server")]
+pub mod http_date;
 pub mod integrity;
 pub mod json;
 pub mod metadata_patch;
@@ -19,7 +25,11 @@ pub mod object_metadata;
 pub mod object_name;
 pub mod options;
 pub mod range;
+#[cfg(feature = "server")]
+pub mod range_header;
 pub mod resumable;
 pub mod retry;
+#[cfg(feature = "server")]
+pub mod serving;
 pub mod sidecar;
 pub mod text;
