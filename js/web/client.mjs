@@ -22,6 +22,14 @@ const NO_FILES = {
     'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
 };
 
+const NOT_IN_BUILD =
+  'serve is not in this build of replit-object-storage-wasm (the browser build leaves out what only a server ' +
+  'needs): serve objects from Node, Deno, Bun or a Cloudflare Worker';
+
+/** A short text answer of `serve` for what keeps the core from answering. */
+const textAnswer = (status, text) =>
+  new Response(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } });
+
 /** What keeps a client from working here, found from its options alone (else null). */
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
@@ -86,20 +94,24 @@ export function defineClient(load) {
       this.#problem = missingForRuntime(options);
     }
 
-    /** Runs one method of the core, whose promises always resolve to a result. */
-    async #call(method, ...args) {
-      if (this.#problem) return this.#problem;
+    /** `{core}`, or `{problem}`: the failure Result that keeps the core from running. */
+    async #ready() {
+      if (this.#problem) return { problem: this.#problem };
       let wasm;
       try {
         wasm = await glue();
       } catch (error) {
-        return failure(
-          'Unsupported',
-          `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
-        );
+        const message = `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`;
+        return { problem: failure('Unsupported', message) };
       }
       this.#core ??= new wasm.Core(this.#options, undefined);
-      return this.#core[method](...args);
+      return { core: this.#core };
+    }
+
+    /** Runs one method of the core, whose promises always resolve to a result. */
+    async #call(method, ...args) {
+      const { core, problem } = await this.#ready();
+      return problem ?? core[method](...args);
     }
 
     copy(objectName, destObjectName, options) {
@@ -141,6 +153,17 @@ export function defineClient(load) {
 
     canAccess(objectName, options) {
       return this.#call('canAccess', objectName, options);
+    }
+
+    /**
+     * A web Response serving the object to `request`; never rejects (failures are 404/5xx
+     * answers). 501 in a build without server features (the browser build).
+     */
+    async serve(objectName, request, options) {
+      const { core, problem } = await this.#ready();
+      if (problem) return textAnswer(500, 'Internal Server Error');
+      if (typeof core.serve !== 'function') return textAnswer(501, NOT_IN_BUILD);
+      return core.serve(objectName, request, options).catch(() => textAnswer(500, 'Internal Server Error'));
     }
 
     async downloadAsBytes(objectName, options) {

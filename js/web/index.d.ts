@@ -18,6 +18,8 @@ import type {
   ObjectName,
   RequestError,
   Result,
+  ServeOptions,
+  ServeRequest,
   SetMetadataOptions,
   StorageObject,
   UploadOptions,
@@ -47,6 +49,9 @@ export type {
   Progress,
   RequestError,
   Result,
+  ServeHeaders,
+  ServeOptions,
+  ServeRequest,
   SetMetadataOptions,
   StorageObject,
   TransferOptions,
@@ -119,6 +124,15 @@ export declare class Client {
    * public object can be read by anyone; the owner can do anything; rules grant their groups. In the browser build: `Unsupported` (decide access on a server).
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * A web `Response` serving the object to `request` as the npm `send` package would: ETag,
+   * Last-Modified, one `Range` (206/416), conditional requests (304/412), HEAD. Never rejects:
+   * a missing object is a 404 answer, other failures a 5xx with a short text body. In a Worker,
+   * `return client.serve(name, request)` from `fetch`. In the browser build (no server
+   * features) it resolves to a 501 answer saying so.
+   */
+  serve(objectName: ObjectName, request?: ServeRequest | null, options?: ServeOptions): Promise<Response>;
 
   /** Uploads bytes, a Blob or File (read a chunk at a time), a string or a stream, overwriting. */
   uploadFromBytes(objectName: ObjectName, contents: UploadContents, options?: UploadOptions): Promise<Result<null, RequestError>>;

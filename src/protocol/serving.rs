@@ -18,7 +18,6 @@ use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::http_date;
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::range_header::{self, RangeRequest};
-use crate::protocol::text;
 
 /// What `send` sends when nothing else says: cacheable, but revalidated on every use.
 pub const DEFAULT_CACHE_CONTROL: &str = "public, max-age=0";

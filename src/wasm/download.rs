@@ -24,7 +24,7 @@ use crate::wasm::body;
 use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Retry, Storage};
 
-const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
+pub const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
 const GZIP_SKIPPED: &str =
     "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
@@ -73,6 +73,32 @@ impl Download {
         context: CallContext,
     ) -> Result<Download, StorageError> {
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
+        let download = Download::open_generation(storage, object, range, None, context).await?;
+        let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
+        if options.decompress == Some(false) && encoded(exchange) {
+            let mut download = download;
+            download.cancel().await;
+            return Err(StorageError::new(
+                ErrorKind::Unsupported,
+                "decompress: false cannot be honoured here: this runtime's fetch always decompresses gzip-encoded \
+                 answers, so the stored (compressed) bytes of this object cannot be read; download it with the \
+                 default decompress: true to get its original contents",
+            ));
+        }
+        Ok(download)
+    }
+
+    /// A download of `range` pinned to `generation` (when given) from its first request on, so
+    /// its bytes are those of the version whose metadata the caller read (`PreconditionFailed`
+    /// when the object has changed since). Without one, it pins the generation of its first
+    /// answer, for resumptions.
+    pub async fn open_generation(
+        storage: Rc<Storage>,
+        object: String,
+        range: ByteRange,
+        generation: Option<String>,
+        context: CallContext,
+    ) -> Result<Download, StorageError> {
         let bucket = storage.bucket(&context).await?;
         let storage_retry = storage.config.retry;
         let mut download = Download {
@@ -83,7 +109,7 @@ impl Download {
             context,
             exchange: None,
             reader: None,
-            generation: None,
+            generation,
             received: 0,
             length: None,
             object_size: None,
@@ -95,16 +121,6 @@ impl Download {
             received_at_failure: 0,
         };
         download.connect().await?;
-        let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
-        if options.decompress == Some(false) && encoded(exchange) {
-            download.cancel().await;
-            return Err(StorageError::new(
-                ErrorKind::Unsupported,
-                "decompress: false cannot be honoured here: this runtime's fetch always decompresses gzip-encoded \
-                 answers, so the stored (compressed) bytes of this object cannot be read; download it with the \
-                 default decompress: true to get its original contents",
-            ));
-        }
         Ok(download)
     }
 
@@ -138,7 +154,9 @@ impl Download {
         }
         self.skip = if partial { 0 } else { self.skip_for_ignored_range(remaining) };
         if !resuming {
-            self.generation = exchange.header("x-goog-generation");
+            if self.generation.is_none() {
+                self.generation = exchange.header("x-goog-generation");
+            }
             self.length = match (partial, self.range) {
                 (true, _) => body_length,
                 (false, range) if range.is_whole() => body_length,

@@ -11,6 +11,8 @@ pub mod exports;
 pub mod interop;
 pub mod listing;
 pub mod metadata;
+#[cfg(feature = "server")]
+pub mod serving;
 pub mod set_metadata;
 pub mod single_flight;
 pub mod storage;
