@@ -9,6 +9,7 @@
 //   env: { apiEndpoint, gateUrl, sidecarUrl, bucket, tmpDir? (node flavour) }
 //   files (node flavour): { fs, path }, node:fs and node:path (passed in, so that this file
 //   bundles for browsers and Workers as it is)
+//   serving: true where `serve` must answer (server runtimes: Deno, Bun, workerd)
 
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -90,7 +91,12 @@ function readNode(readable) {
   });
 }
 
-function defineTests({ Client, StreamRequestError, flavour, env, files }) {
+/** A Response's headers as a plain object, keys sorted (for `equal`). */
+function headersOf(response) {
+  return Object.fromEntries([...response.headers].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function defineTests({ Client, StreamRequestError, flavour, env, files, serving }) {
   const run = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   const name = (leaf) => `runtimes/${flavour}/${run}/${leaf}`;
   // The emulator ignores credentials; a token keeps every entry off the sidecar.
@@ -234,6 +240,60 @@ function defineTests({ Client, StreamRequestError, flavour, env, files }) {
     });
     assert(errorOf(await throwing.exists('x'), 'throwing').message.includes('no session'), 'the provider error is in the message');
   });
+
+  if (serving) {
+    const served = name('served/photo.png');
+    const photo = pattern(70_001);
+    let whole;
+    test('serve answers 200 with send\'s headers and the bytes, HEAD the headers alone', async () => {
+      okValue(await client.uploadFromBytes(served, photo, { contentType: 'image/png' }), 'upload');
+      const meta = okValue(await client.getMetadata(served), 'metadata');
+      whole = {
+        'accept-ranges': 'bytes',
+        'cache-control': 'public, max-age=0',
+        'content-length': String(photo.length),
+        'content-type': 'image/png',
+        etag: `"${meta.generation}-${meta.metageneration}"`,
+        'last-modified': new Date(meta.updated).toUTCString(),
+      };
+      const response = await client.serve(served, new Request('http://app.invalid/photo.png'));
+      assert(response instanceof Response, 'serve resolves to a web Response');
+      equal([response.status, headersOf(response)], [200, whole], 'status and headers');
+      sameBytes(new Uint8Array(await response.arrayBuffer()), photo, 'body');
+      const head = await client.serve(served, new Request('http://app.invalid/photo.png', { method: 'HEAD' }));
+      equal([head.status, headersOf(head), (await head.arrayBuffer()).byteLength], [200, whole, 0], 'HEAD');
+    });
+
+    test('serve answers one Range 206 and an unsatisfiable one 416', async () => {
+      const request = (range) => new Request('http://app.invalid/photo.png', { headers: { range } });
+      const partial = await client.serve(served, request('bytes=100-199'));
+      const expected = { ...whole, 'content-length': '100', 'content-range': `bytes 100-199/${photo.length}` };
+      equal([partial.status, headersOf(partial)], [206, expected], '206');
+      sameBytes(new Uint8Array(await partial.arrayBuffer()), photo.slice(100, 200), '206 body');
+      const past = await client.serve(served, request(`bytes=${photo.length}-`));
+      equal([past.status, past.headers.get('content-range'), await past.text()], [416, `bytes */${photo.length}`, 'Range Not Satisfiable'], '416');
+    });
+
+    test('serve answers 304 to If-None-Match and If-Modified-Since, 412 to If-Match', async () => {
+      const ask = (headers) => client.serve(served, { method: 'GET', headers });
+      const byEtag = await ask({ 'if-none-match': whole.etag });
+      const byDate = await ask({ 'If-Modified-Since': whole['last-modified'] });
+      const notModified = { 'cache-control': whole['cache-control'], etag: whole.etag, 'last-modified': whole['last-modified'] };
+      equal([byEtag.status, headersOf(byEtag), byEtag.body], [304, notModified, null], 'If-None-Match');
+      equal([byDate.status, headersOf(byDate)], [304, notModified], 'If-Modified-Since');
+      const failed = await ask(new Headers({ 'if-match': '"other"' }));
+      equal([failed.status, await failed.text()], [412, 'Precondition Failed'], 'If-Match');
+    });
+
+    test('serve answers a missing object 404 and a server failure 502, never rejecting', async () => {
+      const missing = await client.serve(name('served/none.png'));
+      equal([missing.status, missing.headers.get('content-type'), await missing.text()], [404, 'text/plain; charset=utf-8', 'Not Found'], '404');
+      const forged = new Client({ bucketId: env.bucket, apiEndpoint: env.gateUrl, accessToken: 'forged-token-123', maxRetries: 0 });
+      const refused = await forged.serve(served);
+      const body = await refused.text();
+      equal([refused.status, body], [502, 'Bad Gateway'], '502');
+    });
+  }
 
   if (flavour === 'web') {
     test('no sidecar here: a missing bucketId is DefaultBucket, a missing accessToken InvalidArgument', async () => {
