@@ -113,8 +113,11 @@ async function writeAnswer(res, served, clientGone) {
     await pipeline(Readable.fromWeb(served.body, { highWaterMark: 1 << 16 }), res);
     return failed;
   } catch (error) {
-    if (clientGone()) return failure('Aborted', ABORTED_BY_CLIENT);
     res.destroy();
+    // The download's own failures are RequestErrors; when the client left first, the error is
+    // the premature close (or the abort that followed it).
+    const downloadFailed = typeof error?.kind === 'string' && error.kind !== 'Aborted';
+    if (!downloadFailed && clientGone()) return failure('Aborted', ABORTED_BY_CLIENT);
     return { ok: false, error: wasm.toRequestError(error) };
   }
 }
