@@ -353,6 +353,28 @@ describe('downloads, failures and connections', () => {
     }
   });
 
+  it('destroys the response and returns the error when the download fails after the headers', async () => {
+    const once = new Client({ bucketId: TEST_BUCKET, apiEndpoint: proxy.url, accessToken: 't', maxRetries: 0 });
+    for (const [fault, kind] of [[{ kind: 'download', fault: 'resetMidBody' }, 'Network'], [{ kind: 'download', fault: 'corrupt' }, 'IntegrityMismatch']]) {
+      proxy.clear();
+      proxy.setFaults(fault);
+      let resolveResult;
+      const result = new Promise((resolve) => {
+        resolveResult = resolve;
+      });
+      const server = await listen(async (req, res) => resolveResult(await once.serveTo(res, PHOTO, req)));
+      try {
+        const response = await fetch(server.url);
+        assert.equal(response.status, 200, fault.fault);
+        await assert.rejects(response.arrayBuffer(), `${fault.fault}: the client sees a cut connection, not a short file`);
+        assertErr(await withTimeout(result, 10_000, 'serveTo'), kind);
+      } finally {
+        await server.close();
+      }
+    }
+    proxy.clear();
+  });
+
   it('stops the download when the client goes away, and resolves Aborted', async () => {
     const name = `${prefix}/large-abort.bin`;
     await emulatorUpload(TEST_BUCKET, name, randomBytes(32 * MiB));
