@@ -1,9 +1,9 @@
 //! `Content-Disposition` for served objects (RFC 6266), written as the npm `content-disposition`
-//! package writes it: the type, then `filename="…"` (quoted, `\` and `"` escaped) and, for a
-//! name that a quoted string cannot carry faithfully, `filename*=UTF-8''…` (RFC 8187
-//! percent-encoding). One deliberate difference: the fallback `filename` is ASCII (other
-//! characters become `?`), where the package keeps ISO-8859-1 letters that browsers read
-//! inconsistently.
+//! package (2.x, the one Express 5 uses) writes it: the type, then `filename=` (a token as it
+//! is, else quoted with `\` and `"` escaped) and, for a name beyond printable ASCII or holding a
+//! `%XX` escape, an ASCII fallback (`?` for each UTF-16 unit of what is not) and
+//! `filename*=UTF-8''…` (RFC 8187 percent-encoding). Unlike the package, only the name's last
+//! `/`-separated segment is used.
 
 use crate::prelude::*;
 use crate::protocol::object_name::percent_encode;
@@ -48,10 +48,19 @@ fn has_hex_escape(name: &str) -> bool {
     name.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
-fn quoted(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
+/// RFC 9110 `tchar`.
+fn is_token_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// A parameter value: a token as it is, anything else quoted.
+fn value(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(is_token_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
-    for ch in value.chars() {
+    for ch in text.chars() {
         if ch == '"' || ch == '\\' {
             out.push('\\');
         }
@@ -68,31 +77,39 @@ pub fn header(disposition: Disposition, filename: &str) -> String {
     if name.is_empty() {
         return disposition.as_str().to_string();
     }
-    let ascii = name.bytes().all(is_plain);
-    let fallback: String = name.chars().map(|ch| if ch.is_ascii() && is_plain(ch as u8) { ch } else { '?' }).collect();
-    let mut out = text!(disposition.as_str(), "; filename=", quoted(&fallback));
-    if !ascii || has_hex_escape(name) {
-        out.push_str("; filename*=UTF-8''");
-        // RFC 8187 attr-char, less what the package also encodes (`#$&+^`|`).
-        out.push_str(&percent_encode(name, b"-._~!"));
+    if name.bytes().all(is_plain) && !has_hex_escape(name) {
+        return text!(disposition.as_str(), "; filename=", value(name));
     }
-    out
+    let mut fallback = String::with_capacity(name.len());
+    for ch in name.chars() {
+        if ch.is_ascii() && is_plain(ch as u8) {
+            fallback.push(ch);
+        } else {
+            // One `?` per UTF-16 unit, as JavaScript's replace sees the string.
+            for _ in 0..ch.len_utf16() {
+                fallback.push('?');
+            }
+        }
+    }
+    // RFC 8187 attr-char, less what the package also encodes (`#$&+^`|`).
+    text!(disposition.as_str(), "; filename=", value(&fallback), "; filename*=UTF-8''", percent_encode(name, b"-._~!"))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
+    // Every expectation is what content-disposition@2.0.1's `create` writes for the basename.
     #[test]
-    fn ascii_names_are_quoted() {
-        assert_eq!(header(Disposition::Attachment, "report.pdf"), "attachment; filename=\"report.pdf\"");
+    fn ascii_names_are_tokens_or_quoted() {
+        assert_eq!(header(Disposition::Attachment, "report.pdf"), "attachment; filename=report.pdf");
         assert_eq!(header(Disposition::Inline, "dir/sub/photo 1.png"), "inline; filename=\"photo 1.png\"");
         assert_eq!(header(Disposition::Attachment, "a\"b\\c.txt"), "attachment; filename=\"a\\\"b\\\\c.txt\"");
+        assert_eq!(header(Disposition::Attachment, "x(1).txt"), "attachment; filename=\"x(1).txt\"");
     }
 
     #[test]
     fn non_ascii_names_get_an_ascii_fallback_and_filename_star() {
-        // As content-disposition@0.5.4 writes them (see tests/node/serving.test.mjs).
         assert_eq!(
             header(Disposition::Attachment, "日本語.txt"),
             "attachment; filename=\"???.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC%E8%AA%9E.txt"
@@ -101,7 +118,6 @@ mod tests {
             header(Disposition::Inline, "€ rates.pdf"),
             "inline; filename=\"? rates.pdf\"; filename*=UTF-8''%E2%82%AC%20rates.pdf"
         );
-        // ISO-8859-1 letters too (the package would keep `é` in the quoted name).
         assert_eq!(
             header(Disposition::Attachment, "café.txt"),
             "attachment; filename=\"caf?.txt\"; filename*=UTF-8''caf%C3%A9.txt"
@@ -110,15 +126,19 @@ mod tests {
             header(Disposition::Attachment, "tab\there"),
             "attachment; filename=\"tab?here\"; filename*=UTF-8''tab%09here"
         );
+        assert_eq!(
+            header(Disposition::Attachment, "😀.png"),
+            "attachment; filename=\"??.png\"; filename*=UTF-8''%F0%9F%98%80.png"
+        );
     }
 
     #[test]
     fn percent_escapes_and_attr_chars() {
         assert_eq!(
             header(Disposition::Attachment, "100%25.txt"),
-            "attachment; filename=\"100%25.txt\"; filename*=UTF-8''100%2525.txt"
+            "attachment; filename=100%25.txt; filename*=UTF-8''100%2525.txt"
         );
-        assert_eq!(header(Disposition::Attachment, "100%.txt"), "attachment; filename=\"100%.txt\"");
+        assert_eq!(header(Disposition::Attachment, "100%.txt"), "attachment; filename=100%.txt");
         assert_eq!(
             header(Disposition::Attachment, "ü!#$&'()*+,;=~.txt"),
             "attachment; filename=\"?!#$&'()*+,;=~.txt\"; filename*=UTF-8''%C3%BC!%23%24%26%27%28%29%2A%2B%2C%3B%3D~.txt"
