@@ -53,6 +53,8 @@ pub struct Download {
     backoff: Backoff,
     /// `received` at the last failure: more since means progress.
     received_at_failure: u64,
+    /// The integrity check (or the report that it was skipped) is done.
+    checked: bool,
 }
 
 fn is_gzip(encoding: &str) -> bool {
@@ -119,6 +121,7 @@ impl Download {
             skipped: None,
             backoff: Backoff::new(storage_retry),
             received_at_failure: 0,
+            checked: false,
         };
         download.connect().await?;
         Ok(download)
@@ -196,7 +199,15 @@ impl Download {
         loop {
             let failure = match self.read().await {
                 Ok(Some(chunk)) => match self.accept(chunk) {
-                    Some(chunk) => return Ok(Some(chunk)),
+                    Some(chunk) => {
+                        if self.length == Some(self.received) {
+                            // The last bytes go out only once they are checked, so a consumer
+                            // that counts bytes (an HTTP client reading Content-Length) never
+                            // takes a corrupted object for a whole one.
+                            self.check().await?;
+                        }
+                        return Ok(Some(chunk));
+                    }
                     None => continue,
                 },
                 Ok(None) if self.length.is_some_and(|length| self.received < length) => StorageError::new(
@@ -279,6 +290,15 @@ impl Download {
     async fn finish(&mut self) -> Result<(), StorageError> {
         self.exchange = None;
         self.reader = None;
+        self.check().await
+    }
+
+    /// The integrity check, once per download.
+    async fn check(&mut self) -> Result<(), StorageError> {
+        if self.checked {
+            return Ok(());
+        }
+        self.checked = true;
         let Some(hasher) = self.hasher.take() else {
             self.context.integrity(false, self.skipped.unwrap_or("skipped"));
             return Ok(());

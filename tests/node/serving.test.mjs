@@ -109,11 +109,26 @@ const fronts = [
   },
 ];
 
-/** One request through a front: `{status, headers (ours only), body}`. */
+/**
+ * One request through a front: `{status, headers (ours only), body}`. Over HTTP with node:http,
+ * not fetch: fetch adds `Cache-Control: no-cache` to any request with a validator (the Fetch
+ * standard's cache mode), which rightly rules out a 304.
+ */
 async function ask(front, path, { method = 'GET', headers = {} } = {}) {
-  const request = new Request(`${front.url}${path}`, { method, headers });
-  const response = front.direct ? await front.direct(request) : await fetch(request);
-  return { status: response.status, headers: ours(response.headers), body: Buffer.from(await response.arrayBuffer()) };
+  if (front.direct) {
+    const response = await front.direct(new Request(`${front.url}${path}`, { method, headers }));
+    return { status: response.status, headers: ours(response.headers), body: Buffer.from(await response.arrayBuffer()) };
+  }
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${front.url}${path}`, { method, headers }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: ours(Object.entries(response.headers)), body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 const at = (name) => `/o/${encodeURIComponent(name)}`;
