@@ -59,6 +59,7 @@ impl Core {
     }
 
     /// The storage behind this client, or why there is none (bad options).
+    #[cfg(feature = "server")]
     pub(crate) fn storage(&self) -> Result<Rc<Storage>, StorageError> {
         self.storage.clone()
     }
