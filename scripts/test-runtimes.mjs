@@ -151,6 +151,11 @@ export async function use(file: File): Promise<number> {
   await client.uploadFromStream('y', stream).catch((error: StreamRequestError) => error.getRequestError());
   return first?.length ?? 0;
 }
+export function handle(request: Request): Promise<Response> {
+  // @ts-expect-error disposition is 'inline' or 'attachment'
+  void client.serve('x', null, { disposition: 'download' });
+  return client.serve(new URL(request.url).pathname.slice(1), request, { disposition: 'inline', cacheControl: 'no-store' });
+}
 `,
   nodeEsm: `import { Client, type ErrorKind } from 'replit-object-storage-wasm';
 const client = new Client();
@@ -158,6 +163,13 @@ const result = await client.downloadAsBytes('x');
 export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
 export const buffer: Buffer | undefined = result.ok ? result.value[0] : undefined;
 client.downloadAsStream('x').pipe(process.stdout);
+import http from 'node:http';
+http.createServer(async (req, res) => {
+  const served = await client.serveTo(res, 'x', req, { filename: 'a.txt', signal: AbortSignal.timeout(1000) });
+  const failed: ErrorKind | undefined = served.ok ? undefined : served.error.kind;
+  const web: Response = await client.serve('x', { method: req.method, headers: req.headers });
+  res.setHeader('x-kind', failed ?? web.status);
+});
 `,
   nodeCjs: `import storage = require('replit-object-storage-wasm');
 export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');

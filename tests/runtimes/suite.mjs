@@ -91,10 +91,11 @@ function readNode(readable) {
   });
 }
 
-/** A Response's headers as a plain object, keys sorted (for `equal`). */
-function headersOf(response) {
-  return Object.fromEntries([...response.headers].sort(([a], [b]) => (a < b ? -1 : 1)));
-}
+/** An object with its keys sorted (`equal` compares JSON, where order counts). */
+const sortedKeys = (entries) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/** A Response's headers as a plain object, keys sorted. */
+const headersOf = (response) => sortedKeys(response.headers);
 
 function defineTests({ Client, StreamRequestError, flavour, env, files, serving }) {
   const run = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
@@ -267,7 +268,7 @@ function defineTests({ Client, StreamRequestError, flavour, env, files, serving 
     test('serve answers one Range 206 and an unsatisfiable one 416', async () => {
       const request = (range) => new Request('http://app.invalid/photo.png', { headers: { range } });
       const partial = await client.serve(served, request('bytes=100-199'));
-      const expected = { ...whole, 'content-length': '100', 'content-range': `bytes 100-199/${photo.length}` };
+      const expected = sortedKeys(Object.entries({ ...whole, 'content-length': '100', 'content-range': `bytes 100-199/${photo.length}` }));
       equal([partial.status, headersOf(partial)], [206, expected], '206');
       sameBytes(new Uint8Array(await partial.arrayBuffer()), photo.slice(100, 200), '206 body');
       const past = await client.serve(served, request(`bytes=${photo.length}-`));
