@@ -311,6 +311,21 @@ describe('options and request shapes', () => {
   });
 });
 
+describe('builds without serve', () => {
+  it('resolve a 501 Response saying so (the web layer over a core that has no serve)', async () => {
+    // The browser build leaves server features out of the .wasm; js/web/client.mjs serves Workers too.
+    const clientModule = new URL('../web/client.mjs', import.meta.resolve('replit-object-storage-wasm'));
+    const { defineClient } = await import(clientModule);
+    const { Client: WebClient } = defineClient(() => ({ Core: class {}, toRequestError: (error) => error }));
+    const response = await new WebClient({ bucketId: TEST_BUCKET, accessToken: 't' }).serve(PHOTO, new Request('http://app.invalid/'));
+    assert.equal(response.status, 501);
+    assert.equal(response.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.match(await response.text(), /^serve is not in this build of replit-object-storage-wasm/);
+    const unconfigured = await new WebClient({}).serve(PHOTO);
+    assert.deepEqual([unconfigured.status, await unconfigured.text()], [500, 'Internal Server Error']);
+  });
+});
+
 describe('downloads, failures and connections', () => {
   let proxy;
   let viaProxy;
