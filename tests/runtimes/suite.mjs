@@ -7,8 +7,8 @@
 //   const { passed, failed, results } = await runSuite({ Client, StreamRequestError, flavour, env });
 //   flavour: 'node' (Buffers, Node streams, files) or 'web' (Uint8Array, web streams, no files)
 //   env: { apiEndpoint, gateUrl, sidecarUrl, bucket, tmpDir? (node flavour) }
-//   files (node flavour): { fs, path }, node:fs and node:path (passed in, so that this file
-//   bundles for browsers and Workers as it is)
+//   files (node flavour): { fs, path, http }, node:fs, node:path and node:http (passed in, so
+//   that this file bundles for browsers and Workers as it is)
 //   serving: true where `serve` must answer (server runtimes: Deno, Bun, workerd)
 
 const TEST_TIMEOUT_MS = 30_000;
@@ -286,6 +286,38 @@ function defineTests({ Client, StreamRequestError, flavour, env, files, serving 
       equal([failed.status, await failed.text()], [412, 'Precondition Failed'], 'If-Match');
     });
 
+    // The runtime's own server, where it has one (Deno.serve, Bun.serve): the Response goes out
+    // as it would in an app, with the request's own signal.
+    const nativeServe = globalThis.Deno?.serve
+      ? (handler) => {
+          const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, handler);
+          return { url: `http://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
+        }
+      : globalThis.Bun?.serve
+        ? (handler) => {
+            const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler });
+            return { url: `http://127.0.0.1:${server.port}/`, close: () => server.stop(true) };
+          }
+        : null;
+    if (nativeServe) {
+      test('serve answers through the runtime\'s own HTTP server', async () => {
+        const server = nativeServe((request) => client.serve(served, request));
+        try {
+          const response = await fetch(server.url, { headers: { range: 'bytes=-100' } });
+          equal([response.status, response.headers.get('content-range'), response.headers.get('etag')], [206, `bytes ${photo.length - 100}-${photo.length - 1}/${photo.length}`, whole.etag], '206');
+          sameBytes(new Uint8Array(await response.arrayBuffer()), photo.slice(photo.length - 100), '206 body');
+          const full = await fetch(server.url);
+          // Bun.serve sends a body still streaming as chunks, dropping the Response's
+          // Content-Length (Bun's behaviour, seen with any ReadableStream); Deno.serve keeps it.
+          const length = globalThis.Bun ? null : String(photo.length);
+          equal([full.status, full.headers.get('content-length')], [200, length], '200');
+          sameBytes(new Uint8Array(await full.arrayBuffer()), photo, '200 body');
+        } finally {
+          await server.close();
+        }
+      });
+    }
+
     test('serve answers a missing object 404 and a server failure 502, never rejecting', async () => {
       const missing = await client.serve(name('served/none.png'));
       equal([missing.status, missing.headers.get('content-type'), await missing.text()], [404, 'text/plain; charset=utf-8', 'Not Found'], '404');
@@ -329,6 +361,28 @@ function defineTests({ Client, StreamRequestError, flavour, env, files, serving 
       equal(missing.kind, 'ObjectNotFound', 'kind');
       assert(!fs.existsSync(path.join(env.tmpDir, `${run}-none`)), 'no file is left for a missing object');
     });
+
+    if (serving && files.http) {
+      test('serveTo streams into a node:http response: 206 for a Range, headers alone for HEAD', async () => {
+        const object = name('served/node-http.bin');
+        const data = pattern(200_003);
+        okValue(await client.uploadFromBytes(object, data), 'upload');
+        const results = [];
+        const server = files.http.createServer(async (req, res) => results.push(await client.serveTo(res, object, req)));
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const url = `http://127.0.0.1:${server.address().port}/`;
+          const partial = await fetch(url, { headers: { range: 'bytes=1000-' } });
+          equal([partial.status, partial.headers.get('content-range')], [206, `bytes 1000-${data.length - 1}/${data.length}`], '206');
+          sameBytes(new Uint8Array(await partial.arrayBuffer()), data.slice(1000), '206 body');
+          const head = await fetch(url, { method: 'HEAD' });
+          equal([head.status, head.headers.get('content-length'), (await head.arrayBuffer()).byteLength], [200, String(data.length), 0], 'HEAD');
+          equal(results, [{ ok: true, value: null }, { ok: true, value: null }], 'serveTo results');
+        } finally {
+          await new Promise((resolve) => server.close(resolve));
+        }
+      });
+    }
 
     test('the sidecar gives the default bucket and tokens that open the gate', async () => {
       const replit = new Client({ apiEndpoint: env.gateUrl, sidecarEndpoint: env.sidecarUrl });
