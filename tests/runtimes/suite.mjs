@@ -377,7 +377,10 @@ function defineTests({ Client, StreamRequestError, flavour, env, files, serving 
           sameBytes(new Uint8Array(await partial.arrayBuffer()), data.slice(1000), '206 body');
           const head = await fetch(url, { method: 'HEAD' });
           equal([head.status, head.headers.get('content-length'), (await head.arrayBuffer()).byteLength], [200, String(data.length), 0], 'HEAD');
-          equal(results, [{ ok: true, value: null }, { ok: true, value: null }], 'serveTo results');
+          const full = await fetch(url);
+          equal([full.status, full.headers.get('content-length')], [200, String(data.length)], 'GET');
+          sameBytes(new Uint8Array(await full.arrayBuffer()), data, 'GET body');
+          equal(results, [{ ok: true, value: null }, { ok: true, value: null }, { ok: true, value: null }], 'serveTo results');
         } finally {
           await new Promise((resolve) => server.close(resolve));
         }
