@@ -266,6 +266,25 @@ describe('options and request shapes', () => {
     }
   });
 
+  it('changes the ETag when the content or the metadata changes, so old validators no longer match', async () => {
+    const name = `${prefix}/changing.txt`;
+    assertOk(await client.uploadFromText(name, 'first'));
+    const first = await client.serve(name);
+    const firstEtag = first.headers.get('etag');
+    await first.body.cancel();
+    assertOk(await client.uploadFromText(name, 'second'));
+    const replaced = await client.serve(name, { headers: { 'if-none-match': firstEtag } });
+    const replacedEtag = replaced.headers.get('etag');
+    assert.deepEqual([replaced.status, await replaced.text()], [200, 'second']);
+    assert.notEqual(replacedEtag, firstEtag);
+    assertOk(await client.setMetadata(name, { cacheControl: 'no-store' }));
+    const patched = await client.serve(name, { headers: { 'if-none-match': replacedEtag } });
+    assert.deepEqual([patched.status, patched.headers.get('cache-control'), await patched.text()], [200, 'no-store', 'second']);
+    const current = assertOk(await client.getMetadata(name));
+    assert.equal(patched.headers.get('etag'), `"${current.generation}-${current.metageneration}"`);
+    assert.notEqual(patched.headers.get('etag'), replacedEtag);
+  });
+
   it('takes Cache-Control from the option, then the object', async () => {
     const name = `${prefix}/cached.txt`;
     assertOk(await client.uploadFromText(name, 'hello', { cacheControl: 'private, max-age=60' }));
