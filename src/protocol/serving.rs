@@ -201,6 +201,9 @@ pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOpti
         validators.push(("Last-Modified", http_date::format(secs)));
     }
     validators.push(("Cache-Control", cache_control));
+    let transcoded = transcoded(meta);
+    // Kept on a 304, as `send` keeps it.
+    validators.push(("Accept-Ranges", String::from(if transcoded { "none" } else { "bytes" })));
 
     match conditional::evaluate(&request.validators, current) {
         Outcome::Failed => return Answer::text(412, "Precondition Failed", head),
@@ -208,7 +211,6 @@ pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOpti
         Outcome::Proceed => {}
     }
 
-    let transcoded = transcoded(meta);
     let size = meta.size.unwrap_or(0);
     let range = match &request.range {
         Some(header) if !transcoded && conditional::range_applies(&request.validators, current) => {
@@ -223,7 +225,6 @@ pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOpti
     let content_type = meta.content_type.clone().unwrap_or_else(|| content_type::guess(&meta.name));
     let mut headers = vec![("Content-Type", content_type)];
     headers.append(&mut validators);
-    headers.push(("Accept-Ranges", String::from(if transcoded { "none" } else { "bytes" })));
     let disposition = match (options.disposition, &options.filename) {
         (None, None) => meta.content_disposition.clone(),
         (disposition, filename) => Some(content_disposition::header(
@@ -347,13 +348,18 @@ mod tests {
     }
 
     #[test]
-    fn validators_give_304_with_only_validators_and_cache_control() {
+    fn validators_give_304_with_validators_cache_control_and_accept_ranges() {
         for (name, value) in [("if-none-match", ETAG), ("if-modified-since", LAST_MODIFIED)] {
             let answer = serve(&get(&[(name, value)]));
             assert_eq!(answer.status, 304, "{name}");
             assert_eq!(
                 headers(&answer),
-                [("ETag", ETAG), ("Last-Modified", LAST_MODIFIED), ("Cache-Control", "public, max-age=0")]
+                [
+                    ("ETag", ETAG),
+                    ("Last-Modified", LAST_MODIFIED),
+                    ("Cache-Control", "public, max-age=0"),
+                    ("Accept-Ranges", "bytes")
+                ]
             );
             assert_eq!(answer.body, Body::Empty);
         }

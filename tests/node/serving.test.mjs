@@ -175,7 +175,7 @@ const rules = () => {
   const full = { status: 200, headers: whole, body: photo };
   const notModified = {
     status: 304,
-    headers: { 'cache-control': whole['cache-control'], etag: whole.etag, 'last-modified': lastModified },
+    headers: { 'accept-ranges': 'bytes', 'cache-control': whole['cache-control'], etag: whole.etag, 'last-modified': lastModified },
     body: '',
   };
   return [
