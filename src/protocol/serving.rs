@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn malformed_or_separate_ranges_are_the_whole_object() {
-        for header in ["bytes=5-2", "bytes=abc", "bytes=0-1,5-6", "lines=1-2"] {
+        for header in ["bytes=5-x", "bytes=abc", "bytes=0-1,5-6", "lines=1-2"] {
             let answer = serve(&get(&[("range", header)]));
             assert_eq!((answer.status, answer.header("Content-Length")), (200, Some("1000")), "{header}");
         }

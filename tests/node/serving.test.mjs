@@ -7,8 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
@@ -24,13 +26,18 @@ import {
   closedPortUrl,
   emulatorDeletePrefix,
   emulatorUpload,
+  makeTempDir,
+  removeDir,
   sha256,
   uniquePrefix,
   withTimeout,
 } from './helpers.mjs';
 
-// Express's own dependency, which its res.attachment() and res.download() write this header with.
-const contentDispositionPackage = createRequire(import.meta.resolve('express'))('content-disposition');
+const fromExpress = createRequire(import.meta.resolve('express'));
+// Express's own dependencies: the header its res.attachment() writes, and the file server
+// behind express.static and res.sendFile, which serve answers as.
+const contentDispositionPackage = fromExpress('content-disposition');
+const send = fromExpress('send');
 const contentDisposition = contentDispositionPackage.create ?? contentDispositionPackage;
 
 const prefix = uniquePrefix('serving');
@@ -187,7 +194,8 @@ const rules = () => {
     ['Range past the end: clipped', { headers: { range: `bytes=${size - 2}-${size + 50}` } }, partial(size - 2, size - 1)],
     ['HEAD with Range: the 206 headers, no body', { method: 'HEAD', headers: { range: 'bytes=0-0' } }, { ...partial(0, 0), body: '' }],
     ['an unsatisfiable Range: 416 with bytes */size', { headers: { range: `bytes=${size}-` } }, text(416, 'Range Not Satisfiable', { 'content-range': `bytes */${size}` })],
-    ['a malformed Range: the whole object', { headers: { range: 'bytes=9-2' } }, full],
+    ['a malformed Range: the whole object', { headers: { range: 'bytes=1-x' } }, full],
+    ['a Range whose last byte is before its first: 416', { headers: { range: 'bytes=9-2' } }, text(416, 'Range Not Satisfiable', { 'content-range': `bytes */${size}` })],
     ['several separate ranges: the whole object', { headers: { range: 'bytes=0-1,5-6' } }, full],
     ['touching ranges combine into one 206', { headers: { range: 'bytes=0-4,5-9' } }, partial(0, 9)],
     ['If-None-Match with the ETag: 304', { headers: { 'if-none-match': whole.etag } }, notModified],
@@ -240,6 +248,98 @@ for (const front of fronts) {
     });
   });
 }
+
+describe('beside send (express.static) serving the same bytes', () => {
+  let dir;
+  let sendServer;
+  let ourServer;
+  before(async () => {
+    dir = await makeTempDir();
+    const file = path.join(dir, 'cat.png');
+    await writeFile(file, photo);
+    const modified = new Date(whole['last-modified']);
+    await utimes(file, modified, modified);
+    sendServer = await listen((req, res) => send(req, file).pipe(res));
+    ourServer = await listen((req, res) => client.serveTo(res, PHOTO, req));
+  });
+  after(async () => {
+    await sendServer.close();
+    await ourServer.close();
+    await removeDir(dir);
+  });
+
+  /** A request whose validators are each server's own: `(validators) => request`. */
+  const size = photo.length;
+  const dayBefore = () => new Date(Date.parse(whole['last-modified']) - 86_400_000).toUTCString();
+  const requests = [
+    ['GET', () => ({})],
+    ['HEAD', () => ({ method: 'HEAD' })],
+    ['a range', () => ({ headers: { range: 'bytes=10-99' } })],
+    ['an open range', () => ({ headers: { range: `bytes=${size - 3}-` } })],
+    ['a suffix', () => ({ headers: { range: 'bytes=-77' } })],
+    ['a range past the end, clipped', () => ({ headers: { range: `bytes=5-${size * 2}` } })],
+    ['an unsatisfiable range', () => ({ headers: { range: `bytes=${size}-${size + 9}` } })],
+    ['touching ranges', () => ({ headers: { range: 'bytes=0-9,10-19' } })],
+    ['overlapping ranges', () => ({ headers: { range: 'bytes=0-9,5-19' } })],
+    ['separate ranges', () => ({ headers: { range: 'bytes=0-9,20-29' } })],
+    ['a range with its last byte first', () => ({ headers: { range: 'bytes=9-2' } })],
+    ['one good range, one backwards', () => ({ headers: { range: 'bytes=0-5,9-2' } })],
+    ['a malformed range', () => ({ headers: { range: 'bytes=abc' } })],
+    ['a range with a trailing comma', () => ({ headers: { range: 'bytes=0-5,' } })],
+    ['another unit', () => ({ headers: { range: 'items=0-5' } })],
+    ['HEAD with a range', () => ({ method: 'HEAD', headers: { range: 'bytes=0-0' } })],
+    ['If-None-Match: the ETag', (own) => ({ headers: { 'if-none-match': own.etag } })],
+    ['If-None-Match: *', () => ({ headers: { 'if-none-match': '*' } })],
+    ['If-None-Match: another', () => ({ headers: { 'if-none-match': '"nope"' } })],
+    ['If-Modified-Since: Last-Modified', (own) => ({ headers: { 'if-modified-since': own['last-modified'] } })],
+    ['If-Modified-Since: the day before', () => ({ headers: { 'if-modified-since': dayBefore() } })],
+    ['If-Modified-Since: not a date', () => ({ headers: { 'if-modified-since': 'yesterday' } })],
+    ['no-cache', (own) => ({ headers: { 'if-none-match': own.etag, 'cache-control': 'no-cache' } })],
+    ['If-Match: another', () => ({ headers: { 'if-match': '"nope"' } })],
+    ['If-Match: *', () => ({ headers: { 'if-match': '*' } })],
+    ['If-Unmodified-Since: the day before', () => ({ headers: { 'if-unmodified-since': dayBefore() } })],
+    ['If-Unmodified-Since: Last-Modified', (own) => ({ headers: { 'if-unmodified-since': own['last-modified'] } })],
+    ['If-Range: the ETag', (own) => ({ headers: { range: 'bytes=0-9', 'if-range': own.etag } })],
+    ['If-Range: another ETag', () => ({ headers: { range: 'bytes=0-9', 'if-range': '"nope"' } })],
+    ['If-Range: Last-Modified', (own) => ({ headers: { range: 'bytes=0-9', 'if-range': own['last-modified'] } })],
+    ['If-Range: the day before', () => ({ headers: { range: 'bytes=0-9', 'if-range': dayBefore() } })],
+  ];
+
+  /** What can be compared: the status, the body, and the object's headers by name. */
+  const comparable = (answer) => ({
+    status: answer.status,
+    body: answer.status < 400 ? sha256(answer.body) : '(an error page)',
+    names: answer.status < 400 ? Object.keys(answer.headers).sort() : [],
+    contentRange: answer.headers['content-range'],
+    contentLength: answer.status < 400 ? answer.headers['content-length'] : undefined,
+  });
+
+  it('gives the same status, headers and bytes to every request', async () => {
+    const theirs = (await ask(sendServer, '/')).headers;
+    const mine = (await ask(ourServer, '/')).headers;
+    assert.equal(theirs['last-modified'], mine['last-modified']);
+    for (const [title, make] of requests) {
+      const expected = comparable(await ask(sendServer, '/', make(theirs)));
+      const actual = comparable(await ask(ourServer, '/', make(mine)));
+      assert.deepEqual(actual, expected, title);
+    }
+  });
+
+  it('differs where RFC 9110 says otherwise: the unit, If-Range dates, If-Match', async () => {
+    const theirs = (await ask(sendServer, '/')).headers;
+    const mine = (await ask(ourServer, '/')).headers;
+    const later = new Date(Date.parse(theirs['last-modified']) + 86_400_000).toUTCString();
+    const weak = (etag) => (etag.startsWith('W/') ? etag.slice(2) : `W/${etag}`);
+    for (const [title, make, sendStatus, ourStatus] of [
+      ['a range unit in capitals (units are case-insensitive)', () => ({ headers: { range: 'Bytes=0-9' } }), 200, 206],
+      ['If-Range with a later date (only an exact match counts)', () => ({ headers: { range: 'bytes=0-9', 'if-range': later } }), 206, 200],
+      ['If-Match with the other strength of the ETag (If-Match compares strongly)', (own) => ({ headers: { 'if-match': weak(own.etag) } }), 200, 412],
+    ]) {
+      assert.equal((await ask(sendServer, '/', make(theirs))).status, sendStatus, `send: ${title}`);
+      assert.equal((await ask(ourServer, '/', make(mine))).status, ourStatus, `serve: ${title}`);
+    }
+  });
+});
 
 describe('options and request shapes', () => {
   it('sends Content-Disposition as the content-disposition package writes it', async () => {
