@@ -54,6 +54,7 @@ pub struct Download {
     /// `received` at the last failure: more since means progress.
     received_at_failure: u64,
     /// The integrity check (or the report that it was skipped) is done.
+    #[cfg(feature = "server")]
     checked: bool,
 }
 
@@ -75,10 +76,11 @@ impl Download {
         context: CallContext,
     ) -> Result<Download, StorageError> {
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
-        let download = Download::open_generation(storage, object, range, None, context).await?;
+        let bucket = storage.bucket(&context).await?;
+        let mut download = Download::new(storage, bucket, object, range, None, context);
+        download.connect().await?;
         let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
         if options.decompress == Some(false) && encoded(exchange) {
-            let mut download = download;
             download.cancel().await;
             return Err(StorageError::new(
                 ErrorKind::Unsupported,
@@ -90,10 +92,10 @@ impl Download {
         Ok(download)
     }
 
-    /// A download of `range` pinned to `generation` (when given) from its first request on, so
-    /// its bytes are those of the version whose metadata the caller read (`PreconditionFailed`
-    /// when the object has changed since). Without one, it pins the generation of its first
-    /// answer, for resumptions.
+    /// A download of `range` pinned to `generation` from its first request on, so its bytes
+    /// are those of the version whose metadata the caller read (`PreconditionFailed` when the
+    /// object has changed since).
+    #[cfg(feature = "server")]
     pub async fn open_generation(
         storage: Rc<Storage>,
         object: String,
@@ -102,8 +104,22 @@ impl Download {
         context: CallContext,
     ) -> Result<Download, StorageError> {
         let bucket = storage.bucket(&context).await?;
-        let storage_retry = storage.config.retry;
-        let mut download = Download {
+        let mut download = Download::new(storage, bucket, object, range, generation, context);
+        download.connect().await?;
+        Ok(download)
+    }
+
+    /// Without a `generation`, the first answer's is pinned for resumptions.
+    fn new(
+        storage: Rc<Storage>,
+        bucket: String,
+        object: String,
+        range: ByteRange,
+        generation: Option<String>,
+        context: CallContext,
+    ) -> Download {
+        let backoff = Backoff::new(storage.config.retry);
+        Download {
             storage,
             bucket,
             object,
@@ -119,12 +135,11 @@ impl Download {
             hasher: None,
             expected_crc: None,
             skipped: None,
-            backoff: Backoff::new(storage_retry),
+            backoff,
             received_at_failure: 0,
+            #[cfg(feature = "server")]
             checked: false,
-        };
-        download.connect().await?;
-        Ok(download)
+        }
     }
 
     /// Requests the rest of the range (all of it at first) and takes the answer's facts.
@@ -200,6 +215,8 @@ impl Download {
             let failure = match self.read().await {
                 Ok(Some(chunk)) => match self.accept(chunk) {
                     Some(chunk) => {
+                        // (Server builds only: serving is where a byte count decides.)
+                        #[cfg(feature = "server")]
                         if self.length == Some(self.received) {
                             // The last bytes go out only once they are checked, so a consumer
                             // that counts bytes (an HTTP client reading Content-Length) never
@@ -221,7 +238,9 @@ impl Download {
                     ),
                 ),
                 Ok(None) => {
-                    self.finish().await?;
+                    self.exchange = None;
+                    self.reader = None;
+                    self.check().await?;
                     return Ok(None);
                 }
                 Err(error) => error,
@@ -287,18 +306,15 @@ impl Download {
 
     /// The integrity check at the end of a whole-object download: against `X-Goog-Hash`,
     /// or the object's metadata where the runtime hides that header (browsers, CORS).
-    async fn finish(&mut self) -> Result<(), StorageError> {
-        self.exchange = None;
-        self.reader = None;
-        self.check().await
-    }
-
-    /// The integrity check, once per download.
+    /// Once per download (serving checks before the last bytes go out).
     async fn check(&mut self) -> Result<(), StorageError> {
-        if self.checked {
-            return Ok(());
+        #[cfg(feature = "server")]
+        {
+            if self.checked {
+                return Ok(());
+            }
+            self.checked = true;
         }
-        self.checked = true;
         let Some(hasher) = self.hasher.take() else {
             self.context.integrity(false, self.skipped.unwrap_or("skipped"));
             return Ok(());
