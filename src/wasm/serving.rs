@@ -7,7 +7,7 @@
 
 use alloc::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortSignal, Response, ResponseInit};
 
@@ -19,19 +19,12 @@ use crate::protocol::serving::{self, Answer, Body, ServeMethod, ServeOptions, Se
 use crate::wasm::attempt::CallContext;
 use crate::wasm::download::{Download, WHOLE};
 use crate::wasm::exports::Core;
-use crate::wasm::interop::{self, object_name_arg, set};
+use crate::wasm::interop::{self, get as property, object_name_arg, set};
 use crate::wasm::storage::Storage;
 
 /// How many times the object may change between its metadata and its download before the
 /// answer is a 503 rather than another try.
 const TRIES: u32 = 3;
-
-fn property(target: &JsValue, key: &str) -> JsValue {
-    if !target.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
 
 /// A header's value as a string: strings as they are, arrays (Node's repeated headers)
 /// joined with `, `.
@@ -69,8 +62,8 @@ fn read_request(request: &JsValue) -> ServeRequest {
     ServeRequest::new(method, REQUEST_HEADERS.map(|name| header(&headers, name)))
 }
 
-/// The call's signal: `options.signal`, else the request's own (a `Request` whose client
-/// went away aborts it in Deno and Workers).
+/// The call's signal: `options.signal`, else the request's own (which servers such as
+/// `Deno.serve` abort when the client goes away).
 fn call_context(options: &JsValue, request: &JsValue) -> Result<CallContext, StorageError> {
     let mut context = CallContext::from_options(options)?;
     if context.signal.is_none() {
