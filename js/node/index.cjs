@@ -156,7 +156,9 @@ class Client {
   #core;
 
   constructor(options) {
-    this.#core = new wasm.Core(options, process.env.STORAGE_EMULATOR_HOST);
+    // The core reads STORAGE_EMULATOR_HOST, DEFAULT_OBJECT_STORAGE_BUCKET_ID and
+    // PUBLIC_OBJECT_SEARCH_PATHS from it, now.
+    this.#core = new wasm.Core(options, process.env);
   }
 
   copy(objectName, destObjectName, options) {
@@ -234,6 +236,18 @@ class Client {
       res.off('close', onClose);
       if (caller instanceof AbortSignal) caller.removeEventListener('abort', onAbort);
     }
+  }
+
+  findPublic(relativePath, options) {
+    return this.#core.findPublic(relativePath, options);
+  }
+
+  signUrl(objectName, options) {
+    return this.#core.signUrl(objectName, options);
+  }
+
+  createUploadUrl(objectName, options) {
+    return this.#core.createUploadUrl(objectName, options);
   }
 
   async downloadAsBytes(objectName, options) {
@@ -316,4 +330,7 @@ const wasmMemoryBytes = () => wasm.wasmMemoryBytes();
 /** The CRC32C of bytes, in GCS's base64 form (as an object's `crc32c` metadata gives it). */
 const crc32c = (bytes) => wasm.crc32c(bytes);
 
-module.exports = { Client, StreamRequestError, wasmMemoryBytes, crc32c };
+/** PRIVATE_OBJECT_DIR and PUBLIC_OBJECT_SEARCH_PATHS of `env` (default: this process's). */
+const objectPaths = (env = process.env) => wasm.objectPaths(env);
+
+module.exports = { Client, StreamRequestError, wasmMemoryBytes, crc32c, objectPaths };

@@ -22,6 +22,14 @@ const NO_FILES = {
     'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
 };
 
+/** A method the loaded build leaves out (server-only code is not in the browser build). */
+const notInThisBuild = (method) =>
+  failure('Unsupported', `${method} is not in the browser build: call it on your server`);
+
+const NO_SIGNING =
+  'there is no Replit sidecar in this runtime to sign URLs with: sign URLs on your server ' +
+  '(signUrl or createUploadUrl of the Node entry, on Replit) and hand the page the URL';
+
 const NOT_IN_BUILD =
   'serve is not in this build of replit-object-storage-wasm (the browser build leaves out what only a server ' +
   'needs): serve objects from Node, Deno, Bun or a Cloudflare Worker';
@@ -63,8 +71,10 @@ class StreamRequestError extends Error {
 /**
  * The Client and StreamRequestError classes over the wasm module that `load` resolves to
  * (the wasm-bindgen glue, initialised). `load` runs once, on the first call that needs it.
+ * `environment`, where the runtime has one, returns its environment variables (an object,
+ * or undefined), read by the core when a client first calls it.
  */
-export function defineClient(load) {
+export function defineClient(load, { environment } = {}) {
   let loading;
   const glue = () => {
     loading ??= Promise.resolve()
@@ -94,23 +104,34 @@ export function defineClient(load) {
       this.#problem = missingForRuntime(options);
     }
 
-    /** `{core}`, or `{problem}`: the failure Result that keeps the core from running. */
-    async #ready() {
-      if (this.#problem) return { problem: this.#problem };
+    /**
+     * `{core}`, or `{problem}`: the failure Result that keeps the core from running; `missing`
+     * when it is that this build of the core has no `method`.
+     */
+    async #ready(method) {
       let wasm;
       try {
         wasm = await glue();
       } catch (error) {
-        const message = `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`;
-        return { problem: failure('Unsupported', message) };
+        return {
+          problem: this.#problem ?? failure(
+            'Unsupported',
+            `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
+          ),
+        };
       }
-      this.#core ??= new wasm.Core(this.#options, undefined);
+      if (typeof wasm.Core.prototype[method] !== 'function') return { problem: notInThisBuild(method), missing: true };
+      if (this.#problem) return { problem: this.#problem };
+      this.#core ??= new wasm.Core(this.#options, environment?.());
       return { core: this.#core };
     }
 
-    /** Runs one method of the core, whose promises always resolve to a result. */
+    /**
+     * Runs one method of the core, whose promises always resolve to a result; a method this
+     * build of the core does not have resolves to an `Unsupported` error.
+     */
     async #call(method, ...args) {
-      const { core, problem } = await this.#ready();
+      const { core, problem } = await this.#ready(method);
       return problem ?? core[method](...args);
     }
 
@@ -142,7 +163,8 @@ export function defineClient(load) {
       return this.#call('listPage', options);
     }
 
-    /** Access policies are decided on a server: in the browser build these are `Unsupported`. */
+    // Server-only (in Workers, not in the browser build, where they are `Unsupported`).
+
     getAclPolicy(objectName, options) {
       return this.#call('getAclPolicy', objectName, options);
     }
@@ -160,10 +182,23 @@ export function defineClient(load) {
      * answers). 501 in a build without server features (the browser build).
      */
     async serve(objectName, request, options) {
-      const { core, problem } = await this.#ready();
+      const { core, problem, missing } = await this.#ready('serve');
+      if (missing) return textAnswer(501, NOT_IN_BUILD);
       if (problem) return textAnswer(500, 'Internal Server Error');
-      if (typeof core.serve !== 'function') return textAnswer(501, NOT_IN_BUILD);
       return core.serve(objectName, request, options).catch(() => textAnswer(500, 'Internal Server Error'));
+    }
+
+    findPublic(relativePath, options) {
+      return this.#call('findPublic', relativePath, options);
+    }
+
+    /** Only a server on Replit can sign: here `Unsupported`, whatever the arguments (no core call). */
+    async signUrl() {
+      return failure('Unsupported', `signUrl: ${NO_SIGNING}`);
+    }
+
+    async createUploadUrl() {
+      return failure('Unsupported', `createUploadUrl: ${NO_SIGNING}`);
     }
 
     async downloadAsBytes(objectName, options) {

@@ -6,6 +6,8 @@
 #[cfg(feature = "server")]
 pub mod acl;
 #[cfg(feature = "server")]
+pub mod bucket_name;
+#[cfg(feature = "server")]
 pub mod conditional;
 pub mod config;
 #[cfg(feature = "server")]
@@ -23,6 +25,8 @@ pub mod json;
 pub mod metadata_patch;
 pub mod object_metadata;
 pub mod object_name;
+#[cfg(feature = "server")]
+pub mod object_paths;
 pub mod options;
 pub mod range;
 #[cfg(feature = "server")]
@@ -32,4 +36,6 @@ pub mod retry;
 #[cfg(feature = "server")]
 pub mod serving;
 pub mod sidecar;
+#[cfg(feature = "server")]
+pub mod signed_url;
 pub mod text;

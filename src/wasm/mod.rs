@@ -12,8 +12,12 @@ pub mod interop;
 pub mod listing;
 pub mod metadata;
 #[cfg(feature = "server")]
+pub mod object_paths;
+#[cfg(feature = "server")]
 pub mod serving;
 pub mod set_metadata;
+#[cfg(feature = "server")]
+pub mod signing;
 pub mod single_flight;
 pub mod storage;
 pub mod transport;

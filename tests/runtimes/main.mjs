@@ -12,5 +12,5 @@ const read = (key) => globalThis.Deno?.env.get(key) ?? globalThis.process?.env[k
 const env = JSON.parse(read('SUITE_ENV') ?? '{}');
 const runtime = globalThis.Deno ? `deno ${Deno.version.deno}` : globalThis.Bun ? `bun ${Bun.version}` : `node ${process.version}`;
 console.log(`# ${runtime}; entry: ${typeof storage.Client === 'function' ? 'loaded' : 'missing'}`);
-const { passed, failed } = await runSuite({ ...storage, flavour: env.flavour ?? 'node', env, files: { fs, path, http }, serving: true, log: (line) => console.log(line) });
+const { passed, failed } = await runSuite({ ...storage, flavour: env.flavour ?? 'node', env, files: { fs, path, http }, log: (line) => console.log(line) });
 console.log(`SUITE ${JSON.stringify({ passed, failed })}`);

@@ -9,7 +9,6 @@
 //   env: { apiEndpoint, gateUrl, sidecarUrl, bucket, tmpDir? (node flavour) }
 //   files (node flavour): { fs, path, http }, node:fs, node:path and node:http (passed in, so
 //   that this file bundles for browsers and Workers as it is)
-//   serving: true where `serve` must answer (server runtimes: Deno, Bun, workerd)
 
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -97,7 +96,7 @@ const sortedKeys = (entries) => Object.fromEntries([...entries].sort(([a], [b]) 
 /** A Response's headers as a plain object, keys sorted. */
 const headersOf = (response) => sortedKeys(response.headers);
 
-function defineTests({ Client, StreamRequestError, flavour, env, files, serving }) {
+function defineTests({ Client, StreamRequestError, objectPaths, flavour, env, files }) {
   const run = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   const name = (leaf) => `runtimes/${flavour}/${run}/${leaf}`;
   // The emulator ignores credentials; a token keeps every entry off the sidecar.
@@ -242,7 +241,53 @@ function defineTests({ Client, StreamRequestError, flavour, env, files, serving 
     assert(errorOf(await throwing.exists('x'), 'throwing').message.includes('no session'), 'the provider error is in the message');
   });
 
-  if (serving) {
+  // The server entries (Node's in Deno and Bun, Workers') export objectPaths; the browser's does not.
+  if (typeof objectPaths === 'function') {
+    test('access policies work in the server build', async () => {
+      const object = name('acl.txt');
+      okValue(await client.uploadFromText(object, 'policy'), 'upload');
+      equal(okValue(await client.getAclPolicy(object), 'no policy yet'), null, 'no policy yet');
+      okValue(await client.setAclPolicy(object, { owner: 'u1', visibility: 'private' }), 'setAclPolicy');
+      equal(okValue(await client.getAclPolicy(object), 'getAclPolicy'), { owner: 'u1', visibility: 'private' }, 'policy');
+      equal(okValue(await client.canAccess(object, { userId: 'u1', permission: 'write' }), 'owner'), true, 'the owner may write');
+      equal(okValue(await client.canAccess(object, { permission: 'read' }), 'anonymous'), false, 'an anonymous visitor may not read');
+    });
+
+    test('objectPaths reads the environment it is given', async () => {
+      const env = { PRIVATE_OBJECT_DIR: '/a-bucket/.private/', PUBLIC_OBJECT_SEARCH_PATHS: '/a-bucket/public,/b-bucket' };
+      equal(
+        okValue(objectPaths(env), 'objectPaths'),
+        { privateDir: { bucketId: 'a-bucket', prefix: '.private' }, publicPaths: [{ bucketId: 'a-bucket', prefix: 'public' }, { bucketId: 'b-bucket', prefix: '' }] },
+        'paths',
+      );
+      const unset = errorOf(objectPaths({}), 'unset');
+      equal(unset.kind, 'InvalidArgument', 'kind');
+      assert(unset.message.startsWith('PRIVATE_OBJECT_DIR is not set'), unset.message);
+    });
+  } else {
+    test('server-only methods are Unsupported in the browser build, and say to call them on the server', async () => {
+      const object = name('server-only.txt');
+      const calls = {
+        getAclPolicy: () => client.getAclPolicy(object),
+        setAclPolicy: () => client.setAclPolicy(object, { owner: 'u1', visibility: 'public' }),
+        canAccess: () => client.canAccess(object, { userId: 'u1', permission: 'read' }),
+        findPublic: () => client.findPublic('logo.png'),
+      };
+      for (const [method, call] of Object.entries(calls)) {
+        const error = errorOf(await call(), method);
+        equal(error.kind, 'Unsupported', `${method} kind`);
+        equal(error.message, `${method} is not in the browser build: call it on your server`, `${method} message`);
+      }
+    });
+
+    test('serve resolves a 501 Response in the browser build, saying so', async () => {
+      const response = await client.serve(name('served/none.png'), new Request('http://app.invalid/'));
+      equal([response.status, response.headers.get('content-type')], [501, 'text/plain; charset=utf-8'], '501');
+      assert((await response.text()).startsWith('serve is not in this build'), 'the body says why');
+    });
+  }
+
+  if (typeof objectPaths === 'function') {
     const served = name('served/photo.png');
     const photo = pattern(70_001);
     let whole;
@@ -362,7 +407,7 @@ function defineTests({ Client, StreamRequestError, flavour, env, files, serving 
       assert(!fs.existsSync(path.join(env.tmpDir, `${run}-none`)), 'no file is left for a missing object');
     });
 
-    if (serving && files.http) {
+    if (typeof objectPaths === 'function' && files.http) {
       test('serveTo streams into a node:http response: 206 for a Range, headers alone for HEAD', async () => {
         const object = name('served/node-http.bin');
         const data = pattern(200_003);

@@ -8,7 +8,7 @@ import { runSuite } from './suite.mjs';
 export default {
   async fetch(request, env) {
     const lines = [];
-    const outcome = await runSuite({ ...storage, flavour: 'web', env: JSON.parse(env.SUITE_ENV), serving: true, log: (line) => lines.push(line) });
+    const outcome = await runSuite({ ...storage, flavour: 'web', env: JSON.parse(env.SUITE_ENV), log: (line) => lines.push(line) });
     return Response.json({ ...outcome, lines });
   },
 };
