@@ -30,14 +30,6 @@ const NO_SIGNING =
   'there is no Replit sidecar in this runtime to sign URLs with: sign URLs on your server ' +
   '(signUrl or createUploadUrl of the Node entry, on Replit) and hand the page the URL';
 
-const NOT_IN_BUILD =
-  'serve is not in this build of replit-object-storage-wasm (the browser build leaves out what only a server ' +
-  'needs): serve objects from Node, Deno, Bun or a Cloudflare Worker';
-
-/** A short text answer of `serve` for what keeps the core from answering. */
-const textAnswer = (status, text) =>
-  new Response(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } });
-
 /** What keeps a client from working here, found from its options alone (else null). */
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
@@ -105,34 +97,23 @@ export function defineClient(load, { environment } = {}) {
     }
 
     /**
-     * `{core}`, or `{problem}`: the failure Result that keeps the core from running; `missing`
-     * when it is that this build of the core has no `method`.
-     */
-    async #ready(method) {
-      let wasm;
-      try {
-        wasm = await glue();
-      } catch (error) {
-        return {
-          problem: this.#problem ?? failure(
-            'Unsupported',
-            `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
-          ),
-        };
-      }
-      if (typeof wasm.Core.prototype[method] !== 'function') return { problem: notInThisBuild(method), missing: true };
-      if (this.#problem) return { problem: this.#problem };
-      this.#core ??= new wasm.Core(this.#options, environment?.());
-      return { core: this.#core };
-    }
-
-    /**
      * Runs one method of the core, whose promises always resolve to a result; a method this
      * build of the core does not have resolves to an `Unsupported` error.
      */
     async #call(method, ...args) {
-      const { core, problem } = await this.#ready(method);
-      return problem ?? core[method](...args);
+      let wasm;
+      try {
+        wasm = await glue();
+      } catch (error) {
+        return this.#problem ?? failure(
+          'Unsupported',
+          `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
+        );
+      }
+      if (typeof wasm.Core.prototype[method] !== 'function') return notInThisBuild(method);
+      if (this.#problem) return this.#problem;
+      this.#core ??= new wasm.Core(this.#options, environment?.());
+      return this.#core[method](...args);
     }
 
     copy(objectName, destObjectName, options) {
@@ -179,13 +160,14 @@ export function defineClient(load, { environment } = {}) {
 
     /**
      * A web Response serving the object to `request`; never rejects (failures are 404/5xx
-     * answers). 501 in a build without server features (the browser build).
+     * answers). In the browser build, which has no server features: 501, saying so.
      */
-    async serve(objectName, request, options) {
-      const { core, problem, missing } = await this.#ready('serve');
-      if (missing) return textAnswer(501, NOT_IN_BUILD);
-      if (problem) return textAnswer(500, 'Internal Server Error');
-      return core.serve(objectName, request, options).catch(() => textAnswer(500, 'Internal Server Error'));
+    async serve(...args) {
+      const answer = await this.#call('serve', ...args).catch(() => null);
+      if (answer instanceof Response) return answer;
+      // (A string body makes the Content-Type text/plain.)
+      const missing = answer?.error.message.startsWith('serve ');
+      return new Response(missing ? answer.error.message : 'Internal Server Error', { status: missing ? 501 : 500 });
     }
 
     findPublic(relativePath, options) {

@@ -438,9 +438,11 @@ describe('builds without serve', () => {
     const { Client: WebClient } = defineClient(() => ({ Core: class {}, toRequestError: (error) => error }));
     const response = await new WebClient({ bucketId: TEST_BUCKET, accessToken: 't' }).serve(PHOTO, new Request('http://app.invalid/'));
     assert.equal(response.status, 501);
-    assert.equal(response.headers.get('content-type'), 'text/plain; charset=utf-8');
-    assert.match(await response.text(), /^serve is not in this build of replit-object-storage-wasm/);
-    const unconfigured = await new WebClient({}).serve(PHOTO);
+    assert.equal(response.headers.get('content-type'), 'text/plain;charset=UTF-8');
+    assert.equal(await response.text(), 'serve is not in the browser build: call it on your server');
+    // A build with serve, but a client that cannot run (no bucketId in a browser or Worker): 500.
+    const { Client: ServerClient } = defineClient(() => ({ Core: class { serve() {} }, toRequestError: (error) => error }));
+    const unconfigured = await new ServerClient({}).serve(PHOTO);
     assert.deepEqual([unconfigured.status, await unconfigured.text()], [500, 'Internal Server Error']);
   });
 });
