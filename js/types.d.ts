@@ -321,6 +321,8 @@ export interface ServeOptions extends CallOptions {
   disposition?: 'inline' | 'attachment' | undefined;
   /** The name a browser saves the object under. Default: the last `/`-separated segment of the object name. */
   filename?: string | undefined;
+}
+
 /** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
 export interface ObjectDir {
   bucketId: string;
