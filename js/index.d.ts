@@ -1,6 +1,7 @@
 // Public types of replit-object-storage-wasm. A drop-in for @replit/object-storage 1.0.0:
 // the same class, methods, options and result shapes, plus a typed `kind` on every error.
 
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 
 import type {
@@ -22,6 +23,8 @@ import type {
   ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
+  ServeOptions,
+  ServeRequest,
   ObjectPaths,
   ObjectPathsEnvironment,
   PublicObject,
@@ -95,6 +98,26 @@ export declare class Client {
    * public object can be read by anyone; the owner can do anything; rules grant their groups.
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * A web `Response` serving the object to `request` as the npm `send` package would: ETag,
+   * Last-Modified, one `Range` (206/416), conditional requests (304/412), HEAD. Never rejects:
+   * a missing object is a 404 answer, other failures a 5xx with a short text body.
+   */
+  serve(objectName: ObjectName, request?: ServeRequest | null, options?: ServeOptions): Promise<Response>;
+
+  /**
+   * Writes the answer `serve` would give to a Node `ServerResponse` (node:http, Express,
+   * Fastify's `reply.raw`), streaming the body with backpressure. Resolves to the failure the
+   * answer stood for (a 404 is `ObjectNotFound`), or `Aborted` when the client went away (the
+   * download is then stopped); a download that fails after the headers went out destroys `res`.
+   */
+  serveTo(
+    res: ServerResponse,
+    objectName: ObjectName,
+    req?: ServeRequest | null,
+    options?: ServeOptions,
+  ): Promise<Result<null, RequestError>>;
 
   /**
    * The first of the public search paths (`PUBLIC_OBJECT_SEARCH_PATHS`, in order) where

@@ -291,6 +291,38 @@ export interface CanAccessOptions extends CallOptions {
   isMember?: ((group: ObjectAccessGroup, userId: string) => boolean | Promise<boolean>) | undefined;
 }
 
+/**
+ * Request headers as `serve` reads them: a `Headers`, or a plain object of names (in any case)
+ * to values, as Node's `IncomingMessage.headers` is (repeated headers as arrays).
+ */
+export type ServeHeaders = Headers | Record<string, string | string[] | undefined>;
+
+/**
+ * The request `serve` answers: a `Request`, or anything with `method` and `headers` (Node's
+ * `IncomingMessage`, Express's or Fastify's `req`). Without one, a plain GET.
+ */
+export interface ServeRequest {
+  /** `GET` or `HEAD` (any other method is answered 405). Default: `GET`. */
+  method?: string | undefined;
+  /** `Range`, `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` and `Cache-Control` are read. */
+  headers?: ServeHeaders | undefined;
+  /** A `Request`'s signal: when no `signal` option is given, it cancels the download. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ServeOptions extends CallOptions {
+  /** `Cache-Control` of the answer. Default: the object's own `cacheControl`, else `public, max-age=0` (as `send`). */
+  cacheControl?: string | undefined;
+  /**
+   * Send `Content-Disposition: <disposition>; filename="…"` (with `filename*=UTF-8''…` for a
+   * non-ASCII name). Default: `attachment` when `filename` is given; else the object's own
+   * `contentDisposition`, if it has one.
+   */
+  disposition?: 'inline' | 'attachment' | undefined;
+  /** The name a browser saves the object under. Default: the last `/`-separated segment of the object name. */
+  filename?: string | undefined;
+}
+
 /** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
 export interface ObjectDir {
   bucketId: string;

@@ -151,6 +151,11 @@ export async function use(file: File): Promise<number> {
   await client.uploadFromStream('y', stream).catch((error: StreamRequestError) => error.getRequestError());
   return first?.length ?? 0;
 }
+export function handle(request: Request): Promise<Response> {
+  // @ts-expect-error disposition is 'inline' or 'attachment'
+  void client.serve('x', null, { disposition: 'download' });
+  return client.serve(new URL(request.url).pathname.slice(1), request, { disposition: 'inline', cacheControl: 'no-store' });
+}
 const found = await client.findPublic('logo.png');
 export const foundName: string | undefined = found.ok && found.value !== null ? found.value.objectName : undefined;
 `,
@@ -170,6 +175,13 @@ const result = await client.downloadAsBytes('x');
 export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
 export const buffer: Buffer | undefined = result.ok ? result.value[0] : undefined;
 client.downloadAsStream('x').pipe(process.stdout);
+import http from 'node:http';
+http.createServer(async (req, res) => {
+  const served = await client.serveTo(res, 'x', req, { filename: 'a.txt', signal: AbortSignal.timeout(1000) });
+  const failed: ErrorKind | undefined = served.ok ? undefined : served.error.kind;
+  const web: Response = await client.serve('x', { method: req.method, headers: req.headers });
+  res.setHeader('x-kind', failed ?? web.status);
+});
 const paths = objectPaths();
 export const privateBucket: string | undefined = paths.ok ? paths.value.privateDir.bucketId : undefined;
 const found = await client.findPublic('logo.png');

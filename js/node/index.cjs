@@ -81,6 +81,47 @@ async function openFile(filename) {
   return { body: fromNodeReadable(handle.createReadStream({ highWaterMark: 1 << 20 })), size: stats.size };
 }
 
+/** The answer when even building a Response failed (it never carries the error). */
+const internalError = () =>
+  new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+
+const ABORTED_BY_CLIENT = 'the client went away before the answer was sent; the download was stopped';
+
+/** Whether `res` can take an answer: a Node ServerResponse (or one that acts as one). */
+const isServerResponse = (res) =>
+  res !== null && typeof res === 'object' && typeof res.setHeader === 'function' && typeof res.end === 'function' && typeof res.on === 'function';
+
+/**
+ * Writes an answer of the core's `serveAnswer` to a Node ServerResponse: status, headers, then
+ * the body, streamed with backpressure. Resolves to the Result of `serveTo`.
+ */
+async function writeAnswer(res, served, clientGone) {
+  const failed = served.error ? { ok: false, error: served.error } : { ok: true, value: null };
+  if (clientGone()) {
+    if (served.body instanceof ReadableStream) await served.body.cancel().catch(() => {});
+    return failure('Aborted', ABORTED_BY_CLIENT);
+  }
+  res.statusCode = served.status;
+  for (const [name, value] of served.headers) res.setHeader(name, value);
+  if (!(served.body instanceof ReadableStream)) {
+    res.end(served.body ?? undefined);
+    return failed;
+  }
+  try {
+    // pipeline waits for `res` to drain (backpressure); when the client goes away it destroys
+    // the source, which cancels the download; a download that fails destroys `res`.
+    await pipeline(Readable.fromWeb(served.body, { highWaterMark: 1 << 16 }), res);
+    return failed;
+  } catch (error) {
+    res.destroy();
+    // The download's own failures are RequestErrors; when the client left first, the error is
+    // the premature close (or the abort that followed it).
+    const downloadFailed = typeof error?.kind === 'string' && error.kind !== 'Aborted';
+    if (!downloadFailed && clientGone()) return failure('Aborted', ABORTED_BY_CLIENT);
+    return { ok: false, error: wasm.toRequestError(error) };
+  }
+}
+
 /** A Readable returned at once that streams the download `started` resolves to. */
 function downloadReadable(started) {
   let reader;
@@ -158,6 +199,43 @@ class Client {
 
   canAccess(objectName, options) {
     return this.#core.canAccess(objectName, options);
+  }
+
+  /** A web Response serving the object to `request`; never rejects (failures are 404/5xx answers). */
+  serve(objectName, request, options) {
+    return this.#core.serve(objectName, request, options).catch(() => internalError());
+  }
+
+  /**
+   * Serves the object to a Node ServerResponse (node:http, Express, Fastify's raw reply). A
+   * client that goes away stops the download, and the result is `Aborted`.
+   */
+  async serveTo(res, objectName, req, options) {
+    if (!isServerResponse(res)) return invalid('res must be a Node ServerResponse');
+    if (res.headersSent) return invalid('res has already sent its headers');
+    if (options != null && typeof options !== 'object') return invalid('serveTo options must be an object');
+    const controller = new AbortController();
+    let gone = false;
+    const onClose = () => {
+      if (res.writableFinished) return;
+      gone = true;
+      controller.abort();
+    };
+    res.once('close', onClose);
+    const caller = options?.signal;
+    const onAbort = () => controller.abort();
+    if (caller instanceof AbortSignal) {
+      if (caller.aborted) controller.abort();
+      else caller.addEventListener('abort', onAbort, { once: true });
+    }
+    try {
+      const signal = caller === undefined || caller instanceof AbortSignal ? controller.signal : caller;
+      const served = await this.#core.serveAnswer(objectName, req, { ...options, signal });
+      return await writeAnswer(res, served, () => gone);
+    } finally {
+      res.off('close', onClose);
+      if (caller instanceof AbortSignal) caller.removeEventListener('abort', onAbort);
+    }
   }
 
   findPublic(relativePath, options) {

@@ -158,6 +158,18 @@ export function defineClient(load, { environment } = {}) {
       return this.#call('canAccess', objectName, options);
     }
 
+    /**
+     * A web Response serving the object to `request`; never rejects (failures are 404/5xx
+     * answers). In the browser build, which has no server features: 501, saying so.
+     */
+    async serve(...args) {
+      const answer = await this.#call('serve', ...args).catch(() => null);
+      if (answer instanceof Response) return answer;
+      // (A string body makes the Content-Type text/plain.)
+      const missing = answer?.error.message.startsWith('serve ');
+      return new Response(missing ? answer.error.message : 'Internal Server Error', { status: missing ? 501 : 500 });
+    }
+
     findPublic(relativePath, options) {
       return this.#call('findPublic', relativePath, options);
     }

@@ -24,6 +24,8 @@ import type {
   PublicObject,
   RequestError,
   Result,
+  ServeOptions,
+  ServeRequest,
   SetMetadataOptions,
   StorageObject,
   UploadOptions,
@@ -62,6 +64,9 @@ export type {
   Progress,
   RequestError,
   Result,
+  ServeHeaders,
+  ServeOptions,
+  ServeRequest,
   SetMetadataOptions,
   StorageObject,
   TransferOptions,
@@ -134,6 +139,15 @@ export declare class Client {
    * public object can be read by anyone; the owner can do anything; rules grant their groups. Server-only: in the browser build, `Unsupported` (decide access on a server); in Workers it works.
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * A web `Response` serving the object to `request` as the npm `send` package would: ETag,
+   * Last-Modified, one `Range` (206/416), conditional requests (304/412), HEAD. Never rejects:
+   * a missing object is a 404 answer, other failures a 5xx with a short text body. In a Worker,
+   * `return client.serve(name, request)` from `fetch`. In the browser build (no server
+   * features) it resolves to a 501 answer saying so.
+   */
+  serve(objectName: ObjectName, request?: ServeRequest | null, options?: ServeOptions): Promise<Response>;
 
   /**
    * The first public search path (`PUBLIC_OBJECT_SEARCH_PATHS`) holding `relativePath`, or

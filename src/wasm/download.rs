@@ -24,7 +24,7 @@ use crate::wasm::body;
 use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Retry, Storage};
 
-const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
+pub const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
 const GZIP_SKIPPED: &str =
     "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
@@ -53,6 +53,9 @@ pub struct Download {
     backoff: Backoff,
     /// `received` at the last failure: more since means progress.
     received_at_failure: u64,
+    /// The integrity check (or the report that it was skipped) is done.
+    #[cfg(feature = "server")]
+    checked: bool,
 }
 
 fn is_gzip(encoding: &str) -> bool {
@@ -74,26 +77,7 @@ impl Download {
     ) -> Result<Download, StorageError> {
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
         let bucket = storage.bucket(&context).await?;
-        let storage_retry = storage.config.retry;
-        let mut download = Download {
-            storage,
-            bucket,
-            object,
-            range,
-            context,
-            exchange: None,
-            reader: None,
-            generation: None,
-            received: 0,
-            length: None,
-            object_size: None,
-            skip: 0,
-            hasher: None,
-            expected_crc: None,
-            skipped: None,
-            backoff: Backoff::new(storage_retry),
-            received_at_failure: 0,
-        };
+        let mut download = Download::new(storage, bucket, object, range, None, context);
         download.connect().await?;
         let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
         if options.decompress == Some(false) && encoded(exchange) {
@@ -106,6 +90,56 @@ impl Download {
             ));
         }
         Ok(download)
+    }
+
+    /// A download of `range` pinned to `generation` from its first request on, so its bytes
+    /// are those of the version whose metadata the caller read (`PreconditionFailed` when the
+    /// object has changed since).
+    #[cfg(feature = "server")]
+    pub async fn open_generation(
+        storage: Rc<Storage>,
+        object: String,
+        range: ByteRange,
+        generation: Option<String>,
+        context: CallContext,
+    ) -> Result<Download, StorageError> {
+        let bucket = storage.bucket(&context).await?;
+        let mut download = Download::new(storage, bucket, object, range, generation, context);
+        download.connect().await?;
+        Ok(download)
+    }
+
+    /// Without a `generation`, the first answer's is pinned for resumptions.
+    fn new(
+        storage: Rc<Storage>,
+        bucket: String,
+        object: String,
+        range: ByteRange,
+        generation: Option<String>,
+        context: CallContext,
+    ) -> Download {
+        let backoff = Backoff::new(storage.config.retry);
+        Download {
+            storage,
+            bucket,
+            object,
+            range,
+            context,
+            exchange: None,
+            reader: None,
+            generation,
+            received: 0,
+            length: None,
+            object_size: None,
+            skip: 0,
+            hasher: None,
+            expected_crc: None,
+            skipped: None,
+            backoff,
+            received_at_failure: 0,
+            #[cfg(feature = "server")]
+            checked: false,
+        }
     }
 
     /// Requests the rest of the range (all of it at first) and takes the answer's facts.
@@ -138,7 +172,9 @@ impl Download {
         }
         self.skip = if partial { 0 } else { self.skip_for_ignored_range(remaining) };
         if !resuming {
-            self.generation = exchange.header("x-goog-generation");
+            if self.generation.is_none() {
+                self.generation = exchange.header("x-goog-generation");
+            }
             self.length = match (partial, self.range) {
                 (true, _) => body_length,
                 (false, range) if range.is_whole() => body_length,
@@ -178,7 +214,17 @@ impl Download {
         loop {
             let failure = match self.read().await {
                 Ok(Some(chunk)) => match self.accept(chunk) {
-                    Some(chunk) => return Ok(Some(chunk)),
+                    Some(chunk) => {
+                        // (Server builds only: serving is where a byte count decides.)
+                        #[cfg(feature = "server")]
+                        if self.length == Some(self.received) {
+                            // The last bytes go out only once they are checked, so a consumer
+                            // that counts bytes (an HTTP client reading Content-Length) never
+                            // takes a corrupted object for a whole one.
+                            self.check().await?;
+                        }
+                        return Ok(Some(chunk));
+                    }
                     None => continue,
                 },
                 Ok(None) if self.length.is_some_and(|length| self.received < length) => StorageError::new(
@@ -192,7 +238,9 @@ impl Download {
                     ),
                 ),
                 Ok(None) => {
-                    self.finish().await?;
+                    self.exchange = None;
+                    self.reader = None;
+                    self.check().await?;
                     return Ok(None);
                 }
                 Err(error) => error,
@@ -258,9 +306,15 @@ impl Download {
 
     /// The integrity check at the end of a whole-object download: against `X-Goog-Hash`,
     /// or the object's metadata where the runtime hides that header (browsers, CORS).
-    async fn finish(&mut self) -> Result<(), StorageError> {
-        self.exchange = None;
-        self.reader = None;
+    /// Once per download (serving checks before the last bytes go out).
+    async fn check(&mut self) -> Result<(), StorageError> {
+        #[cfg(feature = "server")]
+        {
+            if self.checked {
+                return Ok(());
+            }
+            self.checked = true;
+        }
         let Some(hasher) = self.hasher.take() else {
             self.context.integrity(false, self.skipped.unwrap_or("skipped"));
             return Ok(());

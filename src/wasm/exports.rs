@@ -73,6 +73,12 @@ impl Core {
         Core { storage: build(&options, &JsValue::UNDEFINED).map(Rc::new) }
     }
 
+    /// The storage behind this client, or why there is none (bad options).
+    #[cfg(feature = "server")]
+    pub(crate) fn storage(&self) -> Result<Rc<Storage>, StorageError> {
+        self.storage.clone()
+    }
+
     pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
     where
         F: Future<Output = Result<T, StorageError>> + 'static,
