@@ -191,7 +191,7 @@ pub fn kind_for_status(status: u16) -> ErrorKind {
     }
 }
 
-fn status_message(status: u16) -> String {
+pub fn status_message(status: u16) -> String {
     let reason = match status {
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -212,7 +212,8 @@ fn status_message(status: u16) -> String {
 }
 
 /// A plain-text body as a message: trimmed, one line, bounded.
-fn raw_message(raw: &str) -> Option<String> {
+/// A non-JSON body's text as a message: one line, bounded.
+pub fn raw_message(raw: &str) -> Option<String> {
     let trimmed = raw.trim_ascii();
     if trimmed.is_empty() || trimmed.starts_with("{") || trimmed.starts_with("[") || trimmed == "null" {
         return None;

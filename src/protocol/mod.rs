@@ -22,4 +22,5 @@ pub mod range;
 pub mod resumable;
 pub mod retry;
 pub mod sidecar;
+pub mod signed_url;
 pub mod text;

@@ -1,0 +1,267 @@
+//! Transfers through a signed URL (`uploadToUrl`, `downloadFromUrl`): the URL carries the
+//! authorisation, so its signature is a secret to keep out of messages; its gateway (GCS's XML
+//! API) answers failures as `<Error><Code>…</Code><Message>…</Message></Error>`, mapped here to
+//! error kinds; and a PUT is repeated only under a generation precondition, as uploads are.
+
+use crate::prelude::*;
+use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::gcs_responses::{kind_for_status, raw_message, status_message, ErrorEnvelope};
+use crate::protocol::text::{self, find, split, split_once};
+
+/// The signature in a signed URL's query (`X-Goog-Signature` of V4, `Signature` of V2): a
+/// credential, removed from every message about the transfer.
+pub fn signature(url: &str) -> Option<&str> {
+    let query = split_once(url, b'?')?.1;
+    let query = split_once(query, b'#').map_or(query, |(query, _)| query);
+    split(query, b'&')
+        .find_map(|pair| {
+            let (key, value) = split_once(pair, b'=')?;
+            (key.eq_ignore_ascii_case("X-Goog-Signature") || key == "Signature").then_some(value)
+        })
+        .filter(|value| !value.is_empty())
+}
+
+/// Whether a request header makes a signed PUT conditional on the object's generation, so that
+/// repeating it after a transient failure cannot undo another writer's upload.
+pub fn is_precondition(header: &str) -> bool {
+    header.eq_ignore_ascii_case("x-goog-if-generation-match")
+}
+
+/// An error answer of GCS's XML API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError {
+    pub code: String,
+    pub message: Option<String>,
+    /// What GCS adds for some codes (whose access was denied, when the URL expired).
+    pub details: Option<String>,
+}
+
+/// The `<Error>` document of a failed answer, if the body is one.
+pub fn parse_xml_error(body: &str) -> Option<XmlError> {
+    let error = body.get(find(body, "<Error>")?..)?;
+    Some(XmlError {
+        code: element(error, "Code").filter(|code| !code.is_empty())?,
+        message: element(error, "Message").filter(|message| !message.is_empty()),
+        details: element(error, "Details").filter(|details| !details.is_empty()),
+    })
+}
+
+/// The text of the first `<name>…</name>` in `xml`, trimmed, its entities decoded.
+fn element(xml: &str, name: &str) -> Option<String> {
+    let open = text!("<", name, ">");
+    let start = find(xml, &open)? + open.len();
+    let rest = xml.get(start..)?;
+    let end = find(rest, &text!("</", name, ">"))?;
+    Some(unescape(rest.get(..end)?.trim_ascii()))
+}
+
+/// XML character data with its five named entities and numeric references decoded; an `&`
+/// that starts neither is kept as it is.
+pub fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some((before, after)) = split_once(rest, b'&') {
+        out.push_str(before);
+        match split_once(after, b';').and_then(|(entity, tail)| Some((entity_char(entity)?, tail))) {
+            Some((decoded, tail)) => {
+                out.push(decoded);
+                rest = tail;
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity_char(entity: &str) -> Option<char> {
+    Some(match entity {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => {
+            let number = entity.strip_prefix("#")?;
+            let code = match number.strip_prefix("x") {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code).filter(|decoded| *decoded != '\0')?
+        }
+    })
+}
+
+/// The error for a failed answer from a signed URL's gateway, on its status and XML code
+/// (else the JSON error a JSON-API gateway sends, else the body's text). An expired URL is
+/// `Forbidden`, as a wrong signature is: the URL no longer grants the request, and the remedy
+/// is the same (ask the server for a new one); its status stays 400, as GCS sends it.
+pub fn failure(status: u16, envelope: Option<&ErrorEnvelope>, raw: &str) -> StorageError {
+    let Some(xml) = parse_xml_error(raw) else {
+        let message = envelope.and_then(ErrorEnvelope::message).or_else(|| raw_message(raw));
+        return StorageError::new(kind_for_status(status), message.unwrap_or_else(|| status_message(status)))
+            .with_status(status);
+    };
+    let kind = match xml.code.as_str() {
+        "NoSuchKey" => ErrorKind::ObjectNotFound,
+        "NoSuchBucket" => ErrorKind::BucketNotFound,
+        "AccessDenied" | "SignatureDoesNotMatch" | "ExpiredToken" => ErrorKind::Forbidden,
+        _ => kind_for_status(status),
+    };
+    let mut said = xml.message.unwrap_or_else(|| status_message(status));
+    if let Some(details) = xml.details {
+        said = text!(said, " ", details);
+    }
+    let message = if xml.code == "ExpiredToken" {
+        text!("the signed URL has expired: ask for a new one (", xml.code, ": ", said, ")")
+    } else {
+        text!(xml.code, ": ", said)
+    };
+    StorageError::new(kind, message).with_status(status)
+}
+
+/// A failure's message scrubbed of the URL's signature.
+pub fn scrubbed(error: StorageError, url: &str) -> StorageError {
+    error.redacted(signature(url))
+}
+
+/// Whether `text` looks like a URL the client can send to (checked again by `fetch`).
+pub fn check_url(url: &str) -> Result<(), StorageError> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if text::find(&lower, "https://") == Some(0) || text::find(&lower, "http://") == Some(0) {
+        return Ok(());
+    }
+    Err(StorageError::invalid_argument("url must be an http:// or https:// URL (a signed URL from your server)"))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::protocol::document::from_json;
+    use proptest::prelude::*;
+
+    const SIGNED: &str = "https://storage.googleapis.com/b/o.png?X-Goog-Algorithm=GOOG4-RSA-SHA256\
+        &X-Goog-Credential=sa%2F20260101%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20260101T000000Z\
+        &X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature=0a1b2c3d4e5f";
+
+    fn xml(code: &str, message: &str) -> String {
+        format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>")
+    }
+
+    #[test]
+    fn finds_the_signature_of_v4_and_v2_urls() {
+        assert_eq!(signature(SIGNED), Some("0a1b2c3d4e5f"));
+        assert_eq!(signature("https://h/b/o?x-goog-signature=abc#frag"), Some("abc"));
+        assert_eq!(signature("https://h/b/o?GoogleAccessId=a&Expires=1&Signature=ab%2Bc%3D"), Some("ab%2Bc%3D"));
+        assert_eq!(signature("https://h/b/o?X-Goog-Signature="), None);
+        assert_eq!(signature("https://h/b/o"), None);
+        assert_eq!(signature("https://h/b/o?Signatures=1"), None);
+    }
+
+    #[test]
+    fn messages_never_keep_the_signature() {
+        let error = StorageError::new(ErrorKind::Network, text!("request failed: Failed to parse URL from ", SIGNED));
+        let scrubbed = scrubbed(error, SIGNED);
+        assert!(!scrubbed.message.contains("0a1b2c3d4e5f"), "{}", scrubbed.message);
+        assert!(scrubbed.message.contains("X-Goog-Signature=[redacted]"), "{}", scrubbed.message);
+    }
+
+    #[test]
+    fn reads_gcs_xml_errors() {
+        let body = "<?xml version='1.0' encoding='UTF-8'?>\n<Error>\n  <Code>AccessDenied</Code>\n  \
+            <Message>Access denied.</Message>\n  <Details>sa@p.iam does not have storage.objects.create access.</Details>\n</Error>";
+        let parsed = parse_xml_error(body).unwrap();
+        assert_eq!(parsed.code, "AccessDenied");
+        assert_eq!(parsed.message.as_deref(), Some("Access denied."));
+        assert_eq!(parsed.details.as_deref(), Some("sa@p.iam does not have storage.objects.create access."));
+        assert_eq!(parse_xml_error(r#"{"error":{"code":403}}"#), None);
+        assert_eq!(parse_xml_error("<Error><Message>no code</Message></Error>"), None);
+        assert_eq!(parse_xml_error("<Error><Code>X</Code>").map(|e| e.message), Some(None));
+    }
+
+    #[test]
+    fn maps_codes_and_statuses_to_kinds() {
+        let cases = [
+            (403, "SignatureDoesNotMatch", ErrorKind::Forbidden),
+            (403, "AccessDenied", ErrorKind::Forbidden),
+            (400, "ExpiredToken", ErrorKind::Forbidden),
+            (404, "NoSuchKey", ErrorKind::ObjectNotFound),
+            (404, "NoSuchBucket", ErrorKind::BucketNotFound),
+            (412, "PreconditionFailed", ErrorKind::PreconditionFailed),
+            (400, "InvalidArgument", ErrorKind::InvalidArgument),
+            (429, "SlowDown", ErrorKind::TooManyRequests),
+            (503, "ServiceUnavailable", ErrorKind::ServerError),
+            (500, "InternalError", ErrorKind::ServerError),
+        ];
+        for (status, code, kind) in cases {
+            let error = failure(status, None, &xml(code, "said"));
+            assert_eq!((error.kind, error.status_code), (kind, Some(status)), "{status} {code}");
+            assert!(error.message.contains(code), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn an_expired_url_says_so() {
+        let error = failure(400, None, &xml("ExpiredToken", "Invalid argument."));
+        assert_eq!(error.kind, ErrorKind::Forbidden);
+        assert_eq!(error.message, "the signed URL has expired: ask for a new one (ExpiredToken: Invalid argument.)");
+    }
+
+    #[test]
+    fn answers_without_xml_map_on_the_status() {
+        let json: ErrorEnvelope = from_json(r#"{"error":{"code":404,"message":"Not Found"}}"#).unwrap();
+        let missing = failure(404, Some(&json), "");
+        assert_eq!((missing.kind, missing.message.as_str()), (ErrorKind::ObjectNotFound, "Not Found"));
+        let busy = failure(503, None, "");
+        assert_eq!((busy.kind, busy.message.as_str()), (ErrorKind::ServerError, "HTTP 503 Service Unavailable"));
+        assert_eq!(failure(412, None, "conditions not met").kind, ErrorKind::PreconditionFailed);
+    }
+
+    #[test]
+    fn decodes_entities_and_keeps_stray_ampersands() {
+        assert_eq!(unescape("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;"), "a <b> & \"c\" 'd'");
+        assert_eq!(unescape("&#65;&#x42;&#x1F600;"), "AB😀");
+        assert_eq!(unescape("AT&T; & &unknown; &#xZZ; &#0; &"), "AT&T; & &unknown; &#xZZ; &#0; &");
+    }
+
+    #[test]
+    fn only_generation_headers_are_preconditions() {
+        assert!(is_precondition("x-goog-if-generation-match"));
+        assert!(is_precondition("X-Goog-If-Generation-Match"));
+        assert!(!is_precondition("content-type"));
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        assert!(check_url(SIGNED).is_ok());
+        assert!(check_url("HTTP://127.0.0.1:4480/b/o").is_ok());
+        for bad in ["", "/relative", "ftp://h/o", "javascript:alert(1)", "http:/x"] {
+            assert_eq!(check_url(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
+
+    proptest! {
+        /// The decoder against quick-xml's: whatever quick-xml escapes comes back unchanged, and
+        /// where quick-xml can unescape a text, both read it alike.
+        #[test]
+        fn unescape_agrees_with_quick_xml(text in "\\PC*", raw in "[a-z&#;x0-9<> ]*") {
+            let escaped = quick_xml::escape::escape(text.as_str());
+            prop_assert_eq!(unescape(&escaped), text.clone());
+            let body = xml("SignatureDoesNotMatch", &escaped);
+            let parsed = parse_xml_error(&body).unwrap().message;
+            prop_assert_eq!(parsed, Some(text.trim_ascii().to_string()).filter(|t| !t.is_empty()));
+            if let Ok(theirs) = quick_xml::escape::unescape(&raw) {
+                prop_assert_eq!(unescape(&raw), theirs.into_owned());
+            }
+        }
+
+        #[test]
+        fn parsing_and_mapping_never_panic(body in ".*", status in 100u16..600) {
+            let _ = failure(status, None, &body);
+            let _ = signature(&body);
+        }
+    }
+}
