@@ -85,7 +85,10 @@ export interface ClientOptions {
 
 /** What a transfer has done so far; `total` is undefined while unknown. */
 export interface Progress {
+  /** Bytes moved so far. */
   bytes: number;
+  /** The same number as `bytes`, under the name the browser's `ProgressEvent` gives it. */
+  loaded: number;
   total?: number;
 }
 
@@ -289,4 +292,21 @@ export interface CanAccessOptions extends CallOptions {
    * grant nothing.
    */
   isMember?: ((group: ObjectAccessGroup, userId: string) => boolean | Promise<boolean>) | undefined;
+}
+
+/** What `uploadToUrl` sends: a Blob (so a File), bytes, or a string (sent as UTF-8). */
+export type UrlUploadBody = Blob | Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+export interface UploadToUrlOptions extends TransferOptions {
+  /**
+   * Request headers, exactly as the URL was signed for: pass `createUploadUrl`'s `headers` (its
+   * `Content-Type`). Including `x-goog-if-generation-match` (signed into the URL) makes the PUT
+   * safe to retry after a transient failure; without it the upload is sent once.
+   */
+  headers?: Record<string, string> | undefined;
+}
+
+export interface DownloadFromUrlOptions extends TransferOptions {
+  /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
+  range?: ByteRange | undefined;
 }

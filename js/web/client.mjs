@@ -53,8 +53,30 @@ class StreamRequestError extends Error {
 }
 
 /**
- * The Client and StreamRequestError classes over the wasm module that `load` resolves to
- * (the wasm-bindgen glue, initialised). `load` runs once, on the first call that needs it.
+ * Sends uploadToUrl's PUT (the core calls this once a try): through XMLHttpRequest where there
+ * is one (browsers), since fetch reports no upload progress; else (Workers) through fetch, and
+ * the only progress is the last event. Resolves to a Response, as fetch does.
+ */
+function sendPut(url, init, progress) {
+  if (typeof XMLHttpRequest !== 'function') return fetch(url, init);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const fail = (name) => () => reject(new DOMException(`the upload ${name === 'AbortError' ? 'was aborted' : 'failed'}`, name));
+    xhr.open(init.method, url);
+    new Headers(init.headers).forEach((value, name) => xhr.setRequestHeader(name, value));
+    xhr.upload.onprogress = (event) => progress(event.loaded);
+    xhr.onload = () => resolve(new Response(xhr.response || null, { status: xhr.status }));
+    xhr.onerror = xhr.ontimeout = fail('NetworkError');
+    xhr.onabort = fail('AbortError');
+    init.signal.addEventListener('abort', () => xhr.abort());
+    xhr.send(init.body);
+  });
+}
+
+/**
+ * The Client and StreamRequestError classes, and uploadToUrl and downloadFromUrl, over the
+ * wasm module that `load` resolves to (the wasm-bindgen glue, initialised). `load` runs once,
+ * on the first call that needs it.
  */
 export function defineClient(load) {
   let loading;
@@ -66,6 +88,20 @@ export function defineClient(load) {
         throw error;
       });
     return loading;
+  };
+
+  /** Runs `use` on the loaded module; a module that cannot load is an `Unsupported` result. */
+  const withWasm = async (use) => {
+    let wasm;
+    try {
+      wasm = await glue();
+    } catch (error) {
+      return failure(
+        'Unsupported',
+        `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
+      );
+    }
+    return use(wasm);
   };
 
   /** Any thrown value as a RequestError, the core's way when it is loaded. */
@@ -89,17 +125,10 @@ export function defineClient(load) {
     /** Runs one method of the core, whose promises always resolve to a result. */
     async #call(method, ...args) {
       if (this.#problem) return this.#problem;
-      let wasm;
-      try {
-        wasm = await glue();
-      } catch (error) {
-        return failure(
-          'Unsupported',
-          `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
-        );
-      }
-      this.#core ??= new wasm.Core(this.#options, undefined);
-      return this.#core[method](...args);
+      return withWasm((wasm) => {
+        this.#core ??= new wasm.Core(this.#options, undefined);
+        return this.#core[method](...args);
+      });
     }
 
     copy(objectName, destObjectName, options) {
@@ -205,5 +234,11 @@ export function defineClient(load) {
     }
   }
 
-  return { Client, StreamRequestError };
+  /** PUTs a Blob, bytes or a string to a signed URL, with upload progress in browsers. */
+  const uploadToUrl = (url, body, options) => withWasm((wasm) => wasm.uploadToUrl(url, body, options, sendPut));
+
+  /** The bytes at a signed URL (or a range of them). */
+  const downloadFromUrl = (url, options) => withWasm((wasm) => wasm.downloadFromUrl(url, options));
+
+  return { Client, StreamRequestError, uploadToUrl, downloadFromUrl };
 }

@@ -6,7 +6,7 @@ import * as wasm from '../../pkg/web/replit_object_storage_wasm.js';
 import module from '../../pkg/node/replit_object_storage_wasm_bg.wasm';
 import { defineClient } from '../web/client.mjs';
 
-export const { Client, StreamRequestError } = defineClient(() => {
+export const { Client, StreamRequestError, uploadToUrl, downloadFromUrl } = defineClient(() => {
   initSync({ module });
   return wasm;
 });

@@ -78,7 +78,10 @@ impl CallContext {
     pub fn progress(&self, bytes: u64, total: Option<u64>) {
         let Some(callback) = &self.on_progress else { return };
         let report = Object::new();
-        let _ = Reflect::set(&report, &"bytes".into(), &JsValue::from_f64(bytes as f64));
+        let bytes = JsValue::from_f64(bytes as f64);
+        // `loaded` is the browser's ProgressEvent name for it (the same number).
+        let _ = Reflect::set(&report, &"bytes".into(), &bytes);
+        let _ = Reflect::set(&report, &"loaded".into(), &bytes);
         let total = total.map(|total| JsValue::from_f64(total as f64)).unwrap_or(JsValue::UNDEFINED);
         let _ = Reflect::set(&report, &"total".into(), &total);
         let _ = callback.call1(&JsValue::UNDEFINED, &report);

@@ -1,7 +1,8 @@
-//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values. A
-//! connection that breaks mid-body is resumed from the byte it stopped at, pinned to the
-//! same generation; whole-object downloads are checked against GCS's CRC32C as the bytes
-//! pass; a stalled server trips `requestTimeoutMs`. Bytes never pile up in wasm memory.
+//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values, from the
+//! client's bucket or from a signed URL. A connection that breaks mid-body is resumed from the
+//! byte it stopped at, pinned to the same generation; whole-object downloads are checked
+//! against GCS's CRC32C as the bytes pass; a stalled server trips `requestTimeoutMs`. Bytes
+//! never pile up in wasm memory.
 
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
@@ -13,26 +14,34 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::http::is_success;
+use crate::protocol::http::{is_success, HttpRequest, Method};
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::DownloadOptions;
 use crate::protocol::range::{self, ByteRange};
+use crate::protocol::retry::RetryPolicy;
 use crate::protocol::text;
 use crate::wasm::attempt::{Backoff, CallContext};
 use crate::wasm::body;
 use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Retry, Storage};
+use crate::wasm::url_transfer;
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
 const GZIP_SKIPPED: &str =
     "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
 
+/// Where a download reads from.
+pub enum Source {
+    /// An object of the client's bucket, with the client's credentials and retry policy.
+    Object { storage: Rc<Storage>, bucket: String, object: String },
+    /// A signed URL: no credentials, the default retry policy.
+    Url(String),
+}
+
 pub struct Download {
-    storage: Rc<Storage>,
-    bucket: String,
-    object: String,
+    source: Source,
     range: ByteRange,
     context: CallContext,
     exchange: Option<Exchange>,
@@ -55,6 +64,10 @@ pub struct Download {
     received_at_failure: u64,
 }
 
+fn changed() -> StorageError {
+    StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded")
+}
+
 fn is_gzip(encoding: &str) -> bool {
     text::contains(&encoding.to_ascii_lowercase(), "gzip")
 }
@@ -64,21 +77,26 @@ fn encoded(exchange: &Exchange) -> bool {
     gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
 }
 
+/// The range `options` ask for (all of the object by default), checked.
+pub fn wanted_range(options: &DownloadOptions) -> Result<ByteRange, StorageError> {
+    Ok(options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE))
+}
+
 impl Download {
-    /// Sends the first request and checks what came back; the body is read by `next_chunk`.
+    /// Sends the first request for `range` (see `wanted_range`) and checks what came back; the
+    /// body is read by `next_chunk`.
     pub async fn open(
-        storage: Rc<Storage>,
-        object: String,
+        source: Source,
+        range: ByteRange,
         options: &DownloadOptions,
         context: CallContext,
     ) -> Result<Download, StorageError> {
-        let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
-        let bucket = storage.bucket(&context).await?;
-        let storage_retry = storage.config.retry;
+        let retry = match &source {
+            Source::Object { storage, .. } => storage.config.retry,
+            Source::Url(_) => RetryPolicy::default(),
+        };
         let mut download = Download {
-            storage,
-            bucket,
-            object,
+            source,
             range,
             context,
             exchange: None,
@@ -91,7 +109,7 @@ impl Download {
             hasher: None,
             expected_crc: None,
             skipped: None,
-            backoff: Backoff::new(storage_retry),
+            backoff: Backoff::new(retry),
             received_at_failure: 0,
         };
         download.connect().await?;
@@ -113,13 +131,24 @@ impl Download {
     async fn connect(&mut self) -> Result<(), StorageError> {
         let resuming = self.received > 0;
         let remaining = if resuming { self.range.after(self.received, self.object_size) } else { self.range };
-        let mut request = self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref());
+        let mut request = match &self.source {
+            Source::Object { storage, bucket, object } => {
+                storage.requests(bucket).download(object, self.generation.as_deref())
+            }
+            Source::Url(url) => HttpRequest::new(Method::Get, url.clone()),
+        };
         if !remaining.is_whole() {
             request = request.header("Range", remaining.header_value());
         }
         let exchange = loop {
-            let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
-            match self.storage.try_once(call, &request, None, is_success).await {
+            let tried = match &self.source {
+                Source::Object { storage, bucket, object } => {
+                    let call = Call { bucket, object: Some(object), context: &self.context };
+                    storage.try_once(call, &request, None, is_success).await
+                }
+                Source::Url(_) => url_transfer::try_get(&self.context, &request).await,
+            };
+            match tried {
                 Ok(exchange) => break exchange,
                 Err((error, _)) if error.status_code == Some(416) => {
                     return Err(range::unsatisfiable(remaining, self.object_size))
@@ -131,8 +160,17 @@ impl Download {
         let encoded = encoded(&exchange);
         let body_length =
             if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim_ascii().parse().ok()) };
+        if resuming && self.generation.is_some() && exchange.header("x-goog-generation") != self.generation {
+            exchange.guard.abort();
+            return Err(changed());
+        }
         if partial {
-            self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
+            let content_range = exchange.header("content-range");
+            self.object_size = content_range.as_deref().and_then(range::total_from_content_range);
+            if let Err(error) = range::check_answer(remaining, content_range.as_deref()) {
+                exchange.guard.abort();
+                return Err(error);
+            }
         } else {
             self.object_size = body_length;
         }
@@ -271,7 +309,11 @@ impl Download {
         };
         match expected {
             Some(expected) => {
-                integrity::check(&text!("download of ", self.object), hasher.value(), expected)?;
+                let what = match &self.source {
+                    Source::Object { object, .. } => text!("download of ", object),
+                    Source::Url(_) => "download from the signed URL".to_string(),
+                };
+                integrity::check(&what, hasher.value(), expected)?;
                 self.context.integrity(true, &text!("crc32c ", integrity::encode(expected)));
                 Ok(())
             }
@@ -283,15 +325,14 @@ impl Download {
         }
     }
 
+    /// The object's CRC32C from its metadata; a signed URL grants no metadata read: none.
     async fn metadata_crc(&mut self) -> Result<Option<u32>, StorageError> {
-        let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
-        let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
-        let resource: ObjectMetadata = self.storage.request_json(call, &request, None, Retry::Safe).await?;
+        let Source::Object { storage, bucket, object } = &self.source else { return Ok(None) };
+        let call = Call { bucket, object: Some(object), context: &self.context };
+        let request = storage.requests(bucket).get_metadata(object);
+        let resource: ObjectMetadata = storage.request_json(call, &request, None, Retry::Safe).await?;
         if self.generation.is_some() && resource.generation != self.generation {
-            return Err(StorageError::new(
-                ErrorKind::PreconditionFailed,
-                "the object changed while it was being downloaded",
-            ));
+            return Err(changed());
         }
         if resource.content_encoding.as_deref().is_some_and(is_gzip) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):

@@ -15,7 +15,7 @@ use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, Uplo
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::{Credentials, SidecarTokens};
 use crate::wasm::body::{self, Content};
-use crate::wasm::download::Download;
+use crate::wasm::download::{self, Download, Source};
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::storage::Storage;
 use crate::wasm::upload;
@@ -149,7 +149,9 @@ async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) ->
     let name = object_name_arg(&name, "objectName")?;
     let context = CallContext::from_options(&options)?;
     let options: DownloadOptions = interop::decode_options(&options, "download options")?;
-    Download::open(storage, name, &options, context).await
+    let range = download::wanted_range(&options)?;
+    let bucket = storage.bucket(&context).await?;
+    Download::open(Source::Object { storage, bucket, object: name }, range, &options, context).await
 }
 
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and

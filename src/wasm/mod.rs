@@ -16,3 +16,4 @@ pub mod single_flight;
 pub mod storage;
 pub mod transport;
 pub mod upload;
+pub mod url_transfer;

@@ -124,7 +124,8 @@ fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError
         .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
 }
 
-fn network_error(thrown: &JsValue) -> StorageError {
+/// A failure to get any answer, as `Network` (an abort or timeout keeps its kind).
+pub fn network_error(thrown: &JsValue) -> StorageError {
     let error = interop::error_from_js(thrown, ErrorKind::Network);
     match error.kind {
         ErrorKind::Network => StorageError::new(ErrorKind::Network, text!("request failed: ", error.message)),
