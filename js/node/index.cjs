@@ -240,13 +240,12 @@ function* slices(bytes) {
 }
 
 /**
- * Sends uploadToUrl's PUT (the core calls this once a try): the body streamed to fetch, with
- * its Content-Length, calling `progress` with the bytes fetch has read so far.
+ * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): the body streamed
+ * to fetch with its Content-Length, reporting the bytes fetch has read so far to `onProgress`.
  */
-function sendPut(url, init, progress) {
-  const { body } = init;
-  const size = body.size ?? body.byteLength;
-  if (!size) return fetch(url, init);
+function sendPut(request, body, onProgress) {
+  const total = body.size ?? body.byteLength;
+  if (!total || !onProgress) return fetch(request);
   const pieces = body instanceof Blob ? body.stream()[Symbol.asyncIterator]() : slices(body);
   let loaded = 0;
   const counted = new ReadableStream(
@@ -257,23 +256,23 @@ function sendPut(url, init, progress) {
         loaded += value.byteLength;
         controller.enqueue(value);
         try {
-          progress(loaded);
-        } catch {} // a try that has ended no longer listens
+          onProgress({ bytes: loaded, loaded, total });
+        } catch {} // progress reporting never breaks a transfer
       },
     },
     { highWaterMark: 0 },
   );
-  const headers = new Headers(init.headers);
-  headers.set('content-length', String(size));
-  return fetch(url, { method: init.method, headers, body: counted, duplex: 'half', signal: init.signal });
+  const headers = new Headers(request.headers);
+  headers.set('content-length', String(total));
+  return fetch(request.url, { method: request.method, headers, body: counted, duplex: 'half', signal: request.signal });
 }
 
 /** PUTs a Blob, bytes or a string to a signed URL (`createUploadUrl`'s), reporting progress. */
-const uploadToUrl = (url, body, options) => wasm.uploadToUrl(url, body, options, sendPut);
+const uploadToUrl = (url, body, options) => wasm.urlTransfer(url, options, body, (request, content) => sendPut(request, content, options?.onProgress));
 
 /** The bytes at a signed URL (or a range of them), in a Buffer. */
 async function downloadFromUrl(url, options) {
-  const result = await wasm.downloadFromUrl(url, options);
+  const result = await wasm.urlTransfer(url, options);
   return result.ok ? { ok: true, value: asBuffer(result.value) } : result;
 }
 

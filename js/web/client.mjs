@@ -53,23 +53,24 @@ class StreamRequestError extends Error {
 }
 
 /**
- * Sends uploadToUrl's PUT (the core calls this once a try): through XMLHttpRequest where there
- * is one (browsers), since fetch reports no upload progress; else (Workers) through fetch, and
- * the only progress is the last event. Resolves to a Response, as fetch does.
+ * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): through
+ * XMLHttpRequest where there is one (browsers), since fetch reports no upload progress; else
+ * (Workers) through fetch, and the only progress is the core's last event. Resolves to a
+ * Response, as fetch does.
  */
-function sendPut(url, init, progress) {
-  if (typeof XMLHttpRequest !== 'function') return fetch(url, init);
+function sendPut(request, body, onProgress) {
+  if (typeof XMLHttpRequest !== 'function') return fetch(request);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     const fail = (name) => () => reject(new DOMException(`the upload ${name === 'AbortError' ? 'was aborted' : 'failed'}`, name));
-    xhr.open(init.method, url);
-    new Headers(init.headers).forEach((value, name) => xhr.setRequestHeader(name, value));
-    xhr.upload.onprogress = (event) => progress(event.loaded);
+    xhr.open(request.method, request.url);
+    request.headers.forEach((value, name) => xhr.setRequestHeader(name, value));
+    if (onProgress) xhr.upload.onprogress = ({ loaded, total }) => onProgress({ bytes: loaded, loaded, total });
     xhr.onload = () => resolve(new Response(xhr.response || null, { status: xhr.status }));
     xhr.onerror = xhr.ontimeout = fail('NetworkError');
     xhr.onabort = fail('AbortError');
-    init.signal.addEventListener('abort', () => xhr.abort());
-    xhr.send(init.body);
+    request.signal.addEventListener('abort', () => xhr.abort());
+    xhr.send(body);
   });
 }
 
@@ -235,10 +236,10 @@ export function defineClient(load) {
   }
 
   /** PUTs a Blob, bytes or a string to a signed URL, with upload progress in browsers. */
-  const uploadToUrl = (url, body, options) => withWasm((wasm) => wasm.uploadToUrl(url, body, options, sendPut));
+  const uploadToUrl = (url, body, options) => withWasm((wasm) => wasm.urlTransfer(url, options, body, (request, content) => sendPut(request, content, options?.onProgress)));
 
   /** The bytes at a signed URL (or a range of them). */
-  const downloadFromUrl = (url, options) => withWasm((wasm) => wasm.downloadFromUrl(url, options));
+  const downloadFromUrl = (url, options) => withWasm((wasm) => wasm.urlTransfer(url, options));
 
   return { Client, StreamRequestError, uploadToUrl, downloadFromUrl };
 }

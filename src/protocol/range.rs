@@ -85,34 +85,23 @@ pub fn total_from_content_range(value: &str) -> Option<u64> {
 }
 
 /// Checks a 206 answer's `Content-Range` against the range asked: it must start where the
-/// range does (a suffix: that many bytes before the end) and end within it. A header the
-/// runtime hides (CORS) cannot be checked, and passes.
+/// range does (a suffix: that many bytes before the end). A header the runtime hides (CORS)
+/// cannot be checked, and passes.
 pub fn check_answer(asked: ByteRange, content_range: Option<&str>) -> Result<(), StorageError> {
     let Some(value) = content_range else { return Ok(()) };
-    let fits = match (asked, parse_content_range(value)) {
-        (_, None) => false,
-        (ByteRange::From { start, end }, Some((first, last, _))) => first == start && end.is_none_or(|end| last <= end),
-        (ByteRange::Suffix { length }, Some((first, last, total))) => {
-            total.is_none_or(|total| last + 1 == total && first == total.saturating_sub(length))
-        }
+    let first =
+        text::split_once(value.trim_ascii(), b'-').and_then(|(unit, _)| unit.strip_prefix("bytes ")?.parse().ok());
+    let expected = match asked {
+        ByteRange::From { start, .. } => Some(start),
+        ByteRange::Suffix { length } => total_from_content_range(value).map(|total| total.saturating_sub(length)),
     };
-    if fits {
+    if first.is_some() && (expected.is_none() || first == expected) {
         return Ok(());
     }
     Err(StorageError::malformed_response(
         "the server",
         &text!("its Content-Range (", value, ") is not the range asked for (", asked.header_value(), ")"),
     ))
-}
-
-/// `bytes first-last/total` (total `*` when unknown) as numbers.
-fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
-    let (unit, rest) = text::split_once(value.trim_ascii(), b' ')?;
-    let (span, total) = text::split_once(rest, b'/')?;
-    let (first, last) = text::split_once(span, b'-')?;
-    let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
-    let total = if total == "*" { None } else { Some(total.parse().ok()?) };
-    (unit == "bytes" && first <= last).then_some((first, last, total))
 }
 
 /// The error for a range GCS could not satisfy (416).
@@ -178,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn a_partial_answer_must_be_the_range_asked() {
+    fn a_partial_answer_must_start_where_the_range_does() {
         let from = |start, end| ByteRange::From { start, end };
         let suffix = ByteRange::Suffix { length: 10 };
         for (asked, header) in [
@@ -187,16 +176,15 @@ mod tests {
             (from(10, None), "bytes 10-99/*"),
             (suffix, "bytes 90-99/100"),
             (suffix, "bytes 0-4/5"),
+            (suffix, "bytes 7-9/*"),
         ] {
             assert_eq!(check_answer(asked, Some(header)), Ok(()), "{header}");
         }
         assert_eq!(check_answer(from(10, Some(19)), None), Ok(()), "a hidden header passes");
         for (asked, header) in [
             (from(10, Some(19)), "bytes 0-19/100"),
-            (from(10, Some(19)), "bytes 10-29/100"),
             (suffix, "bytes 80-89/100"),
             (from(0, None), "garbage"),
-            (from(0, None), "bytes 5-4/100"),
             (from(0, None), "items 0-4/100"),
         ] {
             let error = check_answer(asked, Some(header)).unwrap_err();

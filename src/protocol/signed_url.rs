@@ -5,8 +5,8 @@
 
 use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::gcs_responses::{kind_for_status, raw_message, status_message, ErrorEnvelope};
-use crate::protocol::text::{self, find, split, split_once};
+use crate::protocol::gcs_responses::{kind_for_status, Target};
+use crate::protocol::text::{find, split, split_once};
 
 /// The signature in a signed URL's query (`X-Goog-Signature` of V4, `Signature` of V2): a
 /// credential, removed from every message about the transfer.
@@ -19,12 +19,6 @@ pub fn signature(url: &str) -> Option<&str> {
             (key.eq_ignore_ascii_case("X-Goog-Signature") || key == "Signature").then_some(value)
         })
         .filter(|value| !value.is_empty())
-}
-
-/// Whether a request header makes a signed PUT conditional on the object's generation, so that
-/// repeating it after a transient failure cannot undo another writer's upload.
-pub fn is_precondition(header: &str) -> bool {
-    header.eq_ignore_ascii_case("x-goog-if-generation-match")
 }
 
 /// An error answer of GCS's XML API.
@@ -40,23 +34,21 @@ pub struct XmlError {
 pub fn parse_xml_error(body: &str) -> Option<XmlError> {
     let error = body.get(find(body, "<Error>")?..)?;
     Some(XmlError {
-        code: element(error, "Code").filter(|code| !code.is_empty())?,
-        message: element(error, "Message").filter(|message| !message.is_empty()),
-        details: element(error, "Details").filter(|details| !details.is_empty()),
+        code: element(error, "<Code>", "</Code>").filter(|code| !code.is_empty())?,
+        message: element(error, "<Message>", "</Message>").filter(|message| !message.is_empty()),
+        details: element(error, "<Details>", "</Details>").filter(|details| !details.is_empty()),
     })
 }
 
-/// The text of the first `<name>…</name>` in `xml`, trimmed, its entities decoded.
-fn element(xml: &str, name: &str) -> Option<String> {
-    let open = text!("<", name, ">");
-    let start = find(xml, &open)? + open.len();
-    let rest = xml.get(start..)?;
-    let end = find(rest, &text!("</", name, ">"))?;
-    Some(unescape(rest.get(..end)?.trim_ascii()))
+/// The text between the first `open` tag in `xml` and the `close` after it, trimmed, its
+/// entities decoded.
+fn element(xml: &str, open: &str, close: &str) -> Option<String> {
+    let rest = xml.get(find(xml, open)? + open.len()..)?;
+    Some(unescape(rest.get(..find(rest, close)?)?.trim_ascii()))
 }
 
-/// XML character data with its five named entities and numeric references decoded; an `&`
-/// that starts neither is kept as it is.
+/// XML character data with its five named entities decoded (GCS's messages need no numeric
+/// references); any other `&` is kept as it is.
 pub fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
@@ -84,42 +76,35 @@ fn entity_char(entity: &str) -> Option<char> {
         "amp" => '&',
         "quot" => '"',
         "apos" => '\'',
-        _ => {
-            let number = entity.strip_prefix("#")?;
-            let code = match number.strip_prefix("x") {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
-            };
-            char::from_u32(code).filter(|decoded| *decoded != '\0')?
-        }
+        _ => return None,
     })
 }
 
-/// The error for a failed answer from a signed URL's gateway, on its status and XML code
-/// (else the JSON error a JSON-API gateway sends, else the body's text). An expired URL is
+/// What a request through a signed URL is about, for messages (a URL names no bucket).
+pub const TARGET: Target = Target { bucket: "", object: Some("the signed URL's object") };
+
+/// The error for an XML error answer, on its code (else its status). An expired URL is
 /// `Forbidden`, as a wrong signature is: the URL no longer grants the request, and the remedy
 /// is the same (ask the server for a new one); its status stays 400, as GCS sends it.
-pub fn failure(status: u16, envelope: Option<&ErrorEnvelope>, raw: &str) -> StorageError {
-    let Some(xml) = parse_xml_error(raw) else {
-        let message = envelope.and_then(ErrorEnvelope::message).or_else(|| raw_message(raw));
-        return StorageError::new(kind_for_status(status), message.unwrap_or_else(|| status_message(status)))
-            .with_status(status);
-    };
+pub fn xml_failure(status: u16, xml: XmlError) -> StorageError {
+    // The status says the rest: 403 (`AccessDenied`, `SignatureDoesNotMatch`) is `Forbidden`,
+    // 404 (`NoSuchKey`) `ObjectNotFound`, 412 `PreconditionFailed`, 429 and 5xx as elsewhere.
     let kind = match xml.code.as_str() {
-        "NoSuchKey" => ErrorKind::ObjectNotFound,
         "NoSuchBucket" => ErrorKind::BucketNotFound,
-        "AccessDenied" | "SignatureDoesNotMatch" | "ExpiredToken" => ErrorKind::Forbidden,
+        "ExpiredToken" => ErrorKind::Forbidden,
         _ => kind_for_status(status),
     };
-    let mut said = xml.message.unwrap_or_else(|| status_message(status));
-    if let Some(details) = xml.details {
-        said = text!(said, " ", details);
+    let expired = xml.code == "ExpiredToken";
+    let mut message = xml.code;
+    if let Some(said) = xml.message {
+        message = text!(message, ": ", said);
     }
-    let message = if xml.code == "ExpiredToken" {
-        text!("the signed URL has expired: ask for a new one (", xml.code, ": ", said, ")")
-    } else {
-        text!(xml.code, ": ", said)
-    };
+    if let Some(details) = xml.details {
+        message = text!(message, " ", details);
+    }
+    if expired {
+        message = text!("the signed URL has expired: ask for a new one (", message, ")");
+    }
     StorageError::new(kind, message).with_status(status)
 }
 
@@ -128,10 +113,9 @@ pub fn scrubbed(error: StorageError, url: &str) -> StorageError {
     error.redacted(signature(url))
 }
 
-/// Whether `text` looks like a URL the client can send to (checked again by `fetch`).
+/// Whether `url` is one the client can send to (an absolute http or https URL).
 pub fn check_url(url: &str) -> Result<(), StorageError> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if text::find(&lower, "https://") == Some(0) || text::find(&lower, "http://") == Some(0) {
+    if url.starts_with("https://") || url.starts_with("http://") {
         return Ok(());
     }
     Err(StorageError::invalid_argument("url must be an http:// or https:// URL (a signed URL from your server)"))
@@ -140,7 +124,6 @@ pub fn check_url(url: &str) -> Result<(), StorageError> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::protocol::document::from_json;
     use proptest::prelude::*;
 
     const SIGNED: &str = "https://storage.googleapis.com/b/o.png?X-Goog-Algorithm=GOOG4-RSA-SHA256\
@@ -182,6 +165,10 @@ mod tests {
         assert_eq!(parse_xml_error("<Error><Code>X</Code>").map(|e| e.message), Some(None));
     }
 
+    fn mapped(status: u16, body: &str) -> StorageError {
+        xml_failure(status, parse_xml_error(body).unwrap())
+    }
+
     #[test]
     fn maps_codes_and_statuses_to_kinds() {
         let cases = [
@@ -197,47 +184,33 @@ mod tests {
             (500, "InternalError", ErrorKind::ServerError),
         ];
         for (status, code, kind) in cases {
-            let error = failure(status, None, &xml(code, "said"));
+            let error = mapped(status, &xml(code, "said"));
             assert_eq!((error.kind, error.status_code), (kind, Some(status)), "{status} {code}");
-            assert!(error.message.contains(code), "{}", error.message);
+            assert!(error.message.contains(&format!("{code}: said")), "{}", error.message);
         }
+        let details =
+            "<Error><Code>AccessDenied</Code><Message>Access denied.</Message><Details>sa lacks it.</Details></Error>";
+        assert_eq!(mapped(403, details).message, "AccessDenied: Access denied. sa lacks it.");
+        assert_eq!(mapped(403, "<Error><Code>AccessDenied</Code></Error>").message, "AccessDenied");
     }
 
     #[test]
     fn an_expired_url_says_so() {
-        let error = failure(400, None, &xml("ExpiredToken", "Invalid argument."));
+        let error = mapped(400, &xml("ExpiredToken", "Invalid argument."));
         assert_eq!(error.kind, ErrorKind::Forbidden);
         assert_eq!(error.message, "the signed URL has expired: ask for a new one (ExpiredToken: Invalid argument.)");
     }
 
     #[test]
-    fn answers_without_xml_map_on_the_status() {
-        let json: ErrorEnvelope = from_json(r#"{"error":{"code":404,"message":"Not Found"}}"#).unwrap();
-        let missing = failure(404, Some(&json), "");
-        assert_eq!((missing.kind, missing.message.as_str()), (ErrorKind::ObjectNotFound, "Not Found"));
-        let busy = failure(503, None, "");
-        assert_eq!((busy.kind, busy.message.as_str()), (ErrorKind::ServerError, "HTTP 503 Service Unavailable"));
-        assert_eq!(failure(412, None, "conditions not met").kind, ErrorKind::PreconditionFailed);
-    }
-
-    #[test]
     fn decodes_entities_and_keeps_stray_ampersands() {
         assert_eq!(unescape("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;"), "a <b> & \"c\" 'd'");
-        assert_eq!(unescape("&#65;&#x42;&#x1F600;"), "AB😀");
-        assert_eq!(unescape("AT&T; & &unknown; &#xZZ; &#0; &"), "AT&T; & &unknown; &#xZZ; &#0; &");
-    }
-
-    #[test]
-    fn only_generation_headers_are_preconditions() {
-        assert!(is_precondition("x-goog-if-generation-match"));
-        assert!(is_precondition("X-Goog-If-Generation-Match"));
-        assert!(!is_precondition("content-type"));
+        assert_eq!(unescape("AT&T; & &unknown; &#65; &"), "AT&T; & &unknown; &#65; &");
     }
 
     #[test]
     fn urls_must_be_http() {
         assert!(check_url(SIGNED).is_ok());
-        assert!(check_url("HTTP://127.0.0.1:4480/b/o").is_ok());
+        assert!(check_url("http://127.0.0.1:4480/b/o").is_ok());
         for bad in ["", "/relative", "ftp://h/o", "javascript:alert(1)", "http:/x"] {
             assert_eq!(check_url(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad}");
         }
@@ -247,7 +220,7 @@ mod tests {
         /// The decoder against quick-xml's: whatever quick-xml escapes comes back unchanged, and
         /// where quick-xml can unescape a text, both read it alike.
         #[test]
-        fn unescape_agrees_with_quick_xml(text in "\\PC*", raw in "[a-z&#;x0-9<> ]*") {
+        fn unescape_agrees_with_quick_xml(text in "\\PC*", raw in "[a-z&;<> ]*") {
             let escaped = quick_xml::escape::escape(text.as_str());
             prop_assert_eq!(unescape(&escaped), text.clone());
             let body = xml("SignatureDoesNotMatch", &escaped);
@@ -260,7 +233,9 @@ mod tests {
 
         #[test]
         fn parsing_and_mapping_never_panic(body in ".*", status in 100u16..600) {
-            let _ = failure(status, None, &body);
+            if let Some(xml) = parse_xml_error(&body) {
+                let _ = xml_failure(status, xml);
+            }
             let _ = signature(&body);
         }
     }

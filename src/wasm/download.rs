@@ -19,29 +19,23 @@ use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::DownloadOptions;
 use crate::protocol::range::{self, ByteRange};
-use crate::protocol::retry::RetryPolicy;
 use crate::protocol::text;
 use crate::wasm::attempt::{Backoff, CallContext};
 use crate::wasm::body;
 use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Retry, Storage};
-use crate::wasm::url_transfer;
 
 const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
 const GZIP_SKIPPED: &str =
     "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
 
-/// Where a download reads from.
-pub enum Source {
-    /// An object of the client's bucket, with the client's credentials and retry policy.
-    Object { storage: Rc<Storage>, bucket: String, object: String },
-    /// A signed URL: no credentials, the default retry policy.
-    Url(String),
-}
-
 pub struct Download {
-    source: Source,
+    storage: Rc<Storage>,
+    bucket: String,
+    object: String,
+    /// A signed URL to read instead of the object (then `bucket` is empty, `object` a description).
+    url: Option<String>,
     range: ByteRange,
     context: CallContext,
     exchange: Option<Exchange>,
@@ -64,7 +58,7 @@ pub struct Download {
     received_at_failure: u64,
 }
 
-fn changed() -> StorageError {
+fn changed_error() -> StorageError {
     StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded")
 }
 
@@ -77,26 +71,26 @@ fn encoded(exchange: &Exchange) -> bool {
     gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
 }
 
-/// The range `options` ask for (all of the object by default), checked.
-pub fn wanted_range(options: &DownloadOptions) -> Result<ByteRange, StorageError> {
-    Ok(options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE))
-}
-
 impl Download {
-    /// Sends the first request for `range` (see `wanted_range`) and checks what came back; the
-    /// body is read by `next_chunk`.
+    /// Sends the first request and checks what came back; the body is read by `next_chunk`.
+    /// `url`: a signed URL to read instead of `object` (the bucket is then not looked up).
+    /// `options` as the public methods take them (`range`, `decompress`, `signal`, …).
     pub async fn open(
-        source: Source,
-        range: ByteRange,
-        options: &DownloadOptions,
-        context: CallContext,
+        storage: Rc<Storage>,
+        object: String,
+        url: Option<String>,
+        options: &JsValue,
     ) -> Result<Download, StorageError> {
-        let retry = match &source {
-            Source::Object { storage, .. } => storage.config.retry,
-            Source::Url(_) => RetryPolicy::default(),
-        };
+        let context = CallContext::from_options(options)?;
+        let options: DownloadOptions = interop::decode_options(options, "download options")?;
+        let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
+        let bucket = if url.is_some() { String::new() } else { storage.bucket(&context).await? };
+        let storage_retry = storage.config.retry;
         let mut download = Download {
-            source,
+            storage,
+            bucket,
+            object,
+            url,
             range,
             context,
             exchange: None,
@@ -109,7 +103,7 @@ impl Download {
             hasher: None,
             expected_crc: None,
             skipped: None,
-            backoff: Backoff::new(retry),
+            backoff: Backoff::new(storage_retry),
             received_at_failure: 0,
         };
         download.connect().await?;
@@ -131,24 +125,16 @@ impl Download {
     async fn connect(&mut self) -> Result<(), StorageError> {
         let resuming = self.received > 0;
         let remaining = if resuming { self.range.after(self.received, self.object_size) } else { self.range };
-        let mut request = match &self.source {
-            Source::Object { storage, bucket, object } => {
-                storage.requests(bucket).download(object, self.generation.as_deref())
-            }
-            Source::Url(url) => HttpRequest::new(Method::Get, url.clone()),
+        let mut request = match &self.url {
+            Some(url) => HttpRequest::new(Method::Get, url.clone()),
+            None => self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref()),
         };
         if !remaining.is_whole() {
             request = request.header("Range", remaining.header_value());
         }
         let exchange = loop {
-            let tried = match &self.source {
-                Source::Object { storage, bucket, object } => {
-                    let call = Call { bucket, object: Some(object), context: &self.context };
-                    storage.try_once(call, &request, None, is_success).await
-                }
-                Source::Url(_) => url_transfer::try_get(&self.context, &request).await,
-            };
-            match tried {
+            let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
+            match self.storage.try_once(call, &request, None, is_success).await {
                 Ok(exchange) => break exchange,
                 Err((error, _)) if error.status_code == Some(416) => {
                     return Err(range::unsatisfiable(remaining, self.object_size))
@@ -160,17 +146,20 @@ impl Download {
         let encoded = encoded(&exchange);
         let body_length =
             if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim_ascii().parse().ok()) };
-        if resuming && self.generation.is_some() && exchange.header("x-goog-generation") != self.generation {
+        // A resumed answer must be of the same object (a signed URL cannot pin its generation).
+        let changed = resuming && self.generation.is_some() && exchange.header("x-goog-generation") != self.generation;
+        let content_range = exchange.header("content-range");
+        let checked = match (changed, partial) {
+            (true, _) => Err(changed_error()),
+            (false, true) => range::check_answer(remaining, content_range.as_deref()),
+            (false, false) => Ok(()),
+        };
+        if let Err(error) = checked {
             exchange.guard.abort();
-            return Err(changed());
+            return Err(error);
         }
         if partial {
-            let content_range = exchange.header("content-range");
             self.object_size = content_range.as_deref().and_then(range::total_from_content_range);
-            if let Err(error) = range::check_answer(remaining, content_range.as_deref()) {
-                exchange.guard.abort();
-                return Err(error);
-            }
         } else {
             self.object_size = body_length;
         }
@@ -309,11 +298,7 @@ impl Download {
         };
         match expected {
             Some(expected) => {
-                let what = match &self.source {
-                    Source::Object { object, .. } => text!("download of ", object),
-                    Source::Url(_) => "download from the signed URL".to_string(),
-                };
-                integrity::check(&what, hasher.value(), expected)?;
+                integrity::check(&text!("download of ", self.object), hasher.value(), expected)?;
                 self.context.integrity(true, &text!("crc32c ", integrity::encode(expected)));
                 Ok(())
             }
@@ -325,14 +310,16 @@ impl Download {
         }
     }
 
-    /// The object's CRC32C from its metadata; a signed URL grants no metadata read: none.
+    /// The object's CRC32C from its metadata (a signed URL grants no metadata read: none).
     async fn metadata_crc(&mut self) -> Result<Option<u32>, StorageError> {
-        let Source::Object { storage, bucket, object } = &self.source else { return Ok(None) };
-        let call = Call { bucket, object: Some(object), context: &self.context };
-        let request = storage.requests(bucket).get_metadata(object);
-        let resource: ObjectMetadata = storage.request_json(call, &request, None, Retry::Safe).await?;
+        if self.url.is_some() {
+            return Ok(None);
+        }
+        let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
+        let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
+        let resource: ObjectMetadata = self.storage.request_json(call, &request, None, Retry::Safe).await?;
         if self.generation.is_some() && resource.generation != self.generation {
-            return Err(changed());
+            return Err(changed_error());
         }
         if resource.content_encoding.as_deref().is_some_and(is_gzip) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):

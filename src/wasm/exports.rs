@@ -11,11 +11,11 @@ use wasm_bindgen::prelude::*;
 use crate::prelude::*;
 use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
+use crate::protocol::options::{DeleteOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::{Credentials, SidecarTokens};
 use crate::wasm::body::{self, Content};
-use crate::wasm::download::{self, Download, Source};
+use crate::wasm::download::Download;
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::storage::Storage;
 use crate::wasm::upload;
@@ -147,11 +147,7 @@ impl Core {
 
 async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) -> Result<Download, StorageError> {
     let name = object_name_arg(&name, "objectName")?;
-    let context = CallContext::from_options(&options)?;
-    let options: DownloadOptions = interop::decode_options(&options, "download options")?;
-    let range = download::wanted_range(&options)?;
-    let bucket = storage.bucket(&context).await?;
-    Download::open(Source::Object { storage, bucket, object: name }, range, &options, context).await
+    Download::open(storage, name, None, &options).await
 }
 
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and
