@@ -233,28 +233,25 @@ class Client {
 }
 
 /** Pieces of upload progress: small enough for a smooth bar, large enough to cost nothing. */
-const PROGRESS_PIECE = 64 * 1024;
-
-function* slices(bytes) {
-  for (let at = 0; at < bytes.byteLength; at += PROGRESS_PIECE) yield bytes.subarray(at, at + PROGRESS_PIECE);
-}
+const PROGRESS_PIECE = 256 * 1024;
 
 /**
  * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): the body streamed
- * to fetch with its Content-Length, reporting the bytes fetch has read so far to `onProgress`.
+ * to fetch a piece at a time (a Blob's read as fetch asks, so a file is never held whole) with
+ * its Content-Length, reporting the bytes fetch has taken so far to `onProgress`.
  */
 function sendPut(request, body, onProgress) {
   const total = body.size ?? body.byteLength;
   if (!total || !onProgress) return fetch(request);
-  const pieces = body instanceof Blob ? body.stream()[Symbol.asyncIterator]() : slices(body);
   let loaded = 0;
   const counted = new ReadableStream(
     {
       async pull(controller) {
-        const { done, value } = await pieces.next();
-        if (done) return controller.close();
-        loaded += value.byteLength;
-        controller.enqueue(value);
+        if (loaded >= total) return controller.close();
+        const end = loaded + PROGRESS_PIECE;
+        const piece = body instanceof Blob ? new Uint8Array(await body.slice(loaded, end).arrayBuffer()) : body.subarray(loaded, end);
+        loaded += piece.byteLength;
+        controller.enqueue(piece);
         try {
           onProgress({ bytes: loaded, loaded, total });
         } catch {} // progress reporting never breaks a transfer
