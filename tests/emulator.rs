@@ -449,7 +449,8 @@ fn checked_progress(reports: &Array, total: usize) -> Vec<(f64, f64)> {
 #[wasm_bindgen_test]
 async fn a_blob_goes_up_a_signed_url_with_progress_and_comes_back() {
     let name = unique("signed") + "/photo.bin";
-    let data = pattern(3 * 1024 * 1024 + 7);
+    // Large enough that the upload outlasts a few of the browsers' 50 ms progress intervals.
+    let data = pattern(24 * 1024 * 1024 + 7);
     let blob = Function::new_with_args("bytes", "return new Blob([bytes], { type: 'image/png' })")
         .call1(&JsValue::NULL, &Uint8Array::from(data.as_slice()))
         .unwrap();

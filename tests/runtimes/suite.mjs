@@ -264,7 +264,8 @@ function defineTests({ Client, StreamRequestError, uploadToUrl, downloadFromUrl,
 
   test('uploadToUrl sends a Blob to a signed URL with progress, and downloadFromUrl reads it back', async () => {
     const object = name('signed/photo.bin');
-    const data = pattern(3 * 1024 * 1024 + 7);
+    // Large enough that the upload outlasts a few of the browsers' 50 ms progress intervals.
+    const data = pattern(24 * 1024 * 1024 + 7);
     const up = [];
     const headers = { 'content-type': 'application/octet-stream' };
     const blob = new Blob([data], { type: 'application/octet-stream' });
