@@ -25,6 +25,14 @@ import type {
   ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
+  ObjectPaths,
+  ObjectPathsEnvironment,
+  PublicObject,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
 } from './types.js';
 
 export * from './types.js';
@@ -91,6 +99,28 @@ export declare class Client {
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
 
+  /**
+   * The first of the public search paths (`PUBLIC_OBJECT_SEARCH_PATHS`, in order) where
+   * `relativePath` exists, or null when none has it. An unset `PUBLIC_OBJECT_SEARCH_PATHS` is
+   * an `InvalidArgument` error naming it.
+   */
+  findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only.
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where).
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
+
   /** Uploads bytes, overwriting any object of that name. */
   uploadFromBytes(
     objectName: ObjectName,
@@ -148,3 +178,10 @@ export declare function downloadFromUrl(
   url: string,
   options?: DownloadFromUrlOptions,
 ): Promise<Result<Buffer, RequestError>>;
+
+/**
+ * `PRIVATE_OBJECT_DIR` (required) and `PUBLIC_OBJECT_SEARCH_PATHS` (comma-separated
+ * `/bucket/prefix` paths, or a JSON array; may be unset) of `env` (default: `process.env`).
+ * A missing or malformed variable is an `InvalidArgument` error naming it.
+ */
+export declare function objectPaths(env?: ObjectPathsEnvironment): Result<ObjectPaths, RequestError>;

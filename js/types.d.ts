@@ -310,3 +310,64 @@ export interface DownloadFromUrlOptions extends TransferOptions {
   /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
   range?: ByteRange | undefined;
 }
+
+/** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
+export interface ObjectDir {
+  bucketId: string;
+  /** Without trailing `/`; empty for the whole bucket. Objects in it are named `${prefix}/…`. */
+  prefix: string;
+}
+
+/** What `objectPaths()` reads from `PRIVATE_OBJECT_DIR` and `PUBLIC_OBJECT_SEARCH_PATHS`. */
+export interface ObjectPaths {
+  /** Where the app keeps private objects (uploads). */
+  privateDir: ObjectDir;
+  /** Where public objects are looked for, in order; empty when `PUBLIC_OBJECT_SEARCH_PATHS` is unset. */
+  publicPaths: ObjectDir[];
+}
+
+/** Environment variables, as `process.env` or a Worker's `env` holds them (only strings are read). */
+export type ObjectPathsEnvironment = Readonly<Record<string, unknown>>;
+
+/** Where `findPublic` found an object. */
+export interface PublicObject {
+  bucketId: string;
+  /** The object's full name in that bucket (the search path's prefix, `/`, the relative path). */
+  objectName: string;
+}
+
+/** The HTTP methods a signed URL can be made for. */
+export type SignedUrlMethod = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
+
+export interface SignUrlOptions<M extends SignedUrlMethod = SignedUrlMethod> extends CallOptions {
+  /** What the URL lets its holder do with the object. Default: `'GET'`. (Lower-case names are accepted too, as `fetch` accepts them.) */
+  method?: M | undefined;
+  /** How long the URL works, in whole seconds, from 1 to 604800 (7 days). Default: 900 (15 minutes). */
+  expiresIn?: number | undefined;
+}
+
+/** What `signUrl` resolves to. */
+export interface SignedUrl<M extends SignedUrlMethod = SignedUrlMethod> {
+  /** The signed URL: whoever has it may use `method` on the object until `expiresAt`, with no token. */
+  url: string;
+  method: M;
+  /** When the URL stops working. */
+  expiresAt: Date;
+}
+
+export interface CreateUploadUrlOptions extends CallOptions {
+  /** The type the object is stored with. Default: guessed from the object name's extension, else `application/octet-stream` (as uploads guess it). */
+  contentType?: string | undefined;
+  /** How long the URL works, in whole seconds, from 1 to 604800 (7 days). Default: 900 (15 minutes). */
+  expiresIn?: number | undefined;
+}
+
+/** What `createUploadUrl` resolves to: send `PUT url` with `headers` and the file as the body. */
+export interface UploadUrl {
+  url: string;
+  method: 'PUT';
+  /** The headers the uploader must send with the PUT (`Content-Type`). */
+  headers: Record<string, string>;
+  /** When the URL stops working. */
+  expiresAt: Date;
+}

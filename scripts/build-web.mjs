@@ -1,104 +1,48 @@
-#!/usr/bin/env node
-// node scripts/build-web.mjs [--force]   (after scripts/build.mjs has built pkg/node)
-// The build for every runtime that is not Node (browsers, bundlers, Cloudflare Workers):
-//   wasm-pack build --release --target web --out-dir pkg/web --mode no-install
-// The web target's .wasm is byte-for-byte the Node target's (checked here, after both had
-// their interface names shortened by scripts/minify-interface.mjs), so only
-// pkg/node's is shipped and pkg/web keeps the ESM glue, with its default
-// `new URL('..._bg.wasm', import.meta.url)` taken out (no bundler then emits, or looks
-// for, a second copy), plus pkg/web/replit_object_storage_wasm_inline.js, the inlined .wasm
-// (gzipped by zopfli, then base64) that js/web/index.mjs decodes. Skipped when pkg/node's .wasm has not changed.
+// What scripts/build.mjs does after wasm-pack for the two web-target builds:
+// - finishWebGlue (pkg/workerd and pkg/web): the ESM glue with its default
+//   `new URL('..._bg.wasm', import.meta.url)` taken out, so no bundler emits, or looks for, a
+//   .wasm beside it (every entry hands the module to init itself), and wasm-pack's
+//   package.json, README and .gitignore (`*`, which would keep the folder out of npm pack) removed;
+// - inlineWasm (pkg/web, the browser build): pkg/web/replit_object_storage_wasm_inline.js, the
+//   .wasm gzipped by zopfli and then base64, which js/web/index.mjs decodes. The .wasm itself
+//   stays in pkg/web for `npm run size` and tests/browser/delivery.mjs, and is not shipped.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { ROOT, kb, log, onInterrupt, run } from './lib.mjs';
-import { minifyInterface } from './minify-interface.mjs';
+import { ROOT, kb, log } from './lib.mjs';
 
-const WASM = 'replit_object_storage_wasm_bg.wasm';
-const GLUE = 'replit_object_storage_wasm.js';
-const INLINE = 'replit_object_storage_wasm_inline.js';
-const NODE_DIR = path.join(ROOT, 'pkg', 'node');
-const WEB_DIR = path.join(ROOT, 'pkg', 'web');
-const ARGS = ['build', '--release', '--target', 'web', '--out-dir', 'pkg/web', '--mode', 'no-install'];
-const STAMP = path.join(ROOT, '.cache', 'build-web.stamp');
+export const WASM = 'replit_object_storage_wasm_bg.wasm';
+export const GLUE = 'replit_object_storage_wasm.js';
+export const INLINE = 'replit_object_storage_wasm_inline.js';
 const DEFAULT_URL = `module_or_path = new URL('${WASM}', import.meta.url);`;
 const NO_DEFAULT = "throw new Error('replit-object-storage-wasm: the wasm module must be passed to init');";
 
-const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
-
-function stampOf(nodeWasm) {
-  const scripts = [fileURLToPath(import.meta.url), path.join(ROOT, 'scripts', 'minify-interface.mjs')];
-  return JSON.stringify({ wasm: sha256(nodeWasm), scripts: scripts.map((f) => sha256(fs.readFileSync(f))), args: ARGS });
+/** Takes the default .wasm URL out of the web glue in `dir`, and wasm-pack's extra files. */
+export function finishWebGlue(dir) {
+  const gluePath = path.join(dir, GLUE);
+  const glue = fs.readFileSync(gluePath, 'utf8');
+  if (glue.split(DEFAULT_URL).length !== 2) throw new Error(`${gluePath}: the default wasm URL line was not found once`);
+  fs.writeFileSync(gluePath, glue.replace(DEFAULT_URL, NO_DEFAULT));
+  for (const f of ['.gitignore', 'package.json', 'README.md']) fs.rmSync(path.join(dir, f), { force: true });
 }
 
-function outputsPresent() {
-  return [GLUE, INLINE].every((f) => fs.existsSync(path.join(WEB_DIR, f)));
-}
-
-/** Builds pkg/web from the current sources; pkg/node must be built already. */
-export async function buildWeb({ force = false } = {}) {
-  const nodeWasmPath = path.join(NODE_DIR, WASM);
-  if (!fs.existsSync(nodeWasmPath)) throw new Error(`${path.relative(ROOT, nodeWasmPath)} is missing: run scripts/build.mjs first`);
-  const nodeWasm = fs.readFileSync(nodeWasmPath);
-  const stamp = stampOf(nodeWasm);
-  if (!force && outputsPresent() && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === stamp) {
-    log('build-web: up to date (pkg/node wasm unchanged; --force to rebuild)');
-    return false;
-  }
-  fs.rmSync(STAMP, { force: true });
-  log(`build-web: wasm-pack ${ARGS.join(' ')}`);
-  const t0 = Date.now();
-  const { code, signal } = await run('wasm-pack', ARGS);
-  if (code !== 0) throw new Error(`wasm-pack build --target web failed (${code ?? signal})`);
-
-  await minifyInterface(path.join(WEB_DIR, WASM), path.join(WEB_DIR, GLUE));
-  const webWasm = fs.readFileSync(path.join(WEB_DIR, WASM));
-  if (!webWasm.equals(nodeWasm)) {
-    throw new Error(
-      `pkg/web/${WASM} differs from pkg/node/${WASM}: the targets no longer share one .wasm ` +
-        '(were they built from different sources or flags? run `npm run build -- --force`)',
-    );
-  }
-  const glue = fs.readFileSync(path.join(WEB_DIR, GLUE), 'utf8');
-  if (glue.split(DEFAULT_URL).length !== 2) throw new Error(`pkg/web/${GLUE}: the default wasm URL line was not found once`);
-  fs.writeFileSync(path.join(WEB_DIR, GLUE), glue.replace(DEFAULT_URL, NO_DEFAULT));
+/** Writes `dir`/replit_object_storage_wasm_inline.js from `dir`'s .wasm. */
+export async function inlineWasm(dir) {
+  const wasm = fs.readFileSync(path.join(dir, WASM));
   // Gzipped before base64: a page's server gzips the JS again, and gzip finds almost nothing
   // in base64 of raw wasm, so the inlined module would cost ~1.3x a separate .wasm file. Zopfli
   // writes gzip that any inflater reads (here DecompressionStream), 6% smaller than zlib's -9.
   // Imported here, not at the top: scripts/test.mjs loads this module before setup has
   // installed the npm dev dependencies on a fresh clone.
   const { default: zopfli } = await import('@gfx/zopfli');
-  const gzipped = Buffer.from(await zopfli.gzipAsync(webWasm, {}));
-  if (!zlib.gunzipSync(gzipped).equals(webWasm)) throw new Error('zopfli: the gzipped .wasm does not inflate to the .wasm');
+  const gzipped = Buffer.from(await zopfli.gzipAsync(wasm, {}));
+  if (!zlib.gunzipSync(gzipped).equals(wasm)) throw new Error('zopfli: the gzipped .wasm does not inflate to the .wasm');
   fs.writeFileSync(
-    path.join(WEB_DIR, INLINE),
+    path.join(dir, INLINE),
     `// ${WASM}, gzipped (zopfli), base64 (generated by scripts/build-web.mjs)\nexport default ${JSON.stringify(
       gzipped.toString('base64'),
     )};\n`,
   );
-  // One .wasm ships (pkg/node's); wasm-pack's .gitignore (`*`) would keep pkg/web out of npm pack.
-  for (const f of [WASM, '.gitignore', 'package.json', 'README.md']) fs.rmSync(path.join(WEB_DIR, f), { force: true });
-  fs.mkdirSync(path.dirname(STAMP), { recursive: true });
-  fs.writeFileSync(STAMP, stamp);
-  log(
-    `build-web: done in ${((Date.now() - t0) / 1000).toFixed(1)} s; one .wasm for every target ` +
-      `(${kb(webWasm.length)}; inlined gzipped by zopfli: ${kb(gzipped.length)})`,
-  );
-  return true;
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  if (args.some((a) => a !== '--force')) {
-    process.stderr.write('usage: node scripts/build-web.mjs [--force]\n');
-    process.exit(2);
-  }
-  onInterrupt(async () => {});
-  buildWeb({ force: args.includes('--force') }).catch((error) => {
-    process.stderr.write(`build-web: error: ${error.message}\n`);
-    process.exit(1);
-  });
+  log(`build: ${path.relative(ROOT, path.join(dir, INLINE))}: the .wasm (${kb(wasm.length)}) gzipped by zopfli: ${kb(gzipped.length)}`);
 }

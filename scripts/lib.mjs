@@ -162,13 +162,69 @@ export function removeWasmPackGitignores() {
   }
 }
 
-/** The files `npm pack` must contain for the package to work. */
-const REQUIRED_IN_TARBALL = [
-  'pkg/node/replit_object_storage_wasm_bg.wasm',
-  'pkg/node/replit_object_storage_wasm.js',
-  'pkg/web/replit_object_storage_wasm.js',
-  'pkg/web/replit_object_storage_wasm_inline.js',
-];
+/** Every string in package.json's `main`, `types` and `exports` (the entries and their types). */
+function entryPoints(manifest) {
+  const out = [];
+  const walk = (value) => {
+    if (typeof value === 'string') out.push(value);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk([manifest.main, manifest.types, manifest.exports]);
+  return out.filter((entry) => entry.startsWith('./')).map((entry) => path.normalize(entry.slice(2)));
+}
+
+/**
+ * The relative files a module loads: static and dynamic imports, `export … from`, `require`,
+ * and a `.wasm` named in a string beside it (how wasm-bindgen's glue finds its module). In a
+ * declaration file, `x.js` means `x.d.ts`.
+ */
+function referencedFiles(file) {
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const dir = path.dirname(file);
+  const specifiers = [
+    ...[...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]),
+    ...[...text.matchAll(/\brequire\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)].map((m) => m[1]),
+    ...[...text.matchAll(/['"`]([\w.-]+\.wasm)['"`]/g)].map((m) => m[1]),
+  ];
+  return specifiers.map((specifier) => {
+    const target = path.normalize(path.join(dir, specifier));
+    const declared = target.replace(/\.(m?)js$/, '.d.$1ts');
+    return /\.d\.[cm]?ts$/.test(file) && !fs.existsSync(path.join(ROOT, target)) && fs.existsSync(path.join(ROOT, declared)) ? declared : target;
+  });
+}
+
+/**
+ * The files the package's entries need, found by following every entry of package.json
+ * (code and types) through what each file loads, so a new file an entry imports cannot be
+ * left out of the tarball unnoticed. Run after a build (the glue files are read too).
+ */
+export function filesEntriesNeed() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const needed = new Set();
+  const pending = entryPoints(manifest);
+  while (pending.length) {
+    const file = pending.pop();
+    if (needed.has(file)) continue;
+    needed.add(file);
+    if (/\.(m|c)?(j|t)s$/.test(file) && fs.existsSync(path.join(ROOT, file))) pending.push(...referencedFiles(file));
+  }
+  return [...needed].sort();
+}
+
+/** The files the entries need that `files` (the list `npm pack` gives) lacks, or are not built. */
+export function missingFromPack(files) {
+  return filesEntriesNeed().filter((file) => !files.has(file) || !fs.existsSync(path.join(ROOT, file)));
+}
+
+/** `npm pack --dry-run`: throws when the tarball would lack a file an entry loads. */
+export async function checkPack() {
+  removeWasmPackGitignores();
+  const out = await capture('npm', ['pack', '--dry-run', '--json', '--loglevel=error']);
+  const info = JSON.parse(out.slice(out.indexOf('[')))[0];
+  const missing = missingFromPack(new Set(info.files.map((f) => f.path)));
+  if (missing.length) throw new Error(`npm pack would leave out ${missing.join(', ')}, which the entries load: add them to package.json's files`);
+  log(`pack: the tarball holds every file the entries load (${filesEntriesNeed().length} files; ${info.entryCount} in all)`);
+}
 
 /**
  * `npm pack`s the repo into `destDir` (emptied first) and returns the tarball's path.
@@ -181,8 +237,8 @@ export async function packInto(destDir) {
   const out = await capture('npm', ['pack', '--json', '--pack-destination', destDir, '--loglevel=error']);
   const info = JSON.parse(out.slice(out.indexOf('[')))[0];
   const files = new Set(info.files.map((f) => f.path));
-  const missing = REQUIRED_IN_TARBALL.filter((f) => !files.has(f));
-  if (missing.length) throw new Error(`npm pack left out ${missing.join(', ')}: run \`npm run build\` first`);
+  const missing = missingFromPack(files);
+  if (missing.length) throw new Error(`npm pack left out ${missing.join(', ')}, which the entries load: run \`npm run build\` first, or add them to package.json's files`);
   const tarball = path.join(destDir, info.filename);
   log(`pack: ${path.relative(ROOT, tarball)} (${info.entryCount} files, ${kb(info.size)} packed, ${kb(info.unpackedSize)} unpacked)`);
   return tarball;

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // npm run size   (after npm run build)
-// What the browser build weighs, gzipped (level 9), beside @replit/object-storage: the .wasm
-// (one file, shared by every entry), the web JS (wasm-bindgen glue + js/web), both as the
-// package ships them (the .wasm inlined, gzipped by zopfli and in base64) and as they would be with the
-// .wasm as an asset, and the browser entry as a production build emits it (esbuild, minified,
-// the way the anchor is measured); then the wasm's sections, and the anchor SDK bundled with
-// esbuild for Node and for browsers. Exits 1 when that production build is over BUDGET_GZ.
+// What each web entry weighs, gzipped (level 9), beside @replit/object-storage:
+// - the browser entry (js/web, the build without the `server` feature): the .wasm, the JS
+//   (wasm-bindgen glue + js/web), both as the package ships them (the .wasm inlined, gzipped
+//   by zopfli and in base64) and as they would be with the .wasm as an asset, and as a
+//   production build emits it (esbuild, minified, the way the anchor is measured), which the
+//   budget (BUDGET_GZ) applies to;
+// - the Workers entry (js/workerd, the server build, Node's .wasm imported as a module): the
+//   .wasm and the Worker's JS as a bundler emits it (esbuild, the .wasm left as a module, as
+//   wrangler does). Not budgeted: Workers take the .wasm as a module of its own;
+// then the sections of both .wasm files, and the anchor SDK bundled with esbuild for Node and
+// for browsers. Exits 1 when the browser entry's production build is over BUDGET_GZ.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,11 +23,17 @@ const gz = (bytes) => zlib.gzipSync(bytes, { level: 9 }).length;
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel));
 
 const FILES = {
-  wasm: 'pkg/node/replit_object_storage_wasm_bg.wasm',
-  glue: 'pkg/web/replit_object_storage_wasm.js',
-  inline: 'pkg/web/replit_object_storage_wasm_inline.js',
-  client: 'js/web/client.mjs',
-  entry: 'js/web/index.mjs',
+  browser: {
+    wasm: 'pkg/web/replit_object_storage_wasm_bg.wasm',
+    js: ['pkg/web/replit_object_storage_wasm.js', 'js/web/client.mjs', 'js/web/index.mjs'],
+    inline: 'pkg/web/replit_object_storage_wasm_inline.js',
+    entry: 'js/web/index.mjs',
+  },
+  workers: {
+    wasm: 'pkg/node/replit_object_storage_wasm_bg.wasm',
+    js: ['pkg/workerd/replit_object_storage_wasm.js', 'js/web/client.mjs', 'js/workerd/index.mjs'],
+    entry: 'js/workerd/index.mjs',
+  },
 };
 
 /** The wasm's sections by id (custom sections by name), in bytes. */
@@ -57,14 +68,20 @@ function sections(bytes) {
   return out;
 }
 
-/** An ES module's source bundled and minified by esbuild (as a production build would), or why it could not be. */
-async function minifiedBundle(contents, platform) {
+/**
+ * An ES module's source bundled and minified by esbuild (as a production build would), or why
+ * it could not be. `wasmAsModule`: a `.wasm` import stays an import (wrangler's way).
+ */
+async function minifiedBundle(contents, platform, { wasmAsModule = false } = {}) {
   let esbuild;
   try {
     esbuild = await import('esbuild');
   } catch {
     return { problem: 'esbuild is not installed' };
   }
+  const plugins = wasmAsModule
+    ? [{ name: 'wasm-modules', setup: (build) => build.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: args.path, external: true })) }]
+    : [];
   try {
     const result = await esbuild.build({
       stdin: { contents, resolveDir: ROOT },
@@ -74,6 +91,7 @@ async function minifiedBundle(contents, platform) {
       format: 'esm',
       write: false,
       logLevel: 'silent',
+      plugins,
     });
     const bytes = result.outputFiles[0].contents;
     return { raw: bytes.length, gz: gz(bytes) };
@@ -92,19 +110,33 @@ async function anchor(platform) {
   return minifiedBundle("export { Client } from '@replit/object-storage';", platform);
 }
 
+const sizeOf = (bytes) => ({ raw: bytes.length, gz: gz(bytes) });
+
 export async function measure() {
-  const missing = Object.values(FILES).filter((f) => !fs.existsSync(path.join(ROOT, f)));
+  const all = Object.values(FILES).flatMap((f) => [f.wasm, ...f.js, f.inline ?? f.entry]);
+  const missing = [...new Set(all)].filter((f) => !fs.existsSync(path.join(ROOT, f)));
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run npm run build first`);
-  const wasm = read(FILES.wasm);
-  const js = Buffer.concat([read(FILES.glue), read(FILES.client), read(FILES.entry)]);
-  const shipped = Buffer.concat([js, read(FILES.inline)]);
-  const sizes = { wasm: { raw: wasm.length, gz: gz(wasm) }, js: { raw: js.length, gz: gz(js) } };
+  const { browser, workers } = FILES;
+  const browserWasm = read(browser.wasm);
+  const browserJs = Buffer.concat(browser.js.map(read));
+  const workersWasm = read(workers.wasm);
+  const browserSizes = { wasm: sizeOf(browserWasm), js: sizeOf(browserJs) };
+  const workersBundle = await minifiedBundle(`export * from './${workers.entry}';`, 'neutral', { wasmAsModule: true });
   return {
-    ...sizes,
-    asAsset: { gz: sizes.wasm.gz + sizes.js.gz },
-    inlined: { raw: shipped.length, gz: gz(shipped) },
-    bundled: await minifiedBundle(`export { Client } from './${FILES.entry}';`, 'browser'),
-    sections: sections(wasm),
+    browser: {
+      ...browserSizes,
+      asAsset: { gz: browserSizes.wasm.gz + browserSizes.js.gz },
+      inlined: sizeOf(Buffer.concat([browserJs, read(browser.inline)])),
+      bundled: await minifiedBundle(`export { Client } from './${browser.entry}';`, 'browser'),
+      sections: sections(browserWasm),
+    },
+    workers: {
+      wasm: sizeOf(workersWasm),
+      js: sizeOf(Buffer.concat(workers.js.map(read))),
+      bundled: workersBundle,
+      total: workersBundle.problem ? undefined : { gz: workersBundle.gz + gz(workersWasm) },
+      sections: sections(workersWasm),
+    },
     anchorNode: await anchor('node'),
     anchorBrowser: await anchor('browser'),
   };
@@ -112,28 +144,41 @@ export async function measure() {
 
 async function main() {
   const m = await measure();
-  const row = (what, raw, gzipped) => log(`${what.padEnd(58)} ${raw === undefined ? ''.padStart(11) : kb(raw).padStart(11)} ${kb(gzipped).padStart(11)}`);
-  log(`${'browser build (replit-object-storage-wasm)'.padEnd(58)} ${'raw'.padStart(11)} ${'gzip -9'.padStart(11)}`);
-  row('  .wasm (one file for every entry)', m.wasm.raw, m.wasm.gz);
-  row('  JS: wasm-bindgen glue + js/web', m.js.raw, m.js.gz);
-  row('  .wasm + JS, the .wasm as a separate asset', undefined, m.asAsset.gz);
-  row('  .wasm + JS as shipped (.wasm inlined: zopfli gzip, base64)', m.inlined.raw, m.inlined.gz);
-  if (m.bundled.problem) log(`  in a minified bundle: ${m.bundled.problem}`);
-  else row('  the same, minified by a bundler (esbuild)', m.bundled.raw, m.bundled.gz);
+  const { browser, workers } = m;
+  const row = (what, raw, gzipped) => log(`${what.padEnd(62)} ${raw === undefined ? ''.padStart(11) : kb(raw).padStart(11)} ${kb(gzipped).padStart(11)}`);
+  const bundledRow = (what, bundle) => (bundle.problem ? log(`  ${what}: ${bundle.problem}`) : row(`  ${what}`, bundle.raw, bundle.gz));
+  log(`${'browser entry (js/web: no server features)'.padEnd(62)} ${'raw'.padStart(11)} ${'gzip -9'.padStart(11)}`);
+  row('  .wasm (pkg/web)', browser.wasm.raw, browser.wasm.gz);
+  row('  JS: wasm-bindgen glue + js/web', browser.js.raw, browser.js.gz);
+  row('  .wasm + JS, the .wasm as a separate asset', undefined, browser.asAsset.gz);
+  row('  .wasm + JS as shipped (.wasm inlined: zopfli gzip, base64)', browser.inlined.raw, browser.inlined.gz);
+  bundledRow('the same, minified by a bundler (esbuild)', browser.bundled);
   log('');
-  log('.wasm sections:');
-  for (const [name, bytes] of Object.entries(m.sections).sort((a, b) => b[1] - a[1])) log(`  ${name.padEnd(24)} ${kb(bytes).padStart(11)}`);
+  log('Workers entry (js/workerd: server features, the .wasm as a module)');
+  row("  .wasm (pkg/node's, shared with Node)", workers.wasm.raw, workers.wasm.gz);
+  row('  JS: wasm-bindgen glue + js/web/client + js/workerd', workers.js.raw, workers.js.gz);
+  bundledRow('the JS minified by a bundler (esbuild, the .wasm external)', workers.bundled);
+  if (workers.total) row('  .wasm + minified JS', undefined, workers.total.gz);
+  log('');
+  const saved = workers.wasm.gz - browser.wasm.gz;
+  log(`server-only code left out of the browser .wasm: ${kb(workers.wasm.raw - browser.wasm.raw)} raw, ${kb(saved)} gzip`);
+  log('');
+  for (const [name, entry] of [['browser', browser], ['Workers/Node', workers]]) {
+    log(`${name} .wasm sections:`);
+    for (const [section, bytes] of Object.entries(entry.sections).sort((a, b) => b[1] - a[1])) log(`  ${section.padEnd(24)} ${kb(bytes).padStart(11)}`);
+  }
   log('');
   log('@replit/object-storage 1.0.0 (bundled with esbuild, minified):');
   const anchorRow = (what, a) => (a.problem ? log(`  ${what}: ${a.problem}`) : row(`  ${what}`, a.raw, a.gz));
   anchorRow('for Node', m.anchorNode);
   anchorRow('for browsers', m.anchorBrowser);
   log('');
-  if (m.bundled.problem) throw new Error(`the browser entry could not be bundled: ${m.bundled.problem}`);
-  const over = m.bundled.gz - BUDGET_GZ;
+  if (browser.bundled.problem) throw new Error(`the browser entry could not be bundled: ${browser.bundled.problem}`);
+  if (workers.bundled.problem) throw new Error(`the Workers entry could not be bundled: ${workers.bundled.problem}`);
+  const over = browser.bundled.gz - BUDGET_GZ;
   log(
-    `budget: ${kb(BUDGET_GZ)} gzip for the browser build (.wasm + JS, minified as a production build): ` +
-      `${kb(m.bundled.gz)}, ${over > 0 ? `OVER by ${kb(over)}` : `within it (${kb(-over)} to spare)`}`,
+    `budget: ${kb(BUDGET_GZ)} gzip for the browser entry (.wasm + JS, minified as a production build): ` +
+      `${kb(browser.bundled.gz)}, ${over > 0 ? `OVER by ${kb(over)}` : `within it (${kb(-over)} to spare)`}`,
   );
   return over > 0 ? 1 : 0;
 }

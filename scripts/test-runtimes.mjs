@@ -151,13 +151,33 @@ export async function use(file: File): Promise<number> {
   await client.uploadFromStream('y', stream).catch((error: StreamRequestError) => error.getRequestError());
   return first?.length ?? 0;
 }
+const found = await client.findPublic('logo.png');
+export const foundName: string | undefined = found.ok && found.value !== null ? found.value.objectName : undefined;
 `,
-  nodeEsm: `import { Client, type ErrorKind } from 'replit-object-storage-wasm';
+  worker: `import { objectPaths, type ObjectPaths } from 'replit-object-storage-wasm';
+export function paths(env: { PRIVATE_OBJECT_DIR?: string }): ObjectPaths | string {
+  const result = objectPaths(env);
+  return result.ok ? result.value : result.error.message;
+}
+`,
+  browser: `// @ts-expect-error: objectPaths is in the server entries only (Node, Deno, Bun, Workers)
+import { objectPaths } from 'replit-object-storage-wasm';
+export const none: unknown = objectPaths;
+`,
+  nodeEsm: `import { Client, objectPaths, type ErrorKind } from 'replit-object-storage-wasm';
 const client = new Client();
 const result = await client.downloadAsBytes('x');
 export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
 export const buffer: Buffer | undefined = result.ok ? result.value[0] : undefined;
 client.downloadAsStream('x').pipe(process.stdout);
+const paths = objectPaths();
+export const privateBucket: string | undefined = paths.ok ? paths.value.privateDir.bucketId : undefined;
+const found = await client.findPublic('logo.png');
+export const foundIn: string | undefined = found.ok ? found.value?.bucketId : undefined;
+const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
+export const put: { url: string; method: 'PUT'; expiresAt: Date } | undefined = signed.ok ? signed.value : undefined;
+const upload = await client.createUploadUrl('x', { contentType: 'image/png' });
+export const headers: Record<string, string> | undefined = upload.ok ? upload.value.headers : undefined;
 `,
   nodeCjs: `import storage = require('replit-object-storage-wasm');
 export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');
@@ -172,8 +192,8 @@ async function typesSuite(project) {
   const base = { target: 'es2022', strict: true, noEmit: true, skipLibCheck: false };
   const nodeTypes = path.join(ROOT, 'node_modules', '@types', 'node');
   const kinds = [
-    ['browser', { ...base, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] }, { 'app.ts': TYPES_USE.web }],
-    ['worker', { ...base, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'webworker'], types: [], customConditions: ['workerd'] }, { 'app.ts': TYPES_USE.web }],
+    ['browser', { ...base, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] }, { 'app.ts': TYPES_USE.web, 'server-only.ts': TYPES_USE.browser }],
+    ['worker', { ...base, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'webworker'], types: [], customConditions: ['workerd'] }, { 'app.ts': TYPES_USE.web, 'paths.ts': TYPES_USE.worker }],
     ['node', { ...base, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'], typeRoots: [path.dirname(nodeTypes)] }, { 'app.mts': TYPES_USE.nodeEsm, 'app.cts': TYPES_USE.nodeCjs }],
   ];
   let passed = 0;

@@ -35,9 +35,14 @@ fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap()
 }
 
+/// The environment of a Node process with STORAGE_EMULATOR_HOST set to the emulator.
+fn emulator_environment() -> JsValue {
+    object(&[("STORAGE_EMULATOR_HOST", EMULATOR.into())])
+}
+
 /// A client of the emulator, anonymous as with STORAGE_EMULATOR_HOST.
 fn emulator_client(bucket: &str) -> Core {
-    Core::new(object(&[("bucketId", bucket.into())]), Some(EMULATOR.to_string()))
+    Core::new(object(&[("bucketId", bucket.into())]), emulator_environment())
 }
 
 fn unique(prefix: &str) -> String {
@@ -208,9 +213,9 @@ async fn bad_names_and_arguments_are_invalid_argument_results() {
         assert_eq!(failure(client.exists(name, JsValue::UNDEFINED)).await.0, "InvalidArgument");
     }
     assert_eq!(failure(client.upload("ok.txt".into(), 42.into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
-    let bad_options = Core::new("not an object".into(), None);
+    let bad_options = Core::new("not an object".into(), JsValue::UNDEFINED);
     assert_eq!(failure(bad_options.exists("x".into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
-    let bad_endpoint = Core::new(object(&[("apiEndpoint", "ftp://x".into())]), None);
+    let bad_endpoint = Core::new(object(&[("apiEndpoint", "ftp://x".into())]), JsValue::UNDEFINED);
     assert_eq!(failure(bad_endpoint.exists("x".into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
 }
 
@@ -236,7 +241,7 @@ async fn an_unreachable_endpoint_is_a_network_error_after_retries() {
             ("maxRetries", 2.into()),
             ("retryInitialDelayMs", 1.into()),
         ]),
-        None,
+        JsValue::UNDEFINED,
     );
     let result = settle(client.exists("x".into(), JsValue::UNDEFINED)).await;
     let error = get(&result, "error");
@@ -249,7 +254,7 @@ async fn an_unreachable_endpoint_is_a_network_error_after_retries() {
 fn chunking_client() -> Core {
     Core::new(
         object(&[("bucketId", BUCKET.into()), ("uploadChunkSize", 262_144.into()), ("resumableThreshold", 0.into())]),
-        Some(EMULATOR.to_string()),
+        emulator_environment(),
     )
 }
 
@@ -328,11 +333,11 @@ async fn an_aborted_signal_stops_the_call() {
 
 #[wasm_bindgen_test]
 async fn the_default_bucket_comes_from_the_sidecar() {
-    let client = Core::new(object(&[("sidecarEndpoint", SIDECAR.into())]), Some(EMULATOR.to_string()));
+    let client = Core::new(object(&[("sidecarEndpoint", SIDECAR.into())]), emulator_environment());
     let name = unique("default");
     ok(client.upload(name.clone().into(), "in the default bucket".into(), JsValue::UNDEFINED)).await;
     assert_eq!(ok(client.exists(name.into(), JsValue::UNDEFINED)).await, JsValue::TRUE);
-    let no_sidecar = Core::new(object(&[("sidecarEndpoint", "http://127.0.0.1:9".into())]), Some(EMULATOR.to_string()));
+    let no_sidecar = Core::new(object(&[("sidecarEndpoint", "http://127.0.0.1:9".into())]), emulator_environment());
     assert_eq!(failure(no_sidecar.exists("x".into(), JsValue::UNDEFINED)).await, ("DefaultBucket".into(), None));
 }
 
@@ -340,7 +345,7 @@ async fn the_default_bucket_comes_from_the_sidecar() {
 async fn sidecar_tokens_open_the_gate() {
     let through_gate = Core::new(
         object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("sidecarEndpoint", SIDECAR.into())]),
-        Some(EMULATOR.to_string()),
+        emulator_environment(),
     );
     let name = unique("gate");
     ok(through_gate.upload(name.clone().into(), "authorised".into(), JsValue::UNDEFINED)).await;
@@ -350,7 +355,7 @@ async fn sidecar_tokens_open_the_gate() {
     );
     let wrong_token = Core::new(
         object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", "forged".into())]),
-        None,
+        JsValue::UNDEFINED,
     );
     assert_eq!(failure(wrong_token.exists("x".into(), JsValue::UNDEFINED)).await, ("Unauthorized".into(), Some(401.0)));
 }
@@ -360,13 +365,13 @@ async fn a_token_function_is_called_for_the_token() {
     let provider = Function::new_no_args("return Promise.resolve('forged-but-called')");
     let client = Core::new(
         object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", provider.into())]),
-        None,
+        JsValue::UNDEFINED,
     );
     assert_eq!(failure(client.exists("x".into(), JsValue::UNDEFINED)).await, ("Unauthorized".into(), Some(401.0)));
     let throwing = Function::new_no_args("throw new Error('no session')");
     let client = Core::new(
         object(&[("bucketId", BUCKET.into()), ("apiEndpoint", GATE.into()), ("accessToken", throwing.into())]),
-        None,
+        JsValue::UNDEFINED,
     );
     let result = settle(client.exists("x".into(), JsValue::UNDEFINED)).await;
     let message = get(&get(&result, "error"), "message").as_string().unwrap();

@@ -115,7 +115,9 @@ class Client {
   #core;
 
   constructor(options) {
-    this.#core = new wasm.Core(options, process.env.STORAGE_EMULATOR_HOST);
+    // The core reads STORAGE_EMULATOR_HOST, DEFAULT_OBJECT_STORAGE_BUCKET_ID and
+    // PUBLIC_OBJECT_SEARCH_PATHS from it, now.
+    this.#core = new wasm.Core(options, process.env);
   }
 
   copy(objectName, destObjectName, options) {
@@ -156,6 +158,18 @@ class Client {
 
   canAccess(objectName, options) {
     return this.#core.canAccess(objectName, options);
+  }
+
+  findPublic(relativePath, options) {
+    return this.#core.findPublic(relativePath, options);
+  }
+
+  signUrl(objectName, options) {
+    return this.#core.signUrl(objectName, options);
+  }
+
+  createUploadUrl(objectName, options) {
+    return this.#core.createUploadUrl(objectName, options);
   }
 
   async downloadAsBytes(objectName, options) {
@@ -279,4 +293,7 @@ const wasmMemoryBytes = () => wasm.wasmMemoryBytes();
 /** The CRC32C of bytes, in GCS's base64 form (as an object's `crc32c` metadata gives it). */
 const crc32c = (bytes) => wasm.crc32c(bytes);
 
-module.exports = { Client, StreamRequestError, uploadToUrl, downloadFromUrl, wasmMemoryBytes, crc32c };
+/** PRIVATE_OBJECT_DIR and PUBLIC_OBJECT_SEARCH_PATHS of `env` (default: this process's). */
+const objectPaths = (env = process.env) => wasm.objectPaths(env);
+
+module.exports = { Client, StreamRequestError, uploadToUrl, downloadFromUrl, wasmMemoryBytes, crc32c, objectPaths };

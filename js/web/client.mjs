@@ -22,6 +22,14 @@ const NO_FILES = {
     'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
 };
 
+/** A method the loaded build leaves out (server-only code is not in the browser build). */
+const notInThisBuild = (method) =>
+  failure('Unsupported', `${method} is not in the browser build: call it on your server`);
+
+const NO_SIGNING =
+  'there is no Replit sidecar in this runtime to sign URLs with: sign URLs on your server ' +
+  '(signUrl or createUploadUrl of the Node entry, on Replit) and hand the page the URL';
+
 /** What keeps a client from working here, found from its options alone (else null). */
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
@@ -77,9 +85,10 @@ function sendPut(request, body, onProgress) {
 /**
  * The Client and StreamRequestError classes, and uploadToUrl and downloadFromUrl, over the
  * wasm module that `load` resolves to (the wasm-bindgen glue, initialised). `load` runs once,
- * on the first call that needs it.
+ * on the first call that needs it. `environment`, where the runtime has one, returns its
+ * environment variables (an object, or undefined), read by the core when a client first calls it.
  */
-export function defineClient(load) {
+export function defineClient(load, { environment } = {}) {
   let loading;
   const glue = () => {
     loading ??= Promise.resolve()
@@ -91,19 +100,15 @@ export function defineClient(load) {
     return loading;
   };
 
+  /** The result of a call when the module cannot load. */
+  const unloadable = (error) =>
+    failure(
+      'Unsupported',
+      `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
+    );
+
   /** Runs `use` on the loaded module; a module that cannot load is an `Unsupported` result. */
-  const withWasm = async (use) => {
-    let wasm;
-    try {
-      wasm = await glue();
-    } catch (error) {
-      return failure(
-        'Unsupported',
-        `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
-      );
-    }
-    return use(wasm);
-  };
+  const withWasm = (use) => glue().then(use, unloadable);
 
   /** Any thrown value as a RequestError, the core's way when it is loaded. */
   const asRequestError = (error) =>
@@ -123,13 +128,21 @@ export function defineClient(load) {
       this.#problem = missingForRuntime(options);
     }
 
-    /** Runs one method of the core, whose promises always resolve to a result. */
+    /**
+     * Runs one method of the core, whose promises always resolve to a result; a method this
+     * build of the core does not have resolves to an `Unsupported` error.
+     */
     async #call(method, ...args) {
+      let wasm;
+      try {
+        wasm = await glue();
+      } catch (error) {
+        return this.#problem ?? unloadable(error);
+      }
+      if (typeof wasm.Core.prototype[method] !== 'function') return notInThisBuild(method);
       if (this.#problem) return this.#problem;
-      return withWasm((wasm) => {
-        this.#core ??= new wasm.Core(this.#options, undefined);
-        return this.#core[method](...args);
-      });
+      this.#core ??= new wasm.Core(this.#options, environment?.());
+      return this.#core[method](...args);
     }
 
     copy(objectName, destObjectName, options) {
@@ -160,7 +173,8 @@ export function defineClient(load) {
       return this.#call('listPage', options);
     }
 
-    /** Access policies are decided on a server: in the browser build these are `Unsupported`. */
+    // Server-only (in Workers, not in the browser build, where they are `Unsupported`).
+
     getAclPolicy(objectName, options) {
       return this.#call('getAclPolicy', objectName, options);
     }
@@ -171,6 +185,19 @@ export function defineClient(load) {
 
     canAccess(objectName, options) {
       return this.#call('canAccess', objectName, options);
+    }
+
+    findPublic(relativePath, options) {
+      return this.#call('findPublic', relativePath, options);
+    }
+
+    /** Only a server on Replit can sign: here `Unsupported`, whatever the arguments (no core call). */
+    async signUrl() {
+      return failure('Unsupported', `signUrl: ${NO_SIGNING}`);
+    }
+
+    async createUploadUrl() {
+      return failure('Unsupported', `createUploadUrl: ${NO_SIGNING}`);
     }
 
     async downloadAsBytes(objectName, options) {

@@ -5,6 +5,11 @@
 import type {
   CallOptions,
   ClientOptions,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
   DeleteOptions,
   DownloadOptions,
   ErrorKind,
@@ -16,6 +21,7 @@ import type {
   ObjectAclPolicy,
   ObjectMetadata,
   ObjectName,
+  PublicObject,
   RequestError,
   Result,
   SetMetadataOptions,
@@ -31,6 +37,11 @@ export type {
   ByteRange,
   CallOptions,
   ClientOptions,
+  CreateUploadUrlOptions,
+  SignedUrl,
+  SignedUrlMethod,
+  SignUrlOptions,
+  UploadUrl,
   DeleteOptions,
   DownloadOptions,
   ErrResult,
@@ -46,6 +57,10 @@ export type {
   ObjectPermission,
   ObjectMetadata,
   ObjectName,
+  ObjectDir,
+  ObjectPaths,
+  ObjectPathsEnvironment,
+  PublicObject,
   OkResult,
   Progress,
   RequestError,
@@ -114,17 +129,39 @@ export declare class Client {
   /** One page of a listing, each object with its metadata, and the prefixes a `delimiter` gives. */
   listPage(options?: ListPageOptions): Promise<Result<ListPage, RequestError>>;
 
-  /** The object's access policy (`custom:aclPolicy`), or null when it has none. In the browser build: `Unsupported` (decide access on a server). */
+  /** The object's access policy (`custom:aclPolicy`), or null when it has none. Server-only: in the browser build, `Unsupported` (decide access on a server); in Workers it works. */
   getAclPolicy(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectAclPolicy | null, RequestError>>;
 
-  /** Stores an access policy on the object, keeping its other metadata. In the browser build: `Unsupported` (decide access on a server). */
+  /** Stores an access policy on the object, keeping its other metadata. Server-only: in the browser build, `Unsupported` (decide access on a server); in Workers it works. */
   setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: CallOptions): Promise<Result<null, RequestError>>;
 
   /**
    * Whether a user may read or write the object under its policy: no policy, no access; a
-   * public object can be read by anyone; the owner can do anything; rules grant their groups. In the browser build: `Unsupported` (decide access on a server).
+   * public object can be read by anyone; the owner can do anything; rules grant their groups. Server-only: in the browser build, `Unsupported` (decide access on a server); in Workers it works.
    */
   canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * The first public search path (`PUBLIC_OBJECT_SEARCH_PATHS`) holding `relativePath`, or
+   * null. Server-only: in the browser build, `Unsupported`; in Workers it reads `process.env`
+   * (filled from the Worker's vars under the nodejs_compat flag).
+   */
+  findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only. In a browser or a Worker: always `Unsupported` (sign on your server).
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where). In a browser or a Worker: always `Unsupported` (sign on your server).
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
 
   /** Uploads bytes, a Blob or File (read a chunk at a time), a string or a stream, overwriting. */
   uploadFromBytes(objectName: ObjectName, contents: UploadContents, options?: UploadOptions): Promise<Result<null, RequestError>>;

@@ -29,6 +29,12 @@ pub struct ClientOptions {
     pub has_access_token: bool,
     /// `STORAGE_EMULATOR_HOST`, where the runtime has an environment.
     pub emulator_host: Option<String>,
+    /// `DEFAULT_OBJECT_STORAGE_BUCKET_ID`, where the runtime has an environment.
+    #[cfg(feature = "server")]
+    pub default_bucket_id: Option<String>,
+    /// `PUBLIC_OBJECT_SEARCH_PATHS`, where the runtime has an environment (read by `findPublic`).
+    #[cfg(feature = "server")]
+    pub public_search_paths: Option<String>,
 }
 
 impl FromDocument for ClientOptions {
@@ -46,7 +52,49 @@ impl FromDocument for ClientOptions {
             resumable_threshold: fields.whole("resumableThreshold")?,
             has_access_token: false,
             emulator_host: None,
+            #[cfg(feature = "server")]
+            default_bucket_id: None,
+            #[cfg(feature = "server")]
+            public_search_paths: None,
         })
+    }
+}
+
+/// The environment variables the client reads where the runtime has an environment (Node's,
+/// Deno's and Bun's `process.env`); browsers have none, and their build leaves this out.
+#[cfg(feature = "server")]
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Environment {
+    /// An emulator's address (`STORAGE_EMULATOR_HOST`, as Google's clients take it).
+    pub storage_emulator_host: Option<String>,
+    /// The Repl's default bucket, when Replit has set it: used before asking the sidecar,
+    /// which can answer an empty `bucketId` right after a bucket is created.
+    pub default_object_storage_bucket_id: Option<String>,
+    /// `/bucket/prefix` where the app keeps private objects (see `object_paths`).
+    pub private_object_dir: Option<String>,
+    /// `/bucket/prefix` paths (comma-separated) where public objects are looked for.
+    pub public_object_search_paths: Option<String>,
+}
+
+#[cfg(feature = "server")]
+impl FromDocument for Environment {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(Environment {
+            storage_emulator_host: fields.string("STORAGE_EMULATOR_HOST")?,
+            default_object_storage_bucket_id: fields.string("DEFAULT_OBJECT_STORAGE_BUCKET_ID")?,
+            private_object_dir: fields.string("PRIVATE_OBJECT_DIR")?,
+            public_object_search_paths: fields.string("PUBLIC_OBJECT_SEARCH_PATHS")?,
+        })
+    }
+}
+
+#[cfg(feature = "server")]
+impl Environment {
+    /// The options as a client made here sees them: the caller's, plus what the environment says.
+    pub fn apply_to(self, options: &mut ClientOptions) {
+        options.emulator_host = self.storage_emulator_host;
+        options.default_bucket_id = self.default_object_storage_bucket_id;
+        options.public_search_paths = self.public_object_search_paths;
     }
 }
 
@@ -85,6 +133,9 @@ pub struct ClientConfig {
     /// `uploadChunkSize`, when given; else a default by kind of source.
     pub chunk_size: Option<u64>,
     pub resumable_threshold: u64,
+    /// `PUBLIC_OBJECT_SEARCH_PATHS` as the environment gave it, parsed when `findPublic` needs it.
+    #[cfg(feature = "server")]
+    pub public_search_paths: Option<String>,
 }
 
 /// A duration option: a finite, non-negative number of milliseconds.
@@ -120,7 +171,12 @@ impl ClientConfig {
             Some(bucket) if bucket.is_empty() => {
                 return Err(StorageError::invalid_argument("bucketId must not be empty"))
             }
-            other => other,
+            #[cfg(feature = "server")]
+            None => options
+                .default_bucket_id
+                .map(|bucket| bucket.trim_ascii().to_string())
+                .filter(|bucket| !bucket.is_empty()),
+            given => given,
         };
         let defaults = RetryPolicy::default();
         let retry = RetryPolicy {
@@ -150,6 +206,8 @@ impl ClientConfig {
             )?,
             bucket_id,
             auth,
+            #[cfg(feature = "server")]
+            public_search_paths: options.public_search_paths,
         })
     }
 }
@@ -251,6 +309,35 @@ mod tests {
         assert_eq!(config.resumable_threshold, 0);
         let negative: ClientOptions = from_json(r#"{"requestTimeoutMs":-1}"#).unwrap();
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn the_environments_default_bucket_is_used_unless_a_bucket_is_given() {
+        let from_env = |value: &str| ClientOptions { default_bucket_id: Some(value.into()), ..Default::default() };
+        assert_eq!(resolve(from_env("replit-objstore-1")).bucket_id.as_deref(), Some("replit-objstore-1"));
+        assert_eq!(resolve(from_env(" replit-objstore-1\n")).bucket_id.as_deref(), Some("replit-objstore-1"));
+        assert_eq!(resolve(from_env("")).bucket_id, None, "empty: ask the sidecar");
+        assert_eq!(resolve(from_env("  ")).bucket_id, None, "blank: ask the sidecar");
+        let given = ClientOptions { bucket_id: Some("mine".into()), ..from_env("replit-objstore-1") };
+        assert_eq!(resolve(given).bucket_id.as_deref(), Some("mine"), "the bucketId option wins");
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn the_environment_is_read_by_its_variable_names() {
+        let environment: Environment = from_json(
+            r#"{"STORAGE_EMULATOR_HOST":"127.0.0.1:4443","DEFAULT_OBJECT_STORAGE_BUCKET_ID":"replit-objstore-1","PATH":"/bin"}"#,
+        )
+        .unwrap();
+        let mut options = ClientOptions::default();
+        environment.apply_to(&mut options);
+        let config = resolve(options);
+        assert_eq!(config.api_endpoint, "http://127.0.0.1:4443");
+        assert_eq!(config.bucket_id.as_deref(), Some("replit-objstore-1"));
+        assert!(from_json::<Environment>(r#"{"DEFAULT_OBJECT_STORAGE_BUCKET_ID":3}"#)
+            .unwrap_err()
+            .contains("DEFAULT_OBJECT_STORAGE_BUCKET_ID"));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 #[cfg(feature = "server")]
 pub mod acl;
+#[cfg(feature = "server")]
+pub mod bucket_name;
 pub mod config;
 pub mod content_type;
 pub mod document;
@@ -17,10 +19,14 @@ pub mod json;
 pub mod metadata_patch;
 pub mod object_metadata;
 pub mod object_name;
+#[cfg(feature = "server")]
+pub mod object_paths;
 pub mod options;
 pub mod range;
 pub mod resumable;
 pub mod retry;
 pub mod sidecar;
+#[cfg(feature = "server")]
 pub mod signed_url;
 pub mod text;
+pub mod url_transfer;

@@ -1,238 +1,332 @@
-//! Transfers through a signed URL (`uploadToUrl`, `downloadFromUrl`): the URL carries the
-//! authorisation, so its signature is a secret to keep out of messages; its gateway (GCS's XML
-//! API) answers failures as `<Error><Code>…</Code><Message>…</Message></Error>`, mapped here to
-//! error kinds; and a PUT is repeated only under a generation precondition, as uploads are.
+//! Signed URLs, which only the Replit sidecar can make (`@google-cloud/storage`'s own signing
+//! fails on Replit for want of a `client_email`): the options of `signUrl` and
+//! `createUploadUrl`, the sidecar request, and the reading of its answer or refusal. Pure; the
+//! wasm side (`wasm::signing`) sends the request and adds the clock.
 
 use crate::prelude::*;
+use crate::protocol::document::{whole_number, Document, FieldError, Fields, FromDocument};
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::gcs_responses::{kind_for_status, Target};
-use crate::protocol::text::{find, split_once};
+use crate::protocol::gcs_responses::{kind_for_status, ErrorEnvelope};
+use crate::protocol::http::{HttpRequest, Method};
+use crate::protocol::json::JsonObject;
 
-/// The signature in a signed URL's query (`X-Goog-Signature` of V4, `Signature` of V2): a
-/// credential, removed from every message about the transfer.
-pub fn signature(url: &str) -> Option<&str> {
-    let query = url.get(find(url, "?")?..)?;
-    let value = query.get(find(query, "Signature=")? + "Signature=".len()..)?;
-    let end = value.bytes().position(|byte| byte == b'&' || byte == b'#').unwrap_or(value.len());
-    value.get(..end).filter(|value| !value.is_empty())
+/// What a URL is signed for when the caller does not say.
+pub const DEFAULT_EXPIRES_IN_S: u32 = 900;
+/// GCS's limit for V4 signed URLs: 7 days.
+pub const MAX_EXPIRES_IN_S: u32 = 7 * 24 * 60 * 60;
+
+/// The HTTP methods the sidecar signs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedMethod {
+    Get,
+    Put,
+    Delete,
+    Head,
 }
 
-/// An error answer of GCS's XML API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct XmlError {
-    pub code: String,
-    pub message: Option<String>,
-    /// What GCS adds for some codes (whose access was denied, when the URL expired).
-    pub details: Option<String>,
-}
+impl SignedMethod {
+    pub const ALL: [SignedMethod; 4] = [SignedMethod::Get, SignedMethod::Put, SignedMethod::Delete, SignedMethod::Head];
 
-/// The `<Error>` document of a failed answer, if the body is one.
-pub fn parse_xml_error(body: &str) -> Option<XmlError> {
-    let error = body.get(find(body, "<Error>")?..)?;
-    Some(XmlError {
-        code: element(error, "<Code>", "</Code>").filter(|code| !code.is_empty())?,
-        message: element(error, "<Message>", "</Message>").filter(|message| !message.is_empty()),
-        details: element(error, "<Details>", "</Details>").filter(|details| !details.is_empty()),
-    })
-}
-
-/// The text between the first `open` tag in `xml` and the `close` after it, trimmed, its
-/// entities decoded.
-fn element(xml: &str, open: &str, close: &str) -> Option<String> {
-    let rest = xml.get(find(xml, open)? + open.len()..)?;
-    Some(unescape(rest.get(..find(rest, close)?)?.trim_ascii()))
-}
-
-/// XML character data with its five named entities decoded (GCS's messages need no numeric
-/// references); any other `&` is kept as it is.
-pub fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some((before, after)) = split_once(rest, b'&') {
-        out.push_str(before);
-        match split_once(after, b';').and_then(|(entity, tail)| Some((entity_char(entity)?, tail))) {
-            Some((decoded, tail)) => {
-                out.push(decoded);
-                rest = tail;
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignedMethod::Get => "GET",
+            SignedMethod::Put => "PUT",
+            SignedMethod::Delete => "DELETE",
+            SignedMethod::Head => "HEAD",
         }
     }
-    out.push_str(rest);
-    out
+
+    /// The method named in any letter case, as `fetch` normalises these four (`'get'` is GET).
+    pub fn parse(name: &str) -> Option<SignedMethod> {
+        SignedMethod::ALL.into_iter().find(|method| method.as_str().eq_ignore_ascii_case(name))
+    }
 }
 
-fn entity_char(entity: &str) -> Option<char> {
-    Some(match entity {
-        "lt" => '<',
-        "gt" => '>',
-        "amp" => '&',
-        "quot" => '"',
-        "apos" => '\'',
-        _ => return None,
-    })
+/// `signUrl`'s options besides the signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignUrlOptions {
+    pub method: SignedMethod,
+    pub expires_in_s: u32,
 }
 
-/// What a request through a signed URL is about, for messages (a URL names no bucket).
-pub const TARGET: Target = Target { bucket: "", object: Some("the signed URL's object") };
-
-/// The error for an XML error answer, on its code (else its status). An expired URL is
-/// `Forbidden`, as a wrong signature is: the URL no longer grants the request, and the remedy
-/// is the same (ask the server for a new one); its status stays 400, as GCS sends it.
-pub fn xml_failure(status: u16, xml: XmlError) -> StorageError {
-    // The status says the rest: 403 (`AccessDenied`, `SignatureDoesNotMatch`) is `Forbidden`,
-    // 404 (`NoSuchKey`) `ObjectNotFound`, 412 `PreconditionFailed`, 429 and 5xx as elsewhere.
-    let kind = match xml.code.as_str() {
-        "NoSuchBucket" => ErrorKind::BucketNotFound,
-        "ExpiredToken" => ErrorKind::Forbidden,
-        _ => kind_for_status(status),
-    };
-    let expired = xml.code == "ExpiredToken";
-    let mut message = xml.code;
-    if let Some(said) = xml.message {
-        message = text!(message, ": ", said);
+impl Default for SignUrlOptions {
+    fn default() -> Self {
+        SignUrlOptions { method: SignedMethod::Get, expires_in_s: DEFAULT_EXPIRES_IN_S }
     }
-    if let Some(details) = xml.details {
-        message = text!(message, " ", details);
-    }
-    if expired {
-        message = text!("the signed URL has expired: ask for a new one (", message, ")");
-    }
-    StorageError::new(kind, message).with_status(status)
 }
 
-/// A failure's message scrubbed of the URL's signature.
-pub fn scrubbed(error: StorageError, url: &str) -> StorageError {
-    error.redacted(signature(url))
+/// `createUploadUrl`'s options besides the signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadUrlOptions {
+    /// The type the browser must send; `None` means the one guessed from the object's name.
+    pub content_type: Option<String>,
+    pub expires_in_s: u32,
 }
 
-/// Whether `url` is one the client can send to (an absolute http or https URL).
-pub fn check_url(url: &str) -> Result<(), StorageError> {
-    if url.starts_with("https://") || url.starts_with("http://") {
-        return Ok(());
+impl Default for UploadUrlOptions {
+    fn default() -> Self {
+        UploadUrlOptions { content_type: None, expires_in_s: DEFAULT_EXPIRES_IN_S }
     }
-    Err(StorageError::invalid_argument("url must be an http:// or https:// URL (a signed URL from your server)"))
+}
+
+/// `expiresIn`: whole seconds, 1 to 7 days; absent means 15 minutes.
+fn expires_in<D: Document>(fields: &Fields<'_, D>) -> Result<u32, FieldError> {
+    let Some(value) = fields.raw("expiresIn") else { return Ok(DEFAULT_EXPIRES_IN_S) };
+    value
+        .as_number()
+        .and_then(whole_number)
+        .and_then(|seconds| u32::try_from(seconds).ok())
+        .filter(|seconds| (1..=MAX_EXPIRES_IN_S).contains(seconds))
+        .ok_or_else(|| text!("`expiresIn` must be a whole number of seconds from 1 to ", MAX_EXPIRES_IN_S, " (7 days)"))
+}
+
+impl FromDocument for SignUrlOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        let method = match fields.raw("method") {
+            None => SignedMethod::Get,
+            Some(value) => value
+                .as_string()
+                .and_then(|name| SignedMethod::parse(&name))
+                .ok_or("`method` must be \"GET\", \"PUT\", \"DELETE\" or \"HEAD\"")?,
+        };
+        Ok(SignUrlOptions { method, expires_in_s: expires_in(fields)? })
+    }
+}
+
+impl FromDocument for UploadUrlOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        let content_type = fields.string("contentType")?;
+        // It becomes a header the browser sends: one non-empty line.
+        if content_type
+            .as_deref()
+            .is_some_and(|value| value.trim_ascii().is_empty() || value.chars().any(char::is_control))
+        {
+            return Err("`contentType` must be a non-empty media type on one line, such as \"image/png\"".into());
+        }
+        Ok(UploadUrlOptions { content_type, expires_in_s: expires_in(fields)? })
+    }
+}
+
+/// `POST {sidecar}/object-storage/signed-object-url` with the JSON body Replit's generated
+/// apps send. `expires_at` is an ISO 8601 UTC time (JavaScript's `Date#toISOString`).
+pub fn signed_url_request(
+    sidecar: &str,
+    bucket: &str,
+    object: &str,
+    method: SignedMethod,
+    expires_at: &str,
+) -> HttpRequest {
+    let mut body = JsonObject::default();
+    body.string("bucket_name", Some(bucket))
+        .string("object_name", Some(object))
+        .string("method", Some(method.as_str()))
+        .string("expires_at", Some(expires_at));
+    HttpRequest::new(Method::Post, text!(sidecar, "/object-storage/signed-object-url"))
+        .text_body("application/json", body.finish())
+}
+
+/// The sidecar's successful answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUrlBody {
+    pub signed_url: Option<String>,
+}
+
+impl FromDocument for SignedUrlBody {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(SignedUrlBody { signed_url: fields.string("signed_url")? })
+    }
+}
+
+const SIDECAR: &str = "the Replit sidecar";
+
+/// The URL in the answer, which must be an absolute http(s) URL.
+pub fn parse_signed_url(body: &SignedUrlBody) -> Result<String, StorageError> {
+    match body.signed_url.as_deref() {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(url.to_string()),
+        Some(_) => Err(StorageError::malformed_response(SIDECAR, "`signed_url` is not an http(s) URL")),
+        None => Err(StorageError::malformed_response(SIDECAR, "the answer has no `signed_url`")),
+    }
+}
+
+/// A refusal to sign, typed by its status as GCS's answers are (403 `Forbidden`, 404
+/// `ObjectNotFound`, 5xx `ServerError`, ...), with the sidecar's own words when it sent any.
+pub fn signing_refused(status: u16, body: Option<&ErrorEnvelope>, bucket: &str, object: &str) -> StorageError {
+    let detail = body.and_then(ErrorEnvelope::message).unwrap_or_else(|| text!("HTTP ", status));
+    StorageError::new(
+        kind_for_status(status),
+        text!("the Replit sidecar refused to sign a URL for ", bucket, "/", object, ": ", detail),
+    )
+    .with_status(status)
+}
+
+/// A request to the sidecar that got no answer (`Network`, `Timeout`) means signing works only
+/// on Replit: the message says so, and the kind stays the cause's. Other failures (an abort)
+/// pass through as they are.
+pub fn sidecar_unreachable(sidecar: &str, cause: StorageError) -> StorageError {
+    if !matches!(cause.kind, ErrorKind::Network | ErrorKind::Timeout) {
+        return cause;
+    }
+    let message = text!(
+        "signing a URL needs the Replit sidecar at ",
+        sidecar,
+        ", which did not answer (",
+        cause.message,
+        "): signed URLs can only be made on Replit (in a Repl or a Deployment)"
+    );
+    StorageError::new(cause.kind, message)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::protocol::document::from_json;
+    use crate::protocol::http::Body;
     use proptest::prelude::*;
 
-    const SIGNED: &str = "https://storage.googleapis.com/b/o.png?X-Goog-Algorithm=GOOG4-RSA-SHA256\
-        &X-Goog-Credential=sa%2F20260101%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20260101T000000Z\
-        &X-Goog-Expires=900&X-Goog-SignedHeaders=host&X-Goog-Signature=0a1b2c3d4e5f";
-
-    fn xml(code: &str, message: &str) -> String {
-        format!("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>")
+    #[test]
+    fn the_request_is_the_generated_apps_json() {
+        let request = signed_url_request(
+            "http://127.0.0.1:1106",
+            "replit-objstore-1",
+            "dir/a \"b\".png",
+            SignedMethod::Put,
+            "2026-12-02T14:35:00.000Z",
+        );
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(request.url, "http://127.0.0.1:1106/object-storage/signed-object-url");
+        assert_eq!(request.header_value("content-type"), Some("application/json"));
+        let Body::Text(json) = &request.body else { panic!("a JSON body expected") };
+        let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "bucket_name": "replit-objstore-1",
+                "object_name": "dir/a \"b\".png",
+                "method": "PUT",
+                "expires_at": "2026-12-02T14:35:00.000Z",
+            })
+        );
     }
 
     #[test]
-    fn finds_the_signature_of_v4_and_v2_urls() {
-        assert_eq!(signature(SIGNED), Some("0a1b2c3d4e5f"));
-        assert_eq!(signature("https://h/b/o?a=1&X-Goog-Signature=abc#frag"), Some("abc"));
-        assert_eq!(signature("https://h/b/o?GoogleAccessId=a&Expires=1&Signature=ab%2Bc%3D"), Some("ab%2Bc%3D"));
-        assert_eq!(signature("https://h/b/o?X-Goog-Signature="), None);
-        assert_eq!(signature("https://h/b/o"), None);
-        assert_eq!(signature("https://h/b/Signature=x/o"), None);
+    fn options_default_to_a_get_for_fifteen_minutes() {
+        assert_eq!(from_json::<SignUrlOptions>("{}").unwrap(), SignUrlOptions::default());
+        assert_eq!(SignUrlOptions::default(), SignUrlOptions { method: SignedMethod::Get, expires_in_s: 900 });
+        assert_eq!(
+            from_json::<UploadUrlOptions>("{}").unwrap(),
+            UploadUrlOptions { content_type: None, expires_in_s: 900 }
+        );
+        let explicit: SignUrlOptions = from_json(r#"{"method":"delete","expiresIn":604800}"#).unwrap();
+        assert_eq!(explicit, SignUrlOptions { method: SignedMethod::Delete, expires_in_s: MAX_EXPIRES_IN_S });
     }
 
     #[test]
-    fn messages_never_keep_the_signature() {
-        let error = StorageError::new(ErrorKind::Network, text!("request failed: Failed to parse URL from ", SIGNED));
-        let scrubbed = scrubbed(error, SIGNED);
-        assert!(!scrubbed.message.contains("0a1b2c3d4e5f"), "{}", scrubbed.message);
-        assert!(scrubbed.message.contains("X-Goog-Signature=[redacted]"), "{}", scrubbed.message);
-    }
-
-    #[test]
-    fn reads_gcs_xml_errors() {
-        let body = "<?xml version='1.0' encoding='UTF-8'?>\n<Error>\n  <Code>AccessDenied</Code>\n  \
-            <Message>Access denied.</Message>\n  <Details>sa@p.iam does not have storage.objects.create access.</Details>\n</Error>";
-        let parsed = parse_xml_error(body).unwrap();
-        assert_eq!(parsed.code, "AccessDenied");
-        assert_eq!(parsed.message.as_deref(), Some("Access denied."));
-        assert_eq!(parsed.details.as_deref(), Some("sa@p.iam does not have storage.objects.create access."));
-        assert_eq!(parse_xml_error(r#"{"error":{"code":403}}"#), None);
-        assert_eq!(parse_xml_error("<Error><Message>no code</Message></Error>"), None);
-        assert_eq!(parse_xml_error("<Error><Code>X</Code>").map(|e| e.message), Some(None));
-    }
-
-    fn mapped(status: u16, body: &str) -> StorageError {
-        xml_failure(status, parse_xml_error(body).unwrap())
-    }
-
-    #[test]
-    fn maps_codes_and_statuses_to_kinds() {
-        let cases = [
-            (403, "SignatureDoesNotMatch", ErrorKind::Forbidden),
-            (403, "AccessDenied", ErrorKind::Forbidden),
-            (400, "ExpiredToken", ErrorKind::Forbidden),
-            (404, "NoSuchKey", ErrorKind::ObjectNotFound),
-            (404, "NoSuchBucket", ErrorKind::BucketNotFound),
-            (412, "PreconditionFailed", ErrorKind::PreconditionFailed),
-            (400, "InvalidArgument", ErrorKind::InvalidArgument),
-            (429, "SlowDown", ErrorKind::TooManyRequests),
-            (503, "ServiceUnavailable", ErrorKind::ServerError),
-            (500, "InternalError", ErrorKind::ServerError),
-        ];
-        for (status, code, kind) in cases {
-            let error = mapped(status, &xml(code, "said"));
-            assert_eq!((error.kind, error.status_code), (kind, Some(status)), "{status} {code}");
-            assert!(error.message.contains(&format!("{code}: said")), "{}", error.message);
+    fn methods_are_the_four_in_any_case() {
+        for method in SignedMethod::ALL {
+            assert_eq!(SignedMethod::parse(method.as_str()), Some(method));
+            assert_eq!(SignedMethod::parse(&method.as_str().to_ascii_lowercase()), Some(method));
         }
-        let details =
-            "<Error><Code>AccessDenied</Code><Message>Access denied.</Message><Details>sa lacks it.</Details></Error>";
-        assert_eq!(mapped(403, details).message, "AccessDenied: Access denied. sa lacks it.");
-        assert_eq!(mapped(403, "<Error><Code>AccessDenied</Code></Error>").message, "AccessDenied");
-    }
-
-    #[test]
-    fn an_expired_url_says_so() {
-        let error = mapped(400, &xml("ExpiredToken", "Invalid argument."));
-        assert_eq!(error.kind, ErrorKind::Forbidden);
-        assert_eq!(error.message, "the signed URL has expired: ask for a new one (ExpiredToken: Invalid argument.)");
-    }
-
-    #[test]
-    fn decodes_entities_and_keeps_stray_ampersands() {
-        assert_eq!(unescape("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;"), "a <b> & \"c\" 'd'");
-        assert_eq!(unescape("AT&T; & &unknown; &#65; &"), "AT&T; & &unknown; &#65; &");
-    }
-
-    #[test]
-    fn urls_must_be_http() {
-        assert!(check_url(SIGNED).is_ok());
-        assert!(check_url("http://127.0.0.1:4480/b/o").is_ok());
-        for bad in ["", "/relative", "ftp://h/o", "javascript:alert(1)", "http:/x"] {
-            assert_eq!(check_url(bad).unwrap_err().kind, ErrorKind::InvalidArgument, "{bad}");
+        for bad in [
+            r#"{"method":"POST"}"#,
+            r#"{"method":"PATCH"}"#,
+            r#"{"method":""}"#,
+            r#"{"method":" GET"}"#,
+            r#"{"method":1}"#,
+        ] {
+            let error = from_json::<SignUrlOptions>(bad).unwrap_err();
+            assert_eq!(error, r#"`method` must be "GET", "PUT", "DELETE" or "HEAD""#, "{bad}");
         }
+    }
+
+    #[test]
+    fn expiry_is_whole_seconds_from_one_to_seven_days() {
+        for good in [1, 60, 900, 86_400, 604_800] {
+            let options: SignUrlOptions = from_json(&format!(r#"{{"expiresIn":{good}}}"#)).unwrap();
+            assert_eq!(options.expires_in_s, good);
+        }
+        for bad in ["0", "-1", "604801", "1.5", "\"900\"", "true", "1e30", "{}"] {
+            let error = from_json::<UploadUrlOptions>(&format!(r#"{{"expiresIn":{bad}}}"#)).unwrap_err();
+            assert!(error.contains("`expiresIn` must be a whole number of seconds from 1 to 604800"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_upload_content_type_is_one_non_empty_line() {
+        let given: UploadUrlOptions = from_json(r#"{"contentType":"image/png"}"#).unwrap();
+        assert_eq!(given.content_type.as_deref(), Some("image/png"));
+        for bad in [r#""""#, r#""  ""#, r#""text/plain\r\nX-Evil: 1""#, "5"] {
+            assert!(from_json::<UploadUrlOptions>(&format!(r#"{{"contentType":{bad}}}"#)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_answer_must_hold_an_http_url() {
+        let body: SignedUrlBody =
+            from_json(r#"{"signed_url":"https://storage.googleapis.com/b/o?X-Goog-Signature=1"}"#).unwrap();
+        assert_eq!(parse_signed_url(&body).unwrap(), "https://storage.googleapis.com/b/o?X-Goog-Signature=1");
+        for bad in [r#"{}"#, r#"{"signed_url":""}"#, r#"{"signed_url":"ftp://x"}"#] {
+            let error = parse_signed_url(&from_json(bad).unwrap()).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Unknown, "{bad}");
+            assert!(
+                error.message.starts_with("malformed response from the Replit sidecar"),
+                "{bad}: {}",
+                error.message
+            );
+        }
+        assert!(from_json::<SignedUrlBody>(r#"{"signed_url":5}"#).is_err());
+    }
+
+    #[test]
+    fn refusals_are_typed_by_status_and_keep_the_sidecars_words() {
+        let body: ErrorEnvelope = from_json(r#"{"error":"no access to bucket b"}"#).unwrap();
+        let error = signing_refused(403, Some(&body), "b", "o.txt");
+        assert_eq!((error.kind, error.status_code), (ErrorKind::Forbidden, Some(403)));
+        assert_eq!(error.message, "the Replit sidecar refused to sign a URL for b/o.txt: no access to bucket b");
+        for (status, kind) in [
+            (401, ErrorKind::Unauthorized),
+            (404, ErrorKind::ObjectNotFound),
+            (429, ErrorKind::TooManyRequests),
+            (503, ErrorKind::ServerError),
+        ] {
+            let error = signing_refused(status, None, "b", "o");
+            assert_eq!((error.kind, error.status_code), (kind, Some(status)));
+            assert!(error.message.ends_with(&format!("HTTP {status}")));
+        }
+    }
+
+    #[test]
+    fn no_sidecar_says_signing_needs_replit() {
+        for kind in [ErrorKind::Network, ErrorKind::Timeout] {
+            let cause = StorageError::new(kind, "request failed: connect ECONNREFUSED");
+            let error = sidecar_unreachable("http://127.0.0.1:1106", cause);
+            assert_eq!((error.kind, error.status_code), (kind, None));
+            assert!(error.message.contains("needs the Replit sidecar at http://127.0.0.1:1106"));
+            assert!(error.message.contains("ECONNREFUSED"));
+            assert!(error.message.contains("only be made on Replit"));
+        }
+        let aborted = StorageError::new(ErrorKind::Aborted, "the operation was aborted by its signal");
+        assert_eq!(sidecar_unreachable("http://s", aborted.clone()), aborted);
     }
 
     proptest! {
-        /// The decoder against quick-xml's: whatever quick-xml escapes comes back unchanged, and
-        /// where quick-xml can unescape a text, both read it alike.
         #[test]
-        fn unescape_agrees_with_quick_xml(text in "\\PC*", raw in "[a-z&;<> ]*") {
-            let escaped = quick_xml::escape::escape(text.as_str());
-            prop_assert_eq!(unescape(&escaped), text.clone());
-            let body = xml("SignatureDoesNotMatch", &escaped);
-            let parsed = parse_xml_error(&body).unwrap().message;
-            prop_assert_eq!(parsed, Some(text.trim_ascii().to_string()).filter(|t| !t.is_empty()));
-            if let Ok(theirs) = quick_xml::escape::unescape(&raw) {
-                prop_assert_eq!(unescape(&raw), theirs.into_owned());
-            }
+        fn any_names_make_a_body_that_parses_back(bucket in any::<String>(), object in any::<String>(), at in "[0-9TZ:.-]{0,30}") {
+            let request = signed_url_request("http://s", &bucket, &object, SignedMethod::Head, &at);
+            let Body::Text(json) = &request.body else { panic!("a JSON body expected") };
+            let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+            prop_assert_eq!(parsed, serde_json::json!({"bucket_name": bucket, "object_name": object, "method": "HEAD", "expires_at": at}));
         }
 
         #[test]
-        fn parsing_and_mapping_never_panic(body in ".*", status in 100u16..600) {
-            if let Some(xml) = parse_xml_error(&body) {
-                let _ = xml_failure(status, xml);
+        fn expiry_accepts_exactly_the_whole_seconds_in_range(
+            seconds in prop_oneof![(-10i64..700_000).prop_map(|whole| whole as f64), -10.0f64..700_000.0]
+        ) {
+            let parsed = from_json::<SignUrlOptions>(&format!(r#"{{"expiresIn":{seconds}}}"#));
+            let valid = seconds.fract() == 0.0 && (1.0..=604_800.0).contains(&seconds);
+            prop_assert_eq!(parsed.is_ok(), valid);
+            if valid {
+                prop_assert_eq!(parsed.unwrap().expires_in_s as f64, seconds);
             }
-            let _ = signature(&body);
         }
     }
 }

@@ -356,7 +356,20 @@ pub async fn ask_sidecar(
     timeout_ms: f64,
     refused: &dyn Fn(u16, Option<&ErrorEnvelope>) -> StorageError,
 ) -> Result<JsValue, StorageError> {
-    let answer = guarded_send(&CallContext::default(), timeout_ms, request, None, None, "the Replit sidecar").await?;
+    ask_sidecar_for(&CallContext::default(), request, timeout_ms, refused, &|error| error).await
+}
+
+/// `ask_sidecar` on one caller's behalf (its signal stops it); a request that gets no answer
+/// at all fails with `unreachable`'s error.
+pub async fn ask_sidecar_for(
+    context: &CallContext,
+    request: &HttpRequest,
+    timeout_ms: f64,
+    refused: &dyn Fn(u16, Option<&ErrorEnvelope>) -> StorageError,
+    unreachable: &dyn Fn(StorageError) -> StorageError,
+) -> Result<JsValue, StorageError> {
+    let answer =
+        guarded_send(context, timeout_ms, request, None, None, "the Replit sidecar").await.map_err(unreachable)?;
     if !is_success(answer.status()) {
         let (body, _) = answer.error_body().await;
         return Err(refused(answer.status(), body.as_ref()));

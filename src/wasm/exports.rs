@@ -9,6 +9,8 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::prelude::*;
+#[cfg(feature = "server")]
+use crate::protocol::config::Environment;
 use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::options::{DeleteOptions, ListOptions, UploadOptions};
@@ -39,11 +41,15 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
     })
 }
 
-fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, StorageError> {
+fn build(options: &JsValue, environment: &JsValue) -> Result<Storage, StorageError> {
     let access_token = interop::raw_option(options, "accessToken");
     let mut given: ClientOptions = interop::decode_options(options, "Client options")?;
     given.has_access_token = access_token.is_some();
-    given.emulator_host = emulator_host;
+    // Only server runtimes have an environment: the browser build does not read one.
+    #[cfg(feature = "server")]
+    interop::decode_options::<Environment>(environment, "environment")?.apply_to(&mut given);
+    #[cfg(not(feature = "server"))]
+    let _ = environment;
     let config = ClientConfig::resolve(given)?;
     let credentials = credentials(&config, access_token)?;
     Ok(Storage::new(config, credentials))
@@ -51,11 +57,20 @@ fn build(options: &JsValue, emulator_host: Option<String>) -> Result<Storage, St
 
 #[wasm_bindgen]
 impl Core {
-    /// `options` as the public constructor takes them; `emulator_host` is
-    /// `STORAGE_EMULATOR_HOST` where the runtime has an environment.
+    /// `options` as the public constructor takes them; `environment` is the runtime's
+    /// environment variables (`process.env`) where it has them, else `undefined`: only the
+    /// variables `config::Environment` names are read.
+    #[cfg(feature = "server")]
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, emulator_host: Option<String>) -> Core {
-        Core { storage: build(&options, emulator_host).map(Rc::new) }
+    pub fn new(options: JsValue, environment: JsValue) -> Core {
+        Core { storage: build(&options, &environment).map(Rc::new) }
+    }
+
+    /// The browser build's constructor: a browser has no environment.
+    #[cfg(not(feature = "server"))]
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Core {
+        Core { storage: build(&options, &JsValue::UNDEFINED).map(Rc::new) }
     }
 
     pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
@@ -96,7 +111,7 @@ impl Core {
         self.run(move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
-            storage.exists(&name, &context).await.map(JsValue::from_bool)
+            storage.exists(None, &name, &context).await.map(JsValue::from_bool)
         })
     }
 

@@ -11,7 +11,11 @@ pub mod exports;
 pub mod interop;
 pub mod listing;
 pub mod metadata;
+#[cfg(feature = "server")]
+pub mod object_paths;
 pub mod set_metadata;
+#[cfg(feature = "server")]
+pub mod signing;
 pub mod single_flight;
 pub mod storage;
 pub mod transport;

@@ -220,8 +220,20 @@ impl Storage {
         }
     }
 
-    pub async fn exists(&self, object: &str, context: &CallContext) -> Result<bool, StorageError> {
-        let bucket = self.bucket(context).await?;
+    /// Whether `object` exists in `bucket` (the client's when `None`); false for a missing
+    /// object or bucket.
+    pub async fn exists(
+        &self,
+        bucket: Option<&str>,
+        object: &str,
+        context: &CallContext,
+    ) -> Result<bool, StorageError> {
+        let bucket = match bucket {
+            // Only server code (findPublic) names another bucket.
+            #[cfg(feature = "server")]
+            Some(bucket) => bucket.to_string(),
+            _ => self.bucket(context).await?,
+        };
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).get_metadata(object);
         let exchange =

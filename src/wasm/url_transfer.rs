@@ -20,7 +20,7 @@ use crate::protocol::document::string_entries;
 use crate::protocol::error::StorageError;
 use crate::protocol::http::{is_success, Body, HttpRequest, Method};
 use crate::protocol::retry;
-use crate::protocol::signed_url;
+use crate::protocol::url_transfer as signed;
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::Credentials;
 use crate::wasm::body::Content;
@@ -38,7 +38,7 @@ pub fn url_transfer(url: JsValue, options: JsValue, body: JsValue, send: Option<
     let url = url.as_string();
     interop::promise(async move {
         let outcome = transfer(url.clone(), &options, body, send).await;
-        Ok(interop::result(outcome.map_err(|error| signed_url::scrubbed(error, url.as_deref().unwrap_or_default()))))
+        Ok(interop::result(outcome.map_err(|error| signed::scrubbed(error, url.as_deref().unwrap_or_default()))))
     })
 }
 
@@ -49,8 +49,8 @@ async fn transfer(
     send: Option<Function>,
 ) -> Result<JsValue, StorageError> {
     let url = url.ok_or_else(|| StorageError::invalid_argument("url must be a string"))?;
-    signed_url::check_url(&url)?;
-    let object = signed_url::TARGET.object.unwrap_or_default();
+    signed::check_url(&url)?;
+    let object = signed::TARGET.object.unwrap_or_default();
     let uploading = send.is_some();
     let config = ClientConfig::resolve(ClientOptions {
         request_timeout_ms: uploading.then_some(0.0),

@@ -42,7 +42,7 @@ const PKG = './node_modules/replit-object-storage-wasm';
 const ASSET = APP(`import init, * as wasm from '${PKG}/pkg/web/replit_object_storage_wasm.js';
 import { defineClient } from '${PKG}/js/web/client.mjs';
 const { Client } = defineClient(async () => {
-  await init({ module_or_path: new URL('${PKG}/pkg/node/replit_object_storage_wasm_bg.wasm', import.meta.url) });
+  await init({ module_or_path: new URL('./replit_object_storage_wasm_bg.wasm', import.meta.url) });
   return wasm;
 });`);
 
@@ -84,6 +84,8 @@ async function main() {
   const project = path.join(WORK, 'app');
   await makeScratchProject(project, tarball);
   fs.writeFileSync(path.join(project, 'index.html'), PAGE);
+  // The browser build's .wasm, which the package ships only inlined: the asset page's file.
+  fs.copyFileSync(path.join(ROOT, 'pkg', 'web', 'replit_object_storage_wasm_bg.wasm'), path.join(project, 'replit_object_storage_wasm_bg.wasm'));
   const variants = {};
   for (const [name, code] of [['inline', INLINE], ['lazy', LAZY], ['asset', ASSET]]) {
     fs.writeFileSync(path.join(project, 'main.js'), code);

@@ -117,7 +117,7 @@ function checkProgress(events, total, what) {
   equal(events.at(-1).loaded, total, `${what}: the last event's loaded`);
 }
 
-function defineTests({ Client, StreamRequestError, uploadToUrl, downloadFromUrl, flavour, env, files }) {
+function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, downloadFromUrl, flavour, env, files }) {
   const run = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   const name = (leaf) => `runtimes/${flavour}/${run}/${leaf}`;
   // The emulator ignores credentials; a token keeps every entry off the sidecar.
@@ -285,6 +285,46 @@ function defineTests({ Client, StreamRequestError, uploadToUrl, downloadFromUrl,
     const wrongMethod = errorOf(await uploadToUrl(await signedUrl(env, object, 'GET'), 'x'), 'a GET URL used to PUT');
     equal([wrongMethod.kind, wrongMethod.statusCode], ['Forbidden', 403], 'wrong method');
   });
+
+  // The server entries (Node's in Deno and Bun, Workers') export objectPaths; the browser's does not.
+  if (typeof objectPaths === 'function') {
+    test('access policies work in the server build', async () => {
+      const object = name('acl.txt');
+      okValue(await client.uploadFromText(object, 'policy'), 'upload');
+      equal(okValue(await client.getAclPolicy(object), 'no policy yet'), null, 'no policy yet');
+      okValue(await client.setAclPolicy(object, { owner: 'u1', visibility: 'private' }), 'setAclPolicy');
+      equal(okValue(await client.getAclPolicy(object), 'getAclPolicy'), { owner: 'u1', visibility: 'private' }, 'policy');
+      equal(okValue(await client.canAccess(object, { userId: 'u1', permission: 'write' }), 'owner'), true, 'the owner may write');
+      equal(okValue(await client.canAccess(object, { permission: 'read' }), 'anonymous'), false, 'an anonymous visitor may not read');
+    });
+
+    test('objectPaths reads the environment it is given', async () => {
+      const env = { PRIVATE_OBJECT_DIR: '/a-bucket/.private/', PUBLIC_OBJECT_SEARCH_PATHS: '/a-bucket/public,/b-bucket' };
+      equal(
+        okValue(objectPaths(env), 'objectPaths'),
+        { privateDir: { bucketId: 'a-bucket', prefix: '.private' }, publicPaths: [{ bucketId: 'a-bucket', prefix: 'public' }, { bucketId: 'b-bucket', prefix: '' }] },
+        'paths',
+      );
+      const unset = errorOf(objectPaths({}), 'unset');
+      equal(unset.kind, 'InvalidArgument', 'kind');
+      assert(unset.message.startsWith('PRIVATE_OBJECT_DIR is not set'), unset.message);
+    });
+  } else {
+    test('server-only methods are Unsupported in the browser build, and say to call them on the server', async () => {
+      const object = name('server-only.txt');
+      const calls = {
+        getAclPolicy: () => client.getAclPolicy(object),
+        setAclPolicy: () => client.setAclPolicy(object, { owner: 'u1', visibility: 'public' }),
+        canAccess: () => client.canAccess(object, { userId: 'u1', permission: 'read' }),
+        findPublic: () => client.findPublic('logo.png'),
+      };
+      for (const [method, call] of Object.entries(calls)) {
+        const error = errorOf(await call(), method);
+        equal(error.kind, 'Unsupported', `${method} kind`);
+        equal(error.message, `${method} is not in the browser build: call it on your server`, `${method} message`);
+      }
+    });
+  }
 
   if (flavour === 'web') {
     test('no sidecar here: a missing bucketId is DefaultBucket, a missing accessToken InvalidArgument', async () => {
