@@ -454,7 +454,7 @@ fn checked_progress(reports: &Array, total: usize) -> Vec<(f64, f64)> {
 #[wasm_bindgen_test]
 async fn a_blob_goes_up_a_signed_url_with_progress_and_comes_back() {
     let name = unique("signed") + "/photo.bin";
-    // Large enough that the upload outlasts a few of the browsers' 50 ms progress intervals.
+    // More than the loopback connection's buffers hold, so part of it waits for the gate.
     let data = pattern(24 * 1024 * 1024 + 7);
     let blob = Function::new_with_args("bytes", "return new Blob([bytes], { type: 'image/png' })")
         .call1(&JsValue::NULL, &Uint8Array::from(data.as_slice()))
@@ -466,6 +466,19 @@ async fn a_blob_goes_up_a_signed_url_with_progress_and_comes_back() {
         ("headers", object(&[("content-type", "image/png".into())])),
         ("onProgress", on_progress.clone().into()),
     ]);
+    // The gate holds this PUT for a second before reading it: the body fills the connection's
+    // buffers and waits, so the browser's progress reports come before the end even on loopback.
+    let hold = Function::new_with_args(
+        "gate, name",
+        "return fetch(gate + '/__faults', { method: 'POST', headers: { 'content-type': 'application/json' }, \
+         body: JSON.stringify({ method: 'PUT', pathIncludes: name, delayMs: 1000 }) }).then((answer) => answer.ok)",
+    );
+    let held = hold.call2(&JsValue::NULL, &GATE.into(), &name.clone().into()).unwrap();
+    assert_eq!(
+        JsFuture::from(held.unchecked_into::<Promise>()).await.unwrap(),
+        JsValue::TRUE,
+        "the gate takes the fault"
+    );
     let put = signed_url(&name, "PUT").await;
     ok(replit_object_storage_wasm::url_transfer(put, options, blob, Some(sender.clone().unchecked_into()))).await;
     let up = checked_progress(&reports, data.len());

@@ -264,11 +264,17 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
 
   test('uploadToUrl sends a Blob to a signed URL with progress, and downloadFromUrl reads it back', async () => {
     const object = name('signed/photo.bin');
-    // Large enough that the upload outlasts a few of the browsers' 50 ms progress intervals.
+    // More than the loopback connection's buffers hold, so part of it waits for the gate.
     const data = pattern(24 * 1024 * 1024 + 7);
     const up = [];
     const headers = { 'content-type': 'application/octet-stream' };
     const blob = new Blob([data], { type: 'application/octet-stream' });
+    // The gate holds this PUT for a second before reading it: the body fills the connection's
+    // buffers and waits, so a browser's progress reports come before the end even on loopback.
+    const hold = { method: 'PUT', pathIncludes: `${run}/signed/`, delayMs: 1000 };
+    const held = await fetch(`${env.gateUrl}/__faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hold) });
+    assert(held.ok, `gate fault: HTTP ${held.status}`);
+    await held.arrayBuffer();
     okValue(await uploadToUrl(await signedUrl(env, object, 'PUT'), blob, { headers, onProgress: (e) => up.push(e) }), 'uploadToUrl');
     checkProgress(up, data.length, 'upload');
     // Browsers (XMLHttpRequest) and the Node entry report as the body goes up; a Worker's fetch
