@@ -17,9 +17,8 @@ import type {
   MetadataPatch,
   SetMetadataOptions,
   UploadOptions,
-  UploadToUrlOptions,
-  DownloadFromUrlOptions,
-  UrlUploadBody,
+  UploadToUrl,
+  DownloadFromUrl,
   StorageObject,
   CanAccessOptions,
   ObjectAclPolicy,
@@ -156,28 +155,11 @@ export declare function wasmMemoryBytes(): number;
 /** The CRC32C of bytes in GCS's form (base64 of the big-endian value, as an object's `crc32c` metadata gives it). */
 export declare function crc32c(bytes: Uint8Array): string;
 
-/**
- * PUTs `body` to a signed URL (from `createUploadUrl` or `signUrl` on your server): no token is
- * needed, the URL carries the authorisation. `onProgress` follows the bytes as they go up (in
- * browsers through XMLHttpRequest's upload events), ending with `bytes === total`. Failures are
- * results: a wrong or tampered signature or another method is `Forbidden`, an expired URL
- * `Forbidden` (status 400, the message says it expired), a network failure `Network`, an abort
- * `Aborted`, a bad URL, header or body `InvalidArgument`.
- */
-export declare function uploadToUrl(
-  url: string,
-  body: UrlUploadBody,
-  options?: UploadToUrlOptions,
-): Promise<Result<null, RequestError>>;
+/** PUTs `body` to a signed URL, with upload progress (see `UploadToUrl`). */
+export declare const uploadToUrl: UploadToUrl;
 
-/**
- * The bytes at a signed URL (or `range` of them), retried and resumed like `downloadAsBytes`.
- * A missing object is `ObjectNotFound`; other failures as `uploadToUrl`'s.
- */
-export declare function downloadFromUrl(
-  url: string,
-  options?: DownloadFromUrlOptions,
-): Promise<Result<Buffer, RequestError>>;
+/** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
+export declare const downloadFromUrl: DownloadFromUrl<Buffer>;
 
 /**
  * `PRIVATE_OBJECT_DIR` (required) and `PUBLIC_OBJECT_SEARCH_PATHS` (comma-separated

@@ -311,6 +311,23 @@ export interface DownloadFromUrlOptions extends TransferOptions {
   range?: ByteRange | undefined;
 }
 
+/**
+ * `uploadToUrl`: PUTs `body` to a signed URL (from `createUploadUrl` or `signUrl` on your
+ * server): no token is needed, the URL carries the authorisation. `onProgress` follows the bytes
+ * as they go up (in browsers through XMLHttpRequest's upload events), ending with
+ * `loaded === total`. Failures are results: a wrong or tampered signature or another method is
+ * `Forbidden`, an expired URL `Forbidden` (status 400, the message says it expired), a network
+ * failure `Network`, an abort `Aborted`, a bad URL, header or body `InvalidArgument`.
+ */
+export type UploadToUrl = (url: string, body: UrlUploadBody, options?: UploadToUrlOptions) => Promise<Result<null, RequestError>>;
+
+/**
+ * `downloadFromUrl`: the bytes at a signed URL (or `range` of them), retried and resumed like
+ * `downloadAsBytes`. A missing object is `ObjectNotFound`; other failures as `uploadToUrl`'s.
+ * `Bytes` is `Buffer` in Node, `Uint8Array` elsewhere.
+ */
+export type DownloadFromUrl<Bytes extends Uint8Array> = (url: string, options?: DownloadFromUrlOptions) => Promise<Result<Bytes, RequestError>>;
+
 /** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
 export interface ObjectDir {
   bucketId: string;

@@ -27,9 +27,8 @@ import type {
   SetMetadataOptions,
   StorageObject,
   UploadOptions,
-  UploadToUrlOptions,
-  DownloadFromUrlOptions,
-  UrlUploadBody,
+  UploadToUrl,
+  DownloadFromUrl,
 } from '../types.js';
 
 export type {
@@ -72,6 +71,8 @@ export type {
   UploadToUrlOptions,
   DownloadFromUrlOptions,
   UrlUploadBody,
+  UploadToUrl,
+  DownloadFromUrl,
 } from '../types.js';
 
 /** What the upload methods take: bytes, a Blob (so a File), a string, or a web stream of bytes. */
@@ -191,25 +192,8 @@ export declare class StreamRequestError extends Error {
   getRequestError(): RequestError;
 }
 
-/**
- * PUTs `body` to a signed URL (from `createUploadUrl` or `signUrl` on your server): no token is
- * needed, the URL carries the authorisation. `onProgress` follows the bytes as they go up (in
- * browsers through XMLHttpRequest's upload events), ending with `bytes === total`. Failures are
- * results: a wrong or tampered signature or another method is `Forbidden`, an expired URL
- * `Forbidden` (status 400, the message says it expired), a network failure `Network`, an abort
- * `Aborted`, a bad URL, header or body `InvalidArgument`.
- */
-export declare function uploadToUrl(
-  url: string,
-  body: UrlUploadBody,
-  options?: UploadToUrlOptions,
-): Promise<Result<null, RequestError>>;
+/** PUTs `body` to a signed URL, with upload progress (see `UploadToUrl`). */
+export declare const uploadToUrl: UploadToUrl;
 
-/**
- * The bytes at a signed URL (or `range` of them), retried and resumed like `downloadAsBytes`.
- * A missing object is `ObjectNotFound`; other failures as `uploadToUrl`'s.
- */
-export declare function downloadFromUrl(
-  url: string,
-  options?: DownloadFromUrlOptions,
-): Promise<Result<Uint8Array, RequestError>>;
+/** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
+export declare const downloadFromUrl: DownloadFromUrl<Uint8Array>;
