@@ -18,6 +18,8 @@ import type {
   MetadataPatch,
   SetMetadataOptions,
   UploadOptions,
+  UploadToUrl,
+  DownloadFromUrl,
   StorageObject,
   CanAccessOptions,
   ObjectAclPolicy,
@@ -175,6 +177,12 @@ export declare function wasmMemoryBytes(): number;
 
 /** The CRC32C of bytes in GCS's form (base64 of the big-endian value, as an object's `crc32c` metadata gives it). */
 export declare function crc32c(bytes: Uint8Array): string;
+
+/** PUTs `body` to a signed URL, with upload progress (see `UploadToUrl`). */
+export declare const uploadToUrl: UploadToUrl;
+
+/** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
+export declare const downloadFromUrl: DownloadFromUrl<Buffer>;
 
 /**
  * `PRIVATE_OBJECT_DIR` (required) and `PUBLIC_OBJECT_SEARCH_PATHS` (comma-separated

@@ -85,7 +85,10 @@ export interface ClientOptions {
 
 /** What a transfer has done so far; `total` is undefined while unknown. */
 export interface Progress {
+  /** Bytes moved so far. */
   bytes: number;
+  /** The same number as `bytes`, under the name the browser's `ProgressEvent` gives it. */
+  loaded: number;
   total?: number;
 }
 
@@ -322,6 +325,40 @@ export interface ServeOptions extends CallOptions {
   /** The name a browser saves the object under. Default: the last `/`-separated segment of the object name. */
   filename?: string | undefined;
 }
+
+/** What `uploadToUrl` sends: a Blob (so a File), bytes, or a string (sent as UTF-8). */
+export type UrlUploadBody = Blob | Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+export interface UploadToUrlOptions extends TransferOptions {
+  /**
+   * Request headers, exactly as the URL was signed for: pass `createUploadUrl`'s `headers` (its
+   * `Content-Type`). Including `x-goog-if-generation-match` (signed into the URL) makes the PUT
+   * safe to retry after a transient failure; without it the upload is sent once.
+   */
+  headers?: Record<string, string> | undefined;
+}
+
+export interface DownloadFromUrlOptions extends TransferOptions {
+  /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
+  range?: ByteRange | undefined;
+}
+
+/**
+ * `uploadToUrl`: PUTs `body` to a signed URL (from `createUploadUrl` or `signUrl` on your
+ * server): no token is needed, the URL carries the authorisation. `onProgress` follows the bytes
+ * as they go up (in browsers through XMLHttpRequest's upload events), ending with
+ * `loaded === total`. Failures are results: a wrong or tampered signature or another method is
+ * `Forbidden`, an expired URL `Forbidden` (status 400, the message says it expired), a network
+ * failure `Network`, an abort `Aborted`, a bad URL, header or body `InvalidArgument`.
+ */
+export type UploadToUrl = (url: string, body: UrlUploadBody, options?: UploadToUrlOptions) => Promise<Result<null, RequestError>>;
+
+/**
+ * `downloadFromUrl`: the bytes at a signed URL (or `range` of them), retried and resumed like
+ * `downloadAsBytes`. A missing object is `ObjectNotFound`; other failures as `uploadToUrl`'s.
+ * `Bytes` is `Buffer` in Node, `Uint8Array` elsewhere.
+ */
+export type DownloadFromUrl<Bytes extends Uint8Array> = (url: string, options?: DownloadFromUrlOptions) => Promise<Result<Bytes, RequestError>>;
 
 /** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
 export interface ObjectDir {

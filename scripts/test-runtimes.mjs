@@ -140,7 +140,7 @@ async function workerdSuite(project, env, suiteEnv) {
 }
 
 const TYPES_USE = {
-  web: `import { Client, StreamRequestError, type RequestError } from 'replit-object-storage-wasm';
+  web: `import { Client, StreamRequestError, downloadFromUrl, uploadToUrl, type RequestError } from 'replit-object-storage-wasm';
 const client = new Client({ bucketId: 'b', accessToken: async () => 'token' });
 export async function use(file: File): Promise<number> {
   const up = await client.uploadFromBytes(file.name, file);
@@ -158,6 +158,12 @@ export function handle(request: Request): Promise<Response> {
 }
 const found = await client.findPublic('logo.png');
 export const foundName: string | undefined = found.ok && found.value !== null ? found.value.objectName : undefined;
+export async function viaSignedUrls(url: string, file: File, bar: { value: number }): Promise<Uint8Array | RequestError> {
+  const sent = await uploadToUrl(url, file, { headers: { 'Content-Type': file.type }, onProgress: ({ loaded, total }) => { bar.value = total ? loaded / total : 0; } });
+  if (!sent.ok) return sent.error;
+  const back = await downloadFromUrl(url, { range: { suffix: 10 }, signal: AbortSignal.timeout(5000) });
+  return back.ok ? back.value : back.error;
+}
 `,
   worker: `import { objectPaths, type ObjectPaths } from 'replit-object-storage-wasm';
 export function paths(env: { PRIVATE_OBJECT_DIR?: string }): ObjectPaths | string {
@@ -169,7 +175,7 @@ export function paths(env: { PRIVATE_OBJECT_DIR?: string }): ObjectPaths | strin
 import { objectPaths } from 'replit-object-storage-wasm';
 export const none: unknown = objectPaths;
 `,
-  nodeEsm: `import { Client, objectPaths, type ErrorKind } from 'replit-object-storage-wasm';
+  nodeEsm: `import { Client, downloadFromUrl, objectPaths, uploadToUrl, type ErrorKind } from 'replit-object-storage-wasm';
 const client = new Client();
 const result = await client.downloadAsBytes('x');
 export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
@@ -190,6 +196,9 @@ const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
 export const put: { url: string; method: 'PUT'; expiresAt: Date } | undefined = signed.ok ? signed.value : undefined;
 const upload = await client.createUploadUrl('x', { contentType: 'image/png' });
 export const headers: Record<string, string> | undefined = upload.ok ? upload.value.headers : undefined;
+if (upload.ok) await uploadToUrl(upload.value.url, Buffer.from('x'), { headers: upload.value.headers });
+const fetched = await downloadFromUrl('https://example.com/o', { range: { start: 0, end: 9 } });
+export const fetchedBuffer: Buffer | undefined = fetched.ok ? fetched.value : undefined;
 `,
   nodeCjs: `import storage = require('replit-object-storage-wasm');
 export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');

@@ -324,6 +324,47 @@ class Client {
   }
 }
 
+/** Pieces of upload progress: small enough for a smooth bar, large enough to cost nothing. */
+const PROGRESS_PIECE = 256 * 1024;
+
+/**
+ * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): the body streamed
+ * to fetch a piece at a time (a Blob's read as fetch asks, so a file is never held whole) with
+ * its Content-Length, reporting the bytes fetch has taken so far to `onProgress`.
+ */
+function sendPut(request, body, onProgress) {
+  const total = body.size ?? body.byteLength;
+  if (!total || !onProgress) return fetch(request);
+  let loaded = 0;
+  const counted = new ReadableStream(
+    {
+      async pull(controller) {
+        if (loaded >= total) return controller.close();
+        const end = loaded + PROGRESS_PIECE;
+        const piece = body instanceof Blob ? new Uint8Array(await body.slice(loaded, end).arrayBuffer()) : body.subarray(loaded, end);
+        loaded += piece.byteLength;
+        controller.enqueue(piece);
+        try {
+          onProgress({ bytes: loaded, loaded, total });
+        } catch {} // progress reporting never breaks a transfer
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const headers = new Headers(request.headers);
+  headers.set('content-length', String(total));
+  return fetch(request.url, { method: request.method, headers, body: counted, duplex: 'half', signal: request.signal });
+}
+
+/** PUTs a Blob, bytes or a string to a signed URL (`createUploadUrl`'s), reporting progress. */
+const uploadToUrl = (url, body, options) => wasm.urlTransfer(url, options, body, (request, content) => sendPut(request, content, options?.onProgress));
+
+/** The bytes at a signed URL (or a range of them), in a Buffer. */
+async function downloadFromUrl(url, options) {
+  const result = await wasm.urlTransfer(url, options);
+  return result.ok ? { ok: true, value: asBuffer(result.value) } : result;
+}
+
 /** Bytes of wasm linear memory in use (a diagnostic: transfers never grow it). */
 const wasmMemoryBytes = () => wasm.wasmMemoryBytes();
 
@@ -333,4 +374,4 @@ const crc32c = (bytes) => wasm.crc32c(bytes);
 /** PRIVATE_OBJECT_DIR and PUBLIC_OBJECT_SEARCH_PATHS of `env` (default: this process's). */
 const objectPaths = (env = process.env) => wasm.objectPaths(env);
 
-module.exports = { Client, StreamRequestError, wasmMemoryBytes, crc32c, objectPaths };
+module.exports = { Client, StreamRequestError, uploadToUrl, downloadFromUrl, wasmMemoryBytes, crc32c, objectPaths };

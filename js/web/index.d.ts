@@ -29,6 +29,8 @@ import type {
   SetMetadataOptions,
   StorageObject,
   UploadOptions,
+  UploadToUrl,
+  DownloadFromUrl,
 } from '../types.js';
 
 export type {
@@ -71,6 +73,11 @@ export type {
   StorageObject,
   TransferOptions,
   UploadOptions,
+  UploadToUrlOptions,
+  DownloadFromUrlOptions,
+  UrlUploadBody,
+  UploadToUrl,
+  DownloadFromUrl,
 } from '../types.js';
 
 /** What the upload methods take: bytes, a Blob (so a File), a string, or a web stream of bytes. */
@@ -198,3 +205,9 @@ export declare class StreamRequestError extends Error {
   readonly kind: ErrorKind;
   getRequestError(): RequestError;
 }
+
+/** PUTs `body` to a signed URL, with upload progress (see `UploadToUrl`). */
+export declare const uploadToUrl: UploadToUrl;
+
+/** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
+export declare const downloadFromUrl: DownloadFromUrl<Uint8Array>;

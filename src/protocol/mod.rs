@@ -39,3 +39,4 @@ pub mod sidecar;
 #[cfg(feature = "server")]
 pub mod signed_url;
 pub mod text;
+pub mod url_transfer;

@@ -1,7 +1,8 @@
-//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values. A
-//! connection that breaks mid-body is resumed from the byte it stopped at, pinned to the
-//! same generation; whole-object downloads are checked against GCS's CRC32C as the bytes
-//! pass; a stalled server trips `requestTimeoutMs`. Bytes never pile up in wasm memory.
+//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values, from the
+//! client's bucket or from a signed URL. A connection that breaks mid-body is resumed from the
+//! byte it stopped at, pinned to the same generation; whole-object downloads are checked
+//! against GCS's CRC32C as the bytes pass; a stalled server trips `requestTimeoutMs`. Bytes
+//! never pile up in wasm memory.
 
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
@@ -13,7 +14,7 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::http::is_success;
+use crate::protocol::http::{is_success, HttpRequest, Method};
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::DownloadOptions;
@@ -33,6 +34,8 @@ pub struct Download {
     storage: Rc<Storage>,
     bucket: String,
     object: String,
+    /// A signed URL to read instead of the object (then `bucket` is empty, `object` a description).
+    url: Option<String>,
     range: ByteRange,
     context: CallContext,
     exchange: Option<Exchange>,
@@ -58,6 +61,10 @@ pub struct Download {
     checked: bool,
 }
 
+fn changed_error() -> StorageError {
+    StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded")
+}
+
 fn is_gzip(encoding: &str) -> bool {
     text::contains(&encoding.to_ascii_lowercase(), "gzip")
 }
@@ -69,15 +76,19 @@ fn encoded(exchange: &Exchange) -> bool {
 
 impl Download {
     /// Sends the first request and checks what came back; the body is read by `next_chunk`.
+    /// `url`: a signed URL to read instead of `object` (the bucket is then not looked up).
+    /// `options` as the public methods take them (`range`, `decompress`, `signal`, …).
     pub async fn open(
         storage: Rc<Storage>,
         object: String,
-        options: &DownloadOptions,
-        context: CallContext,
+        url: Option<String>,
+        options: &JsValue,
     ) -> Result<Download, StorageError> {
+        let context = CallContext::from_options(options)?;
+        let options: DownloadOptions = interop::decode_options(options, "download options")?;
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
-        let bucket = storage.bucket(&context).await?;
-        let mut download = Download::new(storage, bucket, object, range, None, context);
+        let bucket = if url.is_some() { String::new() } else { storage.bucket(&context).await? };
+        let mut download = Download::new(storage, bucket, object, url, range, None, context);
         download.connect().await?;
         let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
         if options.decompress == Some(false) && encoded(exchange) {
@@ -104,7 +115,7 @@ impl Download {
         context: CallContext,
     ) -> Result<Download, StorageError> {
         let bucket = storage.bucket(&context).await?;
-        let mut download = Download::new(storage, bucket, object, range, generation, context);
+        let mut download = Download::new(storage, bucket, object, None, range, generation, context);
         download.connect().await?;
         Ok(download)
     }
@@ -114,6 +125,7 @@ impl Download {
         storage: Rc<Storage>,
         bucket: String,
         object: String,
+        url: Option<String>,
         range: ByteRange,
         generation: Option<String>,
         context: CallContext,
@@ -123,6 +135,7 @@ impl Download {
             storage,
             bucket,
             object,
+            url,
             range,
             context,
             exchange: None,
@@ -147,7 +160,10 @@ impl Download {
     async fn connect(&mut self) -> Result<(), StorageError> {
         let resuming = self.received > 0;
         let remaining = if resuming { self.range.after(self.received, self.object_size) } else { self.range };
-        let mut request = self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref());
+        let mut request = match &self.url {
+            Some(url) => HttpRequest::new(Method::Get, url.clone()),
+            None => self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref()),
+        };
         if !remaining.is_whole() {
             request = request.header("Range", remaining.header_value());
         }
@@ -165,8 +181,20 @@ impl Download {
         let encoded = encoded(&exchange);
         let body_length =
             if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim_ascii().parse().ok()) };
+        // A resumed answer must be of the same object (a signed URL cannot pin its generation).
+        let changed = resuming && self.generation.is_some() && exchange.header("x-goog-generation") != self.generation;
+        let content_range = exchange.header("content-range");
+        let checked = match (changed, partial) {
+            (true, _) => Err(changed_error()),
+            (false, true) => range::check_answer(remaining, content_range.as_deref()),
+            (false, false) => Ok(()),
+        };
+        if let Err(error) = checked {
+            exchange.guard.abort();
+            return Err(error);
+        }
         if partial {
-            self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
+            self.object_size = content_range.as_deref().and_then(range::total_from_content_range);
         } else {
             self.object_size = body_length;
         }
@@ -337,15 +365,16 @@ impl Download {
         }
     }
 
+    /// The object's CRC32C from its metadata (a signed URL grants no metadata read: none).
     async fn metadata_crc(&mut self) -> Result<Option<u32>, StorageError> {
+        if self.url.is_some() {
+            return Ok(None);
+        }
         let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
         let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
         let resource: ObjectMetadata = self.storage.request_json(call, &request, None, Retry::Safe).await?;
         if self.generation.is_some() && resource.generation != self.generation {
-            return Err(StorageError::new(
-                ErrorKind::PreconditionFailed,
-                "the object changed while it was being downloaded",
-            ));
+            return Err(changed_error());
         }
         if resource.content_encoding.as_deref().is_some_and(is_gzip) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):

@@ -13,7 +13,7 @@ use crate::prelude::*;
 use crate::protocol::config::Environment;
 use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
+use crate::protocol::options::{DeleteOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::{Credentials, SidecarTokens};
 use crate::wasm::body::{self, Content};
@@ -168,9 +168,7 @@ impl Core {
 
 async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) -> Result<Download, StorageError> {
     let name = object_name_arg(&name, "objectName")?;
-    let context = CallContext::from_options(&options)?;
-    let options: DownloadOptions = interop::decode_options(&options, "download options")?;
-    Download::open(storage, name, &options, context).await
+    Download::open(storage, name, None, &options).await
 }
 
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and

@@ -22,3 +22,4 @@ pub mod single_flight;
 pub mod storage;
 pub mod transport;
 pub mod upload;
+pub mod url_transfer;
