@@ -27,7 +27,7 @@ let problems = 0;
 
 /** Prints one line, `what -> outcome`; a line marked `!` is a problem. */
 function show(what, outcome, ok = true) {
-  console.log(`${ok ? ' ' : '!'} ${what.padEnd(50)} -> ${outcome}`);
+  console.log(`${ok ? ' ' : '!'} ${what.padEnd(58)} -> ${outcome}`);
   if (!ok) problems++;
 }
 
