@@ -420,3 +420,112 @@ export interface UploadUrl {
   /** When the URL stops working. */
   expiresAt: Date;
 }
+
+/**
+ * The `Client` methods every entry has, written once: `Bytes` is what downloads give (`Buffer`
+ * in Node, `Uint8Array` elsewhere) and `UploadBody` what `uploadFromBytes` takes. Each entry's
+ * `Client` class adds its constructor, its file and stream methods, and what only it has.
+ * Server-only methods (access policies, `findPublic`, `serve`, signing) resolve to
+ * `Unsupported` in the browser build (`serve`: a 501 answer); they work in Node, Deno, Bun and
+ * Workers, except signing, which needs the Replit sidecar (a server on Replit).
+ */
+export interface ClientApi<Bytes extends Uint8Array, UploadBody> {
+  /** Copies an object within the bucket, overwriting the destination. */
+  copy(objectName: ObjectName, destObjectName: ObjectName, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /** Deletes an object. A missing object is an `ObjectNotFound` error unless `ignoreNotFound`. */
+  delete(objectName: ObjectName, options?: DeleteOptions): Promise<Result<null, RequestError>>;
+
+  /** The object's contents in one buffer, inside a one-element array as in @replit/object-storage. */
+  downloadAsBytes(objectName: ObjectName, options?: DownloadOptions): Promise<Result<[Bytes], RequestError>>;
+
+  /** The object's contents decoded as UTF-8 (invalid bytes become U+FFFD; a BOM is kept). */
+  downloadAsText(objectName: ObjectName, options?: DownloadOptions): Promise<Result<string, RequestError>>;
+
+  /** Whether the object exists (false for a missing object or bucket). */
+  exists(objectName: ObjectName, options?: CallOptions): Promise<Result<boolean, RequestError>>;
+
+  /** Objects in the bucket, in lexicographic order of name, with their full metadata. */
+  list(options: ListOptions & { withMetadata: true }): Promise<Result<Array<ObjectMetadata>, RequestError>>;
+  /** Objects in the bucket, in lexicographic order of name. */
+  list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
+
+  /** The object's metadata (`ObjectNotFound` when it does not exist). */
+  getMetadata(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectMetadata, RequestError>>;
+
+  /** Changes the metadata fields `metadata` names (a PATCH) and gives the object's metadata after it. */
+  setMetadata(
+    objectName: ObjectName,
+    metadata: MetadataPatch,
+    options?: SetMetadataOptions,
+  ): Promise<Result<ObjectMetadata, RequestError>>;
+
+  /** One page of a listing, each object with its metadata, and the prefixes a `delimiter` gives. */
+  listPage(options?: ListPageOptions): Promise<Result<ListPage, RequestError>>;
+
+  /** The object's access policy (`custom:aclPolicy`), or null when it has none. Server-only. */
+  getAclPolicy(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectAclPolicy | null, RequestError>>;
+
+  /** Stores an access policy on the object, keeping its other metadata. Server-only. */
+  setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /**
+   * Whether a user may read or write the object under its policy: no policy, no access; a
+   * public object can be read by anyone; the owner can do anything; rules grant their groups.
+   * Server-only.
+   */
+  canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * A web `Response` serving the object to `request` as the npm `send` package would: ETag,
+   * Last-Modified, one `Range` (206/416), conditional requests (304/412), HEAD. Never rejects:
+   * a missing object is a 404 answer, other failures a 5xx with a short text body. In a Worker,
+   * `return client.serve(name, request)` from `fetch`. Server-only (the browser build answers 501).
+   */
+  serve(objectName: ObjectName, request?: ServeRequest | null, options?: ServeOptions): Promise<Response>;
+
+  /**
+   * The first of the public search paths (`PUBLIC_OBJECT_SEARCH_PATHS`, in order) where
+   * `relativePath` exists, or null when none has it. An unset `PUBLIC_OBJECT_SEARCH_PATHS` is
+   * an `InvalidArgument` error naming it. Server-only (Workers read `process.env`, filled from
+   * the Worker's vars under the nodejs_compat flag).
+   */
+  findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only (in a
+   * browser or a Worker, always `Unsupported`: sign on your server).
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where). Needs the
+   * sidecar, as `signUrl` does.
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
+
+  /** Uploads bytes (or, where `UploadBody` allows, a Blob, a string or a stream), overwriting any object of that name. */
+  uploadFromBytes(objectName: ObjectName, contents: UploadBody, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Uploads text as UTF-8, overwriting any object of that name. */
+  uploadFromText(objectName: ObjectName, contents: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Streams a local file to the object (Node, Deno, Bun); elsewhere always an `Unsupported` error. */
+  uploadFromFilename(objectName: ObjectName, srcFilename: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Streams the object to a file (Node, Deno, Bun; no file is left when it fails); elsewhere always `Unsupported`. */
+  downloadToFilename(objectName: ObjectName, destFilename: string, options?: DownloadOptions): Promise<Result<null, RequestError>>;
+}
+
+/** The error `downloadAsStream`'s stream fails with and `uploadFromStream` rejects with. */
+export declare class StreamRequestError extends Error {
+  constructor(error: RequestError);
+  /** `kind` of the underlying RequestError, for convenience. */
+  readonly kind: ErrorKind;
+  getRequestError(): RequestError;
+}
