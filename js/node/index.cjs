@@ -78,7 +78,14 @@ async function openFile(filename) {
   const stats = await fs.promises.stat(filename);
   if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
   const handle = await fs.promises.open(filename, 'r');
-  return { body: fromNodeReadable(handle.createReadStream({ highWaterMark: 1 << 20 })), size: stats.size };
+  const readable = handle.createReadStream({ highWaterMark: 1 << 20 });
+  // A failed upload may stop reading anywhere: `close` gives the descriptor back at once,
+  // instead of leaving it to garbage collection.
+  const close = async () => {
+    readable.destroy();
+    await handle.close().catch(() => {});
+  };
+  return { body: fromNodeReadable(readable), size: stats.size, close };
 }
 
 /** The answer when even building a Response failed (it never carries the error). */
@@ -312,7 +319,11 @@ class Client {
     const fileOptions = { resumable: true, contentLength: file.size };
     // Options that are not an object go through as they are, for the core to refuse.
     const merged = options == null || typeof options === 'object' ? { ...options, ...fileOptions } : options;
-    return this.#core.upload(objectName, file.body, merged);
+    try {
+      return await this.#core.upload(objectName, file.body, merged);
+    } finally {
+      await file.close();
+    }
   }
 
   async uploadFromStream(objectName, stream, options) {
