@@ -4,6 +4,7 @@
 //! against GCS's CRC32C as the bytes pass; a stalled server trips `requestTimeoutMs`. Bytes
 //! never pile up in wasm memory.
 
+use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
@@ -48,6 +49,11 @@ pub struct Download {
     object_size: Option<u64>,
     /// Bytes to drop from the front of the current answer (a server that ignored `Range`).
     skip: u64,
+    /// The most bytes to deliver when the answer ignored `Range` and did not say the object's
+    /// size (a gzip-stored object, served decompressed): `{start, end}`'s length.
+    limit: Option<u64>,
+    /// For a `{suffix}` in that case: the object's last bytes, kept as the whole passes.
+    tail: Option<Tail>,
     hasher: Option<Crc32c>,
     expected_crc: Option<u32>,
     /// Why the integrity check does not apply, when it does not.
@@ -59,6 +65,45 @@ pub struct Download {
     /// The integrity check (or the report that it was skipped) is done.
     #[cfg(feature = "server")]
     checked: bool,
+}
+
+/// The last `want` bytes of a stream of unknown length, as the chunks that hold them (JS
+/// values: at most `want` bytes plus one chunk are held).
+struct Tail {
+    want: u64,
+    chunks: VecDeque<Uint8Array>,
+    held: u64,
+    /// The stream has ended: `chunks` are trimmed and being handed out.
+    ended: bool,
+}
+
+impl Tail {
+    fn new(want: u64) -> Tail {
+        Tail { want, chunks: VecDeque::new(), held: 0, ended: false }
+    }
+
+    fn push(&mut self, chunk: Uint8Array) {
+        self.held += chunk.length() as u64;
+        self.chunks.push_back(chunk);
+        while let Some(front) = self.chunks.front() {
+            let front = front.length() as u64;
+            if self.held - front < self.want {
+                break;
+            }
+            self.held -= front;
+            self.chunks.pop_front();
+        }
+    }
+
+    /// Ends the stream: the first chunk loses what lies before the last `want` bytes.
+    fn end(&mut self) {
+        self.ended = true;
+        let extra = self.held.saturating_sub(self.want);
+        if let Some(front) = self.chunks.front_mut() {
+            *front = front.subarray(extra as u32, front.length());
+        }
+        self.held -= extra;
+    }
 }
 
 fn changed_error() -> StorageError {
@@ -145,6 +190,8 @@ impl Download {
             length: None,
             object_size: None,
             skip: 0,
+            limit: None,
+            tail: None,
             hasher: None,
             expected_crc: None,
             skipped: None,
@@ -211,7 +258,20 @@ impl Download {
                 }
                 (false, ByteRange::Suffix { length }) => self.object_size.map(|size| length.min(size)),
             };
-            if !self.range.is_whole() {
+            if !partial && !remaining.is_whole() && self.object_size.is_none() {
+                // The whole object came back for a range, of a length nobody said (GCS serves a
+                // gzip-stored object decompressed and then ignores `Range`): cut the range out
+                // as it passes, never handing over other bytes as the range.
+                match self.range {
+                    ByteRange::From { start, end } => self.limit = end.map(|end| end + 1 - start),
+                    ByteRange::Suffix { length } => {
+                        // Read the whole (resumable as such) and keep its last `length` bytes.
+                        self.tail = Some(Tail::new(length));
+                        self.range = WHOLE;
+                    }
+                }
+            }
+            if !self.range.is_whole() || self.tail.is_some() {
                 self.skipped = Some("skipped: a byte range has no checksum of its own");
             } else if encoded {
                 self.skipped = Some(GZIP_SKIPPED);
@@ -239,9 +299,18 @@ impl Download {
     /// The next chunk, `None` at the end (after the integrity check). Breaks are resumed
     /// within the retry budget.
     pub async fn next_chunk(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        if let Some(tail) = self.tail.as_mut().filter(|tail| tail.ended) {
+            return Ok(tail.chunks.pop_front());
+        }
         loop {
             let failure = match self.read().await {
                 Ok(Some(chunk)) => match self.accept(chunk) {
+                    Some(chunk) if self.tail.is_some() => {
+                        if let Some(tail) = self.tail.as_mut() {
+                            tail.push(chunk);
+                        }
+                        continue;
+                    }
                     Some(chunk) => {
                         // (Server builds only: serving is where a byte count decides.)
                         #[cfg(feature = "server")]
@@ -269,6 +338,10 @@ impl Download {
                     self.exchange = None;
                     self.reader = None;
                     self.check().await?;
+                    if let Some(tail) = self.tail.as_mut() {
+                        tail.end();
+                        return Ok(tail.chunks.pop_front());
+                    }
                     return Ok(None);
                 }
                 Err(error) => error,
@@ -278,6 +351,11 @@ impl Download {
     }
 
     async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        if self.limit.is_some_and(|limit| self.received >= limit) {
+            // The range is complete; the rest of the whole object is not wanted.
+            self.cancel().await;
+            return Ok(None);
+        }
         let (Some(reader), Some(exchange)) = (&self.reader, &self.exchange) else { return Ok(None) };
         exchange.guard.arm();
         let step = body::next_value(reader).await;
@@ -301,7 +379,7 @@ impl Download {
             self.skip -= dropped as u64;
             chunk = chunk.subarray(dropped, chunk.length());
         }
-        if let Some(length) = self.length {
+        if let Some(length) = self.length.or(self.limit) {
             let room = length.saturating_sub(self.received).min(u32::MAX as u64) as u32;
             if chunk.length() > room {
                 chunk = chunk.subarray(0, room);
