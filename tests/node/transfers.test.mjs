@@ -742,6 +742,29 @@ describe('resumable uploads in 256 KiB chunks', () => {
     assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
   });
 
+  it('an upload whose answer was lost never deletes the object it reads back: another writer may have replaced it', async () => {
+    proxy.clear();
+    const name = fresh('replaced.bin');
+    const mine = randomBytes(2000);
+    const theirs = randomBytes(3000);
+    // The emulator stores the upload but its answer is cut; the client reads the object back,
+    // and another writer replaces it while that read is held up.
+    proxy.setFaults([
+      { kind: 'upload-media', fault: 'resetMidBody' },
+      { kind: 'metadata', fault: 'delay', ms: 1500 },
+    ]);
+    const pending = client({ resumableThreshold: 1 << 20 }).uploadFromBytes(name, mine); // one request
+    const deadline = Date.now() + 10000;
+    while (proxy.requests('metadata').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(proxy.requests('metadata').length, 1, 'the client read the object back');
+    await emulatorUpload(TEST_BUCKET, name, theirs);
+    const result = await withTimeout(pending, 15000, 'upload');
+    assertErr(result, 'IntegrityMismatch');
+    assert.match(result.error.message, /may have been replaced by another writer/);
+    assert.deepEqual(proxy.requests('delete'), [], 'no delete was sent');
+    assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(theirs), "the other writer's object is still there");
+  });
+
   it('a session that has gone (410) fails the upload with an error, not a hang', async () => {
     proxy.clear();
     const data = randomBytes(3 * CHUNK);
