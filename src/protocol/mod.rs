@@ -25,6 +25,7 @@ pub mod options;
 pub mod range;
 pub mod resumable;
 pub mod retry;
+#[cfg(feature = "server")]
 pub mod sidecar;
 #[cfg(feature = "server")]
 pub mod signed_url;

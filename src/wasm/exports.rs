@@ -15,7 +15,9 @@ use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
-use crate::wasm::auth::{Credentials, SidecarTokens};
+use crate::wasm::auth::Credentials;
+#[cfg(feature = "server")]
+use crate::wasm::auth::SidecarTokens;
 use crate::wasm::body::{self, Content};
 use crate::wasm::download::Download;
 use crate::wasm::interop::{self, object_name_arg};
@@ -37,7 +39,15 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
             _ => return Err(StorageError::invalid_argument("accessToken must be a non-empty string or a function")),
         },
         (AuthMode::Anonymous, _) => Credentials::Anonymous,
+        #[cfg(feature = "server")]
         _ => Credentials::Sidecar(SidecarTokens::new(config.sidecar_endpoint.clone(), config.request_timeout_ms)),
+        // The browser build has no sidecar to get tokens from (js/web/client.mjs says so first).
+        #[cfg(not(feature = "server"))]
+        _ => {
+            return Err(StorageError::invalid_argument(
+                "accessToken is required: no Replit sidecar here to get tokens from",
+            ))
+        }
     })
 }
 

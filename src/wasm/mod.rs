@@ -16,6 +16,7 @@ pub mod object_paths;
 pub mod set_metadata;
 #[cfg(feature = "server")]
 pub mod signing;
+#[cfg(feature = "server")]
 pub mod single_flight;
 pub mod storage;
 pub mod transport;

@@ -3,7 +3,9 @@
 //! a per-try timeout and the caller's signal, map failures to typed errors, and retry
 //! transient ones with backoff where the call is safe to repeat.
 
+#[cfg(feature = "server")]
 use alloc::rc::Rc;
+#[cfg(feature = "server")]
 use core::cell::RefCell;
 
 use js_sys::{Array, Object, Reflect};
@@ -17,17 +19,23 @@ use crate::protocol::gcs_requests::Bucket;
 use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::protocol::http::{is_success, HttpRequest};
 use crate::protocol::options::ListOptions;
+#[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, DefaultBucketBody};
+#[cfg(feature = "server")]
+use crate::wasm::attempt::ask_sidecar;
 pub use crate::wasm::attempt::Exchange;
-use crate::wasm::attempt::{ask_sidecar, guarded_send, Backoff, CallContext};
+use crate::wasm::attempt::{guarded_send, Backoff, CallContext};
 use crate::wasm::auth::Credentials;
 use crate::wasm::metadata::metadata_to_js;
+#[cfg(feature = "server")]
 use crate::wasm::single_flight::SingleFlight;
 
 pub struct Storage {
     pub config: ClientConfig,
     credentials: Credentials,
+    #[cfg(feature = "server")]
     default_bucket: Rc<RefCell<Option<String>>>,
+    #[cfg(feature = "server")]
     bucket_lookup: SingleFlight,
 }
 
@@ -60,7 +68,14 @@ pub enum Retry {
 
 impl Storage {
     pub fn new(config: ClientConfig, credentials: Credentials) -> Self {
-        Storage { config, credentials, default_bucket: Rc::default(), bucket_lookup: SingleFlight::default() }
+        Storage {
+            config,
+            credentials,
+            #[cfg(feature = "server")]
+            default_bucket: Rc::default(),
+            #[cfg(feature = "server")]
+            bucket_lookup: SingleFlight::default(),
+        }
     }
 
     pub fn requests<'a>(&'a self, bucket: &'a str) -> Bucket<'a> {
@@ -69,6 +84,7 @@ impl Storage {
 
     /// The configured bucket, or the sidecar's default one, looked up on first use. A
     /// failed lookup is not cached: the next call asks again.
+    #[cfg(feature = "server")]
     pub async fn bucket(&self, context: &CallContext) -> Result<String, StorageError> {
         if let Some(bucket) = self.config.bucket_id.clone().or_else(|| self.default_bucket.borrow().clone()) {
             return Ok(bucket);
@@ -87,6 +103,18 @@ impl Storage {
         bucket
             .as_string()
             .ok_or_else(|| StorageError::new(ErrorKind::Unknown, "default bucket lookup returned no name"))
+    }
+
+    /// The configured bucket: the browser build has no sidecar to ask for a default one
+    /// (js/web/client.mjs says so before the core runs; this is for `bucketId: null`).
+    #[cfg(not(feature = "server"))]
+    pub async fn bucket(&self, _context: &CallContext) -> Result<String, StorageError> {
+        self.config.bucket_id.clone().ok_or_else(|| {
+            StorageError::new(
+                ErrorKind::DefaultBucket,
+                "bucketId is required: no Replit sidecar here to ask for a default bucket",
+            )
+        })
     }
 
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
@@ -307,6 +335,7 @@ impl Storage {
     }
 }
 
+#[cfg(feature = "server")]
 async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Result<String, StorageError> {
     let request = sidecar::default_bucket_request(sidecar_endpoint);
     let answer = ask_sidecar(&request, timeout_ms, &|status, _| sidecar::default_bucket_refused(status))
