@@ -124,7 +124,10 @@ fn extension(object_name: &str) -> Option<&str> {
 pub fn guess(object_name: &str) -> String {
     let found = extension(object_name).and_then(|extension| {
         let extension = extension.to_ascii_lowercase();
-        TYPES.binary_search_by(|(known, _)| (*known).cmp(extension.as_str())).ok().map(|index| TYPES[index].1)
+        let index = TYPES.binary_search_by(|(known, _)| (*known).cmp(extension.as_str())).ok()?;
+        // `get`, not indexing: the index is always in range, and indexing would bring in
+        // core's bounds-check panic and its number formatting.
+        TYPES.get(index).map(|(_, content_type)| *content_type)
     });
     found.unwrap_or(FALLBACK).to_string()
 }
