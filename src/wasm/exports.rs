@@ -186,7 +186,9 @@ pub fn to_request_error(value: JsValue, fallback_kind: Option<String>) -> JsValu
 }
 
 /// A `RequestError` object made by the runtime layer (for failures only it can see, such
-/// as local files), so every error has one shape.
+/// as local files), so every error has one shape. Node's layer uses it (and the two exports
+/// below); the browser build's layer does not, so it leaves them out.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = requestError)]
 pub fn request_error(kind: &str, message: &str) -> JsValue {
     let kind = ErrorKind::parse(kind).unwrap_or(ErrorKind::Unknown);
@@ -195,6 +197,7 @@ pub fn request_error(kind: &str, message: &str) -> JsValue {
 
 /// The size of this module's linear memory in bytes: a diagnostic for checking that
 /// transfers do not grow it with object size.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = wasmMemoryBytes)]
 pub fn wasm_memory_bytes() -> f64 {
     wasm_bindgen::memory()
@@ -206,6 +209,7 @@ pub fn wasm_memory_bytes() -> f64 {
 /// The CRC32C of some bytes in GCS's form (base64 of the big-endian value), computed as
 /// downloads and uploads compute it: window by window, never copying the whole array into
 /// wasm memory. For checking local data against an object's `crc32c`, and for the benchmark.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = crc32c)]
 pub fn crc32c_of(bytes: &js_sys::Uint8Array) -> String {
     let mut crc = crate::protocol::integrity::Crc32c::default();
