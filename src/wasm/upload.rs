@@ -382,7 +382,8 @@ async fn send_chunks(
             Ok(exchange) => settle(exchange).await,
             Err(refusal) => Err(refusal),
         };
-        match outcome {
+        // One wait for every kind of failure: each `.await` site adds its own state to this loop.
+        let (failure, retry_after) = match outcome {
             Ok(Sent::Done(resource)) => {
                 call.context.progress(end, Some(end));
                 return verify(storage, call, &resource, crc, end).await;
@@ -394,6 +395,7 @@ async fn send_chunks(
                 offset = persisted;
                 ask_first = false;
                 call.context.progress(offset, total);
+                continue;
             }
             Ok(Sent::Persisted(persisted)) => {
                 // A chunk went through but the session claims no more than before (or less):
@@ -409,14 +411,12 @@ async fn send_chunks(
                     ),
                 );
                 offset = offset.min(persisted);
-                backoff.wait(stuck, None, call.context).await?;
-                ask_first = true;
+                (stuck, None)
             }
-            Err((failure, retry_after)) => {
-                backoff.wait(failure, retry_after, call.context).await?;
-                ask_first = true;
-            }
-        }
+            Err(refusal) => refusal,
+        };
+        backoff.wait(failure, retry_after, call.context).await?;
+        ask_first = true;
     }
 }
 
@@ -465,21 +465,22 @@ fn settles(status: u16) -> bool {
 /// finished object (its description read here, so a body cut short is retried too).
 async fn settle(exchange: Exchange) -> Result<Sent, Refusal> {
     let sent = match exchange.status() {
-        308 => {
-            let persisted = resumable::persisted_bytes(exchange.header("range").as_deref()).ok_or_else(|| {
-                StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range")
-            });
-            exchange.discard().await;
-            persisted.map(Sent::Persisted)
+        308 => resumable::persisted_bytes(exchange.header("range").as_deref()).map(Sent::Persisted).ok_or_else(|| {
+            StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range")
+        }),
+        404 | 410 => Err(StorageError::new(
+            ErrorKind::Unknown,
+            "the resumable upload session expired or was cancelled; upload again",
+        )),
+        _ => {
+            return exchange
+                .json::<ObjectMetadata>()
+                .await
+                .map(|resource| Sent::Done(Box::new(resource)))
+                .map_err(|error| (error, None))
         }
-        404 | 410 => {
-            exchange.discard().await;
-            Err(StorageError::new(
-                ErrorKind::Unknown,
-                "the resumable upload session expired or was cancelled; upload again",
-            ))
-        }
-        _ => exchange.json::<ObjectMetadata>().await.map(|resource| Sent::Done(Box::new(resource))),
     };
+    // One discard for both: each `.await` site is a state of its own.
+    exchange.discard().await;
     sent.map_err(|error| (error, None))
 }
