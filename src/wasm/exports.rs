@@ -8,6 +8,7 @@ use core::future::Future;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "server")]
 use crate::prelude::*;
 #[cfg(feature = "server")]
 use crate::protocol::config::Environment;
@@ -180,8 +181,9 @@ async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) ->
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and
 /// timeouts keep their meaning, anything else becomes `fallbackKind` (default `Network`).
 #[wasm_bindgen(js_name = toRequestError)]
-pub fn to_request_error(value: JsValue, fallback_kind: Option<String>) -> JsValue {
-    let fallback = fallback_kind.as_deref().and_then(ErrorKind::parse).unwrap_or(ErrorKind::Network);
+pub fn to_request_error(value: JsValue, fallback_kind: JsValue) -> JsValue {
+    // A `JsValue`, read as a string here: an `Option<String>` parameter costs string-passing glue.
+    let fallback = fallback_kind.as_string().as_deref().and_then(ErrorKind::parse).unwrap_or(ErrorKind::Network);
     interop::error_to_js(&interop::error_from_js(&value, fallback))
 }
 
