@@ -175,7 +175,7 @@ pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) 
     };
     let bounded = body.slice(0, ERROR_BODY_LIMIT);
     let envelope =
-        parse_json(&bounded).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(&parsed, "").ok());
+        parse_json(&bounded).ok().and_then(|parsed| crate::protocol::document::decode::<ErrorEnvelope, _>(&parsed).ok());
     (envelope, String::from(bounded))
 }
 
