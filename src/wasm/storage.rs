@@ -8,6 +8,11 @@ use alloc::rc::Rc;
 #[cfg(feature = "server")]
 use core::cell::RefCell;
 
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -37,6 +42,21 @@ pub struct Storage {
     default_bucket: Rc<RefCell<Option<String>>>,
     #[cfg(feature = "server")]
     bucket_lookup: SingleFlight,
+}
+
+/// `request_json`'s future: the body's, then the reading of it into `T` (a plain generic
+/// function, where an `async fn` would be a state machine for every `T`).
+pub struct Decoded<'a, T> {
+    body: Pin<Box<dyn Future<Output = Result<JsValue, StorageError>> + 'a>>,
+    into: PhantomData<fn() -> T>,
+}
+
+impl<T: FromDocument> Future for Decoded<'_, T> {
+    type Output = Result<T, StorageError>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        self.body.as_mut().poll(context).map(|body| crate::wasm::interop::decode_response(&body?, "GCS"))
+    }
 }
 
 /// A failed try, with how long the server asked to wait before the next one.
@@ -132,15 +152,27 @@ impl Storage {
 
     /// `request` for an answer whose JSON body is wanted: the body is read inside the
     /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
-    pub async fn request_json<T: FromDocument>(
+    pub fn request_json<'a, T: FromDocument>(
+        &'a self,
+        call: Call<'a>,
+        request: &'a HttpRequest,
+        content: Option<&'a JsValue>,
+        retry: Retry,
+    ) -> Decoded<'a, T> {
+        Decoded { body: Box::pin(self.request_body(call, request, content, retry)), into: PhantomData }
+    }
+
+    /// The JSON body of `request_json`, before it is read into a type: not generic, so that
+    /// its state machine is compiled once.
+    async fn request_body(
         &self,
         call: Call<'_>,
         request: &HttpRequest,
         content: Option<&JsValue>,
         retry: Retry,
-    ) -> Result<T, StorageError> {
+    ) -> Result<JsValue, StorageError> {
         let (_, body) = self.request_reading(call, request, content, retry, is_success, true).await?;
-        crate::wasm::interop::decode_response(&body, "GCS")
+        Ok(body)
     }
 
     async fn request_reading(

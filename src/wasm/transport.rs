@@ -174,8 +174,9 @@ pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) 
         return (None, String::new());
     };
     let bounded = body.slice(0, ERROR_BODY_LIMIT);
-    let envelope =
-        parse_json(&bounded).ok().and_then(|parsed| crate::protocol::document::decode::<ErrorEnvelope, _>(&parsed).ok());
+    let envelope = parse_json(&bounded)
+        .ok()
+        .and_then(|parsed| crate::protocol::document::decode::<ErrorEnvelope, _>(&parsed).ok());
     (envelope, String::from(bounded))
 }
 
