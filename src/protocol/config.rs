@@ -38,25 +38,23 @@ pub struct ClientOptions {
 }
 
 impl FromDocument for ClientOptions {
+    // Field by field on purpose (see the comment above): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(ClientOptions {
-            bucket_id: fields.string("bucketId")?,
-            api_endpoint: fields.string("apiEndpoint")?,
-            sidecar_endpoint: fields.string("sidecarEndpoint")?,
-            max_retries: fields.count("maxRetries")?,
-            retry_deadline_ms: fields.number("retryDeadlineMs")?,
-            retry_initial_delay_ms: fields.number("retryInitialDelayMs")?,
-            retry_max_delay_ms: fields.number("retryMaxDelayMs")?,
-            request_timeout_ms: fields.number("requestTimeoutMs")?,
-            upload_chunk_size: fields.whole("uploadChunkSize")?,
-            resumable_threshold: fields.whole("resumableThreshold")?,
-            has_access_token: false,
-            emulator_host: None,
-            #[cfg(feature = "server")]
-            default_bucket_id: None,
-            #[cfg(feature = "server")]
-            public_search_paths: None,
-        })
+        // Filled field by field: a struct literal of fields read with `?` drops every field
+        // read so far on each early return, each on its own.
+        let mut options = ClientOptions::default();
+        options.bucket_id = fields.string("bucketId")?;
+        options.api_endpoint = fields.string("apiEndpoint")?;
+        options.sidecar_endpoint = fields.string("sidecarEndpoint")?;
+        options.max_retries = fields.count("maxRetries")?;
+        options.retry_deadline_ms = fields.number("retryDeadlineMs")?;
+        options.retry_initial_delay_ms = fields.number("retryInitialDelayMs")?;
+        options.retry_max_delay_ms = fields.number("retryMaxDelayMs")?;
+        options.request_timeout_ms = fields.number("requestTimeoutMs")?;
+        options.upload_chunk_size = fields.whole("uploadChunkSize")?;
+        options.resumable_threshold = fields.whole("resumableThreshold")?;
+        Ok(options)
     }
 }
 

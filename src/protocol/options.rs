@@ -56,16 +56,20 @@ impl FromDocument for DownloadOptions {
     }
 }
 
+// Readers of several strings fill a default value field by field: a struct literal of fields
+// read with `?` drops every field read so far on each early return, each on its own.
 impl FromDocument for ListOptions {
+    // Field by field on purpose (see the comment above): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(ListOptions {
-            prefix: fields.string("prefix")?,
-            start_offset: fields.string("startOffset")?,
-            end_offset: fields.string("endOffset")?,
-            match_glob: fields.string("matchGlob")?,
-            max_results: fields.count("maxResults")?,
-            with_metadata: fields.boolean("withMetadata")?,
-        })
+        let mut options = ListOptions::default();
+        options.prefix = fields.string("prefix")?;
+        options.start_offset = fields.string("startOffset")?;
+        options.end_offset = fields.string("endOffset")?;
+        options.match_glob = fields.string("matchGlob")?;
+        options.max_results = fields.count("maxResults")?;
+        options.with_metadata = fields.boolean("withMetadata")?;
+        Ok(options)
     }
 }
 
@@ -139,17 +143,19 @@ pub enum Generation {
 }
 
 impl FromDocument for UploadOptions {
+    // Field by field on purpose (see the comment above): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(UploadOptions {
-            compress: fields.boolean("compress")?,
-            content_type: fields.string("contentType")?,
-            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
-            resumable: fields.boolean("resumable")?,
-            content_length: fields.whole("contentLength")?,
-            metadata: custom_metadata(fields)?,
-            cache_control: fields.string("cacheControl")?,
-            content_disposition: fields.string("contentDisposition")?,
-        })
+        let mut options = UploadOptions::default();
+        options.compress = fields.boolean("compress")?;
+        options.content_type = fields.string("contentType")?;
+        options.if_generation_match = Generation::field(fields, "ifGenerationMatch")?;
+        options.resumable = fields.boolean("resumable")?;
+        options.content_length = fields.whole("contentLength")?;
+        options.metadata = custom_metadata(fields)?;
+        options.cache_control = fields.string("cacheControl")?;
+        options.content_disposition = fields.string("contentDisposition")?;
+        Ok(options)
     }
 }
 
