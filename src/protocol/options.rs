@@ -86,9 +86,9 @@ impl FromDocument for ListPageOptions {
 impl ListPageOptions {
     /// The request filters. A page holds at most what GCS serves (1000), however many are
     /// asked for; without `maxResults` the server chooses (GCS: 1000).
-    pub fn params(&self) -> ListParams {
+    pub fn params(&self) -> ListParams<'_> {
         ListParams {
-            delimiter: self.delimiter.clone(),
+            delimiter: self.delimiter.as_deref(),
             fields: ListFields::Metadata,
             ..self.filters.params(self.filters.max_results)
         }
@@ -106,13 +106,13 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 
 impl ListOptions {
     /// The request filters; the page size is what is still wanted, capped at GCS's maximum.
-    pub fn params(&self, still_wanted: Option<u32>) -> ListParams {
+    pub fn params(&self, still_wanted: Option<u32>) -> ListParams<'_> {
         ListParams {
-            prefix: self.prefix.clone(),
+            prefix: self.prefix.as_deref(),
             delimiter: None,
-            start_offset: self.start_offset.clone(),
-            end_offset: self.end_offset.clone(),
-            match_glob: self.match_glob.clone(),
+            start_offset: self.start_offset.as_deref(),
+            end_offset: self.end_offset.as_deref(),
+            match_glob: self.match_glob.as_deref(),
             page_size: still_wanted.map(|wanted| wanted.min(MAX_PAGE_SIZE)),
             fields: if self.with_metadata == Some(true) { ListFields::Metadata } else { ListFields::Names },
         }
@@ -283,11 +283,11 @@ mod tests {
         assert_eq!(
             options.params(),
             ListParams {
-                prefix: Some("p/".into()),
-                delimiter: Some("/".into()),
-                start_offset: Some("a".into()),
-                end_offset: Some("z".into()),
-                match_glob: Some("**".into()),
+                prefix: Some("p/"),
+                delimiter: Some("/"),
+                start_offset: Some("a"),
+                end_offset: Some("z"),
+                match_glob: Some("**"),
                 page_size: Some(7),
                 fields: ListFields::Metadata,
             }
