@@ -315,6 +315,6 @@ mod tests {
         assert_eq!(options.params(None).page_size, None);
         assert_eq!(options.params(Some(7)).page_size, Some(7));
         assert_eq!(options.params(Some(2500)).page_size, Some(1000));
-        assert_eq!(options.params(None).prefix.as_deref(), Some("p"));
+        assert_eq!(options.params(None).prefix, Some("p"));
     }
 }
