@@ -138,44 +138,10 @@ impl Storage {
     }
 
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
-    /// the end of the retry budget. Failures carry how many tries were made.
+    /// the end of the retry budget. Failures carry how many tries were made. With `read_json`
+    /// the answer's JSON body is read inside the retry loop (so a connection that breaks or
+    /// stalls mid-body is tried again too) and comes back beside it; else that is `undefined`.
     pub async fn request(
-        &self,
-        call: Call<'_>,
-        request: &HttpRequest,
-        content: Option<&JsValue>,
-        retry: Retry,
-        accepted: fn(u16) -> bool,
-    ) -> Result<Exchange, StorageError> {
-        self.request_reading(call, request, content, retry, accepted, false).await.map(|(exchange, _)| exchange)
-    }
-
-    /// `request` for an answer whose JSON body is wanted: the body is read inside the
-    /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
-    pub fn request_json<'a, T: FromDocument>(
-        &'a self,
-        call: Call<'a>,
-        request: &'a HttpRequest,
-        content: Option<&'a JsValue>,
-        retry: Retry,
-    ) -> Decoded<'a, T> {
-        Decoded { body: Box::pin(self.request_body(call, request, content, retry)), into: PhantomData }
-    }
-
-    /// The JSON body of `request_json`, before it is read into a type: not generic, so that
-    /// its state machine is compiled once.
-    async fn request_body(
-        &self,
-        call: Call<'_>,
-        request: &HttpRequest,
-        content: Option<&JsValue>,
-        retry: Retry,
-    ) -> Result<JsValue, StorageError> {
-        let (_, body) = self.request_reading(call, request, content, retry, is_success, true).await?;
-        Ok(body)
-    }
-
-    async fn request_reading(
         &self,
         call: Call<'_>,
         request: &HttpRequest,
@@ -199,6 +165,31 @@ impl Storage {
             }
             backoff.wait(error, retry_after, call.context).await?;
         }
+    }
+
+    /// `request` for an answer whose JSON body is wanted: the body is read inside the
+    /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
+    pub fn request_json<'a, T: FromDocument>(
+        &'a self,
+        call: Call<'a>,
+        request: &'a HttpRequest,
+        content: Option<&'a JsValue>,
+        retry: Retry,
+    ) -> Decoded<'a, T> {
+        Decoded { body: Box::pin(self.request_body(call, request, content, retry)), into: PhantomData }
+    }
+
+    /// The JSON body of `request_json`, before it is read into a type: not generic, so that
+    /// its state machine is compiled once.
+    async fn request_body(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        retry: Retry,
+    ) -> Result<JsValue, StorageError> {
+        let (_, body) = self.request(call, request, content, retry, is_success, true).await?;
+        Ok(body)
     }
 
     /// One try, judged: an answer with an `accepted` status, or the typed failure.
@@ -295,8 +286,9 @@ impl Storage {
         };
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).get_metadata(object);
-        let exchange =
-            self.request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status)).await?;
+        let (exchange, _) = self
+            .request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status), false)
+            .await?;
         let found = is_success(exchange.status());
         exchange.discard().await;
         Ok(found)
@@ -311,8 +303,8 @@ impl Storage {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).delete(object, None);
-        match self.request(call, &request, None, Retry::Safe, is_success).await {
-            Ok(exchange) => {
+        match self.request(call, &request, None, Retry::Safe, is_success, false).await {
+            Ok((exchange, _)) => {
                 exchange.discard().await;
                 Ok(())
             }

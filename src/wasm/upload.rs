@@ -266,7 +266,7 @@ async fn single_request(
     // Repeating an unconditional overwrite could undo another writer's; with a
     // precondition it cannot, so only then is it retried.
     let retry = if retry::repeatable_write(params.if_generation_match) { Retry::Safe } else { Retry::Never };
-    let exchange = storage.request(call, &request, Some(&body), retry, is_success).await?;
+    let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, false).await?;
     let resource = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => resource,
         // The object was written but its description was lost on the way: ask for it.
@@ -313,7 +313,7 @@ async fn resumable_upload(
 ) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let start = storage.requests(call.bucket).start_resumable(object, params, total);
-    let opened = storage.request(call, &start, None, Retry::Safe, is_success).await?;
+    let (opened, _) = storage.request(call, &start, None, Retry::Safe, is_success, false).await?;
     let session = opened.header("location").filter(|location| !location.is_empty());
     opened.discard().await;
     let session =
