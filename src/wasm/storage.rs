@@ -322,10 +322,11 @@ impl Storage {
         loop {
             let request = self.requests(&bucket).rewrite(source, destination, token.as_deref());
             let step: RewriteResponse = self.request_json(call, &request, None, Retry::Safe).await?;
-            match step.continuation()? {
-                None => return Ok(()),
-                Some(next) => token = Some(next.to_string()),
+            if step.continuation()?.is_none() {
+                return Ok(());
             }
+            // Moved, not copied: `continuation` said it is there and not empty.
+            token = step.rewrite_token;
         }
     }
 
