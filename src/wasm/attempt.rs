@@ -290,8 +290,10 @@ impl Exchange {
             .and_then(|value| retry::parse_retry_after(&value, Date::now(), |date| Some(Date::parse(date))))
     }
 
-    pub async fn json<T: FromDocument>(&self) -> Result<T, StorageError> {
-        interop::decode_response(&self.json_value().await?, self.source)
+    /// The body read into `T` (by the future `request_json` uses too, so that each `T` is
+    /// read by one compiled copy).
+    pub fn json<T: FromDocument>(&self) -> crate::wasm::storage::Decoded<'_, T> {
+        crate::wasm::storage::Decoded::new(self.json_value(), self.source)
     }
 
     /// The body parsed as JSON.

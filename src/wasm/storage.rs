@@ -48,14 +48,23 @@ pub struct Storage {
 /// function, where an `async fn` would be a state machine for every `T`).
 pub struct Decoded<'a, T> {
     body: Pin<Box<dyn Future<Output = Result<JsValue, StorageError>> + 'a>>,
+    /// Who answered, for the message about a malformed answer.
+    source: &'static str,
     into: PhantomData<fn() -> T>,
+}
+
+impl<'a, T> Decoded<'a, T> {
+    pub fn new(body: impl Future<Output = Result<JsValue, StorageError>> + 'a, source: &'static str) -> Self {
+        Decoded { body: Box::pin(body), source, into: PhantomData }
+    }
 }
 
 impl<T: FromDocument> Future for Decoded<'_, T> {
     type Output = Result<T, StorageError>;
 
     fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
-        self.body.as_mut().poll(context).map(|body| crate::wasm::interop::decode_response(&body?, "GCS"))
+        let source = self.source;
+        self.body.as_mut().poll(context).map(|body| crate::wasm::interop::decode_response(&body?, source))
     }
 }
 
@@ -176,7 +185,7 @@ impl Storage {
         content: Option<&'a JsValue>,
         retry: Retry,
     ) -> Decoded<'a, T> {
-        Decoded { body: Box::pin(self.request_body(call, request, content, retry)), into: PhantomData }
+        Decoded::new(self.request_body(call, request, content, retry), "GCS")
     }
 
     /// The JSON body of `request_json`, before it is read into a type: not generic, so that
