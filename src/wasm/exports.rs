@@ -46,7 +46,7 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
         #[cfg(not(feature = "server"))]
         _ => {
             return Err(StorageError::invalid_argument(
-                "accessToken is required: no Replit sidecar here to get tokens from",
+                "accessToken is required in the browser build (no Replit sidecar)",
             ))
         }
     })

@@ -139,10 +139,7 @@ impl Storage {
     #[cfg(not(feature = "server"))]
     pub async fn bucket(&self, _context: &CallContext) -> Result<String, StorageError> {
         self.config.bucket_id.clone().ok_or_else(|| {
-            StorageError::new(
-                ErrorKind::DefaultBucket,
-                "bucketId is required: no Replit sidecar here to ask for a default bucket",
-            )
+            StorageError::new(ErrorKind::DefaultBucket, "bucketId is required in the browser build (no Replit sidecar)")
         })
     }
 
