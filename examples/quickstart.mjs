@@ -1,5 +1,6 @@
-// A short tour of replit-object-storage-wasm: every Client method once, and one failure
-// with its typed `kind`. Run it with `npm run demo` (which starts a local GCS emulator and
+// A short tour of replit-object-storage-wasm: every Client method of @replit/object-storage
+// once, one failure with its typed `kind`, then what a web app adds: metadata, folders,
+// access policies, signed URLs, a browser-style upload to a signed URL, and serving over HTTP. Run it with `npm run demo` (which starts a local GCS emulator and
 // a Replit sidecar stand-in), or inside a Repl against your real App Storage bucket.
 //
 // Configuration comes only from the environment, exactly as in a Repl:
@@ -14,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 
-import { Client } from 'replit-object-storage-wasm';
+import { Client, uploadToUrl } from 'replit-object-storage-wasm';
 
 const client = new Client(); // no I/O yet: the bucket and credentials are fetched on first use
 
@@ -26,7 +27,7 @@ let problems = 0;
 
 /** Prints one line, `what -> outcome`; a line marked `!` is a problem. */
 function show(what, outcome, ok = true) {
-  console.log(`${ok ? ' ' : '!'} ${what.padEnd(50)} -> ${outcome}`);
+  console.log(`${ok ? ' ' : '!'} ${what.padEnd(58)} -> ${outcome}`);
   if (!ok) problems++;
 }
 
@@ -123,6 +124,57 @@ try {
       : `${missing.error.kind} ${missing.error.statusCode ?? '(no status)'} ${asExpected ? '(as expected)' : '(unexpected!)'}`,
     asExpected,
   );
+
+  // What a web app adds. Metadata: GCS's field names; a patch changes only what it names.
+  await step('getMetadata images/pixel.png', client.getMetadata(at('images/pixel.png')), (meta) => [
+    meta.size === pixel.length && meta.contentType === 'image/png',
+    `${meta.contentType}, ${meta.size} bytes, generation ${meta.generation}`,
+  ]);
+  await step(
+    'setMetadata images/pixel.png { cacheControl, metadata }',
+    client.setMetadata(at('images/pixel.png'), { cacheControl: 'public, max-age=60', metadata: { album: 'tour' } }),
+    (meta) => [meta.metadata.album === 'tour', `metageneration ${meta.metageneration}, album=${meta.metadata.album}`],
+  );
+  await step(`listPage { prefix: '${folder}/', delimiter: '/' }`, client.listPage({ prefix: `${folder}/`, delimiter: '/' }), (page) => [
+    page.prefixes.length === 4,
+    `folders ${page.prefixes.map((p) => p.slice(folder.length + 1)).join(' ')}`,
+  ]);
+
+  // Access policies, as Replit's generated objectAcl.ts keeps them (custom:aclPolicy).
+  await step('setAclPolicy images/pixel.png { owner: alice }', client.setAclPolicy(at('images/pixel.png'), { owner: 'alice', visibility: 'private' }));
+  await step("canAccess images/pixel.png (bob, 'read')", client.canAccess(at('images/pixel.png'), { userId: 'bob', permission: 'read' }), (allowed) => [
+    allowed === false,
+    allowed ? 'allowed' : 'denied',
+  ]);
+
+  // Signed URLs come from the Replit sidecar; anyone holding one needs no token.
+  const signed = await step('signUrl notes/hello.txt (GET, 5 minutes)', client.signUrl(at('notes/hello.txt'), { expiresIn: 300 }), (s) => [
+    s.method === 'GET',
+    `expires ${s.expiresAt.toISOString()}`,
+  ]);
+  if (signed) {
+    const text = await (await fetch(signed.url)).text();
+    show('  ...plain fetch of the signed URL', JSON.stringify(text), text === greeting);
+  }
+  const upload = await step('createUploadUrl uploads/note.txt', client.createUploadUrl(at('uploads/note.txt'), { contentType: 'text/plain' }), (u) => [
+    u.method === 'PUT',
+    `PUT with ${JSON.stringify(u.headers)}`,
+  ]);
+  if (upload) {
+    // What a page does with it (uploadToUrl is exported for browsers too, with upload progress).
+    await step('  ...uploadToUrl (as a browser would)', uploadToUrl(upload.url, 'sent without a token', { headers: upload.headers }));
+  }
+
+  // Serving: a web Response with ETag, Range and conditional requests, for any framework.
+  const whole = await client.serve(at('notes/hello.txt'));
+  const etag = whole.headers.get('etag');
+  show('serve notes/hello.txt', `${whole.status} ${whole.headers.get('content-type')}, ETag ${etag}`, whole.status === 200);
+  await whole.body?.cancel();
+  const again = await client.serve(at('notes/hello.txt'), { method: 'GET', headers: { 'if-none-match': etag } });
+  show('  ...again with If-None-Match', `${again.status}`, again.status === 304);
+  const part = await client.serve(at('notes/hello.txt'), { method: 'GET', headers: { range: 'bytes=0-4' } });
+  const partText = await part.text();
+  show('  ...with Range: bytes=0-4', `${part.status} ${JSON.stringify(partText)}`, part.status === 206 && partText === 'Hello');
 } finally {
   // Clean up: objects from `list` can be passed straight to `delete`.
   console.log('');

@@ -85,7 +85,10 @@ export interface ClientOptions {
 
 /** What a transfer has done so far; `total` is undefined while unknown. */
 export interface Progress {
+  /** Bytes moved so far. */
   bytes: number;
+  /** The same number as `bytes`, under the name the browser's `ProgressEvent` gives it. */
+  loaded: number;
   total?: number;
 }
 
@@ -291,6 +294,72 @@ export interface CanAccessOptions extends CallOptions {
   isMember?: ((group: ObjectAccessGroup, userId: string) => boolean | Promise<boolean>) | undefined;
 }
 
+/**
+ * Request headers as `serve` reads them: a `Headers`, or a plain object of names (in any case)
+ * to values, as Node's `IncomingMessage.headers` is (repeated headers as arrays).
+ */
+export type ServeHeaders = Headers | Record<string, string | string[] | undefined>;
+
+/**
+ * The request `serve` answers: a `Request`, or anything with `method` and `headers` (Node's
+ * `IncomingMessage`, Express's or Fastify's `req`). Without one, a plain GET.
+ */
+export interface ServeRequest {
+  /** `GET` or `HEAD` (any other method is answered 405). Default: `GET`. */
+  method?: string | undefined;
+  /** `Range`, `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` and `Cache-Control` are read. */
+  headers?: ServeHeaders | undefined;
+  /** A `Request`'s signal: when no `signal` option is given, it cancels the download. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ServeOptions extends CallOptions {
+  /** `Cache-Control` of the answer. Default: the object's own `cacheControl`, else `public, max-age=0` (as `send`). */
+  cacheControl?: string | undefined;
+  /**
+   * Send `Content-Disposition: <disposition>; filename="…"` (with `filename*=UTF-8''…` for a
+   * non-ASCII name). Default: `attachment` when `filename` is given; else the object's own
+   * `contentDisposition`, if it has one.
+   */
+  disposition?: 'inline' | 'attachment' | undefined;
+  /** The name a browser saves the object under. Default: the last `/`-separated segment of the object name. */
+  filename?: string | undefined;
+}
+
+/** What `uploadToUrl` sends: a Blob (so a File), bytes, or a string (sent as UTF-8). */
+export type UrlUploadBody = Blob | Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+export interface UploadToUrlOptions extends TransferOptions {
+  /**
+   * Request headers, exactly as the URL was signed for: pass `createUploadUrl`'s `headers` (its
+   * `Content-Type`). Including `x-goog-if-generation-match` (signed into the URL) makes the PUT
+   * safe to retry after a transient failure; without it the upload is sent once.
+   */
+  headers?: Record<string, string> | undefined;
+}
+
+export interface DownloadFromUrlOptions extends TransferOptions {
+  /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
+  range?: ByteRange | undefined;
+}
+
+/**
+ * `uploadToUrl`: PUTs `body` to a signed URL (from `createUploadUrl` or `signUrl` on your
+ * server): no token is needed, the URL carries the authorisation. `onProgress` follows the bytes
+ * as they go up (in browsers through XMLHttpRequest's upload events), ending with
+ * `loaded === total`. Failures are results: a wrong or tampered signature or another method is
+ * `Forbidden`, an expired URL `Forbidden` (status 400, the message says it expired), a network
+ * failure `Network`, an abort `Aborted`, a bad URL, header or body `InvalidArgument`.
+ */
+export type UploadToUrl = (url: string, body: UrlUploadBody, options?: UploadToUrlOptions) => Promise<Result<null, RequestError>>;
+
+/**
+ * `downloadFromUrl`: the bytes at a signed URL (or `range` of them), retried and resumed like
+ * `downloadAsBytes`. A missing object is `ObjectNotFound`; other failures as `uploadToUrl`'s.
+ * `Bytes` is `Buffer` in Node, `Uint8Array` elsewhere.
+ */
+export type DownloadFromUrl<Bytes extends Uint8Array> = (url: string, options?: DownloadFromUrlOptions) => Promise<Result<Bytes, RequestError>>;
+
 /** A folder of a bucket, from one of Replit's `/bucket/prefix` environment paths. */
 export interface ObjectDir {
   bucketId: string;
@@ -350,4 +419,113 @@ export interface UploadUrl {
   headers: Record<string, string>;
   /** When the URL stops working. */
   expiresAt: Date;
+}
+
+/**
+ * The `Client` methods every entry has, written once: `Bytes` is what downloads give (`Buffer`
+ * in Node, `Uint8Array` elsewhere) and `UploadBody` what `uploadFromBytes` takes. Each entry's
+ * `Client` class adds its constructor, its file and stream methods, and what only it has.
+ * Server-only methods (access policies, `findPublic`, `serve`, signing) resolve to
+ * `Unsupported` in the browser build (`serve`: a 501 answer); they work in Node, Deno, Bun and
+ * Workers, except signing, which needs the Replit sidecar (a server on Replit).
+ */
+export interface ClientApi<Bytes extends Uint8Array, UploadBody> {
+  /** Copies an object within the bucket, overwriting the destination. */
+  copy(objectName: ObjectName, destObjectName: ObjectName, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /** Deletes an object. A missing object is an `ObjectNotFound` error unless `ignoreNotFound`. */
+  delete(objectName: ObjectName, options?: DeleteOptions): Promise<Result<null, RequestError>>;
+
+  /** The object's contents in one buffer, inside a one-element array as in @replit/object-storage. */
+  downloadAsBytes(objectName: ObjectName, options?: DownloadOptions): Promise<Result<[Bytes], RequestError>>;
+
+  /** The object's contents decoded as UTF-8 (invalid bytes become U+FFFD; a BOM is kept). */
+  downloadAsText(objectName: ObjectName, options?: DownloadOptions): Promise<Result<string, RequestError>>;
+
+  /** Whether the object exists (false for a missing object or bucket). */
+  exists(objectName: ObjectName, options?: CallOptions): Promise<Result<boolean, RequestError>>;
+
+  /** Objects in the bucket, in lexicographic order of name, with their full metadata. */
+  list(options: ListOptions & { withMetadata: true }): Promise<Result<Array<ObjectMetadata>, RequestError>>;
+  /** Objects in the bucket, in lexicographic order of name. */
+  list(options?: ListOptions): Promise<Result<Array<StorageObject>, RequestError>>;
+
+  /** The object's metadata (`ObjectNotFound` when it does not exist). */
+  getMetadata(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectMetadata, RequestError>>;
+
+  /** Changes the metadata fields `metadata` names (a PATCH) and gives the object's metadata after it. */
+  setMetadata(
+    objectName: ObjectName,
+    metadata: MetadataPatch,
+    options?: SetMetadataOptions,
+  ): Promise<Result<ObjectMetadata, RequestError>>;
+
+  /** One page of a listing, each object with its metadata, and the prefixes a `delimiter` gives. */
+  listPage(options?: ListPageOptions): Promise<Result<ListPage, RequestError>>;
+
+  /** The object's access policy (`custom:aclPolicy`), or null when it has none. Server-only. */
+  getAclPolicy(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectAclPolicy | null, RequestError>>;
+
+  /** Stores an access policy on the object, keeping its other metadata. Server-only. */
+  setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: CallOptions): Promise<Result<null, RequestError>>;
+
+  /**
+   * Whether a user may read or write the object under its policy: no policy, no access; a
+   * public object can be read by anyone; the owner can do anything; rules grant their groups.
+   * Server-only.
+   */
+  canAccess(objectName: ObjectName, options: CanAccessOptions): Promise<Result<boolean, RequestError>>;
+
+  /**
+   * A web `Response` serving the object to `request` as the npm `send` package would: ETag,
+   * Last-Modified, one `Range` (206/416), conditional requests (304/412), HEAD. Never rejects:
+   * a missing object is a 404 answer, other failures a 5xx with a short text body. In a Worker,
+   * `return client.serve(name, request)` from `fetch`. Server-only (the browser build answers 501).
+   */
+  serve(objectName: ObjectName, request?: ServeRequest | null, options?: ServeOptions): Promise<Response>;
+
+  /**
+   * The first of the public search paths (`PUBLIC_OBJECT_SEARCH_PATHS`, in order) where
+   * `relativePath` exists, or null when none has it. An unset `PUBLIC_OBJECT_SEARCH_PATHS` is
+   * an `InvalidArgument` error naming it. Server-only (Workers read `process.env`, filled from
+   * the Worker's vars under the nodejs_compat flag).
+   */
+  findPublic(relativePath: string, options?: CallOptions): Promise<Result<PublicObject | null, RequestError>>;
+
+  /**
+   * A URL, signed by the Replit sidecar, that lets whoever holds it use `method` (default GET)
+   * on the object until `expiresAt`, with no token. Needs the sidecar: on Replit only (in a
+   * browser or a Worker, always `Unsupported`: sign on your server).
+   */
+  signUrl<M extends SignedUrlMethod = 'GET'>(
+    objectName: ObjectName,
+    options?: SignUrlOptions<M>,
+  ): Promise<Result<SignedUrl<M>, RequestError>>;
+
+  /**
+   * A signed PUT URL and the headers to send with it, for a browser to upload the object
+   * without a token (the server keeps the decision of what may be uploaded where). Needs the
+   * sidecar, as `signUrl` does.
+   */
+  createUploadUrl(objectName: ObjectName, options?: CreateUploadUrlOptions): Promise<Result<UploadUrl, RequestError>>;
+
+  /** Uploads bytes (or, where `UploadBody` allows, a Blob, a string or a stream), overwriting any object of that name. */
+  uploadFromBytes(objectName: ObjectName, contents: UploadBody, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Uploads text as UTF-8, overwriting any object of that name. */
+  uploadFromText(objectName: ObjectName, contents: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Streams a local file to the object (Node, Deno, Bun); elsewhere always an `Unsupported` error. */
+  uploadFromFilename(objectName: ObjectName, srcFilename: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
+
+  /** Streams the object to a file (Node, Deno, Bun; no file is left when it fails); elsewhere always `Unsupported`. */
+  downloadToFilename(objectName: ObjectName, destFilename: string, options?: DownloadOptions): Promise<Result<null, RequestError>>;
+}
+
+/** The error `downloadAsStream`'s stream fails with and `uploadFromStream` rejects with. */
+export declare class StreamRequestError extends Error {
+  constructor(error: RequestError);
+  /** `kind` of the underlying RequestError, for convenience. */
+  readonly kind: ErrorKind;
+  getRequestError(): RequestError;
 }

@@ -140,7 +140,7 @@ async function workerdSuite(project, env, suiteEnv) {
 }
 
 const TYPES_USE = {
-  web: `import { Client, StreamRequestError, type RequestError } from 'replit-object-storage-wasm';
+  web: `import { Client, StreamRequestError, downloadFromUrl, uploadToUrl, type RequestError } from 'replit-object-storage-wasm';
 const client = new Client({ bucketId: 'b', accessToken: async () => 'token' });
 export async function use(file: File): Promise<number> {
   const up = await client.uploadFromBytes(file.name, file);
@@ -151,8 +151,19 @@ export async function use(file: File): Promise<number> {
   await client.uploadFromStream('y', stream).catch((error: StreamRequestError) => error.getRequestError());
   return first?.length ?? 0;
 }
+export function handle(request: Request): Promise<Response> {
+  // @ts-expect-error disposition is 'inline' or 'attachment'
+  void client.serve('x', null, { disposition: 'download' });
+  return client.serve(new URL(request.url).pathname.slice(1), request, { disposition: 'inline', cacheControl: 'no-store' });
+}
 const found = await client.findPublic('logo.png');
 export const foundName: string | undefined = found.ok && found.value !== null ? found.value.objectName : undefined;
+export async function viaSignedUrls(url: string, file: File, bar: { value: number }): Promise<Uint8Array | RequestError> {
+  const sent = await uploadToUrl(url, file, { headers: { 'Content-Type': file.type }, onProgress: ({ loaded, total }) => { bar.value = total ? loaded / total : 0; } });
+  if (!sent.ok) return sent.error;
+  const back = await downloadFromUrl(url, { range: { suffix: 10 }, signal: AbortSignal.timeout(5000) });
+  return back.ok ? back.value : back.error;
+}
 `,
   worker: `import { objectPaths, type ObjectPaths } from 'replit-object-storage-wasm';
 export function paths(env: { PRIVATE_OBJECT_DIR?: string }): ObjectPaths | string {
@@ -164,12 +175,19 @@ export function paths(env: { PRIVATE_OBJECT_DIR?: string }): ObjectPaths | strin
 import { objectPaths } from 'replit-object-storage-wasm';
 export const none: unknown = objectPaths;
 `,
-  nodeEsm: `import { Client, objectPaths, type ErrorKind } from 'replit-object-storage-wasm';
+  nodeEsm: `import { Client, downloadFromUrl, objectPaths, uploadToUrl, type ErrorKind } from 'replit-object-storage-wasm';
 const client = new Client();
 const result = await client.downloadAsBytes('x');
 export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
 export const buffer: Buffer | undefined = result.ok ? result.value[0] : undefined;
 client.downloadAsStream('x').pipe(process.stdout);
+import http from 'node:http';
+http.createServer(async (req, res) => {
+  const served = await client.serveTo(res, 'x', req, { filename: 'a.txt', signal: AbortSignal.timeout(1000) });
+  const failed: ErrorKind | undefined = served.ok ? undefined : served.error.kind;
+  const web: Response = await client.serve('x', { method: req.method, headers: req.headers });
+  res.setHeader('x-kind', failed ?? web.status);
+});
 const paths = objectPaths();
 export const privateBucket: string | undefined = paths.ok ? paths.value.privateDir.bucketId : undefined;
 const found = await client.findPublic('logo.png');
@@ -178,6 +196,9 @@ const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
 export const put: { url: string; method: 'PUT'; expiresAt: Date } | undefined = signed.ok ? signed.value : undefined;
 const upload = await client.createUploadUrl('x', { contentType: 'image/png' });
 export const headers: Record<string, string> | undefined = upload.ok ? upload.value.headers : undefined;
+if (upload.ok) await uploadToUrl(upload.value.url, Buffer.from('x'), { headers: upload.value.headers });
+const fetched = await downloadFromUrl('https://example.com/o', { range: { start: 0, end: 9 } });
+export const fetchedBuffer: Buffer | undefined = fetched.ok ? fetched.value : undefined;
 `,
   nodeCjs: `import storage = require('replit-object-storage-wasm');
 export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');

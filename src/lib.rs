@@ -37,6 +37,7 @@ pub mod protocol;
 mod wasm;
 
 pub use wasm::exports::Core;
+pub use wasm::url_transfer::url_transfer;
 
 // Without std, a panic (a bug: the client returns errors, it does not panic) traps the wasm
 // instance, which JS sees as a `RuntimeError`; std's handler would only add message

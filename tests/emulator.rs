@@ -410,3 +410,100 @@ async fn the_integrity_check_says_whether_it_ran() {
         assert!(text.contains(detail), "{text}");
     }
 }
+
+/// What the browser layer (js/web/client.mjs) gives the core to send uploadToUrl's PUT: a
+/// XMLHttpRequest, for upload progress (fetch where there is none, as under Node).
+const XHR_SENDER: &str = "return (request, body) => typeof XMLHttpRequest !== 'function' ? fetch(request) : \
+    new Promise((resolve, reject) => { const xhr = new XMLHttpRequest(); xhr.open(request.method, request.url); \
+    request.headers.forEach((value, name) => xhr.setRequestHeader(name, value)); \
+    xhr.upload.onprogress = ({ loaded, total }) => onProgress({ bytes: loaded, loaded, total }); \
+    xhr.onload = () => resolve(new Response(xhr.response || null, { status: xhr.status })); \
+    xhr.onerror = () => reject(new TypeError('network error')); xhr.send(body); })";
+
+/// A signed URL from the sidecar stand-in, pointing at the gate, which checks it as GCS does.
+async fn signed_url(name: &str, method: &str) -> JsValue {
+    let sign = Function::new_with_args(
+        "sidecar, bucket, object, method",
+        "return fetch(sidecar + '/object-storage/signed-object-url', { method: 'POST', \
+         headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket_name: bucket, \
+         object_name: object, method, expires_at: new Date(Date.now() + 600000).toISOString() }) }) \
+         .then((answer) => answer.json()).then((answer) => answer.signed_url)",
+    );
+    let args = Array::of4(&SIDECAR.into(), &BUCKET.into(), &name.into(), &method.into());
+    let url = JsFuture::from(sign.apply(&JsValue::NULL, &args).unwrap().unchecked_into::<Promise>()).await.unwrap();
+    assert!(url.as_string().is_some_and(|url| url.starts_with(GATE)), "a signed URL of the gate: {url:?}");
+    url
+}
+
+/// Progress reports as `[loaded, total]` pairs, checked: `loaded` is `bytes`, never goes back,
+/// and ends at `total`.
+fn checked_progress(reports: &Array, total: usize) -> Vec<(f64, f64)> {
+    let pairs: Vec<(f64, f64)> = reports
+        .iter()
+        .map(|report| {
+            assert_eq!(get(&report, "loaded").as_f64(), get(&report, "bytes").as_f64());
+            (get(&report, "loaded").as_f64().unwrap(), get(&report, "total").as_f64().unwrap())
+        })
+        .collect();
+    assert!(pairs.windows(2).all(|pair| pair[0].0 <= pair[1].0), "progress never goes back: {pairs:?}");
+    assert!(pairs.iter().all(|(_, of)| *of == total as f64), "every report has the total: {pairs:?}");
+    assert_eq!(pairs.last().map(|(loaded, _)| *loaded), Some(total as f64), "the last report is at the end");
+    pairs
+}
+
+#[wasm_bindgen_test]
+async fn a_blob_goes_up_a_signed_url_with_progress_and_comes_back() {
+    let name = unique("signed") + "/photo.bin";
+    // More than the loopback connection's buffers hold, so part of it waits for the gate.
+    let data = pattern(24 * 1024 * 1024 + 7);
+    let blob = Function::new_with_args("bytes", "return new Blob([bytes], { type: 'image/png' })")
+        .call1(&JsValue::NULL, &Uint8Array::from(data.as_slice()))
+        .unwrap();
+    let reports = Array::new();
+    let on_progress = Function::new_with_args("report", "this.push(report)").bind0(&reports);
+    let sender = Function::new_with_args("onProgress", XHR_SENDER).call1(&JsValue::NULL, &on_progress).unwrap();
+    let options = object(&[
+        ("headers", object(&[("content-type", "image/png".into())])),
+        ("onProgress", on_progress.clone().into()),
+    ]);
+    // The gate holds this PUT for a second before reading it: the body fills the connection's
+    // buffers and waits, so the browser's progress reports come before the end even on loopback.
+    let hold = Function::new_with_args(
+        "gate, name",
+        "return fetch(gate + '/__faults', { method: 'POST', headers: { 'content-type': 'application/json' }, \
+         body: JSON.stringify({ method: 'PUT', pathIncludes: name, delayMs: 1000 }) }).then((answer) => answer.ok)",
+    );
+    let held = hold.call2(&JsValue::NULL, &GATE.into(), &name.clone().into()).unwrap();
+    assert_eq!(
+        JsFuture::from(held.unchecked_into::<Promise>()).await.unwrap(),
+        JsValue::TRUE,
+        "the gate takes the fault"
+    );
+    let put = signed_url(&name, "PUT").await;
+    ok(replit_object_storage_wasm::url_transfer(put, options, blob, Some(sender.clone().unchecked_into()))).await;
+    let up = checked_progress(&reports, data.len());
+    let browser = js_sys::Reflect::has(&js_sys::global(), &"XMLHttpRequest".into()).unwrap();
+    if browser {
+        assert!(up.len() >= 2 && up[0].0 < data.len() as f64, "progress as the Blob goes up: {up:?}");
+    }
+
+    let reports = Array::new();
+    let on_progress = Function::new_with_args("report", "this.push(report)").bind0(&reports);
+    let get_url = signed_url(&name, "GET").await;
+    let options = object(&[("onProgress", on_progress.into())]);
+    let back = ok(replit_object_storage_wasm::url_transfer(get_url.clone(), options, JsValue::UNDEFINED, None)).await;
+    assert_eq!(back.unchecked_into::<Uint8Array>().to_vec(), data);
+    checked_progress(&reports, data.len());
+
+    let range = object(&[("range", object(&[("start", 10.into()), ("end", 19.into())]))]);
+    let middle = ok(replit_object_storage_wasm::url_transfer(get_url.clone(), range, JsValue::UNDEFINED, None)).await;
+    assert_eq!(middle.unchecked_into::<Uint8Array>().to_vec(), data[10..20]);
+    let wrong = failure(replit_object_storage_wasm::url_transfer(
+        get_url,
+        JsValue::UNDEFINED,
+        "x".into(),
+        Some(sender.unchecked_into()),
+    ))
+    .await;
+    assert_eq!(wrong, ("Forbidden".to_string(), Some(403.0)), "a GET URL cannot PUT");
+}

@@ -78,7 +78,55 @@ async function openFile(filename) {
   const stats = await fs.promises.stat(filename);
   if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
   const handle = await fs.promises.open(filename, 'r');
-  return { body: fromNodeReadable(handle.createReadStream({ highWaterMark: 1 << 20 })), size: stats.size };
+  const readable = handle.createReadStream({ highWaterMark: 1 << 20 });
+  // A failed upload may stop reading anywhere: `close` gives the descriptor back at once,
+  // instead of leaving it to garbage collection.
+  const close = async () => {
+    readable.destroy();
+    await handle.close().catch(() => {});
+  };
+  return { body: fromNodeReadable(readable), size: stats.size, close };
+}
+
+/** The answer when even building a Response failed (it never carries the error). */
+const internalError = () =>
+  new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+
+const ABORTED_BY_CLIENT = 'the client went away before the answer was sent; the download was stopped';
+
+/** Whether `res` can take an answer: a Node ServerResponse (or one that acts as one). */
+const isServerResponse = (res) =>
+  res !== null && typeof res === 'object' && typeof res.setHeader === 'function' && typeof res.end === 'function' && typeof res.on === 'function';
+
+/**
+ * Writes an answer of the core's `serveAnswer` to a Node ServerResponse: status, headers, then
+ * the body, streamed with backpressure. Resolves to the Result of `serveTo`.
+ */
+async function writeAnswer(res, served, clientGone) {
+  const failed = served.error ? { ok: false, error: served.error } : { ok: true, value: null };
+  if (clientGone()) {
+    if (served.body instanceof ReadableStream) await served.body.cancel().catch(() => {});
+    return failure('Aborted', ABORTED_BY_CLIENT);
+  }
+  res.statusCode = served.status;
+  for (const [name, value] of served.headers) res.setHeader(name, value);
+  if (!(served.body instanceof ReadableStream)) {
+    res.end(served.body ?? undefined);
+    return failed;
+  }
+  try {
+    // pipeline waits for `res` to drain (backpressure); when the client goes away it destroys
+    // the source, which cancels the download; a download that fails destroys `res`.
+    await pipeline(Readable.fromWeb(served.body, { highWaterMark: 1 << 16 }), res);
+    return failed;
+  } catch (error) {
+    res.destroy();
+    // The download's own failures are RequestErrors; when the client left first, the error is
+    // the premature close (or the abort that followed it).
+    const downloadFailed = typeof error?.kind === 'string' && error.kind !== 'Aborted';
+    if (!downloadFailed && clientGone()) return failure('Aborted', ABORTED_BY_CLIENT);
+    return { ok: false, error: wasm.toRequestError(error) };
+  }
 }
 
 /** A Readable returned at once that streams the download `started` resolves to. */
@@ -160,6 +208,43 @@ class Client {
     return this.#core.canAccess(objectName, options);
   }
 
+  /** A web Response serving the object to `request`; never rejects (failures are 404/5xx answers). */
+  serve(objectName, request, options) {
+    return this.#core.serve(objectName, request, options).catch(() => internalError());
+  }
+
+  /**
+   * Serves the object to a Node ServerResponse (node:http, Express, Fastify's raw reply). A
+   * client that goes away stops the download, and the result is `Aborted`.
+   */
+  async serveTo(res, objectName, req, options) {
+    if (!isServerResponse(res)) return invalid('res must be a Node ServerResponse');
+    if (res.headersSent) return invalid('res has already sent its headers');
+    if (options != null && typeof options !== 'object') return invalid('serveTo options must be an object');
+    const controller = new AbortController();
+    let gone = false;
+    const onClose = () => {
+      if (res.writableFinished) return;
+      gone = true;
+      controller.abort();
+    };
+    res.once('close', onClose);
+    const caller = options?.signal;
+    const onAbort = () => controller.abort();
+    if (caller instanceof AbortSignal) {
+      if (caller.aborted) controller.abort();
+      else caller.addEventListener('abort', onAbort, { once: true });
+    }
+    try {
+      const signal = caller === undefined || caller instanceof AbortSignal ? controller.signal : caller;
+      const served = await this.#core.serveAnswer(objectName, req, { ...options, signal });
+      return await writeAnswer(res, served, () => gone);
+    } finally {
+      res.off('close', onClose);
+      if (caller instanceof AbortSignal) caller.removeEventListener('abort', onAbort);
+    }
+  }
+
   findPublic(relativePath, options) {
     return this.#core.findPublic(relativePath, options);
   }
@@ -234,7 +319,11 @@ class Client {
     const fileOptions = { resumable: true, contentLength: file.size };
     // Options that are not an object go through as they are, for the core to refuse.
     const merged = options == null || typeof options === 'object' ? { ...options, ...fileOptions } : options;
-    return this.#core.upload(objectName, file.body, merged);
+    try {
+      return await this.#core.upload(objectName, file.body, merged);
+    } finally {
+      await file.close();
+    }
   }
 
   async uploadFromStream(objectName, stream, options) {
@@ -246,6 +335,47 @@ class Client {
   }
 }
 
+/** Pieces of upload progress: small enough for a smooth bar, large enough to cost nothing. */
+const PROGRESS_PIECE = 256 * 1024;
+
+/**
+ * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): the body streamed
+ * to fetch a piece at a time (a Blob's read as fetch asks, so a file is never held whole) with
+ * its Content-Length, reporting the bytes fetch has taken so far to `onProgress`.
+ */
+function sendPut(request, body, onProgress) {
+  const total = body.size ?? body.byteLength;
+  if (!total || !onProgress) return fetch(request);
+  let loaded = 0;
+  const counted = new ReadableStream(
+    {
+      async pull(controller) {
+        if (loaded >= total) return controller.close();
+        const end = loaded + PROGRESS_PIECE;
+        const piece = body instanceof Blob ? new Uint8Array(await body.slice(loaded, end).arrayBuffer()) : body.subarray(loaded, end);
+        loaded += piece.byteLength;
+        controller.enqueue(piece);
+        try {
+          onProgress({ bytes: loaded, loaded, total });
+        } catch {} // progress reporting never breaks a transfer
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const headers = new Headers(request.headers);
+  headers.set('content-length', String(total));
+  return fetch(request.url, { method: request.method, headers, body: counted, duplex: 'half', signal: request.signal });
+}
+
+/** PUTs a Blob, bytes or a string to a signed URL (`createUploadUrl`'s), reporting progress. */
+const uploadToUrl = (url, body, options) => wasm.urlTransfer(url, options, body, (request, content) => sendPut(request, content, options?.onProgress));
+
+/** The bytes at a signed URL (or a range of them), in a Buffer. */
+async function downloadFromUrl(url, options) {
+  const result = await wasm.urlTransfer(url, options);
+  return result.ok ? { ok: true, value: asBuffer(result.value) } : result;
+}
+
 /** Bytes of wasm linear memory in use (a diagnostic: transfers never grow it). */
 const wasmMemoryBytes = () => wasm.wasmMemoryBytes();
 
@@ -255,4 +385,4 @@ const crc32c = (bytes) => wasm.crc32c(bytes);
 /** PRIVATE_OBJECT_DIR and PUBLIC_OBJECT_SEARCH_PATHS of `env` (default: this process's). */
 const objectPaths = (env = process.env) => wasm.objectPaths(env);
 
-module.exports = { Client, StreamRequestError, wasmMemoryBytes, crc32c, objectPaths };
+module.exports = { Client, StreamRequestError, uploadToUrl, downloadFromUrl, wasmMemoryBytes, crc32c, objectPaths };

@@ -2,4 +2,4 @@
 // and one StreamRequestError class.
 import node from './index.cjs';
 
-export const { Client, StreamRequestError, wasmMemoryBytes, crc32c, objectPaths } = node;
+export const { Client, StreamRequestError, uploadToUrl, downloadFromUrl, wasmMemoryBytes, crc32c, objectPaths } = node;

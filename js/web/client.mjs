@@ -61,10 +61,31 @@ class StreamRequestError extends Error {
 }
 
 /**
- * The Client and StreamRequestError classes over the wasm module that `load` resolves to
- * (the wasm-bindgen glue, initialised). `load` runs once, on the first call that needs it.
- * `environment`, where the runtime has one, returns its environment variables (an object,
- * or undefined), read by the core when a client first calls it.
+ * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): through
+ * XMLHttpRequest where there is one (browsers), since fetch reports no upload progress; else
+ * (Workers) through fetch, and the only progress is the core's last event. Resolves to a
+ * Response, as fetch does.
+ */
+function sendPut(request, body, onProgress) {
+  if (typeof XMLHttpRequest !== 'function') return fetch(request);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(request.method, request.url);
+    request.headers.forEach((value, name) => xhr.setRequestHeader(name, value));
+    if (onProgress) xhr.upload.onprogress = ({ loaded, total }) => onProgress({ bytes: loaded, loaded, total });
+    xhr.onload = () => resolve(new Response(xhr.response || null, { status: xhr.status }));
+    // The core tells an abort (its signal fired) from a network failure itself.
+    xhr.onerror = xhr.onabort = () => reject(new TypeError('the upload failed'));
+    request.signal.addEventListener('abort', () => xhr.abort());
+    xhr.send(body);
+  });
+}
+
+/**
+ * The Client and StreamRequestError classes, and uploadToUrl and downloadFromUrl, over the
+ * wasm module that `load` resolves to (the wasm-bindgen glue, initialised). `load` runs once,
+ * on the first call that needs it. `environment`, where the runtime has one, returns its
+ * environment variables (an object, or undefined), read by the core when a client first calls it.
  */
 export function defineClient(load, { environment } = {}) {
   let loading;
@@ -77,6 +98,16 @@ export function defineClient(load, { environment } = {}) {
       });
     return loading;
   };
+
+  /** The result of a call when the module cannot load. */
+  const unloadable = (error) =>
+    failure(
+      'Unsupported',
+      `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
+    );
+
+  /** Runs `use` on the loaded module; a module that cannot load is an `Unsupported` result. */
+  const withWasm = (use) => glue().then(use, unloadable);
 
   /** Any thrown value as a RequestError, the core's way when it is loaded. */
   const asRequestError = (error) =>
@@ -105,10 +136,7 @@ export function defineClient(load, { environment } = {}) {
       try {
         wasm = await glue();
       } catch (error) {
-        return this.#problem ?? failure(
-          'Unsupported',
-          `cannot load the WebAssembly module (a Content-Security-Policy without 'wasm-unsafe-eval'?): ${error?.message ?? error}`,
-        );
+        return this.#problem ?? unloadable(error);
       }
       if (typeof wasm.Core.prototype[method] !== 'function') return notInThisBuild(method);
       if (this.#problem) return this.#problem;
@@ -156,6 +184,18 @@ export function defineClient(load, { environment } = {}) {
 
     canAccess(objectName, options) {
       return this.#call('canAccess', objectName, options);
+    }
+
+    /**
+     * A web Response serving the object to `request`; never rejects (failures are 404/5xx
+     * answers). In the browser build, which has no server features: 501, saying so.
+     */
+    async serve(...args) {
+      const answer = await this.#call('serve', ...args).catch(() => null);
+      if (answer instanceof Response) return answer;
+      // (A string body makes the Content-Type text/plain.)
+      const missing = answer?.error.message.startsWith('serve ');
+      return new Response(missing ? answer.error.message : 'Internal Server Error', { status: missing ? 501 : 500 });
     }
 
     findPublic(relativePath, options) {
@@ -233,5 +273,11 @@ export function defineClient(load, { environment } = {}) {
     }
   }
 
-  return { Client, StreamRequestError };
+  /** PUTs a Blob, bytes or a string to a signed URL, with upload progress in browsers. */
+  const uploadToUrl = (url, body, options) => withWasm((wasm) => wasm.urlTransfer(url, options, body, (request, content) => sendPut(request, content, options?.onProgress)));
+
+  /** The bytes at a signed URL (or a range of them). */
+  const downloadFromUrl = (url, options) => withWasm((wasm) => wasm.urlTransfer(url, options));
+
+  return { Client, StreamRequestError, uploadToUrl, downloadFromUrl };
 }

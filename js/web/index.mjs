@@ -24,7 +24,7 @@ async function wasmBytes() {
   return new Response(gzipped.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
 }
 
-export const { Client, StreamRequestError } = defineClient(async () => {
+export const { Client, StreamRequestError, uploadToUrl, downloadFromUrl } = defineClient(async () => {
   await init({ module_or_path: await wasmBytes() });
   return wasm;
 });

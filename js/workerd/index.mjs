@@ -16,7 +16,7 @@ function load() {
 /** Under the nodejs_compat flag, Workers fill `process.env` from the Worker's vars. */
 const processEnv = () => globalThis.process?.env;
 
-export const { Client, StreamRequestError } = defineClient(load, { environment: processEnv });
+export const { Client, StreamRequestError, uploadToUrl, downloadFromUrl } = defineClient(load, { environment: processEnv });
 
 /**
  * PRIVATE_OBJECT_DIR and PUBLIC_OBJECT_SEARCH_PATHS of `env`: pass the Worker's `env` (the

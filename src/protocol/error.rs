@@ -128,9 +128,8 @@ impl StorageError {
     /// and percent-encoded.
     pub fn redacted(mut self, secret: Option<&str>) -> Self {
         if let Some(secret) = secret.filter(|secret| !secret.is_empty()) {
-            for form in [secret.to_string(), crate::protocol::object_name::encode_component(secret)] {
-                self.message = crate::protocol::text::replace(&self.message, &form, "[redacted]");
-            }
+            let encoded = crate::protocol::object_name::encode_component(secret);
+            self.message = redact_all(&self.message, &[secret, &encoded]);
         }
         self
     }
@@ -145,9 +144,65 @@ impl StorageError {
     }
 }
 
+/// What a secret becomes in a message.
+const REDACTED: &str = "[redacted]";
+
+/// `message` with every occurrence of any of `forms` (the earliest first; at one place, the
+/// longest) replaced by `[redacted]`, in one pass over the original text: a replacement is
+/// never searched again, so a short secret cannot match inside an earlier `[redacted]`.
+fn redact_all(message: &str, forms: &[&str]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    loop {
+        let mut earliest: Option<(usize, usize)> = None;
+        for form in forms.iter().filter(|form| !form.is_empty()) {
+            if let Some(at) = crate::protocol::text::find(rest, form) {
+                if earliest.is_none_or(|(first, len)| at < first || (at == first && form.len() > len)) {
+                    earliest = Some((at, form.len()));
+                }
+            }
+        }
+        let Some((at, len)) = earliest else { break };
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push_str(REDACTED);
+        rest = rest.get(at + len..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_short_secret_is_redacted_without_garbling_the_marker() {
+        // The token "t" also occurs in "[redacted]": replacing form by form garbled it.
+        let error = StorageError::new(ErrorKind::ObjectNotFound, "No such object: t").redacted(Some("t"));
+        assert_eq!(error.message, "No such objec[redacted]: [redacted]");
+        let error = StorageError::new(ErrorKind::Unknown, "e d e").redacted(Some("e"));
+        assert_eq!(error.message, "[redacted] d [redacted]");
+    }
+
+    #[test]
+    fn both_the_secret_and_its_percent_encoding_are_redacted() {
+        let error = StorageError::new(ErrorKind::Unknown, "a b and a%20b").redacted(Some("a b"));
+        assert_eq!(error.message, "[redacted] and [redacted]");
+    }
+
+    proptest! {
+        /// Between the markers, nothing of either form is left.
+        #[test]
+        fn no_form_survives_between_markers(message in "[abc% ]{0,40}", secret in "[abc ]{1,4}") {
+            let encoded = crate::protocol::object_name::encode_component(&secret);
+            let out = redact_all(&message, &[&secret, &encoded]);
+            for piece in out.split(REDACTED) {
+                prop_assert!(!piece.contains(secret.as_str()), "{:?} left in {:?}", secret, out);
+                prop_assert!(!piece.contains(encoded.as_str()), "{:?} left in {:?}", encoded, out);
+            }
+        }
+    }
 
     #[test]
     fn kind_names_round_trip() {

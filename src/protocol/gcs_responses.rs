@@ -6,6 +6,7 @@ use crate::protocol::document::{required, Document, FieldError, Fields, FromDocu
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::text;
+use crate::protocol::url_transfer;
 
 /// One page of a listing; `items` is absent when the page is empty, `prefixes` when no
 /// delimiter was given or none matched. Items hold the fields the request's projection asked
@@ -134,8 +135,13 @@ pub const BUCKET_MISSING_MESSAGE: &str = "The specified bucket does not exist.";
 const RAW_MESSAGE_LIMIT: usize = 300;
 
 /// Maps a non-2xx answer to an error on its status, with the server's message when it
-/// sent one. `body` is the parsed JSON body if there was one, `raw` the body text.
+/// sent one. `body` is the parsed JSON body if there was one, `raw` the body text (an XML
+/// error document, from the XML API, is read by its code).
 pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, target: Target) -> MappedError {
+    if let Some(xml) = url_transfer::parse_xml_error(raw) {
+        // GCS's XML API (signed URLs) says what it means by its error code.
+        return MappedError { error: url_transfer::xml_failure(status, xml), unclear_not_found: false };
+    }
     let server_message = body.and_then(ErrorEnvelope::message).or_else(|| raw_message(raw));
     let mut unclear_not_found = false;
     let (kind, message) = match status {
@@ -169,6 +175,9 @@ fn is_hash_mismatch(message: &str) -> bool {
 }
 
 pub fn object_missing_message(bucket: &str, object: &str) -> String {
+    if bucket.is_empty() {
+        return text!("No such object: ", object);
+    }
     text!("No such object: ", bucket, "/", object)
 }
 
@@ -255,6 +264,23 @@ mod tests {
         assert_eq!(mapped.error.kind, ErrorKind::ObjectNotFound);
         assert_eq!(mapped.error.message, "No such object: b/dir/o.txt");
         assert!(!mapped.unclear_not_found);
+    }
+
+    #[test]
+    fn xml_api_errors_are_read_by_their_code() {
+        let xml = "<?xml version='1.0' encoding='UTF-8'?><Error><Code>SignatureDoesNotMatch</Code>\
+            <Message>The request signature we calculated does not match.</Message></Error>";
+        let mapped = map_error_response(403, None, xml, crate::protocol::url_transfer::TARGET);
+        assert_eq!((mapped.error.kind, mapped.error.status_code), (ErrorKind::Forbidden, Some(403)));
+        assert_eq!(mapped.error.message, "SignatureDoesNotMatch: The request signature we calculated does not match.");
+        assert!(!mapped.unclear_not_found);
+    }
+
+    #[test]
+    fn a_vague_404_through_a_signed_url_names_no_bucket() {
+        let mapped = map_error_response(404, None, "Not Found", crate::protocol::url_transfer::TARGET);
+        assert_eq!(mapped.error.kind, ErrorKind::ObjectNotFound);
+        assert_eq!(mapped.error.message, "No such object: the signed URL's object");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! A plain description of an HTTP request. Builders produce these without I/O, so every
 //! request the client can send is unit-tested; only the transport turns one into `fetch`.
 
+use alloc::borrow::Cow;
+
 use crate::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +39,8 @@ pub enum Body {
 pub struct HttpRequest {
     pub method: Method,
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    /// Names are the protocol's own, or (for a signed URL) the caller's.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Body,
 }
 
@@ -47,7 +50,13 @@ impl HttpRequest {
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.headers.push((Cow::Borrowed(name), value.into()));
+        self
+    }
+
+    /// A header named at run time: the caller's, for a request to a signed URL.
+    pub fn named_header(mut self, name: String, value: String) -> Self {
+        self.headers.push((Cow::Owned(name), value));
         self
     }
 

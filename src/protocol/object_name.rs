@@ -37,10 +37,15 @@ pub fn validate(name: &str) -> Result<(), StorageError> {
 /// 3986's unreserved characters, so `/`, `?`, `#`, `%`, `+` and spaces can never change which
 /// path or query is requested.
 pub fn encode_component(value: &str) -> String {
+    percent_encode(value, b"-._~")
+}
+
+/// Percent-encodes every byte of `value` but ASCII letters, digits and `keep`.
+pub fn percent_encode(value: &str, keep: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push('%');

@@ -84,6 +84,26 @@ pub fn total_from_content_range(value: &str) -> Option<u64> {
     text::rsplit_once(value.trim_ascii(), b'/')?.1.trim_ascii().parse().ok()
 }
 
+/// Checks a 206 answer's `Content-Range` against the range asked: it must start where the
+/// range does (a suffix: that many bytes before the end). A header the runtime hides (CORS)
+/// cannot be checked, and passes.
+pub fn check_answer(asked: ByteRange, content_range: Option<&str>) -> Result<(), StorageError> {
+    let Some(value) = content_range else { return Ok(()) };
+    let first =
+        text::split_once(value.trim_ascii(), b'-').and_then(|(unit, _)| unit.strip_prefix("bytes ")?.parse().ok());
+    let expected = match asked {
+        ByteRange::From { start, .. } => Some(start),
+        ByteRange::Suffix { length } => total_from_content_range(value).map(|total| total.saturating_sub(length)),
+    };
+    if first.is_some() && (expected.is_none() || first == expected) {
+        return Ok(());
+    }
+    Err(StorageError::malformed_response(
+        "the server",
+        &text!("its Content-Range (", value, ") is not the range asked for (", asked.header_value(), ")"),
+    ))
+}
+
 /// The error for a range GCS could not satisfy (416).
 pub fn unsatisfiable(range: ByteRange, object_size: Option<u64>) -> StorageError {
     let size = object_size.map(|size| text!(" of ", size, " bytes")).unwrap_or_default();
@@ -144,6 +164,33 @@ mod tests {
         assert_eq!(total_from_content_range("bytes */100"), Some(100));
         assert_eq!(total_from_content_range("bytes 0-9/*"), None);
         assert_eq!(total_from_content_range("garbage"), None);
+    }
+
+    #[test]
+    fn a_partial_answer_must_start_where_the_range_does() {
+        let from = |start, end| ByteRange::From { start, end };
+        let suffix = ByteRange::Suffix { length: 10 };
+        for (asked, header) in [
+            (from(10, Some(19)), "bytes 10-19/100"),
+            (from(10, Some(200)), "bytes 10-99/100"),
+            (from(10, None), "bytes 10-99/*"),
+            (suffix, "bytes 90-99/100"),
+            (suffix, "bytes 0-4/5"),
+            (suffix, "bytes 7-9/*"),
+        ] {
+            assert_eq!(check_answer(asked, Some(header)), Ok(()), "{header}");
+        }
+        assert_eq!(check_answer(from(10, Some(19)), None), Ok(()), "a hidden header passes");
+        for (asked, header) in [
+            (from(10, Some(19)), "bytes 0-19/100"),
+            (suffix, "bytes 80-89/100"),
+            (from(0, None), "garbage"),
+            (from(0, None), "items 0-4/100"),
+        ] {
+            let error = check_answer(asked, Some(header)).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Unknown, "{header}");
+            assert!(error.message.contains(header), "{}", error.message);
+        }
     }
 
     #[test]

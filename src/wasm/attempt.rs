@@ -45,6 +45,8 @@ pub struct CallContext {
     pub signal: Option<AbortSignal>,
     pub on_progress: Option<Function>,
     pub on_integrity: Option<Function>,
+    /// How the runtime layer sends this call's requests instead of `fetch` (see `transport::send`).
+    pub send: Option<Function>,
 }
 
 impl CallContext {
@@ -65,7 +67,12 @@ impl CallContext {
                 .map(Some)
                 .map_err(|_| StorageError::invalid_argument(text!("option `", key, "` must be a function"))),
         };
-        Ok(CallContext { signal, on_progress: callback("onProgress")?, on_integrity: callback("onIntegrity")? })
+        Ok(CallContext {
+            signal,
+            on_progress: callback("onProgress")?,
+            on_integrity: callback("onIntegrity")?,
+            send: None,
+        })
     }
 
     pub fn check_aborted(&self) -> Result<(), StorageError> {
@@ -80,7 +87,10 @@ impl CallContext {
     pub fn progress(&self, bytes: u64, total: Option<u64>) {
         let Some(callback) = &self.on_progress else { return };
         let report = Object::new();
-        let _ = Reflect::set(&report, &"bytes".into(), &JsValue::from_f64(bytes as f64));
+        let bytes = JsValue::from_f64(bytes as f64);
+        // `loaded` is the browser's ProgressEvent name for it (the same number).
+        let _ = Reflect::set(&report, &"bytes".into(), &bytes);
+        let _ = Reflect::set(&report, &"loaded".into(), &bytes);
         let total = total.map(|total| JsValue::from_f64(total as f64)).unwrap_or(JsValue::UNDEFINED);
         let _ = Reflect::set(&report, &"total".into(), &total);
         let _ = callback.call1(&JsValue::UNDEFINED, &report);
@@ -331,7 +341,7 @@ pub async fn guarded_send(
 ) -> Result<Exchange, StorageError> {
     let guard = AttemptGuard::new(context, timeout_ms)?;
     guard.arm();
-    let sent = transport::send(request, content, bearer, Some(&guard.signal())).await;
+    let sent = transport::send(request, content, bearer, Some(&guard.signal()), context.send.as_ref()).await;
     guard.disarm();
     match sent {
         Ok((response, fetch_request)) => {

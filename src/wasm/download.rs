@@ -1,8 +1,10 @@
-//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values. A
-//! connection that breaks mid-body is resumed from the byte it stopped at, pinned to the
-//! same generation; whole-object downloads are checked against GCS's CRC32C as the bytes
-//! pass; a stalled server trips `requestTimeoutMs`. Bytes never pile up in wasm memory.
+//! Downloads: one object (or a byte range of it) read chunk by chunk as JS values, from the
+//! client's bucket or from a signed URL. A connection that breaks mid-body is resumed from the
+//! byte it stopped at, pinned to the same generation; whole-object downloads are checked
+//! against GCS's CRC32C as the bytes pass; a stalled server trips `requestTimeoutMs`. Bytes
+//! never pile up in wasm memory.
 
+use alloc::collections::VecDeque;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
@@ -13,7 +15,7 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::http::is_success;
+use crate::protocol::http::{is_success, HttpRequest, Method};
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::DownloadOptions;
@@ -24,7 +26,7 @@ use crate::wasm::body;
 use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Retry, Storage};
 
-const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
+pub const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
 const GZIP_SKIPPED: &str =
     "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
@@ -33,6 +35,8 @@ pub struct Download {
     storage: Rc<Storage>,
     bucket: String,
     object: String,
+    /// A signed URL to read instead of the object (then `bucket` is empty, `object` a description).
+    url: Option<String>,
     range: ByteRange,
     context: CallContext,
     exchange: Option<Exchange>,
@@ -45,6 +49,11 @@ pub struct Download {
     object_size: Option<u64>,
     /// Bytes to drop from the front of the current answer (a server that ignored `Range`).
     skip: u64,
+    /// The most bytes to deliver when the answer ignored `Range` and did not say the object's
+    /// size (a gzip-stored object, served decompressed): `{start, end}`'s length.
+    limit: Option<u64>,
+    /// For a `{suffix}` in that case: the object's last bytes, kept as the whole passes.
+    tail: Option<Tail>,
     hasher: Option<Crc32c>,
     expected_crc: Option<u32>,
     /// Why the integrity check does not apply, when it does not.
@@ -53,6 +62,52 @@ pub struct Download {
     backoff: Backoff,
     /// `received` at the last failure: more since means progress.
     received_at_failure: u64,
+    /// The integrity check (or the report that it was skipped) is done.
+    #[cfg(feature = "server")]
+    checked: bool,
+}
+
+/// The last `want` bytes of a stream of unknown length, as the chunks that hold them (JS
+/// values: at most `want` bytes plus one chunk are held).
+struct Tail {
+    want: u64,
+    chunks: VecDeque<Uint8Array>,
+    held: u64,
+    /// The stream has ended: `chunks` are trimmed and being handed out.
+    ended: bool,
+}
+
+impl Tail {
+    fn new(want: u64) -> Tail {
+        Tail { want, chunks: VecDeque::new(), held: 0, ended: false }
+    }
+
+    fn push(&mut self, chunk: Uint8Array) {
+        self.held += chunk.length() as u64;
+        self.chunks.push_back(chunk);
+        while let Some(front) = self.chunks.front() {
+            let front = front.length() as u64;
+            if self.held - front < self.want {
+                break;
+            }
+            self.held -= front;
+            self.chunks.pop_front();
+        }
+    }
+
+    /// Ends the stream: the first chunk loses what lies before the last `want` bytes.
+    fn end(&mut self) {
+        self.ended = true;
+        let extra = self.held.saturating_sub(self.want);
+        if let Some(front) = self.chunks.front_mut() {
+            *front = front.subarray(extra as u32, front.length());
+        }
+        self.held -= extra;
+    }
+}
+
+fn changed_error() -> StorageError {
+    StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded")
 }
 
 fn is_gzip(encoding: &str) -> bool {
@@ -66,34 +121,19 @@ fn encoded(exchange: &Exchange) -> bool {
 
 impl Download {
     /// Sends the first request and checks what came back; the body is read by `next_chunk`.
+    /// `url`: a signed URL to read instead of `object` (the bucket is then not looked up).
+    /// `options` as the public methods take them (`range`, `decompress`, `signal`, …).
     pub async fn open(
         storage: Rc<Storage>,
         object: String,
-        options: &DownloadOptions,
-        context: CallContext,
+        url: Option<String>,
+        options: &JsValue,
     ) -> Result<Download, StorageError> {
+        let context = CallContext::from_options(options)?;
+        let options: DownloadOptions = interop::decode_options(options, "download options")?;
         let range = options.range.map(|option| option.to_range()).transpose()?.unwrap_or(WHOLE);
-        let bucket = storage.bucket(&context).await?;
-        let storage_retry = storage.config.retry;
-        let mut download = Download {
-            storage,
-            bucket,
-            object,
-            range,
-            context,
-            exchange: None,
-            reader: None,
-            generation: None,
-            received: 0,
-            length: None,
-            object_size: None,
-            skip: 0,
-            hasher: None,
-            expected_crc: None,
-            skipped: None,
-            backoff: Backoff::new(storage_retry),
-            received_at_failure: 0,
-        };
+        let bucket = if url.is_some() { String::new() } else { storage.bucket(&context).await? };
+        let mut download = Download::new(storage, bucket, object, url, range, None, context);
         download.connect().await?;
         let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
         if options.decompress == Some(false) && encoded(exchange) {
@@ -108,12 +148,69 @@ impl Download {
         Ok(download)
     }
 
+    /// A download of `range` pinned to `generation` from its first request on, so its bytes
+    /// are those of the version whose metadata the caller read (`PreconditionFailed` when the
+    /// object has changed since).
+    #[cfg(feature = "server")]
+    pub async fn open_generation(
+        storage: Rc<Storage>,
+        object: String,
+        range: ByteRange,
+        generation: Option<String>,
+        context: CallContext,
+    ) -> Result<Download, StorageError> {
+        let bucket = storage.bucket(&context).await?;
+        let mut download = Download::new(storage, bucket, object, None, range, generation, context);
+        download.connect().await?;
+        Ok(download)
+    }
+
+    /// Without a `generation`, the first answer's is pinned for resumptions.
+    fn new(
+        storage: Rc<Storage>,
+        bucket: String,
+        object: String,
+        url: Option<String>,
+        range: ByteRange,
+        generation: Option<String>,
+        context: CallContext,
+    ) -> Download {
+        let backoff = Backoff::new(storage.config.retry);
+        Download {
+            storage,
+            bucket,
+            object,
+            url,
+            range,
+            context,
+            exchange: None,
+            reader: None,
+            generation,
+            received: 0,
+            length: None,
+            object_size: None,
+            skip: 0,
+            limit: None,
+            tail: None,
+            hasher: None,
+            expected_crc: None,
+            skipped: None,
+            backoff,
+            received_at_failure: 0,
+            #[cfg(feature = "server")]
+            checked: false,
+        }
+    }
+
     /// Requests the rest of the range (all of it at first) and takes the answer's facts.
     /// Failures spend the download's one retry budget.
     async fn connect(&mut self) -> Result<(), StorageError> {
         let resuming = self.received > 0;
         let remaining = if resuming { self.range.after(self.received, self.object_size) } else { self.range };
-        let mut request = self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref());
+        let mut request = match &self.url {
+            Some(url) => HttpRequest::new(Method::Get, url.clone()),
+            None => self.storage.requests(&self.bucket).download(&self.object, self.generation.as_deref()),
+        };
         if !remaining.is_whole() {
             request = request.header("Range", remaining.header_value());
         }
@@ -131,14 +228,28 @@ impl Download {
         let encoded = encoded(&exchange);
         let body_length =
             if encoded { None } else { exchange.header("content-length").and_then(|v| v.trim_ascii().parse().ok()) };
+        // A resumed answer must be of the same object (a signed URL cannot pin its generation).
+        let changed = resuming && self.generation.is_some() && exchange.header("x-goog-generation") != self.generation;
+        let content_range = exchange.header("content-range");
+        let checked = match (changed, partial) {
+            (true, _) => Err(changed_error()),
+            (false, true) => range::check_answer(remaining, content_range.as_deref()),
+            (false, false) => Ok(()),
+        };
+        if let Err(error) = checked {
+            exchange.guard.abort();
+            return Err(error);
+        }
         if partial {
-            self.object_size = exchange.header("content-range").as_deref().and_then(range::total_from_content_range);
+            self.object_size = content_range.as_deref().and_then(range::total_from_content_range);
         } else {
             self.object_size = body_length;
         }
         self.skip = if partial { 0 } else { self.skip_for_ignored_range(remaining) };
         if !resuming {
-            self.generation = exchange.header("x-goog-generation");
+            if self.generation.is_none() {
+                self.generation = exchange.header("x-goog-generation");
+            }
             self.length = match (partial, self.range) {
                 (true, _) => body_length,
                 (false, range) if range.is_whole() => body_length,
@@ -147,7 +258,20 @@ impl Download {
                 }
                 (false, ByteRange::Suffix { length }) => self.object_size.map(|size| length.min(size)),
             };
-            if !self.range.is_whole() {
+            if !partial && !remaining.is_whole() && self.object_size.is_none() {
+                // The whole object came back for a range, of a length nobody said (GCS serves a
+                // gzip-stored object decompressed and then ignores `Range`): cut the range out
+                // as it passes, never handing over other bytes as the range.
+                match self.range {
+                    ByteRange::From { start, end } => self.limit = end.map(|end| end + 1 - start),
+                    ByteRange::Suffix { length } => {
+                        // Read the whole (resumable as such) and keep its last `length` bytes.
+                        self.tail = Some(Tail::new(length));
+                        self.range = WHOLE;
+                    }
+                }
+            }
+            if !self.range.is_whole() || self.tail.is_some() {
                 self.skipped = Some("skipped: a byte range has no checksum of its own");
             } else if encoded {
                 self.skipped = Some(GZIP_SKIPPED);
@@ -175,10 +299,29 @@ impl Download {
     /// The next chunk, `None` at the end (after the integrity check). Breaks are resumed
     /// within the retry budget.
     pub async fn next_chunk(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        if let Some(tail) = self.tail.as_mut().filter(|tail| tail.ended) {
+            return Ok(tail.chunks.pop_front());
+        }
         loop {
             let failure = match self.read().await {
                 Ok(Some(chunk)) => match self.accept(chunk) {
-                    Some(chunk) => return Ok(Some(chunk)),
+                    Some(chunk) if self.tail.is_some() => {
+                        if let Some(tail) = self.tail.as_mut() {
+                            tail.push(chunk);
+                        }
+                        continue;
+                    }
+                    Some(chunk) => {
+                        // (Server builds only: serving is where a byte count decides.)
+                        #[cfg(feature = "server")]
+                        if self.length == Some(self.received) {
+                            // The last bytes go out only once they are checked, so a consumer
+                            // that counts bytes (an HTTP client reading Content-Length) never
+                            // takes a corrupted object for a whole one.
+                            self.check().await?;
+                        }
+                        return Ok(Some(chunk));
+                    }
                     None => continue,
                 },
                 Ok(None) if self.length.is_some_and(|length| self.received < length) => StorageError::new(
@@ -192,7 +335,13 @@ impl Download {
                     ),
                 ),
                 Ok(None) => {
-                    self.finish().await?;
+                    self.exchange = None;
+                    self.reader = None;
+                    self.check().await?;
+                    if let Some(tail) = self.tail.as_mut() {
+                        tail.end();
+                        return Ok(tail.chunks.pop_front());
+                    }
                     return Ok(None);
                 }
                 Err(error) => error,
@@ -202,6 +351,11 @@ impl Download {
     }
 
     async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
+        if self.limit.is_some_and(|limit| self.received >= limit) {
+            // The range is complete; the rest of the whole object is not wanted.
+            self.cancel().await;
+            return Ok(None);
+        }
         let (Some(reader), Some(exchange)) = (&self.reader, &self.exchange) else { return Ok(None) };
         exchange.guard.arm();
         let step = body::next_value(reader).await;
@@ -225,7 +379,7 @@ impl Download {
             self.skip -= dropped as u64;
             chunk = chunk.subarray(dropped, chunk.length());
         }
-        if let Some(length) = self.length {
+        if let Some(length) = self.length.or(self.limit) {
             let room = length.saturating_sub(self.received).min(u32::MAX as u64) as u32;
             if chunk.length() > room {
                 chunk = chunk.subarray(0, room);
@@ -258,9 +412,15 @@ impl Download {
 
     /// The integrity check at the end of a whole-object download: against `X-Goog-Hash`,
     /// or the object's metadata where the runtime hides that header (browsers, CORS).
-    async fn finish(&mut self) -> Result<(), StorageError> {
-        self.exchange = None;
-        self.reader = None;
+    /// Once per download (serving checks before the last bytes go out).
+    async fn check(&mut self) -> Result<(), StorageError> {
+        #[cfg(feature = "server")]
+        {
+            if self.checked {
+                return Ok(());
+            }
+            self.checked = true;
+        }
         let Some(hasher) = self.hasher.take() else {
             self.context.integrity(false, self.skipped.unwrap_or("skipped"));
             return Ok(());
@@ -283,15 +443,16 @@ impl Download {
         }
     }
 
+    /// The object's CRC32C from its metadata (a signed URL grants no metadata read: none).
     async fn metadata_crc(&mut self) -> Result<Option<u32>, StorageError> {
+        if self.url.is_some() {
+            return Ok(None);
+        }
         let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
         let request = self.storage.requests(&self.bucket).get_metadata(&self.object);
         let resource: ObjectMetadata = self.storage.request_json(call, &request, None, Retry::Safe).await?;
         if self.generation.is_some() && resource.generation != self.generation {
-            return Err(StorageError::new(
-                ErrorKind::PreconditionFailed,
-                "the object changed while it was being downloaded",
-            ));
+            return Err(changed_error());
         }
         if resource.content_encoding.as_deref().is_some_and(is_gzip) {
             // Stored gzipped and served decompressed (the runtime hid the encoding headers):

@@ -14,7 +14,7 @@ use crate::prelude::*;
 use crate::protocol::config::Environment;
 use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::options::{DeleteOptions, DownloadOptions, ListOptions, UploadOptions};
+use crate::protocol::options::{DeleteOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::Credentials;
 #[cfg(feature = "server")]
@@ -82,6 +82,12 @@ impl Core {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Core {
         Core { storage: build(&options, &JsValue::UNDEFINED).map(Rc::new) }
+    }
+
+    /// The storage behind this client, or why there is none (bad options).
+    #[cfg(feature = "server")]
+    pub(crate) fn storage(&self) -> Result<Rc<Storage>, StorageError> {
+        self.storage.clone()
     }
 
     pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
@@ -173,9 +179,7 @@ impl Core {
 
 async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) -> Result<Download, StorageError> {
     let name = object_name_arg(&name, "objectName")?;
-    let context = CallContext::from_options(&options)?;
-    let options: DownloadOptions = interop::decode_options(&options, "download options")?;
-    Download::open(storage, name, &options, context).await
+    Download::open(storage, name, None, &options).await
 }
 
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and

@@ -18,7 +18,8 @@ pub fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-fn get(target: &JsValue, key: &str) -> JsValue {
+/// `target[key]`, or `undefined` when `target` is not an object.
+pub fn get(target: &JsValue, key: &str) -> JsValue {
     if !target.is_object() {
         return JsValue::UNDEFINED;
     }

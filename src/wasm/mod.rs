@@ -13,6 +13,8 @@ pub mod listing;
 pub mod metadata;
 #[cfg(feature = "server")]
 pub mod object_paths;
+#[cfg(feature = "server")]
+pub mod serving;
 pub mod set_metadata;
 #[cfg(feature = "server")]
 pub mod signing;
@@ -21,3 +23,4 @@ pub mod single_flight;
 pub mod storage;
 pub mod transport;
 pub mod upload;
+pub mod url_transfer;

@@ -254,11 +254,12 @@ impl Storage {
     }
 
     /// The typed error for a failed answer. A 404 that does not say whether the bucket or
-    /// the object is missing is settled by asking for the bucket.
+    /// the object is missing is settled by asking for the bucket (when there is one: a signed
+    /// URL names none).
     pub async fn failure(&self, exchange: &Exchange, call: Call<'_>) -> StorageError {
         let (body, raw) = exchange.error_body().await;
         let mapped = gcs_responses::map_error_response(exchange.status(), body.as_ref(), &raw, call.target());
-        if mapped.unclear_not_found && self.bucket_is_missing(call).await {
+        if mapped.unclear_not_found && !call.bucket.is_empty() && self.bucket_is_missing(call).await {
             return gcs_responses::bucket_missing_error();
         }
         mapped.error.redacted(exchange.bearer.as_deref())

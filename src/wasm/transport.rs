@@ -29,14 +29,17 @@ extern "C" {
 const ERROR_BODY_LIMIT: u32 = 4096;
 
 /// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
-/// token for `Authorization`; `signal` aborts it. A failure to get any answer is a
-/// `Network` error. The `Request` comes back with the answer: whoever reads the body must
-/// keep it alive, since Node's fetch follows the abort signal only while it exists.
+/// token for `Authorization`; `signal` aborts it; `via`, when given, sends it instead of
+/// `fetch`, as `via(request, content)` resolving to a `Response` (the runtime layer's PUT with
+/// upload progress). A failure to get any answer is a `Network` error. The `Request` comes
+/// back with the answer: whoever reads the body must keep it alive, since Node's fetch
+/// follows the abort signal only while it exists.
 pub async fn send(
     request: &HttpRequest,
     content: Option<&JsValue>,
     bearer: Option<&str>,
     signal: Option<&AbortSignal>,
+    via: Option<&js_sys::Function>,
 ) -> Result<(Response, Request), StorageError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
@@ -45,9 +48,9 @@ pub async fn send(
     }
     let headers = Headers::new().map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
     for (name, value) in &request.headers {
-        headers
-            .append(name, value)
-            .map_err(|_| StorageError::invalid_argument(text!("header ", name, " has a value fetch refuses")))?;
+        headers.append(name, value).map_err(|_| {
+            StorageError::invalid_argument(text!("header ", &**name, " has a name or value fetch refuses"))
+        })?;
     }
     if let Some(token) = bearer {
         headers.append("Authorization", &text!("Bearer ", token)).map_err(|_| {
@@ -71,7 +74,17 @@ pub async fn send(
     let fetch_request = Request::new_with_str_and_init(&request.url, &init).map_err(|error| {
         StorageError::invalid_argument(text!("cannot build request: ", interop::thrown_message(&error)))
     })?;
-    let answer = JsFuture::from(global_fetch(&fetch_request)).await.map_err(|error| network_error(&error))?;
+    let answer = match via {
+        None => Ok(global_fetch(&fetch_request)),
+        Some(via) => via
+            .call2(&JsValue::UNDEFINED, &fetch_request, content.unwrap_or(&JsValue::UNDEFINED))
+            .map(|sent| Promise::resolve(&sent)),
+    };
+    let answer = match answer {
+        Ok(promise) => JsFuture::from(promise).await,
+        Err(thrown) => Err(thrown),
+    }
+    .map_err(|error| network_error(&error))?;
     let response = answer
         .dyn_into::<Response>()
         .map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))?;

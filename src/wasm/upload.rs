@@ -267,25 +267,38 @@ async fn single_request(
     // precondition it cannot, so only then is it retried.
     let retry = if retry::repeatable_write(params.if_generation_match) { Retry::Safe } else { Retry::Never };
     let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, false).await?;
-    let resource = match exchange.json::<ObjectMetadata>().await {
-        Ok(resource) => resource,
+    let (resource, described) = match exchange.json::<ObjectMetadata>().await {
+        Ok(resource) => (resource, Described::ByTheUpload),
         // The object was written but its description was lost on the way: ask for it.
         Err(error) if retry::is_transient(&error) => {
             let metadata = storage.requests(call.bucket).get_metadata(call.object.unwrap_or_default());
-            storage.request_json(call, &metadata, None, Retry::Safe).await?
+            (storage.request_json(call, &metadata, None, Retry::Safe).await?, Described::ReadBack)
         }
         Err(error) => return Err(error),
     };
-    verify(storage, call, &resource, crc, size).await?;
+    verify(storage, call, &resource, described, crc, size).await?;
     call.context.progress(size, Some(size));
     Ok(())
 }
 
-/// Checks the object GCS made against what was sent; a mismatch removes that object.
+/// Where the description of the stored object came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Described {
+    /// The upload's own answer: it is the object this upload wrote.
+    ByTheUpload,
+    /// Read back after the upload's answer was lost: the live object, which another writer
+    /// may have replaced in between.
+    ReadBack,
+}
+
+/// Checks the object GCS made against what was sent. A mismatch of the object this upload
+/// wrote removes it (that generation only); one read back after a lost answer is reported
+/// and left alone, since the client cannot prove it wrote it.
 async fn verify(
     storage: &Storage,
     call: Call<'_>,
     resource: &ObjectMetadata,
+    described: Described,
     crc: Crc32c,
     size: u64,
 ) -> Result<(), StorageError> {
@@ -299,6 +312,15 @@ async fn verify(
         _ => None,
     };
     let Some(error) = mismatch else { return Ok(()) };
+    if described == Described::ReadBack {
+        return Err(StorageError::new(
+            error.kind,
+            text!(
+                error.message,
+                "; the upload's answer was lost and the object read back instead may have been replaced by another writer, so it was left as it is"
+            ),
+        ));
+    }
     let delete = storage.requests(call.bucket).delete(object, resource.generation.as_deref());
     storage.clean_up(call.bucket, &delete).await;
     Err(error)
@@ -386,7 +408,7 @@ async fn send_chunks(
         let (failure, retry_after) = match outcome {
             Ok(Sent::Done(resource)) => {
                 call.context.progress(end, Some(end));
-                return verify(storage, call, &resource, crc, end).await;
+                return verify(storage, call, &resource, Described::ByTheUpload, crc, end).await;
             }
             Ok(Sent::Persisted(persisted)) if persisted > offset || (ask_first && persisted == offset) => {
                 if persisted > offset {

@@ -137,6 +137,20 @@ describe('uploadFromFilename', () => {
     await writeFile(file, 'x');
     assertErr(await new Client({ bucketId: MISSING_BUCKET }).uploadFromFilename('x.txt', file), 'BucketNotFound', 404);
   });
+
+  it('a failed upload gives its file descriptor back at once (not at garbage collection)', { skip: !existsSync('/proc/self/fd') }, async () => {
+    const file = localPath('fails-to-upload.bin');
+    await writeFile(file, randomBytes(3 * 1024 * 1024));
+    const openDescriptors = async () => (await readdir('/proc/self/fd')).length;
+    const missing = new Client({ bucketId: MISSING_BUCKET });
+    const before = await openDescriptors();
+    for (let i = 0; i < 20; i++) {
+      assertErr(await missing.uploadFromFilename('x.bin', file), 'BucketNotFound', 404);
+      assertErr(await client.uploadFromFilename(fresh('bad.bin'), file, { ifGenerationMatch: 'not a number' }), 'InvalidArgument', null);
+    }
+    // A socket of the keep-alive pool may open meanwhile; leaked files would be up to 40.
+    assert.ok((await openDescriptors()) - before <= 2, `descriptors before ${before}, after ${await openDescriptors()}`);
+  });
 });
 
 describe('downloadToFilename', () => {

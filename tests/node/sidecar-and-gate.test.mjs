@@ -360,7 +360,7 @@ describe('auth: caller-supplied accessToken', () => {
         assert.fail(`${label}: rejected with ${error?.stack ?? error}`);
       }
       assert.equal(result.ok, false, label);
-      assert.equal(typeof result.error.kind, 'string', label);
+      assert.equal(result.error.kind, 'Unauthorized', `${label}: no token, no authorisation`);
       assert.ok(result.error.message.includes('provider exploded'), `${label}: the message carries the cause: ${result.error.message}`);
       const streamError = await nextStreamError(client.downloadAsStream(fresh()));
       assert.ok(streamError instanceof StreamRequestError, `${label}: downloadAsStream error`);

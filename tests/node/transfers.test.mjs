@@ -225,6 +225,41 @@ describe('ranges', () => {
     }
   });
 
+  it('a gzip-stored object, which GCS serves whole and decompressed whatever the Range: exactly the range', async () => {
+    const name = fresh('ranged-gzip.bin');
+    assertOk(await client().uploadFromBytes(name, data, { compress: true }));
+    // What the client is up against (GCS's decompressive transcoding; the emulator does the same).
+    const raw = await fetch(`${EMULATOR_URL}/storage/v1/b/${TEST_BUCKET}/o/${encodeURIComponent(name)}?alt=media`, { headers: { range: 'bytes=10-19' } });
+    assert.equal(raw.status, 200, 'the server ignores Range for a gzip-stored object');
+    assert.equal((await raw.arrayBuffer()).byteLength, SIZE);
+    for (const [label, range, expected] of [
+      ['start-end', { start: 10, end: 19 }, data.subarray(10, 20)],
+      ['suffix', { suffix: 5 }, data.subarray(SIZE - 5)],
+      ['a suffix longer than the object', { suffix: SIZE + 10 }, data],
+      ['open end', { start: SIZE - 1000 }, data.subarray(SIZE - 1000)],
+      ['an end past the end', { start: SIZE - 3, end: SIZE + 100 }, data.subarray(SIZE - 3)],
+    ]) {
+      for (const [reader, read] of Object.entries(readers)) {
+        proxy.clear();
+        const bytes = assertOk(await withTimeout(read(client(), name, { range }), 15000, `${label}, ${reader}`), `${label}, ${reader}`);
+        assert.equal(bytes.length, expected.length, `${label}, ${reader}: length`);
+        assert.ok(Buffer.from(bytes).equals(expected), `${label}, ${reader}: the range's bytes`);
+      }
+    }
+    // A reset mid-body resumes: the range is still cut from the whole.
+    for (const [label, range, expected] of [
+      ['start-end', { start: 100000, end: 250000 }, data.subarray(100000, 250001)],
+      ['suffix', { suffix: 200000 }, data.subarray(SIZE - 200000)],
+    ]) {
+      proxy.clear();
+      proxy.setFaults([{ kind: 'download', fault: 'resetMidBody' }]);
+      const bytes = assertOk(await withTimeout(readers.downloadAsBytes(client(), name, { range }), 15000, label), label);
+      assert.ok(Buffer.from(bytes).equals(expected), `${label}: intact after the resume`);
+      assert.equal(proxy.requests('download').length, 2, `${label}: resumed once`);
+      proxy.clear();
+    }
+  });
+
   it('a ranged read succeeds though the whole-object CRC32C cannot check it', async () => {
     // Documented: the check cannot apply to part of an object. This pins that the client
     // does not fail ranged reads for want of a hash.
@@ -705,6 +740,29 @@ describe('resumable uploads in 256 KiB chunks', () => {
     assert.equal(after.start, 2 * CHUNK, `the upload went on after the stored chunk: ${JSON.stringify(entries)}`);
     assert.deepEqual(proxy.violations, []);
     assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
+  });
+
+  it('an upload whose answer was lost never deletes the object it reads back: another writer may have replaced it', async () => {
+    proxy.clear();
+    const name = fresh('replaced.bin');
+    const mine = randomBytes(2000);
+    const theirs = randomBytes(3000);
+    // The emulator stores the upload but its answer is cut; the client reads the object back,
+    // and another writer replaces it while that read is held up.
+    proxy.setFaults([
+      { kind: 'upload-media', fault: 'resetMidBody' },
+      { kind: 'metadata', fault: 'delay', ms: 1500 },
+    ]);
+    const pending = client({ resumableThreshold: 1 << 20 }).uploadFromBytes(name, mine); // one request
+    const deadline = Date.now() + 10000;
+    while (proxy.requests('metadata').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(proxy.requests('metadata').length, 1, 'the client read the object back');
+    await emulatorUpload(TEST_BUCKET, name, theirs);
+    const result = await withTimeout(pending, 15000, 'upload');
+    assertErr(result, 'IntegrityMismatch');
+    assert.match(result.error.message, /may have been replaced by another writer/);
+    assert.deepEqual(proxy.requests('delete'), [], 'no delete was sent');
+    assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(theirs), "the other writer's object is still there");
   });
 
   it('a session that has gone (410) fails the upload with an error, not a hang', async () => {

@@ -3,6 +3,7 @@
 // through package.json's `exports`. SUITE_ENV holds the suite's env as JSON. The last line
 // printed is `SUITE {"passed":N,"failed":N}`.
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import * as storage from 'replit-object-storage-wasm';
 import { runSuite } from './suite.mjs';
@@ -11,5 +12,5 @@ const read = (key) => globalThis.Deno?.env.get(key) ?? globalThis.process?.env[k
 const env = JSON.parse(read('SUITE_ENV') ?? '{}');
 const runtime = globalThis.Deno ? `deno ${Deno.version.deno}` : globalThis.Bun ? `bun ${Bun.version}` : `node ${process.version}`;
 console.log(`# ${runtime}; entry: ${typeof storage.Client === 'function' ? 'loaded' : 'missing'}`);
-const { passed, failed } = await runSuite({ ...storage, flavour: env.flavour ?? 'node', env, files: { fs, path }, log: (line) => console.log(line) });
+const { passed, failed } = await runSuite({ ...storage, flavour: env.flavour ?? 'node', env, files: { fs, path, http }, log: (line) => console.log(line) });
 console.log(`SUITE ${JSON.stringify({ passed, failed })}`);

@@ -7,8 +7,8 @@
 //   const { passed, failed, results } = await runSuite({ Client, StreamRequestError, flavour, env });
 //   flavour: 'node' (Buffers, Node streams, files) or 'web' (Uint8Array, web streams, no files)
 //   env: { apiEndpoint, gateUrl, sidecarUrl, bucket, tmpDir? (node flavour) }
-//   files (node flavour): { fs, path }, node:fs and node:path (passed in, so that this file
-//   bundles for browsers and Workers as it is)
+//   files (node flavour): { fs, path, http }, node:fs, node:path and node:http (passed in, so
+//   that this file bundles for browsers and Workers as it is)
 
 const TEST_TIMEOUT_MS = 30_000;
 
@@ -90,7 +90,40 @@ function readNode(readable) {
   });
 }
 
-function defineTests({ Client, StreamRequestError, objectPaths, flavour, env, files }) {
+/** An object with its keys sorted (`equal` compares JSON, where order counts). */
+const sortedKeys = (entries) => Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/** A Response's headers as a plain object, keys sorted. */
+const headersOf = (response) => sortedKeys(response.headers);
+
+/** A signed URL from the sidecar stand-in, as an app's server would get one for its page. */
+async function signedUrl(env, object, method) {
+  const response = await fetch(`${env.sidecarUrl}/object-storage/signed-object-url`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      bucket_name: env.bucket,
+      object_name: object,
+      method,
+      expires_at: new Date(Date.now() + 600_000).toISOString(),
+    }),
+  });
+  const answer = await response.json();
+  assert(response.ok && typeof answer.signed_url === 'string', `signing ${method}: ${JSON.stringify(answer)}`);
+  return answer.signed_url;
+}
+
+/** Checks a transfer's progress events: monotonic, each with `total`, the last at `total`. */
+function checkProgress(events, total, what) {
+  assert(events.length > 0, `${what}: no progress events`);
+  events.forEach((event, i) => {
+    equal([event.loaded, event.total], [event.bytes, total], `${what}: event ${i} (loaded = bytes, total)`);
+    assert(i === 0 || event.loaded >= events[i - 1].loaded, `${what}: progress went back at event ${i}`);
+  });
+  equal(events.at(-1).loaded, total, `${what}: the last event's loaded`);
+}
+
+function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, downloadFromUrl, flavour, env, files }) {
   const run = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   const name = (leaf) => `runtimes/${flavour}/${run}/${leaf}`;
   // The emulator ignores credentials; a token keeps every entry off the sidecar.
@@ -235,6 +268,36 @@ function defineTests({ Client, StreamRequestError, objectPaths, flavour, env, fi
     assert(errorOf(await throwing.exists('x'), 'throwing').message.includes('no session'), 'the provider error is in the message');
   });
 
+  test('uploadToUrl sends a Blob to a signed URL with progress, and downloadFromUrl reads it back', async () => {
+    const object = name('signed/photo.bin');
+    // More than the loopback connection's buffers hold, so part of it waits for the gate.
+    const data = pattern(24 * 1024 * 1024 + 7);
+    const up = [];
+    const headers = { 'content-type': 'application/octet-stream' };
+    const blob = new Blob([data], { type: 'application/octet-stream' });
+    // The gate holds this PUT for a second before reading it: the body fills the connection's
+    // buffers and waits, so a browser's progress reports come before the end even on loopback.
+    const hold = { method: 'PUT', pathIncludes: `${run}/signed/`, delayMs: 1000 };
+    const held = await fetch(`${env.gateUrl}/__faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hold) });
+    assert(held.ok, `gate fault: HTTP ${held.status}`);
+    await held.arrayBuffer();
+    okValue(await uploadToUrl(await signedUrl(env, object, 'PUT'), blob, { headers, onProgress: (e) => up.push(e) }), 'uploadToUrl');
+    checkProgress(up, data.length, 'upload');
+    // Browsers (XMLHttpRequest) and the Node entry report as the body goes up; a Worker's fetch
+    // cannot, and gives the last event only.
+    if (typeof XMLHttpRequest === 'function' || flavour === 'node') {
+      assert(up.length >= 2 && up[0].loaded < data.length, `upload progress along the way: ${JSON.stringify(up)}`);
+    }
+    const down = [];
+    const back = okValue(await downloadFromUrl(await signedUrl(env, object, 'GET'), { onProgress: (e) => down.push(e) }), 'downloadFromUrl');
+    sameBytes(back, data, 'downloadFromUrl');
+    checkProgress(down, data.length, 'download');
+    const tail = okValue(await downloadFromUrl(await signedUrl(env, object, 'GET'), { range: { suffix: 10 } }), 'suffix');
+    sameBytes(tail, data.slice(-10), 'suffix range');
+    const wrongMethod = errorOf(await uploadToUrl(await signedUrl(env, object, 'GET'), 'x'), 'a GET URL used to PUT');
+    equal([wrongMethod.kind, wrongMethod.statusCode], ['Forbidden', 403], 'wrong method');
+  });
+
   // The server entries (Node's in Deno and Bun, Workers') export objectPaths; the browser's does not.
   if (typeof objectPaths === 'function') {
     test('access policies work in the server build', async () => {
@@ -273,6 +336,98 @@ function defineTests({ Client, StreamRequestError, objectPaths, flavour, env, fi
         equal(error.message, `${method} is not in the browser build: call it on your server`, `${method} message`);
       }
     });
+
+    test('serve resolves a 501 Response in the browser build, saying so', async () => {
+      const response = await client.serve(name('served/none.png'), new Request('http://app.invalid/'));
+      equal([response.status, response.headers.get('content-type')], [501, 'text/plain;charset=UTF-8'], '501');
+      equal(await response.text(), 'serve is not in the browser build: call it on your server', 'the body says why');
+    });
+  }
+
+  if (typeof objectPaths === 'function') {
+    const served = name('served/photo.png');
+    const photo = pattern(70_001);
+    let whole;
+    test('serve answers 200 with send\'s headers and the bytes, HEAD the headers alone', async () => {
+      okValue(await client.uploadFromBytes(served, photo, { contentType: 'image/png' }), 'upload');
+      const meta = okValue(await client.getMetadata(served), 'metadata');
+      whole = {
+        'accept-ranges': 'bytes',
+        'cache-control': 'public, max-age=0',
+        'content-length': String(photo.length),
+        'content-type': 'image/png',
+        etag: `"${meta.generation}-${meta.metageneration}"`,
+        'last-modified': new Date(meta.updated).toUTCString(),
+      };
+      const response = await client.serve(served, new Request('http://app.invalid/photo.png'));
+      assert(response instanceof Response, 'serve resolves to a web Response');
+      equal([response.status, headersOf(response)], [200, whole], 'status and headers');
+      sameBytes(new Uint8Array(await response.arrayBuffer()), photo, 'body');
+      const head = await client.serve(served, new Request('http://app.invalid/photo.png', { method: 'HEAD' }));
+      equal([head.status, headersOf(head), (await head.arrayBuffer()).byteLength], [200, whole, 0], 'HEAD');
+    });
+
+    test('serve answers one Range 206 and an unsatisfiable one 416', async () => {
+      const request = (range) => new Request('http://app.invalid/photo.png', { headers: { range } });
+      const partial = await client.serve(served, request('bytes=100-199'));
+      const expected = sortedKeys(Object.entries({ ...whole, 'content-length': '100', 'content-range': `bytes 100-199/${photo.length}` }));
+      equal([partial.status, headersOf(partial)], [206, expected], '206');
+      sameBytes(new Uint8Array(await partial.arrayBuffer()), photo.slice(100, 200), '206 body');
+      const past = await client.serve(served, request(`bytes=${photo.length}-`));
+      equal([past.status, past.headers.get('content-range'), await past.text()], [416, `bytes */${photo.length}`, 'Range Not Satisfiable'], '416');
+    });
+
+    test('serve answers 304 to If-None-Match and If-Modified-Since, 412 to If-Match', async () => {
+      const ask = (headers) => client.serve(served, { method: 'GET', headers });
+      const byEtag = await ask({ 'if-none-match': whole.etag });
+      const byDate = await ask({ 'If-Modified-Since': whole['last-modified'] });
+      const notModified = { 'accept-ranges': 'bytes', 'cache-control': whole['cache-control'], etag: whole.etag, 'last-modified': whole['last-modified'] };
+      equal([byEtag.status, headersOf(byEtag), byEtag.body], [304, notModified, null], 'If-None-Match');
+      equal([byDate.status, headersOf(byDate)], [304, notModified], 'If-Modified-Since');
+      const failed = await ask(new Headers({ 'if-match': '"other"' }));
+      equal([failed.status, await failed.text()], [412, 'Precondition Failed'], 'If-Match');
+    });
+
+    // The runtime's own server, where it has one (Deno.serve, Bun.serve): the Response goes out
+    // as it would in an app, with the request's own signal.
+    const nativeServe = globalThis.Deno?.serve
+      ? (handler) => {
+          const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, handler);
+          return { url: `http://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
+        }
+      : globalThis.Bun?.serve
+        ? (handler) => {
+            const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler });
+            return { url: `http://127.0.0.1:${server.port}/`, close: () => server.stop(true) };
+          }
+        : null;
+    if (nativeServe) {
+      test('serve answers through the runtime\'s own HTTP server', async () => {
+        const server = nativeServe((request) => client.serve(served, request));
+        try {
+          const response = await fetch(server.url, { headers: { range: 'bytes=-100' } });
+          equal([response.status, response.headers.get('content-range'), response.headers.get('etag')], [206, `bytes ${photo.length - 100}-${photo.length - 1}/${photo.length}`, whole.etag], '206');
+          sameBytes(new Uint8Array(await response.arrayBuffer()), photo.slice(photo.length - 100), '206 body');
+          const full = await fetch(server.url);
+          // Bun.serve sends a body still streaming as chunks, dropping the Response's
+          // Content-Length (Bun's behaviour, seen with any ReadableStream); Deno.serve keeps it.
+          const length = globalThis.Bun ? null : String(photo.length);
+          equal([full.status, full.headers.get('content-length')], [200, length], '200');
+          sameBytes(new Uint8Array(await full.arrayBuffer()), photo, '200 body');
+        } finally {
+          await server.close();
+        }
+      });
+    }
+
+    test('serve answers a missing object 404 and a server failure 502, never rejecting', async () => {
+      const missing = await client.serve(name('served/none.png'));
+      equal([missing.status, missing.headers.get('content-type'), await missing.text()], [404, 'text/plain; charset=utf-8', 'Not Found'], '404');
+      const forged = new Client({ bucketId: env.bucket, apiEndpoint: env.gateUrl, accessToken: 'forged-token-123', maxRetries: 0 });
+      const refused = await forged.serve(served);
+      const body = await refused.text();
+      equal([refused.status, body], [502, 'Bad Gateway'], '502');
+    });
   }
 
   if (flavour === 'web') {
@@ -308,6 +463,31 @@ function defineTests({ Client, StreamRequestError, objectPaths, flavour, env, fi
       equal(missing.kind, 'ObjectNotFound', 'kind');
       assert(!fs.existsSync(path.join(env.tmpDir, `${run}-none`)), 'no file is left for a missing object');
     });
+
+    if (typeof objectPaths === 'function' && files.http) {
+      test('serveTo streams into a node:http response: 206 for a Range, headers alone for HEAD', async () => {
+        const object = name('served/node-http.bin');
+        const data = pattern(200_003);
+        okValue(await client.uploadFromBytes(object, data), 'upload');
+        const results = [];
+        const server = files.http.createServer(async (req, res) => results.push(await client.serveTo(res, object, req)));
+        await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const url = `http://127.0.0.1:${server.address().port}/`;
+          const partial = await fetch(url, { headers: { range: 'bytes=1000-' } });
+          equal([partial.status, partial.headers.get('content-range')], [206, `bytes 1000-${data.length - 1}/${data.length}`], '206');
+          sameBytes(new Uint8Array(await partial.arrayBuffer()), data.slice(1000), '206 body');
+          const head = await fetch(url, { method: 'HEAD' });
+          equal([head.status, head.headers.get('content-length'), (await head.arrayBuffer()).byteLength], [200, String(data.length), 0], 'HEAD');
+          const full = await fetch(url);
+          equal([full.status, full.headers.get('content-length')], [200, String(data.length)], 'GET');
+          sameBytes(new Uint8Array(await full.arrayBuffer()), data, 'GET body');
+          equal(results, [{ ok: true, value: null }, { ok: true, value: null }, { ok: true, value: null }], 'serveTo results');
+        } finally {
+          await new Promise((resolve) => server.close(resolve));
+        }
+      });
+    }
 
     test('the sidecar gives the default bucket and tokens that open the gate', async () => {
       const replit = new Client({ apiEndpoint: env.gateUrl, sidecarEndpoint: env.sidecarUrl });
