@@ -50,6 +50,16 @@ fn wrong(key: &str, expected: &str) -> FieldError {
     text!("`", key, "` must be ", expected)
 }
 
+/// An error of the object under `key`, prefixed with `key.`. Not generic, so that it is
+/// compiled once rather than into every `object::<T>`.
+#[inline(never)]
+fn nested(key: &str, error: &str) -> FieldError {
+    match error.strip_prefix("`") {
+        Some(inner) => text!("`", key, ".", inner),
+        None => text!("`", key, "` ", error),
+    }
+}
+
 /// A field the answer must have.
 pub fn required<T>(key: &str, value: Option<T>) -> Result<T, FieldError> {
     value.ok_or_else(|| text!("`", key, "` is missing"))
@@ -96,10 +106,7 @@ impl<D: Document> Fields<'_, D> {
     /// A nested object; its errors are prefixed with `key.`.
     pub fn object<T: FromDocument>(&self, key: &str) -> Result<Option<T>, FieldError> {
         let Some(value) = self.0.get(key) else { return Ok(None) };
-        decode(&value).map(Some).map_err(|error| match error.strip_prefix("`") {
-            Some(inner) => text!("`", key, ".", inner),
-            None => text!("`", key, "` ", error),
-        })
+        decode(&value).map(Some).map_err(|error| nested(key, &error))
     }
 
     /// An array of strings; missing means empty.

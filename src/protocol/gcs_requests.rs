@@ -12,12 +12,13 @@ use crate::protocol::text;
 
 /// The filters `list` accepts, as GCS names them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ListParams {
-    pub prefix: Option<String>,
-    pub delimiter: Option<String>,
-    pub start_offset: Option<String>,
-    pub end_offset: Option<String>,
-    pub match_glob: Option<String>,
+/// Borrowed from the caller's options: a listing sends the same filters with every page.
+pub struct ListParams<'a> {
+    pub prefix: Option<&'a str>,
+    pub delimiter: Option<&'a str>,
+    pub start_offset: Option<&'a str>,
+    pub end_offset: Option<&'a str>,
+    pub match_glob: Option<&'a str>,
     /// Objects wanted on this page (GCS serves at most 1000).
     pub page_size: Option<u32>,
     pub fields: ListFields,
@@ -191,11 +192,11 @@ impl<'a> Bucket<'a> {
     pub fn list(&self, params: &ListParams, page_token: Option<&str>) -> HttpRequest {
         let page_size = params.page_size.map(|size| text!(size));
         let optional = [
-            ("prefix", params.prefix.as_deref()),
-            ("delimiter", params.delimiter.as_deref()),
-            ("startOffset", params.start_offset.as_deref()),
-            ("endOffset", params.end_offset.as_deref()),
-            ("matchGlob", params.match_glob.as_deref()),
+            ("prefix", params.prefix),
+            ("delimiter", params.delimiter),
+            ("startOffset", params.start_offset),
+            ("endOffset", params.end_offset),
+            ("matchGlob", params.match_glob),
             ("maxResults", page_size.as_deref()),
             ("pageToken", page_token),
         ];
@@ -457,12 +458,12 @@ mod tests {
             "https://storage.googleapis.com/storage/v1/b/replit-objstore-x/o?versions=false&prettyPrint=false&fields=items%28name%29%2CnextPageToken"
         );
         let params = ListParams {
-            prefix: Some("dir/".into()),
-            start_offset: Some("a".into()),
-            end_offset: Some("z".into()),
-            match_glob: Some("**/*.png".into()),
+            prefix: Some("dir/"),
+            start_offset: Some("a"),
+            end_offset: Some("z"),
+            match_glob: Some("**/*.png"),
             page_size: Some(10),
-            delimiter: Some("/".into()),
+            delimiter: Some("/"),
             fields: ListFields::Names,
         };
         let request = BUCKET.list(&params, Some("next page"));
@@ -483,7 +484,7 @@ mod tests {
 
     #[test]
     fn an_empty_prefix_is_not_sent() {
-        let request = BUCKET.list(&ListParams { prefix: Some(String::new()), ..Default::default() }, None);
+        let request = BUCKET.list(&ListParams { prefix: Some(""), ..Default::default() }, None);
         assert!(!request.url.contains("prefix"));
     }
 

@@ -226,7 +226,14 @@ fn raw_message(raw: &str) -> Option<String> {
     if trimmed.is_empty() || trimmed.starts_with("{") || trimmed.starts_with("[") || trimmed == "null" {
         return None;
     }
-    let one_line: String = trimmed.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+    // Joined by hand: `[&str]::join` brings in a slice copy whose length check formats a panic.
+    let mut one_line = String::with_capacity(trimmed.len());
+    for word in trimmed.split_ascii_whitespace() {
+        if !one_line.is_empty() {
+            one_line.push(' ');
+        }
+        one_line.push_str(word);
+    }
     Some(match one_line.char_indices().nth(RAW_MESSAGE_LIMIT) {
         Some((cut, _)) => text!(one_line.get(..cut).unwrap_or_default(), "…"),
         None => one_line,

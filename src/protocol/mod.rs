@@ -35,6 +35,7 @@ pub mod resumable;
 pub mod retry;
 #[cfg(feature = "server")]
 pub mod serving;
+#[cfg(feature = "server")]
 pub mod sidecar;
 #[cfg(feature = "server")]
 pub mod signed_url;

@@ -84,34 +84,37 @@ impl ObjectMetadata {
 
 impl FromDocument for ObjectMetadata {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        let [bucket, content_type, content_encoding, content_disposition, cache_control, etag, generation, metageneration, time_created, updated, crc32c, md5_hash] =
-            read_strings(fields)?;
-        Ok(ObjectMetadata {
-            name: required("name", fields.string("name")?)?,
-            size: fields.string("size")?.map(|size| decimal("size", &size)).transpose()?,
-            bucket,
-            content_type,
-            content_encoding,
-            content_disposition,
-            cache_control,
-            etag,
-            generation,
-            metageneration,
-            time_created,
-            updated,
-            crc32c,
-            md5_hash,
-            metadata: custom_metadata(fields)?,
-        })
+        // Filled in place: a struct literal of fourteen fields read with `?` compiles a drop of
+        // each field already read on every early return (~3 KiB of wasm).
+        let mut meta = ObjectMetadata::default();
+        for (slot, key) in meta.string_slots().into_iter().zip(STRING_FIELDS) {
+            *slot = fields.string(key)?;
+        }
+        meta.name = required("name", fields.string("name")?)?;
+        meta.size = fields.string("size")?.map(|size| decimal("size", &size)).transpose()?;
+        meta.metadata = custom_metadata(fields)?;
+        Ok(meta)
     }
 }
 
-fn read_strings<D: Document>(fields: &Fields<'_, D>) -> Result<[Option<String>; 12], FieldError> {
-    let mut out: [Option<String>; 12] = Default::default();
-    for (slot, key) in out.iter_mut().zip(STRING_FIELDS) {
-        *slot = fields.string(key)?;
+impl ObjectMetadata {
+    /// The optional string fields in `STRING_FIELDS` order, to fill.
+    fn string_slots(&mut self) -> [&mut Option<String>; 12] {
+        [
+            &mut self.bucket,
+            &mut self.content_type,
+            &mut self.content_encoding,
+            &mut self.content_disposition,
+            &mut self.cache_control,
+            &mut self.etag,
+            &mut self.generation,
+            &mut self.metageneration,
+            &mut self.time_created,
+            &mut self.updated,
+            &mut self.crc32c,
+            &mut self.md5_hash,
+        ]
     }
-    Ok(out)
 }
 
 /// A 64-bit count sent as a decimal string.

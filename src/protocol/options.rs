@@ -56,16 +56,20 @@ impl FromDocument for DownloadOptions {
     }
 }
 
+// Readers of several strings fill a default value field by field: a struct literal of fields
+// read with `?` drops every field read so far on each early return, each on its own.
 impl FromDocument for ListOptions {
+    // Field by field on purpose (see the comment above): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(ListOptions {
-            prefix: fields.string("prefix")?,
-            start_offset: fields.string("startOffset")?,
-            end_offset: fields.string("endOffset")?,
-            match_glob: fields.string("matchGlob")?,
-            max_results: fields.count("maxResults")?,
-            with_metadata: fields.boolean("withMetadata")?,
-        })
+        let mut options = ListOptions::default();
+        options.prefix = fields.string("prefix")?;
+        options.start_offset = fields.string("startOffset")?;
+        options.end_offset = fields.string("endOffset")?;
+        options.match_glob = fields.string("matchGlob")?;
+        options.max_results = fields.count("maxResults")?;
+        options.with_metadata = fields.boolean("withMetadata")?;
+        Ok(options)
     }
 }
 
@@ -82,9 +86,9 @@ impl FromDocument for ListPageOptions {
 impl ListPageOptions {
     /// The request filters. A page holds at most what GCS serves (1000), however many are
     /// asked for; without `maxResults` the server chooses (GCS: 1000).
-    pub fn params(&self) -> ListParams {
+    pub fn params(&self) -> ListParams<'_> {
         ListParams {
-            delimiter: self.delimiter.clone(),
+            delimiter: self.delimiter.as_deref(),
             fields: ListFields::Metadata,
             ..self.filters.params(self.filters.max_results)
         }
@@ -102,13 +106,13 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 
 impl ListOptions {
     /// The request filters; the page size is what is still wanted, capped at GCS's maximum.
-    pub fn params(&self, still_wanted: Option<u32>) -> ListParams {
+    pub fn params(&self, still_wanted: Option<u32>) -> ListParams<'_> {
         ListParams {
-            prefix: self.prefix.clone(),
+            prefix: self.prefix.as_deref(),
             delimiter: None,
-            start_offset: self.start_offset.clone(),
-            end_offset: self.end_offset.clone(),
-            match_glob: self.match_glob.clone(),
+            start_offset: self.start_offset.as_deref(),
+            end_offset: self.end_offset.as_deref(),
+            match_glob: self.match_glob.as_deref(),
             page_size: still_wanted.map(|wanted| wanted.min(MAX_PAGE_SIZE)),
             fields: if self.with_metadata == Some(true) { ListFields::Metadata } else { ListFields::Names },
         }
@@ -139,17 +143,19 @@ pub enum Generation {
 }
 
 impl FromDocument for UploadOptions {
+    // Field by field on purpose (see the comment above): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(UploadOptions {
-            compress: fields.boolean("compress")?,
-            content_type: fields.string("contentType")?,
-            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
-            resumable: fields.boolean("resumable")?,
-            content_length: fields.whole("contentLength")?,
-            metadata: custom_metadata(fields)?,
-            cache_control: fields.string("cacheControl")?,
-            content_disposition: fields.string("contentDisposition")?,
-        })
+        let mut options = UploadOptions::default();
+        options.compress = fields.boolean("compress")?;
+        options.content_type = fields.string("contentType")?;
+        options.if_generation_match = Generation::field(fields, "ifGenerationMatch")?;
+        options.resumable = fields.boolean("resumable")?;
+        options.content_length = fields.whole("contentLength")?;
+        options.metadata = custom_metadata(fields)?;
+        options.cache_control = fields.string("cacheControl")?;
+        options.content_disposition = fields.string("contentDisposition")?;
+        Ok(options)
     }
 }
 
@@ -277,11 +283,11 @@ mod tests {
         assert_eq!(
             options.params(),
             ListParams {
-                prefix: Some("p/".into()),
-                delimiter: Some("/".into()),
-                start_offset: Some("a".into()),
-                end_offset: Some("z".into()),
-                match_glob: Some("**".into()),
+                prefix: Some("p/"),
+                delimiter: Some("/"),
+                start_offset: Some("a"),
+                end_offset: Some("z"),
+                match_glob: Some("**"),
                 page_size: Some(7),
                 fields: ListFields::Metadata,
             }
@@ -309,6 +315,6 @@ mod tests {
         assert_eq!(options.params(None).page_size, None);
         assert_eq!(options.params(Some(7)).page_size, Some(7));
         assert_eq!(options.params(Some(2500)).page_size, Some(1000));
-        assert_eq!(options.params(None).prefix.as_deref(), Some("p"));
+        assert_eq!(options.params(None).prefix, Some("p"));
     }
 }

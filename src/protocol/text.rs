@@ -42,22 +42,13 @@ impl<T: Piece + ?Sized> Piece for &T {
 }
 
 impl Piece for u64 {
-    /// In decimal.
+    /// In decimal. Leading digits first, by recursion: an indexed digit buffer would bring in
+    /// core's bounds-check panic, and with it `core::fmt`'s number formatting.
     fn append_to(&self, out: &mut String) {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut rest = *self;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
+        if *self >= 10 {
+            (*self / 10).append_to(out);
         }
-        for &digit in digits.iter().skip(start) {
-            out.push(char::from(digit));
-        }
+        out.push(char::from(b'0' + (*self % 10) as u8));
     }
 }
 

@@ -18,7 +18,9 @@ use crate::prelude::*;
 use crate::protocol::document::FromDocument;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::gcs_responses::ErrorEnvelope;
-use crate::protocol::http::{is_success, HttpRequest};
+#[cfg(feature = "server")]
+use crate::protocol::http::is_success;
+use crate::protocol::http::HttpRequest;
 use crate::protocol::retry;
 use crate::protocol::retry::RetryPolicy;
 use crate::wasm::{interop, transport};
@@ -298,8 +300,10 @@ impl Exchange {
             .and_then(|value| retry::parse_retry_after(&value, Date::now(), |date| Some(Date::parse(date))))
     }
 
-    pub async fn json<T: FromDocument>(&self) -> Result<T, StorageError> {
-        interop::decode_response(&self.json_value().await?, self.source)
+    /// The body read into `T` (by the future `request_json` uses too, so that each `T` is
+    /// read by one compiled copy).
+    pub fn json<T: FromDocument>(&self) -> crate::wasm::storage::Decoded<'_, T> {
+        crate::wasm::storage::Decoded::new(self.json_value(), self.source)
     }
 
     /// The body parsed as JSON.
@@ -351,6 +355,7 @@ pub async fn guarded_send(
 /// Asks the Replit sidecar on no caller's behalf (its lookups are shared by every waiting
 /// call) for a JSON answer, bounded by `timeout_ms` from the request to the body's last
 /// stalled chunk, so a hung sidecar cannot hang them. A failed status is `refused`'s error.
+#[cfg(feature = "server")]
 pub async fn ask_sidecar(
     request: &HttpRequest,
     timeout_ms: f64,
@@ -361,6 +366,7 @@ pub async fn ask_sidecar(
 
 /// `ask_sidecar` on one caller's behalf (its signal stops it); a request that gets no answer
 /// at all fails with `unreachable`'s error.
+#[cfg(feature = "server")]
 pub async fn ask_sidecar_for(
     context: &CallContext,
     request: &HttpRequest,

@@ -1,30 +1,44 @@
 //! Bearer tokens for GCS requests: none (emulator), the caller's (`accessToken`), or the
 //! Replit sidecar's token exchange, cached and refreshed 5 minutes before expiry with one
-//! refresh in flight however many calls wait.
+//! refresh in flight however many calls wait. The exchange is server-only: the browser build
+//! has no sidecar to ask, so it takes only the caller's tokens.
 
+#[cfg(feature = "server")]
 use alloc::rc::Rc;
+#[cfg(feature = "server")]
 use core::cell::RefCell;
 
-use js_sys::{Date, Function, Promise};
+#[cfg(feature = "server")]
+use js_sys::Date;
+use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 
 use crate::prelude::*;
+#[cfg(feature = "server")]
 use crate::protocol::document::FromDocument;
 use crate::protocol::error::{ErrorKind, StorageError};
+#[cfg(feature = "server")]
 use crate::protocol::gcs_responses::ErrorEnvelope;
+#[cfg(feature = "server")]
 use crate::protocol::http::HttpRequest;
+#[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
-use crate::wasm::attempt::{ask_sidecar, CallContext};
+#[cfg(feature = "server")]
+use crate::wasm::attempt::ask_sidecar;
+use crate::wasm::attempt::CallContext;
 use crate::wasm::interop;
+#[cfg(feature = "server")]
 use crate::wasm::single_flight::SingleFlight;
 
 pub enum Credentials {
     Anonymous,
     Fixed(String),
     Provider(Function),
+    #[cfg(feature = "server")]
     Sidecar(SidecarTokens),
 }
 
+#[cfg(feature = "server")]
 pub struct SidecarTokens {
     endpoint: String,
     timeout_ms: f64,
@@ -32,6 +46,7 @@ pub struct SidecarTokens {
     refresh: SingleFlight,
 }
 
+#[cfg(feature = "server")]
 impl SidecarTokens {
     pub fn new(endpoint: String, timeout_ms: f64) -> Self {
         SidecarTokens { endpoint, timeout_ms, cached: Rc::default(), refresh: SingleFlight::default() }
@@ -61,6 +76,7 @@ impl SidecarTokens {
 }
 
 /// The external-account flow: a subject token from `/credential`, exchanged at `/token`.
+#[cfg(feature = "server")]
 async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, StorageError> {
     let subject: SubjectTokenBody =
         ask(&sidecar::credential_request(endpoint), timeout_ms, "credential request").await?;
@@ -72,6 +88,7 @@ async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, Storag
 }
 
 /// One step of the exchange: its JSON answer, or the refusal as an `Unauthorized` error.
+#[cfg(feature = "server")]
 async fn ask<T: FromDocument>(request: &HttpRequest, timeout_ms: f64, step: &str) -> Result<T, StorageError> {
     let refused = |status, body: Option<&ErrorEnvelope>| sidecar::credential_failure(step, status, body);
     interop::decode_response(&ask_sidecar(request, timeout_ms, &refused).await?, "the Replit sidecar")
@@ -81,17 +98,25 @@ impl Credentials {
     /// The bearer token for the next request, or none for anonymous access. `refused` is
     /// the token a 401 just came back for.
     pub async fn bearer(&self, refused: Option<&str>, context: &CallContext) -> Result<Option<String>, StorageError> {
+        #[cfg(not(feature = "server"))]
+        let _ = refused;
         match self {
             Credentials::Anonymous => Ok(None),
             Credentials::Fixed(token) => Ok(Some(token.clone())),
             Credentials::Provider(provider) => call_provider(provider, context).await.map(Some),
+            #[cfg(feature = "server")]
             Credentials::Sidecar(tokens) => tokens.token(refused, context).await.map(Some),
         }
     }
 
     /// Whether asking again after a 401 can give a different token.
     pub fn can_refresh(&self) -> bool {
-        matches!(self, Credentials::Provider(_) | Credentials::Sidecar(_))
+        match self {
+            Credentials::Anonymous | Credentials::Fixed(_) => false,
+            Credentials::Provider(_) => true,
+            #[cfg(feature = "server")]
+            Credentials::Sidecar(_) => true,
+        }
     }
 }
 

@@ -3,7 +3,6 @@
 //! pre-sized buffer. Bytes stay in JS memory; only hashing copies them, a window at a time.
 
 use core::cell::UnsafeCell;
-use core::mem::MaybeUninit;
 
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -132,13 +131,23 @@ const HASH_WINDOW: usize = 256 * 1024;
 /// The one buffer every hash copies through, reserved with the module's memory: a buffer
 /// allocated per call, its size varying with the chunks, fragmented the heap until wasm
 /// memory grew with object size (+6 MiB over a 1 GiB stream upload, measured).
-struct Window(UnsafeCell<[MaybeUninit<u8>; HASH_WINDOW]>);
+struct Window(UnsafeCell<[u8; HASH_WINDOW]>);
 
 // Safety: the wasm is single-threaded, and `hash` (its only user) never yields or calls code
 // that could call it again, so the window is never borrowed twice.
 unsafe impl Sync for Window {}
 
-static WINDOW: Window = Window(UnsafeCell::new([const { MaybeUninit::uninit() }; HASH_WINDOW]));
+// Zeros, so it costs nothing: the linker leaves zeroed statics out of the data section.
+static WINDOW: Window = Window(UnsafeCell::new([0; HASH_WINDOW]));
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Uint8Array.prototype.set.call(target, source)`: copies `source` into wasm memory, as
+    /// js-sys's `copy_to` does but without its length `assert_eq!`, whose panic message would
+    /// bring `core::fmt` into the wasm. The lengths are equal wherever it is called.
+    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
+    fn copy_into(target: &mut [u8], source: &Uint8Array);
+}
 
 /// Feeds a JS byte array to a CRC32C, window by window.
 pub fn hash(hasher: &mut Crc32c, bytes: &Uint8Array) {
@@ -148,9 +157,9 @@ pub fn hash(hasher: &mut Crc32c, bytes: &Uint8Array) {
     let mut offset = 0;
     while offset < total {
         let length = (HASH_WINDOW as u32).min(total - offset);
-        // Not zeroed first: every byte hashed is one just copied in.
-        let spare = window.get_mut(..length as usize).unwrap_or_default();
-        hasher.update(bytes.subarray(offset, offset + length).copy_to_uninit(spare));
+        let window = window.get_mut(..length as usize).unwrap_or_default();
+        copy_into(window, &bytes.subarray(offset, offset + length));
+        hasher.update(window);
         offset += length;
     }
 }

@@ -8,6 +8,7 @@ use core::future::Future;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "server")]
 use crate::prelude::*;
 #[cfg(feature = "server")]
 use crate::protocol::config::Environment;
@@ -15,7 +16,9 @@ use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::options::{DeleteOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
-use crate::wasm::auth::{Credentials, SidecarTokens};
+use crate::wasm::auth::Credentials;
+#[cfg(feature = "server")]
+use crate::wasm::auth::SidecarTokens;
 use crate::wasm::body::{self, Content};
 use crate::wasm::download::Download;
 use crate::wasm::interop::{self, object_name_arg};
@@ -37,7 +40,15 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
             _ => return Err(StorageError::invalid_argument("accessToken must be a non-empty string or a function")),
         },
         (AuthMode::Anonymous, _) => Credentials::Anonymous,
+        #[cfg(feature = "server")]
         _ => Credentials::Sidecar(SidecarTokens::new(config.sidecar_endpoint.clone(), config.request_timeout_ms)),
+        // The browser build has no sidecar to get tokens from (js/web/client.mjs says so first).
+        #[cfg(not(feature = "server"))]
+        _ => {
+            return Err(StorageError::invalid_argument(
+                "accessToken is required in the browser build (no Replit sidecar)",
+            ))
+        }
     })
 }
 
@@ -174,13 +185,16 @@ async fn open_download(storage: Rc<Storage>, name: JsValue, options: JsValue) ->
 /// Any thrown or emitted value as a `RequestError` object: ours pass through, aborts and
 /// timeouts keep their meaning, anything else becomes `fallbackKind` (default `Network`).
 #[wasm_bindgen(js_name = toRequestError)]
-pub fn to_request_error(value: JsValue, fallback_kind: Option<String>) -> JsValue {
-    let fallback = fallback_kind.as_deref().and_then(ErrorKind::parse).unwrap_or(ErrorKind::Network);
+pub fn to_request_error(value: JsValue, fallback_kind: JsValue) -> JsValue {
+    // A `JsValue`, read as a string here: an `Option<String>` parameter costs string-passing glue.
+    let fallback = fallback_kind.as_string().as_deref().and_then(ErrorKind::parse).unwrap_or(ErrorKind::Network);
     interop::error_to_js(&interop::error_from_js(&value, fallback))
 }
 
 /// A `RequestError` object made by the runtime layer (for failures only it can see, such
-/// as local files), so every error has one shape.
+/// as local files), so every error has one shape. Node's layer uses it (and the two exports
+/// below); the browser build's layer does not, so it leaves them out.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = requestError)]
 pub fn request_error(kind: &str, message: &str) -> JsValue {
     let kind = ErrorKind::parse(kind).unwrap_or(ErrorKind::Unknown);
@@ -189,6 +203,7 @@ pub fn request_error(kind: &str, message: &str) -> JsValue {
 
 /// The size of this module's linear memory in bytes: a diagnostic for checking that
 /// transfers do not grow it with object size.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = wasmMemoryBytes)]
 pub fn wasm_memory_bytes() -> f64 {
     wasm_bindgen::memory()
@@ -200,6 +215,7 @@ pub fn wasm_memory_bytes() -> f64 {
 /// The CRC32C of some bytes in GCS's form (base64 of the big-endian value), computed as
 /// downloads and uploads compute it: window by window, never copying the whole array into
 /// wasm memory. For checking local data against an object's `crc32c`, and for the benchmark.
+#[cfg(feature = "server")]
 #[wasm_bindgen(js_name = crc32c)]
 pub fn crc32c_of(bytes: &js_sys::Uint8Array) -> String {
     let mut crc = crate::protocol::integrity::Crc32c::default();

@@ -18,6 +18,7 @@ pub mod serving;
 pub mod set_metadata;
 #[cfg(feature = "server")]
 pub mod signing;
+#[cfg(feature = "server")]
 pub mod single_flight;
 pub mod storage;
 pub mod transport;

@@ -3,8 +3,15 @@
 //! a per-try timeout and the caller's signal, map failures to typed errors, and retry
 //! transient ones with backoff where the call is safe to repeat.
 
+#[cfg(feature = "server")]
 use alloc::rc::Rc;
+#[cfg(feature = "server")]
 use core::cell::RefCell;
+
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;
@@ -17,18 +24,48 @@ use crate::protocol::gcs_requests::Bucket;
 use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::protocol::http::{is_success, HttpRequest};
 use crate::protocol::options::ListOptions;
+#[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, DefaultBucketBody};
+#[cfg(feature = "server")]
+use crate::wasm::attempt::ask_sidecar;
 pub use crate::wasm::attempt::Exchange;
-use crate::wasm::attempt::{ask_sidecar, guarded_send, Backoff, CallContext};
+use crate::wasm::attempt::{guarded_send, Backoff, CallContext};
 use crate::wasm::auth::Credentials;
 use crate::wasm::metadata::metadata_to_js;
+#[cfg(feature = "server")]
 use crate::wasm::single_flight::SingleFlight;
 
 pub struct Storage {
     pub config: ClientConfig,
     credentials: Credentials,
+    #[cfg(feature = "server")]
     default_bucket: Rc<RefCell<Option<String>>>,
+    #[cfg(feature = "server")]
     bucket_lookup: SingleFlight,
+}
+
+/// `request_json`'s future: the body's, then the reading of it into `T` (a plain generic
+/// function, where an `async fn` would be a state machine for every `T`).
+pub struct Decoded<'a, T> {
+    body: Pin<Box<dyn Future<Output = Result<JsValue, StorageError>> + 'a>>,
+    /// Who answered, for the message about a malformed answer.
+    source: &'static str,
+    into: PhantomData<fn() -> T>,
+}
+
+impl<'a, T> Decoded<'a, T> {
+    pub fn new(body: impl Future<Output = Result<JsValue, StorageError>> + 'a, source: &'static str) -> Self {
+        Decoded { body: Box::pin(body), source, into: PhantomData }
+    }
+}
+
+impl<T: FromDocument> Future for Decoded<'_, T> {
+    type Output = Result<T, StorageError>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let source = self.source;
+        self.body.as_mut().poll(context).map(|body| crate::wasm::interop::decode_response(&body?, source))
+    }
 }
 
 /// A failed try, with how long the server asked to wait before the next one.
@@ -60,7 +97,14 @@ pub enum Retry {
 
 impl Storage {
     pub fn new(config: ClientConfig, credentials: Credentials) -> Self {
-        Storage { config, credentials, default_bucket: Rc::default(), bucket_lookup: SingleFlight::default() }
+        Storage {
+            config,
+            credentials,
+            #[cfg(feature = "server")]
+            default_bucket: Rc::default(),
+            #[cfg(feature = "server")]
+            bucket_lookup: SingleFlight::default(),
+        }
     }
 
     pub fn requests<'a>(&'a self, bucket: &'a str) -> Bucket<'a> {
@@ -69,6 +113,7 @@ impl Storage {
 
     /// The configured bucket, or the sidecar's default one, looked up on first use. A
     /// failed lookup is not cached: the next call asks again.
+    #[cfg(feature = "server")]
     pub async fn bucket(&self, context: &CallContext) -> Result<String, StorageError> {
         if let Some(bucket) = self.config.bucket_id.clone().or_else(|| self.default_bucket.borrow().clone()) {
             return Ok(bucket);
@@ -89,33 +134,20 @@ impl Storage {
             .ok_or_else(|| StorageError::new(ErrorKind::Unknown, "default bucket lookup returned no name"))
     }
 
+    /// The configured bucket: the browser build has no sidecar to ask for a default one
+    /// (js/web/client.mjs says so before the core runs; this is for `bucketId: null`).
+    #[cfg(not(feature = "server"))]
+    pub async fn bucket(&self, _context: &CallContext) -> Result<String, StorageError> {
+        self.config.bucket_id.clone().ok_or_else(|| {
+            StorageError::new(ErrorKind::DefaultBucket, "bucketId is required in the browser build (no Replit sidecar)")
+        })
+    }
+
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
-    /// the end of the retry budget. Failures carry how many tries were made.
+    /// the end of the retry budget. Failures carry how many tries were made. With `read_json`
+    /// the answer's JSON body is read inside the retry loop (so a connection that breaks or
+    /// stalls mid-body is tried again too) and comes back beside it; else that is `undefined`.
     pub async fn request(
-        &self,
-        call: Call<'_>,
-        request: &HttpRequest,
-        content: Option<&JsValue>,
-        retry: Retry,
-        accepted: fn(u16) -> bool,
-    ) -> Result<Exchange, StorageError> {
-        self.request_reading(call, request, content, retry, accepted, false).await.map(|(exchange, _)| exchange)
-    }
-
-    /// `request` for an answer whose JSON body is wanted: the body is read inside the
-    /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
-    pub async fn request_json<T: FromDocument>(
-        &self,
-        call: Call<'_>,
-        request: &HttpRequest,
-        content: Option<&JsValue>,
-        retry: Retry,
-    ) -> Result<T, StorageError> {
-        let (_, body) = self.request_reading(call, request, content, retry, is_success, true).await?;
-        crate::wasm::interop::decode_response(&body, "GCS")
-    }
-
-    async fn request_reading(
         &self,
         call: Call<'_>,
         request: &HttpRequest,
@@ -139,6 +171,31 @@ impl Storage {
             }
             backoff.wait(error, retry_after, call.context).await?;
         }
+    }
+
+    /// `request` for an answer whose JSON body is wanted: the body is read inside the
+    /// retry loop, so a connection that breaks or stalls mid-body is tried again too.
+    pub fn request_json<'a, T: FromDocument>(
+        &'a self,
+        call: Call<'a>,
+        request: &'a HttpRequest,
+        content: Option<&'a JsValue>,
+        retry: Retry,
+    ) -> Decoded<'a, T> {
+        Decoded::new(self.request_body(call, request, content, retry), "GCS")
+    }
+
+    /// The JSON body of `request_json`, before it is read into a type: not generic, so that
+    /// its state machine is compiled once.
+    async fn request_body(
+        &self,
+        call: Call<'_>,
+        request: &HttpRequest,
+        content: Option<&JsValue>,
+        retry: Retry,
+    ) -> Result<JsValue, StorageError> {
+        let (_, body) = self.request(call, request, content, retry, is_success, true).await?;
+        Ok(body)
     }
 
     /// One try, judged: an answer with an `accepted` status, or the typed failure.
@@ -236,8 +293,9 @@ impl Storage {
         };
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).get_metadata(object);
-        let exchange =
-            self.request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status)).await?;
+        let (exchange, _) = self
+            .request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status), false)
+            .await?;
         let found = is_success(exchange.status());
         exchange.discard().await;
         Ok(found)
@@ -252,8 +310,8 @@ impl Storage {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).delete(object, None);
-        match self.request(call, &request, None, Retry::Safe, is_success).await {
-            Ok(exchange) => {
+        match self.request(call, &request, None, Retry::Safe, is_success, false).await {
+            Ok((exchange, _)) => {
                 exchange.discard().await;
                 Ok(())
             }
@@ -271,10 +329,11 @@ impl Storage {
         loop {
             let request = self.requests(&bucket).rewrite(source, destination, token.as_deref());
             let step: RewriteResponse = self.request_json(call, &request, None, Retry::Safe).await?;
-            match step.continuation()? {
-                None => return Ok(()),
-                Some(next) => token = Some(next.to_string()),
+            if step.continuation()?.is_none() {
+                return Ok(());
             }
+            // Moved, not copied: `continuation` said it is there and not empty.
+            token = step.rewrite_token;
         }
     }
 
@@ -308,6 +367,7 @@ impl Storage {
     }
 }
 
+#[cfg(feature = "server")]
 async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Result<String, StorageError> {
     let request = sidecar::default_bucket_request(sidecar_endpoint);
     let answer = ask_sidecar(&request, timeout_ms, &|status, _| sidecar::default_bucket_refused(status))

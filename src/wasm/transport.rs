@@ -2,6 +2,7 @@
 //! call, and reads answers back. Works in every runtime (no `window` needed).
 
 use js_sys::{JsString, Promise, Reflect};
+#[cfg(feature = "server")]
 use once_cell::race::OnceBool;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -91,11 +92,14 @@ pub async fn send(
 }
 
 /// Byte bodies at least this large go as a stream where the runtime can stream them.
+#[cfg(feature = "server")]
 const STREAMED_FROM: u32 = 1 << 20;
+#[cfg(feature = "server")]
 const STREAM_PIECE: u32 = 1 << 20;
 
 /// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
 /// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
+#[cfg(feature = "server")]
 fn streams_request_bodies() -> bool {
     static ANSWER: OnceBool = OnceBool::new();
     ANSWER.get_or_init(|| {
@@ -109,6 +113,7 @@ fn streams_request_bodies() -> bool {
 /// The body as `fetch` gets it. The fetch standard copies a byte-array body whole; a large
 /// one is handed over instead as a stream of views of the same memory, made afresh for every
 /// send (so a request can still be sent again), and nothing is copied.
+#[cfg(feature = "server")]
 fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
     let large = body.dyn_ref::<js_sys::Uint8Array>().filter(|bytes| bytes.length() >= STREAMED_FROM);
     match large {
@@ -117,6 +122,14 @@ fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
     }
 }
 
+/// The browser build's body as it is: only Node-like runtimes (which load the server build)
+/// stream byte bodies over HTTP/1.1.
+#[cfg(not(feature = "server"))]
+fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
+    Ok(body.clone())
+}
+
+#[cfg(feature = "server")]
 fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError> {
     let offset = core::cell::Cell::new(0u32);
     let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController)>::new(
@@ -174,8 +187,9 @@ pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) 
         return (None, String::new());
     };
     let bounded = body.slice(0, ERROR_BODY_LIMIT);
-    let envelope =
-        parse_json(&bounded).ok().and_then(|parsed| interop::decode_response::<ErrorEnvelope>(&parsed, "").ok());
+    let envelope = parse_json(&bounded)
+        .ok()
+        .and_then(|parsed| crate::protocol::document::decode::<ErrorEnvelope, _>(&parsed).ok());
     (envelope, String::from(bounded))
 }
 

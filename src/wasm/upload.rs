@@ -266,7 +266,7 @@ async fn single_request(
     // Repeating an unconditional overwrite could undo another writer's; with a
     // precondition it cannot, so only then is it retried.
     let retry = if retry::repeatable_write(params.if_generation_match) { Retry::Safe } else { Retry::Never };
-    let exchange = storage.request(call, &request, Some(&body), retry, is_success).await?;
+    let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, false).await?;
     let (resource, described) = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => (resource, Described::ByTheUpload),
         // The object was written but its description was lost on the way: ask for it.
@@ -335,7 +335,7 @@ async fn resumable_upload(
 ) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let start = storage.requests(call.bucket).start_resumable(object, params, total);
-    let opened = storage.request(call, &start, None, Retry::Safe, is_success).await?;
+    let (opened, _) = storage.request(call, &start, None, Retry::Safe, is_success, false).await?;
     let session = opened.header("location").filter(|location| !location.is_empty());
     opened.discard().await;
     let session =
@@ -404,7 +404,8 @@ async fn send_chunks(
             Ok(exchange) => settle(exchange).await,
             Err(refusal) => Err(refusal),
         };
-        match outcome {
+        // One wait for every kind of failure: each `.await` site adds its own state to this loop.
+        let (failure, retry_after) = match outcome {
             Ok(Sent::Done(resource)) => {
                 call.context.progress(end, Some(end));
                 return verify(storage, call, &resource, Described::ByTheUpload, crc, end).await;
@@ -416,6 +417,7 @@ async fn send_chunks(
                 offset = persisted;
                 ask_first = false;
                 call.context.progress(offset, total);
+                continue;
             }
             Ok(Sent::Persisted(persisted)) => {
                 // A chunk went through but the session claims no more than before (or less):
@@ -431,14 +433,12 @@ async fn send_chunks(
                     ),
                 );
                 offset = offset.min(persisted);
-                backoff.wait(stuck, None, call.context).await?;
-                ask_first = true;
+                (stuck, None)
             }
-            Err((failure, retry_after)) => {
-                backoff.wait(failure, retry_after, call.context).await?;
-                ask_first = true;
-            }
-        }
+            Err(refusal) => refusal,
+        };
+        backoff.wait(failure, retry_after, call.context).await?;
+        ask_first = true;
     }
 }
 
@@ -487,21 +487,22 @@ fn settles(status: u16) -> bool {
 /// finished object (its description read here, so a body cut short is retried too).
 async fn settle(exchange: Exchange) -> Result<Sent, Refusal> {
     let sent = match exchange.status() {
-        308 => {
-            let persisted = resumable::persisted_bytes(exchange.header("range").as_deref()).ok_or_else(|| {
-                StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range")
-            });
-            exchange.discard().await;
-            persisted.map(Sent::Persisted)
+        308 => resumable::persisted_bytes(exchange.header("range").as_deref()).map(Sent::Persisted).ok_or_else(|| {
+            StorageError::malformed_response("GCS", "a resumable upload answered with an unreadable Range")
+        }),
+        404 | 410 => Err(StorageError::new(
+            ErrorKind::Unknown,
+            "the resumable upload session expired or was cancelled; upload again",
+        )),
+        _ => {
+            return exchange
+                .json::<ObjectMetadata>()
+                .await
+                .map(|resource| Sent::Done(Box::new(resource)))
+                .map_err(|error| (error, None))
         }
-        404 | 410 => {
-            exchange.discard().await;
-            Err(StorageError::new(
-                ErrorKind::Unknown,
-                "the resumable upload session expired or was cancelled; upload again",
-            ))
-        }
-        _ => exchange.json::<ObjectMetadata>().await.map(|resource| Sent::Done(Box::new(resource))),
     };
+    // One discard for both: each `.await` site is a state of its own.
+    exchange.discard().await;
     sent.map_err(|error| (error, None))
 }

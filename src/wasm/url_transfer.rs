@@ -94,7 +94,7 @@ async fn transfer(
         false => Retry::Never,
     };
     let call = Call { bucket: "", object: Some(object), context: &context };
-    storage.request(call, &request, Some(&body), retry, is_success).await?.discard().await;
+    storage.request(call, &request, Some(&body), retry, is_success, false).await?.0.discard().await;
     context.progress(total, Some(total));
     Ok(JsValue::NULL)
 }
