@@ -24,7 +24,7 @@ use crate::protocol::text;
 use crate::wasm::attempt::{Backoff, CallContext};
 use crate::wasm::body;
 use crate::wasm::interop;
-use crate::wasm::storage::{Call, Exchange, Retry, Storage};
+use crate::wasm::storage::{Call, Exchange, Refusal, Retry, Storage};
 
 pub const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 const READ_AHEAD_CHUNKS: f64 = 8.0;
@@ -218,10 +218,10 @@ impl Download {
             let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
             match self.storage.try_once(call, &request, None, is_success).await {
                 Ok(exchange) => break exchange,
-                Err((error, _)) if error.status_code == Some(416) => {
+                Err(Refusal { error, .. }) if error.status_code == Some(416) => {
                     return Err(range::unsatisfiable(remaining, self.object_size))
                 }
-                Err((error, retry_after)) => self.backoff.wait(error, retry_after, &self.context).await?,
+                Err(Refusal { error, retry_after }) => self.backoff.wait(error, retry_after, &self.context).await?,
             }
         };
         let partial = exchange.status() == 206;

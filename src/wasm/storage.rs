@@ -69,7 +69,18 @@ impl<T: FromDocument> Future for Decoded<'_, T> {
 }
 
 /// A failed try, with how long the server asked to wait before the next one.
-pub type Refusal = (StorageError, Option<f64>);
+pub struct Refusal {
+    pub error: StorageError,
+    /// Milliseconds from the answer's `Retry-After`, when it had one.
+    pub retry_after: Option<f64>,
+}
+
+impl From<StorageError> for Refusal {
+    /// A failure that came with no request to wait.
+    fn from(error: StorageError) -> Self {
+        Refusal { error, retry_after: None }
+    }
+}
 
 /// What a request is about and on whose behalf: for error messages, and for the
 /// caller's signal and progress callback.
@@ -93,6 +104,15 @@ pub enum Retry {
     Safe,
     /// Calls that may not be repeated (a one-shot upload without a precondition).
     Never,
+}
+
+/// What `Storage::request` reads of an accepted answer inside its retry loop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Nothing: the caller reads the body (or only the status and headers).
+    Headers,
+    /// The JSON body too, so a connection that breaks or stalls mid-body is tried again.
+    Json,
 }
 
 impl Storage {
@@ -144,9 +164,9 @@ impl Storage {
     }
 
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
-    /// the end of the retry budget. Failures carry how many tries were made. With `read_json`
-    /// the answer's JSON body is read inside the retry loop (so a connection that breaks or
-    /// stalls mid-body is tried again too) and comes back beside it; else that is `undefined`.
+    /// the end of the retry budget. Failures carry how many tries were made. With
+    /// `Answer::Json` the answer's JSON body is read inside the retry loop and comes back
+    /// beside it; with `Answer::Headers` that is `undefined`.
     pub async fn request(
         &self,
         call: Call<'_>,
@@ -154,15 +174,15 @@ impl Storage {
         content: Option<&JsValue>,
         retry: Retry,
         accepted: fn(u16) -> bool,
-        read_json: bool,
+        answer: Answer,
     ) -> Result<(Exchange, JsValue), StorageError> {
         let mut backoff = Backoff::new(self.config.retry);
         loop {
-            let (error, retry_after) = match self.try_once(call, request, content, accepted).await {
-                Ok(exchange) if !read_json => return Ok((exchange, JsValue::UNDEFINED)),
+            let Refusal { error, retry_after } = match self.try_once(call, request, content, accepted).await {
+                Ok(exchange) if answer == Answer::Headers => return Ok((exchange, JsValue::UNDEFINED)),
                 Ok(exchange) => match exchange.json_value().await {
                     Ok(body) => return Ok((exchange, body)),
-                    Err(error) => (error, None),
+                    Err(error) => error.into(),
                 },
                 Err(refusal) => refusal,
             };
@@ -194,7 +214,7 @@ impl Storage {
         content: Option<&JsValue>,
         retry: Retry,
     ) -> Result<JsValue, StorageError> {
-        let (_, body) = self.request(call, request, content, retry, is_success, true).await?;
+        let (_, body) = self.request(call, request, content, retry, is_success, Answer::Json).await?;
         Ok(body)
     }
 
@@ -208,8 +228,10 @@ impl Storage {
     ) -> Result<Exchange, Refusal> {
         match self.attempt(call, request, content).await {
             Ok(exchange) if accepted(exchange.status()) => Ok(exchange),
-            Ok(exchange) => Err((self.failure(&exchange, call).await, exchange.retry_after())),
-            Err(error) => Err((error, None)),
+            Ok(exchange) => {
+                Err(Refusal { error: self.failure(&exchange, call).await, retry_after: exchange.retry_after() })
+            }
+            Err(error) => Err(error.into()),
         }
     }
 
@@ -294,7 +316,7 @@ impl Storage {
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).get_metadata(object);
         let (exchange, _) = self
-            .request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status), false)
+            .request(call, &request, None, Retry::Safe, |status| status == 404 || is_success(status), Answer::Headers)
             .await?;
         let found = is_success(exchange.status());
         exchange.discard().await;
@@ -310,7 +332,7 @@ impl Storage {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
         let request = self.requests(&bucket).delete(object, None);
-        match self.request(call, &request, None, Retry::Safe, is_success, false).await {
+        match self.request(call, &request, None, Retry::Safe, is_success, Answer::Headers).await {
             Ok((exchange, _)) => {
                 exchange.discard().await;
                 Ok(())

@@ -22,7 +22,7 @@ use crate::protocol::retry;
 use crate::wasm::attempt::{Backoff, CallContext};
 use crate::wasm::body::{self, Content};
 use crate::wasm::interop;
-use crate::wasm::storage::{Call, Exchange, Refusal, Retry, Storage};
+use crate::wasm::storage::{Answer, Call, Exchange, Refusal, Retry, Storage};
 
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.
@@ -266,7 +266,7 @@ async fn single_request(
     // Repeating an unconditional overwrite could undo another writer's; with a
     // precondition it cannot, so only then is it retried.
     let retry = if retry::repeatable_write(params.if_generation_match) { Retry::Safe } else { Retry::Never };
-    let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, false).await?;
+    let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, Answer::Headers).await?;
     let (resource, described) = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => (resource, Described::ByTheUpload),
         // The object was written but its description was lost on the way: ask for it.
@@ -335,7 +335,7 @@ async fn resumable_upload(
 ) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let start = storage.requests(call.bucket).start_resumable(object, params, total);
-    let (opened, _) = storage.request(call, &start, None, Retry::Safe, is_success, false).await?;
+    let (opened, _) = storage.request(call, &start, None, Retry::Safe, is_success, Answer::Headers).await?;
     let session = opened.header("location").filter(|location| !location.is_empty());
     opened.discard().await;
     let session =
@@ -405,7 +405,7 @@ async fn send_chunks(
             Err(refusal) => Err(refusal),
         };
         // One wait for every kind of failure: each `.await` site adds its own state to this loop.
-        let (failure, retry_after) = match outcome {
+        let Refusal { error: failure, retry_after } = match outcome {
             Ok(Sent::Done(resource)) => {
                 call.context.progress(end, Some(end));
                 return verify(storage, call, &resource, Described::ByTheUpload, crc, end).await;
@@ -433,7 +433,7 @@ async fn send_chunks(
                     ),
                 );
                 offset = offset.min(persisted);
-                (stuck, None)
+                stuck.into()
             }
             Err(refusal) => refusal,
         };
@@ -499,10 +499,10 @@ async fn settle(exchange: Exchange) -> Result<Sent, Refusal> {
                 .json::<ObjectMetadata>()
                 .await
                 .map(|resource| Sent::Done(Box::new(resource)))
-                .map_err(|error| (error, None))
+                .map_err(Refusal::from)
         }
     };
     // One discard for both: each `.await` site is a state of its own.
     exchange.discard().await;
-    sent.map_err(|error| (error, None))
+    sent.map_err(Refusal::from)
 }

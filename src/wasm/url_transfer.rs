@@ -26,7 +26,7 @@ use crate::wasm::auth::Credentials;
 use crate::wasm::body::Content;
 use crate::wasm::download::Download;
 use crate::wasm::interop;
-use crate::wasm::storage::{Call, Retry, Storage};
+use crate::wasm::storage::{Answer, Call, Retry, Storage};
 
 /// One transfer through a signed URL. With `send`, `uploadToUrl`: PUTs `body` (bytes, a Blob
 /// or a string) through `send(request, body)`, which resolves to a `Response` (and reports
@@ -94,7 +94,7 @@ async fn transfer(
         false => Retry::Never,
     };
     let call = Call { bucket: "", object: Some(object), context: &context };
-    storage.request(call, &request, Some(&body), retry, is_success, false).await?.0.discard().await;
+    storage.request(call, &request, Some(&body), retry, is_success, Answer::Headers).await?.0.discard().await;
     context.progress(total, Some(total));
     Ok(JsValue::NULL)
 }
