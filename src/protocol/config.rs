@@ -311,6 +311,23 @@ mod tests {
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }
 
+    #[test]
+    fn zero_milliseconds_is_a_valid_setting() {
+        // 0 is the boundary: no delay, no deadline, no stall timer; only negatives are refused.
+        let zeros: ClientOptions =
+            from_json(r#"{"retryDeadlineMs":0,"retryInitialDelayMs":0,"retryMaxDelayMs":0,"requestTimeoutMs":0}"#)
+                .unwrap();
+        let config = resolve(zeros);
+        assert_eq!(config.retry.deadline_ms, 0.0);
+        assert_eq!(config.retry.initial_delay_ms, 0.0);
+        assert_eq!(config.retry.max_delay_ms, 0.0);
+        assert_eq!(config.request_timeout_ms, 0.0);
+        for key in ["retryDeadlineMs", "retryInitialDelayMs", "retryMaxDelayMs", "requestTimeoutMs"] {
+            let below: ClientOptions = from_json(&text!("{\"", key, "\":-0.001}")).unwrap();
+            assert!(ClientConfig::resolve(below).unwrap_err().message.contains(key), "{key}");
+        }
+    }
+
     #[cfg(feature = "server")]
     #[test]
     fn the_environments_default_bucket_is_used_unless_a_bucket_is_given() {

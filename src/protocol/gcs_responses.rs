@@ -332,6 +332,18 @@ mod tests {
         assert_eq!(map_error_response(400, Some(&body), "", OBJECT).error.kind, ErrorKind::IntegrityMismatch);
         let other = envelope(r#"{"error":{"code":400,"message":"Invalid argument."}}"#);
         assert_eq!(map_error_response(400, Some(&other), "", OBJECT).error.kind, ErrorKind::InvalidArgument);
+        // "match" alone is not a checksum refusal: only a CRC32C or MD5 one is.
+        let unrelated = envelope(r#"{"error":{"code":400,"message":"The pattern does not match the glob syntax."}}"#);
+        assert_eq!(map_error_response(400, Some(&unrelated), "", OBJECT).error.kind, ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_conflict_is_a_failed_precondition_as_412_is() {
+        // GCS answers 409 when a precondition meets a concurrent change (e.g. a rewrite).
+        assert_eq!(kind_for_status(409), ErrorKind::PreconditionFailed);
+        assert_eq!(kind_for_status(412), ErrorKind::PreconditionFailed);
+        let body = envelope(r#"{"error":{"code":409,"message":"conflict"}}"#);
+        assert_eq!(map_error_response(409, Some(&body), "", OBJECT).error.kind, ErrorKind::PreconditionFailed);
     }
 
     #[test]
