@@ -22,9 +22,15 @@ const NO_FILES = {
     'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
 };
 
+/** The results of `notInThisBuild`, told apart from other failures by identity. */
+const leftOutOfBuild = new WeakSet();
+
 /** A method the loaded build leaves out (server-only code is not in the browser build). */
-const notInThisBuild = (method) =>
-  failure('Unsupported', `${method} is not in the browser build: call it on your server`);
+const notInThisBuild = (method) => {
+  const result = failure('Unsupported', `${method} is not in the browser build: call it on your server`);
+  leftOutOfBuild.add(result);
+  return result;
+};
 
 const NO_SIGNING =
   'there is no Replit sidecar in this runtime to sign URLs with: sign URLs on your server ' +
@@ -194,7 +200,7 @@ export function defineClient(load, { environment } = {}) {
       const answer = await this.#call('serve', ...args).catch(() => null);
       if (answer instanceof Response) return answer;
       // (A string body makes the Content-Type text/plain.)
-      const missing = answer?.error.message.startsWith('serve ');
+      const missing = leftOutOfBuild.has(answer);
       return new Response(missing ? answer.error.message : 'Internal Server Error', { status: missing ? 501 : 500 });
     }
 

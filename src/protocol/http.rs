@@ -82,6 +82,11 @@ pub fn with_query(url: String, pairs: &[(&str, &str)]) -> String {
     url
 }
 
+/// An absolute `http://` or `https://` URL: what a signed URL must be to be sent.
+pub fn is_http_url(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
 /// A 2xx status.
 pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)

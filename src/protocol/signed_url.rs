@@ -7,7 +7,7 @@ use crate::prelude::*;
 use crate::protocol::document::{whole_number, Document, FieldError, Fields, FromDocument};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::gcs_responses::{kind_for_status, ErrorEnvelope};
-use crate::protocol::http::{HttpRequest, Method};
+use crate::protocol::http::{is_http_url, HttpRequest, Method};
 use crate::protocol::json::JsonObject;
 
 /// What a URL is signed for when the caller does not say.
@@ -142,7 +142,7 @@ const SIDECAR: &str = "the Replit sidecar";
 /// The URL in the answer, which must be an absolute http(s) URL.
 pub fn parse_signed_url(body: &SignedUrlBody) -> Result<String, StorageError> {
     match body.signed_url.as_deref() {
-        Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(url.to_string()),
+        Some(url) if is_http_url(url) => Ok(url.to_string()),
         Some(_) => Err(StorageError::malformed_response(SIDECAR, "`signed_url` is not an http(s) URL")),
         None => Err(StorageError::malformed_response(SIDECAR, "the answer has no `signed_url`")),
     }

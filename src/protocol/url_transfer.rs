@@ -111,7 +111,7 @@ pub fn scrubbed(error: StorageError, url: &str) -> StorageError {
 
 /// Whether `url` is one the client can send to (an absolute http or https URL).
 pub fn check_url(url: &str) -> Result<(), StorageError> {
-    if url.starts_with("https://") || url.starts_with("http://") {
+    if crate::protocol::http::is_http_url(url) {
         return Ok(());
     }
     Err(StorageError::invalid_argument("url must be an http:// or https:// URL (a signed URL from your server)"))
