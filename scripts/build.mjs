@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run build [-- --force]
 // Runs setup (unless SKIP_SETUP=1; no browsers: only npm test's browsers stage needs them),
-// then three wasm-pack builds (--release, --mode no-install, npm's wasm-opt first on PATH),
-// each followed by scripts/minify-interface.mjs (shorter names between the .wasm and its glue):
+// then three wasm-pack builds (--release, --mode no-install; wasm-pack's own wasm-opt run is off
+// in Cargo.toml), each followed by scripts/optimize-wasm.mjs (panic formatting taken out, then
+// npm's wasm-opt) and scripts/minify-interface.mjs (shorter names between the .wasm and its glue):
 //   pkg/node     --target nodejs, default features (`server`): Node, Deno and Bun
 //   pkg/workerd  --target web, default features: Cloudflare Workers. Its .wasm must be
 //                byte-for-byte pkg/node's (checked), so it is not kept: js/workerd imports
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { GLUE, INLINE, WASM, finishWebGlue, inlineWasm } from './build-web.mjs';
 import { minifyInterface } from './minify-interface.mjs';
+import { optimizeWasm } from './optimize-wasm.mjs';
 import { ROOT, checkPack, kb, log, onInterrupt, removeWasmPackGitignores, run, runSetup, toolEnv } from './lib.mjs';
 
 const script = (name) => path.join(ROOT, 'scripts', name);
@@ -32,13 +34,13 @@ const script = (name) => path.join(ROOT, 'scripts', name);
  * the entries load, whose absence means the build must run again.
  */
 export const TARGETS = [
-  { name: 'node', target: 'nodejs', keep: [GLUE, WASM], scripts: ['minify-interface.mjs'] },
-  { name: 'workerd', target: 'web', keep: [GLUE], scripts: ['minify-interface.mjs', 'build-web.mjs'], sameWasmAs: 'node' },
+  { name: 'node', target: 'nodejs', keep: [GLUE, WASM], scripts: ['optimize-wasm.mjs', 'minify-interface.mjs'] },
+  { name: 'workerd', target: 'web', keep: [GLUE], scripts: ['optimize-wasm.mjs', 'minify-interface.mjs', 'build-web.mjs'], sameWasmAs: 'node' },
   {
     name: 'web',
     target: 'web',
     keep: [GLUE, WASM, INLINE],
-    scripts: ['minify-interface.mjs', 'build-web.mjs'],
+    scripts: ['optimize-wasm.mjs', 'minify-interface.mjs', 'build-web.mjs'],
     cargo: ['--no-default-features'],
     targetDir: path.join(ROOT, 'target', 'browser'),
   },
@@ -130,6 +132,8 @@ async function buildTarget(target) {
   if (code !== 0) throw new Error(`wasm-pack build of ${outDir(target)} failed (${code ?? signal})`);
   // wasm-pack writes a .gitignore of `*` into the out dir, which would keep it out of npm pack.
   removeWasmPackGitignores();
+  const dropped = await optimizeWasm(path.join(dir, WASM));
+  log(`build: ${outDir(target)}: panic formatting taken out (${dropped.length} core::fmt impls), wasm-opt done`);
   await minifyInterface(path.join(dir, WASM), path.join(dir, GLUE));
   if (target.target === 'web') finishWebGlue(dir);
   if (target.sameWasmAs) {

@@ -10,15 +10,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, capture } from './lib.mjs';
-
-const WASM_OPT = path.join(ROOT, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
-/** The features the release build enables (Cargo.toml's wasm-opt flags: keep in step); parsing needs them too. */
-const FEATURES = ['--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-sign-ext'];
+import { capture } from './lib.mjs';
+import { FEATURES, WASM_OPT } from './optimize-wasm.mjs';
 
 /**
  * Run in the same wasm-opt call: the producers and target-features sections are for linkers
- * and tools, not runtimes; and -Oz once more finds a little after wasm-pack's run (together
+ * and tools, not runtimes; and -Oz once more finds a little after optimize-wasm.mjs's run (together
  * -0.4 KiB gz, measured).
  */
 const LAST_PASSES = ['--strip-producers', '--strip-target-features', '-Oz'];
