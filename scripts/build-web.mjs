@@ -1,7 +1,8 @@
 // What scripts/build.mjs does after wasm-pack for the two web-target builds:
 // - finishWebGlue (pkg/workerd and pkg/web): the ESM glue with its default
 //   `new URL('..._bg.wasm', import.meta.url)` taken out, so no bundler emits, or looks for, a
-//   .wasm beside it (every entry hands the module to init itself), and wasm-pack's
+//   .wasm beside it (every entry hands the module to init itself), its loader cut to what
+//   those entries pass (bytes or a compiled Module, never a Response to stream), and wasm-pack's
 //   package.json, README and .gitignore (`*`, which would keep the folder out of npm pack) removed;
 // - inlineWasm (pkg/web, the browser build): pkg/web/replit_object_storage_wasm_inline.js, the
 //   .wasm gzipped by zopfli and then base64, which js/web/index.mjs decodes. The .wasm itself
@@ -18,12 +19,23 @@ export const INLINE = 'replit_object_storage_wasm_inline.js';
 const DEFAULT_URL = `module_or_path = new URL('${WASM}', import.meta.url);`;
 const NO_DEFAULT = "throw new Error('replit-object-storage-wasm: the wasm module must be passed to init');";
 
+/** wasm-bindgen's loader: a Response (streamed, with a fallback and its warning) or bytes. */
+const LOADER = /^async function __wbg_load\(module, imports\) \{\n[\s\S]*?\n\}\n/gm;
+/** The same for what the entries pass: the .wasm's bytes (js/web) or a compiled Module. */
+const BYTES_LOADER = `async function __wbg_load(module, imports) {
+    const instance = await WebAssembly.instantiate(module, imports);
+    return instance instanceof WebAssembly.Instance ? { instance, module } : instance;
+}
+`;
+
 /** Takes the default .wasm URL out of the web glue in `dir`, and wasm-pack's extra files. */
 export function finishWebGlue(dir) {
   const gluePath = path.join(dir, GLUE);
   const glue = fs.readFileSync(gluePath, 'utf8');
   if (glue.split(DEFAULT_URL).length !== 2) throw new Error(`${gluePath}: the default wasm URL line was not found once`);
-  fs.writeFileSync(gluePath, glue.replace(DEFAULT_URL, NO_DEFAULT));
+  const loaders = glue.match(LOADER) ?? [];
+  if (loaders.length !== 1) throw new Error(`${gluePath}: the __wbg_load function was not found once`);
+  fs.writeFileSync(gluePath, glue.replace(DEFAULT_URL, NO_DEFAULT).replace(LOADER, BYTES_LOADER));
   for (const f of ['.gitignore', 'package.json', 'README.md']) fs.rmSync(path.join(dir, f), { force: true });
 }
 

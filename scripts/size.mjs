@@ -178,7 +178,7 @@ async function main() {
   const over = browser.bundled.gz - BUDGET_GZ;
   log(
     `budget: ${kb(BUDGET_GZ)} gzip for the browser entry (.wasm + JS, minified as a production build): ` +
-      `${kb(browser.bundled.gz)}, ${over > 0 ? `OVER by ${kb(over)}` : `within it (${kb(-over)} to spare)`}`,
+      `${kb(browser.bundled.gz)}, ${over > 0 ? `OVER by ${kb(over)} (${over} bytes)` : `within it (${kb(-over)}, ${-over} bytes, to spare)`}`,
   );
   return over > 0 ? 1 : 0;
 }

@@ -40,8 +40,8 @@ const NO_SIGNING =
 function missingForRuntime(options) {
   if (options !== undefined && (options === null || typeof options !== 'object')) return null; // the core says why
   const given = options ?? {};
-  if (given.bucketId === undefined) return failure('DefaultBucket', NO_BUCKET);
-  if (given.accessToken === undefined) return failure('InvalidArgument', NO_TOKEN);
+  if (given.bucketId == null) return failure('DefaultBucket', NO_BUCKET);
+  if (given.accessToken == null) return failure('InvalidArgument', NO_TOKEN);
   return null;
 }
 

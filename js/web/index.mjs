@@ -3,7 +3,8 @@
 // plugin and no loader setting; it is decoded, decompressed and compiled asynchronously on
 // the first call. Why inlined rather than a separate asset: see the README, "How the .wasm
 // reaches the page".
-import init, * as wasm from '../../pkg/web/replit_object_storage_wasm.js';
+// Named imports, not the namespace: a bundler then leaves out what no entry calls (initSync).
+import init, { Core, toRequestError, urlTransfer } from '../../pkg/web/replit_object_storage_wasm.js';
 import inlined from '../../pkg/web/replit_object_storage_wasm_inline.js';
 import { defineClient } from './client.mjs';
 
@@ -26,5 +27,5 @@ async function wasmBytes() {
 
 export const { Client, StreamRequestError, uploadToUrl, downloadFromUrl } = defineClient(async () => {
   await init({ module_or_path: await wasmBytes() });
-  return wasm;
+  return { Core, toRequestError, urlTransfer };
 });

@@ -44,11 +44,7 @@ fn credentials(config: &ClientConfig, access_token: Option<JsValue>) -> Result<C
         _ => Credentials::Sidecar(SidecarTokens::new(config.sidecar_endpoint.clone(), config.request_timeout_ms)),
         // The browser build has no sidecar to get tokens from (js/web/client.mjs says so first).
         #[cfg(not(feature = "server"))]
-        _ => {
-            return Err(StorageError::invalid_argument(
-                "accessToken is required in the browser build (no Replit sidecar)",
-            ))
-        }
+        _ => return Err(StorageError::invalid_argument(crate::wasm::NO_SIDECAR)),
     })
 }
 

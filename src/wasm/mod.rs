@@ -24,3 +24,8 @@ pub mod storage;
 pub mod transport;
 pub mod upload;
 pub mod url_transfer;
+
+/// Why the browser build cannot find a bucket or a token by itself (js/web/client.mjs says so
+/// at length, with what to do, before the core runs).
+#[cfg(not(feature = "server"))]
+pub const NO_SIDECAR: &str = "the browser build has no Replit sidecar: pass bucketId and accessToken";

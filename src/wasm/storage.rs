@@ -155,12 +155,10 @@ impl Storage {
     }
 
     /// The configured bucket: the browser build has no sidecar to ask for a default one
-    /// (js/web/client.mjs says so before the core runs; this is for `bucketId: null`).
+    /// (js/web/client.mjs says so, with what to do, before the core runs).
     #[cfg(not(feature = "server"))]
     pub async fn bucket(&self, _context: &CallContext) -> Result<String, StorageError> {
-        self.config.bucket_id.clone().ok_or_else(|| {
-            StorageError::new(ErrorKind::DefaultBucket, "bucketId is required in the browser build (no Replit sidecar)")
-        })
+        self.config.bucket_id.clone().ok_or_else(|| StorageError::new(ErrorKind::DefaultBucket, crate::wasm::NO_SIDECAR))
     }
 
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or
