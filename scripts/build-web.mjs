@@ -1,8 +1,7 @@
 // What scripts/build.mjs does after wasm-pack for the two web-target builds:
-// - finishWebGlue (pkg/workerd and pkg/web): the ESM glue with its default
-//   `new URL('..._bg.wasm', import.meta.url)` taken out, so no bundler emits, or looks for, a
-//   .wasm beside it (every entry hands the module to init itself), its loader cut to what
-//   those entries pass (bytes or a compiled Module, never a Response to stream), and wasm-pack's
+// - finishWebGlue (pkg/workerd and pkg/web): the ESM glue's loading cut to what the entries
+//   pass (every entry hands the module to init itself), so no bundler emits, or looks for, a
+//   .wasm beside it (the default `new URL('..._bg.wasm', import.meta.url)` is gone), and wasm-pack's
 //   package.json, README and .gitignore (`*`, which would keep the folder out of npm pack) removed;
 // - inlineWasm (pkg/web, the browser build): pkg/web/replit_object_storage_wasm_inline.js, the
 //   .wasm gzipped by zopfli and then base64, which js/web/index.mjs decodes. The .wasm itself
@@ -16,26 +15,40 @@ import { ROOT, kb, log } from './lib.mjs';
 export const WASM = 'replit_object_storage_wasm_bg.wasm';
 export const GLUE = 'replit_object_storage_wasm.js';
 export const INLINE = 'replit_object_storage_wasm_inline.js';
-const DEFAULT_URL = `module_or_path = new URL('${WASM}', import.meta.url);`;
-const NO_DEFAULT = "throw new Error('replit-object-storage-wasm: the wasm module must be passed to init');";
-
-/** wasm-bindgen's loader: a Response (streamed, with a fallback and its warning) or bytes. */
-const LOADER = /^async function __wbg_load\(module, imports\) \{\n[\s\S]*?\n\}\n/gm;
-/** The same for what the entries pass: the .wasm's bytes (js/web) or a compiled Module. */
-const BYTES_LOADER = `async function __wbg_load(module, imports) {
+/**
+ * wasm-bindgen's loading functions, each replaced by what the entries need: they pass the
+ * module themselves (the .wasm's bytes from js/web, a compiled Module from js/workerd's
+ * initSync), so the default `new URL('..._bg.wasm', import.meta.url)` (which bundlers would
+ * follow and emit), fetching a URL, streaming a Response with its MIME-type fallback and
+ * warning, and the deprecated-argument warning are left out.
+ */
+const REPLACED = {
+  __wbg_load: `async function __wbg_load(module, imports) {
     const instance = await WebAssembly.instantiate(module, imports);
     return instance instanceof WebAssembly.Instance ? { instance, module } : instance;
 }
-`;
+`,
+  __wbg_init_once: `async function __wbg_init_once({ module_or_path }) {
+    const { instance, module } = await __wbg_load(module_or_path, __wbg_get_imports());
+    return __wbg_finalize_init(instance, module);
+}
+`,
+};
 
-/** Takes the default .wasm URL out of the web glue in `dir`, and wasm-pack's extra files. */
+/** A top-level function declaration of the glue, up to its closing brace at column 0. */
+const declaration = (name) => new RegExp(`^async function ${name}\\([^)]*\\) \\{\\n[\\s\\S]*?\\n\\}\\n`, 'gm');
+
+/** Cuts the web glue in `dir` to the loading the entries use, and drops wasm-pack's extra files. */
 export function finishWebGlue(dir) {
   const gluePath = path.join(dir, GLUE);
-  const glue = fs.readFileSync(gluePath, 'utf8');
-  if (glue.split(DEFAULT_URL).length !== 2) throw new Error(`${gluePath}: the default wasm URL line was not found once`);
-  const loaders = glue.match(LOADER) ?? [];
-  if (loaders.length !== 1) throw new Error(`${gluePath}: the __wbg_load function was not found once`);
-  fs.writeFileSync(gluePath, glue.replace(DEFAULT_URL, NO_DEFAULT).replace(LOADER, BYTES_LOADER));
+  let glue = fs.readFileSync(gluePath, 'utf8');
+  for (const [name, replacement] of Object.entries(REPLACED)) {
+    const found = glue.match(declaration(name)) ?? [];
+    if (found.length !== 1) throw new Error(`${gluePath}: async function ${name} was not found once`);
+    glue = glue.replace(declaration(name), () => replacement);
+  }
+  if (glue.includes('import.meta.url')) throw new Error(`${gluePath}: a default .wasm URL is left`);
+  fs.writeFileSync(gluePath, glue);
   for (const f of ['.gitignore', 'package.json', 'README.md']) fs.rmSync(path.join(dir, f), { force: true });
 }
 

@@ -19,7 +19,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 
 export async function startCorsBucket(upstreamUrl, { host = '127.0.0.1', port = 0 } = {}) {
   const upstream = new URL(upstreamUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  // A connection per request: a kept-alive socket the emulator has just closed fails the next
+  // request with ECONNRESET (a 502 here), which no real bucket would answer.
+  const agent = new http.Agent({ keepAlive: false, maxSockets: 32 });
   let self = '';
   const server = http.createServer((req, res) => {
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
