@@ -378,8 +378,15 @@ export interface ObjectPaths {
   publicPaths: ObjectDir[];
 }
 
-/** Environment variables, as `process.env` or a Worker's `env` holds them (only strings are read). */
-export type ObjectPathsEnvironment = Readonly<Record<string, unknown>>;
+/**
+ * Environment variables, as `process.env` or a Worker's `env` holds them: the two that are read
+ * (only string values count). Named properties rather than an index signature, so that an
+ * interface such as the `Env` wrangler generates is accepted.
+ */
+export interface ObjectPathsEnvironment {
+  readonly PRIVATE_OBJECT_DIR?: unknown;
+  readonly PUBLIC_OBJECT_SEARCH_PATHS?: unknown;
+}
 
 /** Where `findPublic` found an object. */
 export interface PublicObject {
