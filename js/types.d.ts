@@ -1,6 +1,8 @@
 // Runtime-neutral public types of replit-object-storage-wasm: errors, results and options,
 // shared by every entry (js/index.d.ts for Node, Deno and Bun; js/web/index.d.ts for
-// browsers and Workers). Nothing here needs Node's types.
+// browsers and Workers; js/auto.d.ts, one or the other, for the `default` condition). Nothing
+// here needs Node's types. Every optional input accepts `undefined` (`?: T | undefined`), as the
+// runtime does, for projects with `exactOptionalPropertyTypes`.
 
 /** What went wrong, as a value a program can branch on (the same names as the Rust enum). */
 export type ErrorKind =

@@ -182,9 +182,13 @@ export async function run() {
     }),
     PARALLEL,
   );
+  // The README's code is TypeScript, so that all of it is checked here.
+  const untyped = fs.readFileSync(README, 'utf8').split('\n').flatMap((line, i) => (/^```(js|javascript|mjs|cjs)\b/.test(line) ? [i + 1] : []));
+  log(`types: ${untyped.length ? 'not ok' : 'ok'} - README code blocks are TypeScript${untyped.length ? ` (JavaScript at README.md lines ${untyped.join(', ')})` : ''}`);
+  results.push({ ok: untyped.length === 0 });
   const passed = results.filter((r) => r.ok).length;
   log(`types: ${list.length} projects in ${((Date.now() - t0) / 1000).toFixed(1)} s (${PARALLEL} at a time)`);
-  return tally([{ name, passed, failed: list.length - passed }]);
+  return tally([{ name, passed, failed: results.length - passed }]);
 }
 
 // Run on its own (no test servers needed): `node scripts/test-types.mjs`.
