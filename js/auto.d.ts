@@ -23,6 +23,8 @@ type Flavour<N, W> = NodeTypes extends true ? N : W;
 export * from './types.js';
 export type { DownloadStreamErrors } from './node/api.js';
 export type { UploadContents } from './web/index.js';
+/** What downloads give: in Node a `Buffer`, in browsers a `Uint8Array` (each over an `ArrayBuffer`). */
+export type DownloadedBytes = Flavour<Node.DownloadedBuffer, Web.DownloadedBytes>;
 
 /** What `uploadFromStream` takes: in Node a Node or web stream, in browsers a web stream. */
 export type UploadStream = Flavour<Node.UploadStream, ReadableStream<Uint8Array>>;

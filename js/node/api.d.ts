@@ -29,6 +29,12 @@ import type {
   ObjectPathsEnvironment,
 } from '../types.js';
 
+/**
+ * What downloads give in Node: a `Buffer` over an `ArrayBuffer` (`Buffer<ArrayBuffer>` where
+ * @types/node's Buffer is generic), which `new Blob([bytes])` and `crypto.subtle` accept.
+ */
+export type DownloadedBuffer = ReturnType<typeof Buffer.alloc>;
+
 /** Bodies `uploadFromStream` accepts: a Node stream or a web stream. */
 export type UploadStream = Readable | ReadableStream<Uint8Array>;
 
@@ -45,7 +51,7 @@ export interface DownloadStreamErrors {
 export type DownloadStream = DownloadStreamErrors & Readable;
 
 /** The methods every entry shares (see `ClientApi`), with Node's `Buffer`. */
-export interface Client extends ClientApi<Buffer, Uint8Array | ArrayBuffer | Blob> {}
+export interface Client extends ClientApi<DownloadedBuffer, Uint8Array | ArrayBuffer | Blob> {}
 
 export declare class Client {
   /** Does no I/O: the default bucket and credentials are fetched on first use. */
@@ -81,7 +87,7 @@ export declare function crc32c(bytes: Uint8Array): string;
 export declare const uploadToUrl: UploadToUrl;
 
 /** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
-export declare const downloadFromUrl: DownloadFromUrl<Buffer>;
+export declare const downloadFromUrl: DownloadFromUrl<DownloadedBuffer>;
 
 /**
  * `PRIVATE_OBJECT_DIR` (required) and `PUBLIC_OBJECT_SEARCH_PATHS` (comma-separated

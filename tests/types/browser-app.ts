@@ -21,7 +21,8 @@ if (file) {
 const bytes = await client.downloadAsBytes('uploads/report.pdf', { range: flag ? { suffix: 10 } : undefined });
 if (bytes.ok) {
   const first: Uint8Array = bytes.value[0];
-  console.log(first.byteLength, new TextDecoder().decode(first));
+  console.log(first.byteLength, new TextDecoder().decode(first), URL.createObjectURL(new Blob([bytes.value[0]])));
+  await crypto.subtle.digest('SHA-256', bytes.value[0]);
   // @ts-expect-error browsers get Uint8Array, which has no Buffer methods
   bytes.value[0].readUInt32BE(0);
 }

@@ -26,7 +26,9 @@ export async function bytesAndText(): Promise<string> {
   // @ts-expect-error {start, end} and {suffix} exclude each other
   await client.downloadAsBytes('photo.png', { range: { start: 0, suffix: 10 } });
   const text = await client.downloadAsText('notes.txt', { decompress: flag ? true : undefined });
-  return `${buffer.toString('base64')} ${buffer.readUInt32BE(0)} ${ranged.ok ? ranged.value[0].length : 0} ${text.ok ? text.value : text.error.kind}`;
+  await crypto.subtle.digest('SHA-256', value[0]);
+  const blob = new Blob([value[0]]);
+  return `${blob.size} ${buffer.toString('base64')} ${buffer.readUInt32BE(0)} ${ranged.ok ? ranged.value[0].length : 0} ${text.ok ? text.value : text.error.kind}`;
 }
 
 export async function uploads(local: string): Promise<ErrorKind | null> {
