@@ -1,72 +1,10 @@
-// Public types of replit-object-storage-wasm. A drop-in for @replit/object-storage 1.0.0:
-// the same class, methods, options and result shapes, plus a typed `kind` on every error.
+// Public types of replit-object-storage-wasm in Node (and Deno and Bun): a drop-in for
+// @replit/object-storage 1.0.0, the same class, methods, options and result shapes, plus a
+// typed `kind` on every error. Downloads give Buffers and Node streams, so @types/node is
+// needed, as for @replit/object-storage. The declarations are in ./node/api.d.ts and
+// ./types.d.ts (errors, results and options, shared by every entry).
 
-import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-
-import type {
-  ClientApi,
-  ClientOptions,
-  DownloadOptions,
-  ObjectName,
-  RequestError,
-  Result,
-  ServeOptions,
-  ServeRequest,
-  UploadOptions,
-  UploadToUrl,
-  DownloadFromUrl,
-  ObjectPaths,
-  ObjectPathsEnvironment,
-} from './types.js';
+/// <reference types="node" />
 
 export * from './types.js';
-
-/** Bodies `uploadFromStream` accepts: a Node stream or a web stream. */
-export type UploadStream = Readable | ReadableStream<Uint8Array>;
-
-/** The methods every entry shares (see `ClientApi`), with Node's `Buffer`. */
-export interface Client extends ClientApi<Buffer, Uint8Array | ArrayBuffer | Blob> {}
-
-export declare class Client {
-  /** Does no I/O: the default bucket and credentials are fetched on first use. */
-  constructor(options?: ClientOptions);
-
-  /** A stream of the object's contents, returned at once; failures arrive as `StreamRequestError` 'error' events. */
-  downloadAsStream(objectName: ObjectName, options?: DownloadOptions): Readable;
-
-  /** Streams a Node or web stream up. Rejects with a `StreamRequestError` on failure, as in @replit/object-storage. */
-  uploadFromStream(objectName: ObjectName, stream: UploadStream, options?: UploadOptions): Promise<void>;
-
-  /**
-   * Writes the answer `serve` would give to a Node `ServerResponse` (node:http, Express,
-   * Fastify's `reply.raw`), streaming the body with backpressure. Resolves to the failure the
-   * answer stood for (a 404 is `ObjectNotFound`), or `Aborted` when the client went away (the
-   * download is then stopped); a download that fails after the headers went out destroys `res`.
-   */
-  serveTo(
-    res: ServerResponse,
-    objectName: ObjectName,
-    req?: ServeRequest | null,
-    options?: ServeOptions,
-  ): Promise<Result<null, RequestError>>;
-}
-
-/** Bytes of wasm linear memory in use: a diagnostic (transfers do not grow it with object size). */
-export declare function wasmMemoryBytes(): number;
-
-/** The CRC32C of bytes in GCS's form (base64 of the big-endian value, as an object's `crc32c` metadata gives it). */
-export declare function crc32c(bytes: Uint8Array): string;
-
-/** PUTs `body` to a signed URL, with upload progress (see `UploadToUrl`). */
-export declare const uploadToUrl: UploadToUrl;
-
-/** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
-export declare const downloadFromUrl: DownloadFromUrl<Buffer>;
-
-/**
- * `PRIVATE_OBJECT_DIR` (required) and `PUBLIC_OBJECT_SEARCH_PATHS` (comma-separated
- * `/bucket/prefix` paths, or a JSON array; may be unset) of `env` (default: `process.env`).
- * A missing or malformed variable is an `InvalidArgument` error naming it.
- */
-export declare function objectPaths(env?: ObjectPathsEnvironment): Result<ObjectPaths, RequestError>;
+export * from './node/api.js';

@@ -1,6 +1,8 @@
 // Runtime-neutral public types of replit-object-storage-wasm: errors, results and options,
 // shared by every entry (js/index.d.ts for Node, Deno and Bun; js/web/index.d.ts for
-// browsers and Workers). Nothing here needs Node's types.
+// browsers and Workers; js/auto.d.ts, one or the other, for the `default` condition). Nothing
+// here needs Node's types. Every optional input accepts `undefined` (`?: T | undefined`), as the
+// runtime does, for projects with `exactOptionalPropertyTypes`.
 
 /** What went wrong, as a value a program can branch on (the same names as the Rust enum). */
 export type ErrorKind =
@@ -53,34 +55,34 @@ export type AccessTokenProvider = () => string | Promise<string>;
 
 export interface ClientOptions {
   /** The bucket to use. Default: the Repl's default bucket, asked of the sidecar on first use. */
-  bucketId?: string;
+  bucketId?: string | undefined;
   /**
    * Base URL of the GCS JSON API. Default: `https://storage.googleapis.com`, or in Node
    * the value of `STORAGE_EMULATOR_HOST` when that is set.
    */
-  apiEndpoint?: string;
+  apiEndpoint?: string | undefined;
   /** Base URL of the Replit sidecar. Default: `http://127.0.0.1:1106`. */
-  sidecarEndpoint?: string;
+  sidecarEndpoint?: string | undefined;
   /**
    * A bearer token, or a function returning one. When given, the sidecar is not asked for
    * tokens. Without it, tokens come from the sidecar, except against an emulator
    * (`STORAGE_EMULATOR_HOST`), where requests carry no credentials.
    */
-  accessToken?: string | AccessTokenProvider;
+  accessToken?: string | AccessTokenProvider | undefined;
   /** Retries after the first try of a transient failure (408, 429, 5xx, resets, timeouts). `0` turns retrying off. Default: 3. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** No retry starts later than this many ms after the first try. Default: 600000 (10 minutes). */
-  retryDeadlineMs?: number;
+  retryDeadlineMs?: number | undefined;
   /** The first backoff ceiling in ms; it doubles each retry (full jitter). Default: 1000. */
-  retryInitialDelayMs?: number;
+  retryInitialDelayMs?: number | undefined;
   /** The largest backoff ceiling in ms. Default: 64000. */
-  retryMaxDelayMs?: number;
+  retryMaxDelayMs?: number | undefined;
   /** A try fails with kind `Timeout` when its answer, or the next chunk of a body, takes longer than this. Default: 60000. */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 4 MiB for streams and files (each chunk is held in memory until sent), 16 MiB for bytes and Blobs. */
-  uploadChunkSize?: number;
+  uploadChunkSize?: number | undefined;
   /** Bodies of known size up to this many bytes go up in one request; larger ones resumably. Default: 8 MiB. */
-  resumableThreshold?: number;
+  resumableThreshold?: number | undefined;
 }
 
 /** What a transfer has done so far; `total` is undefined while unknown. */
@@ -89,30 +91,33 @@ export interface Progress {
   bytes: number;
   /** The same number as `bytes`, under the name the browser's `ProgressEvent` gives it. */
   loaded: number;
-  total?: number;
+  total?: number | undefined;
 }
 
 /** Options every method takes. */
 export interface CallOptions {
   /** Cancels the call; it then resolves to an error of kind `Aborted`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Options of methods that move bytes. */
 export interface TransferOptions extends CallOptions {
   /** Called as bytes move, with `{bytes, total}`. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: ((progress: Progress) => void) | undefined;
 }
 
 /**
  * Bytes of an object: `{start, end}` (offsets from 0, `end` inclusive as in HTTP; either may
- * be left out) or `{suffix: n}` (the last n bytes).
+ * be left out) or `{suffix: n}` (the last n bytes), never both (the runtime refuses a mix with
+ * an `InvalidArgument` error).
  */
-export type ByteRange = { start?: number; end?: number } | { suffix: number };
+export type ByteRange =
+  | { start?: number | undefined; end?: number | undefined; suffix?: undefined }
+  | { suffix: number; start?: undefined; end?: undefined };
 
 export interface DeleteOptions extends CallOptions {
   /** Succeed when the object does not exist. Default: false. */
-  ignoreNotFound?: boolean;
+  ignoreNotFound?: boolean | undefined;
 }
 
 export interface DownloadOptions extends TransferOptions {
@@ -120,28 +125,28 @@ export interface DownloadOptions extends TransferOptions {
    * Default: true. `false` asks for the stored bytes of a gzip-stored object; where the
    * runtime's `fetch` always decompresses (Node, browsers) that is an `Unsupported` error.
    */
-  decompress?: boolean;
+  decompress?: boolean | undefined;
   /** Only these bytes. A range that starts past the end is an `InvalidArgument` error (416). */
-  range?: ByteRange;
+  range?: ByteRange | undefined;
   /**
    * Told once per download whether its bytes were checked: `{verified: true, detail: 'crc32c …'}`,
    * or `{verified: false, detail: 'skipped: …'}` where no check applies (a range, a gzip-stored
    * object served decompressed, no checksum from the server).
    */
-  onIntegrity?: (check: { verified: boolean; detail: string }) => void;
+  onIntegrity?: ((check: { verified: boolean; detail: string }) => void) | undefined;
 }
 
 export interface ListOptions extends CallOptions {
   /** Only names lexicographically before this one. */
-  endOffset?: string;
+  endOffset?: string | undefined;
   /** Only names matching this glob, for example `**\/*.png`. */
-  matchGlob?: string;
+  matchGlob?: string | undefined;
   /** At most this many objects. Default: all of them, following every page. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** Only names that start with this. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** Only names equal to or after this one. */
-  startOffset?: string;
+  startOffset?: string | undefined;
   /** Give each object's full `ObjectMetadata` instead of just `{name}` (one request a page either way). Default: false. */
   withMetadata?: boolean | undefined;
 }
@@ -174,19 +179,19 @@ export interface ListPage {
 
 export interface UploadOptions extends TransferOptions {
   /** Gzip the contents before upload and store them with `contentEncoding: gzip`. Default: false. */
-  compress?: boolean;
+  compress?: boolean | undefined;
   /** Default: guessed from the object name's extension, else `application/octet-stream`. */
-  contentType?: string;
+  contentType?: string | undefined;
   /**
    * Write only if the object's current generation is this (`0`: only if no such object
    * exists); otherwise the upload fails with `PreconditionFailed`. Makes one-request uploads
    * safe to retry.
    */
-  ifGenerationMatch?: number | string;
+  ifGenerationMatch?: number | string | undefined;
   /** Upload resumably whatever the size (streams, files and large bodies always are). */
-  resumable?: boolean;
+  resumable?: boolean | undefined;
   /** The length of a stream's contents, when known: gives progress its `total` (ignored with `compress`). */
-  contentLength?: number;
+  contentLength?: number | undefined;
   /** Custom metadata of the new object (values must be strings). */
   metadata?: Record<string, string> | undefined;
   /** `Cache-Control` that GCS serves the object with, for example `'public, max-age=3600'`. */
@@ -375,8 +380,15 @@ export interface ObjectPaths {
   publicPaths: ObjectDir[];
 }
 
-/** Environment variables, as `process.env` or a Worker's `env` holds them (only strings are read). */
-export type ObjectPathsEnvironment = Readonly<Record<string, unknown>>;
+/**
+ * Environment variables, as `process.env` or a Worker's `env` holds them: the two that are read
+ * (only string values count). Named properties rather than an index signature, so that an
+ * interface such as the `Env` wrangler generates is accepted.
+ */
+export interface ObjectPathsEnvironment {
+  readonly PRIVATE_OBJECT_DIR?: unknown;
+  readonly PUBLIC_OBJECT_SEARCH_PATHS?: unknown;
+}
 
 /** Where `findPublic` found an object. */
 export interface PublicObject {

@@ -8,8 +8,7 @@
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
 //              by workerd: the suite again, web flavour, inside the Worker
-//   types      tsc over a browser, a Worker and a Node (ESM and CommonJS) project using the
-//              package's types (browser and Worker projects have no @types/node)
+// (The package's TypeScript types are checked by scripts/test-types.mjs, the `types` stage.)
 // Exports run(env) for scripts/test.mjs; `env` names the test servers.
 
 import { spawn } from 'node:child_process';
@@ -139,100 +138,6 @@ async function workerdSuite(project, env, suiteEnv) {
   }
 }
 
-const TYPES_USE = {
-  web: `import { Client, StreamRequestError, downloadFromUrl, uploadToUrl, type RequestError } from 'replit-object-storage-wasm';
-const client = new Client({ bucketId: 'b', accessToken: async () => 'token' });
-export async function use(file: File): Promise<number> {
-  const up = await client.uploadFromBytes(file.name, file);
-  if (!up.ok) { const error: RequestError = up.error; return error.kind.length; }
-  const bytes = await client.downloadAsBytes('x');
-  const first: Uint8Array | undefined = bytes.ok ? bytes.value[0] : undefined;
-  const stream: ReadableStream<Uint8Array> = client.downloadAsStream('x');
-  await client.uploadFromStream('y', stream).catch((error: StreamRequestError) => error.getRequestError());
-  return first?.length ?? 0;
-}
-export function handle(request: Request): Promise<Response> {
-  // @ts-expect-error disposition is 'inline' or 'attachment'
-  void client.serve('x', null, { disposition: 'download' });
-  return client.serve(new URL(request.url).pathname.slice(1), request, { disposition: 'inline', cacheControl: 'no-store' });
-}
-const found = await client.findPublic('logo.png');
-export const foundName: string | undefined = found.ok && found.value !== null ? found.value.objectName : undefined;
-export async function viaSignedUrls(url: string, file: File, bar: { value: number }): Promise<Uint8Array | RequestError> {
-  const sent = await uploadToUrl(url, file, { headers: { 'Content-Type': file.type }, onProgress: ({ loaded, total }) => { bar.value = total ? loaded / total : 0; } });
-  if (!sent.ok) return sent.error;
-  const back = await downloadFromUrl(url, { range: { suffix: 10 }, signal: AbortSignal.timeout(5000) });
-  return back.ok ? back.value : back.error;
-}
-`,
-  worker: `import { objectPaths, type ObjectPaths } from 'replit-object-storage-wasm';
-export function paths(env: { PRIVATE_OBJECT_DIR?: string }): ObjectPaths | string {
-  const result = objectPaths(env);
-  return result.ok ? result.value : result.error.message;
-}
-`,
-  browser: `// @ts-expect-error: objectPaths is in the server entries only (Node, Deno, Bun, Workers)
-import { objectPaths } from 'replit-object-storage-wasm';
-export const none: unknown = objectPaths;
-`,
-  nodeEsm: `import { Client, downloadFromUrl, objectPaths, uploadToUrl, type ErrorKind } from 'replit-object-storage-wasm';
-const client = new Client();
-const result = await client.downloadAsBytes('x');
-export const kind: ErrorKind | undefined = result.ok ? undefined : result.error.kind;
-export const buffer: Buffer | undefined = result.ok ? result.value[0] : undefined;
-client.downloadAsStream('x').pipe(process.stdout);
-import http from 'node:http';
-http.createServer(async (req, res) => {
-  const served = await client.serveTo(res, 'x', req, { filename: 'a.txt', signal: AbortSignal.timeout(1000) });
-  const failed: ErrorKind | undefined = served.ok ? undefined : served.error.kind;
-  const web: Response = await client.serve('x', { method: req.method, headers: req.headers });
-  res.setHeader('x-kind', failed ?? web.status);
-});
-const paths = objectPaths();
-export const privateBucket: string | undefined = paths.ok ? paths.value.privateDir.bucketId : undefined;
-const found = await client.findPublic('logo.png');
-export const foundIn: string | undefined = found.ok ? found.value?.bucketId : undefined;
-const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
-export const put: { url: string; method: 'PUT'; expiresAt: Date } | undefined = signed.ok ? signed.value : undefined;
-const upload = await client.createUploadUrl('x', { contentType: 'image/png' });
-export const headers: Record<string, string> | undefined = upload.ok ? upload.value.headers : undefined;
-if (upload.ok) await uploadToUrl(upload.value.url, Buffer.from('x'), { headers: upload.value.headers });
-const fetched = await downloadFromUrl('https://example.com/o', { range: { start: 0, end: 9 } });
-export const fetchedBuffer: Buffer | undefined = fetched.ok ? fetched.value : undefined;
-`,
-  nodeCjs: `import storage = require('replit-object-storage-wasm');
-export const done: Promise<unknown> = new storage.Client().uploadFromFilename('a', 'b');
-`,
-};
-
-/** tsc over projects of each kind; each project is one test. */
-async function typesSuite(project) {
-  const name = 'types (tsc: browser, Worker, Node ESM, Node CJS)';
-  const tsc = BIN('tsc');
-  if (!fs.existsSync(tsc)) return { name, problem: 'typescript is not installed (npm install)' };
-  const base = { target: 'es2022', strict: true, noEmit: true, skipLibCheck: false };
-  const nodeTypes = path.join(ROOT, 'node_modules', '@types', 'node');
-  const kinds = [
-    ['browser', { ...base, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [] }, { 'app.ts': TYPES_USE.web, 'server-only.ts': TYPES_USE.browser }],
-    ['worker', { ...base, module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'webworker'], types: [], customConditions: ['workerd'] }, { 'app.ts': TYPES_USE.web, 'paths.ts': TYPES_USE.worker }],
-    ['node', { ...base, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'], typeRoots: [path.dirname(nodeTypes)] }, { 'app.mts': TYPES_USE.nodeEsm, 'app.cts': TYPES_USE.nodeCjs }],
-  ];
-  let passed = 0;
-  let failed = 0;
-  for (const [kind, compilerOptions, files] of kinds) {
-    const dir = path.join(project, `types-${kind}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: Object.keys(files) }, null, 2));
-    const { code } = await runCommand(tsc, ['-p', dir], { cwd: dir });
-    log(`types: ${code === 0 ? 'ok' : 'not ok'} - ${kind}`);
-    if (code === 0) passed++;
-    else failed++;
-  }
-  return { name, passed, failed };
-}
-
 export async function run(env) {
   fs.mkdirSync(STAGE_DIR, { recursive: true });
   const { project } = await scratchWithPackage(path.join(STAGE_DIR, 'scratch'));
@@ -252,7 +157,6 @@ export async function run(env) {
   } catch (error) {
     suites.push({ name: 'workerd (Worker, js/workerd)', problem: error.message });
   }
-  suites.push(await typesSuite(project));
   log('runtimes:');
   return tally(suites);
 }

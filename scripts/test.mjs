@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test [-- --only=cargo,wasm,node,browsers,runtimes]
+// npm test [-- --only=cargo,wasm,node,browsers,runtimes,types]
 // Setup, build, then with the test servers running (tests/support/servers.mjs: emulator on
 // 4443, sidecar stand-in on 1106, gate on 4480, or free ports when those are taken):
 //   cargo   cargo test                                   (native)
@@ -11,7 +11,9 @@
 //           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium,
 //           and examples/browser driven by Playwright (output in test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno, Bun and a workerd
-//           Worker, and tsc over browser, Worker and Node projects
+//           Worker
+//   types   scripts/test-types.mjs: tsc (TypeScript 5.9 and 7) over Node, browser and Worker
+//           projects using the packed package, and over the README's TypeScript blocks
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
 // no tests, or that failed without a failing test (a build error), counts as one failure.
 //
@@ -24,12 +26,13 @@ import path from 'node:path';
 import { build } from './build.mjs';
 import { run as browsersStage } from './test-browsers.mjs';
 import { run as runtimesStage } from './test-runtimes.mjs';
+import { run as typesStage } from './test-types.mjs';
 import { cargoCounter } from './stages.mjs';
 import { ROOT, WASM_TEST_FEATURES, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
 
-const STAGES = ['cargo', 'wasm', 'node', 'browsers', 'runtimes'];
-const NEEDS_BUILD = ['node', 'browsers', 'runtimes'];
+const STAGES = ['cargo', 'wasm', 'node', 'browsers', 'runtimes', 'types'];
+const NEEDS_BUILD = ['node', 'browsers', 'runtimes', 'types'];
 const NODE_TESTS = path.join(ROOT, 'tests', 'node');
 const SCRATCH = path.join(NODE_TESTS, '.scratch');
 
@@ -164,7 +167,11 @@ const stageRunners = {
   },
 
   async runtimes(env, { buildError }) {
-    return otherRuntimes('runtimes (Deno, Bun, workerd, types)', runtimesStage, env, buildError);
+    return otherRuntimes('runtimes (Deno, Bun, workerd)', runtimesStage, env, buildError);
+  },
+
+  async types(env, { buildError }) {
+    return otherRuntimes('types (tsc 5.9 and 7 over 20 Node and browser setups, a Worker, the README)', typesStage, env, buildError);
   },
 };
 

@@ -60,11 +60,18 @@ export type {
   DownloadFromUrl,
 } from '../types.js';
 
+/**
+ * What downloads give: a `Uint8Array` over an `ArrayBuffer` (`Uint8Array<ArrayBuffer>` in
+ * TypeScript 5.7 and later, where the type is generic), which `new Blob([bytes])` and
+ * `crypto.subtle` accept.
+ */
+export type DownloadedBytes = ReturnType<Uint8Array['slice']>;
+
 /** What the upload methods take: bytes, a Blob (so a File), a string, or a web stream of bytes. */
 export type UploadContents = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | string | ReadableStream<Uint8Array>;
 
 /** The methods every entry shares (see `ClientApi`), with `Uint8Array` and web streams. */
-export interface Client extends ClientApi<Uint8Array, UploadContents> {}
+export interface Client extends ClientApi<DownloadedBytes, UploadContents> {}
 
 export declare class Client {
   /**
@@ -91,4 +98,4 @@ export { StreamRequestError } from '../types.js';
 export declare const uploadToUrl: UploadToUrl;
 
 /** The bytes at a signed URL, or `range` of them (see `DownloadFromUrl`). */
-export declare const downloadFromUrl: DownloadFromUrl<Uint8Array>;
+export declare const downloadFromUrl: DownloadFromUrl<DownloadedBytes>;

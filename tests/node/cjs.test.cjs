@@ -1,6 +1,6 @@
 // The CommonJS entry point: `require` works, a round trip works through it, and it shares
 // StreamRequestError with the ES module entry, so `instanceof` holds whichever way a
-// program (or a dependency) loaded the package.
+// program (or a dependency) loaded the package. The ./node and ./web subpaths resolve.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -72,5 +72,16 @@ describe('require("replit-object-storage-wasm")', () => {
       stream.resume();
     });
     assert.ok(fromEsm instanceof StreamRequestError);
+  });
+
+  it('has the same entry at ./node, and the browser build at ./web', async () => {
+    assert.equal(require('replit-object-storage-wasm/node'), storage, 'require of ./node is the root entry');
+    const esmNode = await import('replit-object-storage-wasm/node');
+    assert.equal(esmNode.Client, Client);
+    assert.equal(esmNode.objectPaths, storage.objectPaths);
+    const web = await import('replit-object-storage-wasm/web');
+    assert.equal(typeof web.Client, 'function');
+    assert.notEqual(web.Client, Client, './web is the browser build, not the Node one');
+    assert.equal('objectPaths' in web, false, 'the browser build has no objectPaths');
   });
 });
