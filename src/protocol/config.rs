@@ -5,7 +5,7 @@ use crate::prelude::*;
 use crate::protocol::document::{Document, FieldError, Fields, FromDocument};
 use crate::protocol::error::StorageError;
 use crate::protocol::resumable;
-use crate::protocol::retry::RetryPolicy;
+use crate::protocol::retry::{RetryPolicy, RetryStrategy};
 use crate::protocol::text;
 
 pub const DEFAULT_API_ENDPOINT: &str = "https://storage.googleapis.com";
@@ -22,6 +22,7 @@ pub struct ClientOptions {
     pub retry_deadline_ms: Option<f64>,
     pub retry_initial_delay_ms: Option<f64>,
     pub retry_max_delay_ms: Option<f64>,
+    pub retry_strategy: Option<RetryStrategy>,
     pub request_timeout_ms: Option<f64>,
     pub upload_chunk_size: Option<u64>,
     pub resumable_threshold: Option<u64>,
@@ -51,6 +52,13 @@ impl FromDocument for ClientOptions {
         options.retry_deadline_ms = fields.number("retryDeadlineMs")?;
         options.retry_initial_delay_ms = fields.number("retryInitialDelayMs")?;
         options.retry_max_delay_ms = fields.number("retryMaxDelayMs")?;
+        options.retry_strategy = match fields.string("retryStrategy")? {
+            None => None,
+            Some(name) => Some(
+                RetryStrategy::parse(&name)
+                    .ok_or("`retryStrategy` must be \"conditional\", \"always\" or \"never\"")?,
+            ),
+        };
         options.request_timeout_ms = fields.number("requestTimeoutMs")?;
         options.upload_chunk_size = fields.whole("uploadChunkSize")?;
         options.resumable_threshold = fields.whole("resumableThreshold")?;
@@ -166,6 +174,7 @@ impl ClientConfig {
             )?,
             max_delay_ms: milliseconds("retryMaxDelayMs", options.retry_max_delay_ms, defaults.max_delay_ms)?,
             multiplier: defaults.multiplier,
+            strategy: options.retry_strategy.unwrap_or(defaults.strategy),
         };
         let request_timeout_ms =
             milliseconds("requestTimeoutMs", options.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS)?;
@@ -307,6 +316,12 @@ mod tests {
         assert_eq!(config.request_timeout_ms, 250.0);
         assert_eq!(config.chunk_size, Some(262_144), "rounded down to a multiple of 256 KiB");
         assert_eq!(config.resumable_threshold, 0);
+        let never: ClientOptions = from_json(r#"{"retryStrategy":"never"}"#).unwrap();
+        assert_eq!(resolve(never).retry.strategy, RetryStrategy::Never);
+        assert_eq!(config.retry.strategy, RetryStrategy::Conditional, "the default");
+        for bad in [r#"{"retryStrategy":"sometimes"}"#, r#"{"retryStrategy":2}"#] {
+            assert!(from_json::<ClientOptions>(bad).unwrap_err().contains("`retryStrategy` must be"), "{bad}");
+        }
         let negative: ClientOptions = from_json(r#"{"requestTimeoutMs":-1}"#).unwrap();
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }

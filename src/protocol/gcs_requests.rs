@@ -43,6 +43,26 @@ impl ListFields {
     }
 }
 
+/// Which generation of an object a delete removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion<'a> {
+    /// The live one, whatever its generation.
+    Live,
+    /// The live one only while its generation is this (`ifGenerationMatch`; else 412).
+    LiveIf(&'a str),
+    /// Exactly this generation (`generation`).
+    Generation(&'a str),
+}
+
+/// The preconditions of a copy (`objects.rewrite`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CopyConditions<'a> {
+    /// Write the destination only while its generation is this (`"0"`: only if it does not exist).
+    pub if_generation_match: Option<&'a str>,
+    /// Copy only while the source's generation is this.
+    pub if_source_generation_match: Option<&'a str>,
+}
+
 /// Metadata and preconditions of an upload.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct UploadParams<'a> {
@@ -170,14 +190,25 @@ impl<'a> Bucket<'a> {
         HttpRequest::new(Method::Get, with_query(self.object_url(object), &query))
     }
 
-    /// Deletes the live object, or exactly `generation` of it.
-    pub fn delete(&self, object: &str, generation: Option<&str>) -> HttpRequest {
-        let query: Vec<(&str, &str)> = generation.map(|generation| ("generation", generation)).into_iter().collect();
-        HttpRequest::new(Method::Delete, with_query(self.object_url(object), &query))
+    /// Deletes the object, as `target` says which generation.
+    pub fn delete(&self, object: &str, target: Deletion<'_>) -> HttpRequest {
+        let query = match target {
+            Deletion::Live => None,
+            Deletion::LiveIf(generation) => Some(("ifGenerationMatch", generation)),
+            Deletion::Generation(generation) => Some(("generation", generation)),
+        };
+        HttpRequest::new(Method::Delete, with_query(self.object_url(object), query.as_slice()))
     }
 
-    /// One step of a server-side copy; repeat with the returned token until `done`.
-    pub fn rewrite(&self, source: &str, destination: &str, rewrite_token: Option<&str>) -> HttpRequest {
+    /// One step of a server-side copy; repeat with the returned token (and the same
+    /// conditions) until `done`.
+    pub fn rewrite(
+        &self,
+        source: &str,
+        destination: &str,
+        conditions: CopyConditions<'_>,
+        rewrite_token: Option<&str>,
+    ) -> HttpRequest {
         let url = text!(
             self.object_url(source),
             "/rewriteTo/b/",
@@ -185,7 +216,13 @@ impl<'a> Bucket<'a> {
             "/o/",
             encode_component(destination)
         );
-        let query: Vec<(&str, &str)> = rewrite_token.map(|token| ("rewriteToken", token)).into_iter().collect();
+        let optional = [
+            ("ifGenerationMatch", conditions.if_generation_match),
+            ("ifSourceGenerationMatch", conditions.if_source_generation_match),
+            ("rewriteToken", rewrite_token),
+        ];
+        let query: Vec<(&str, &str)> =
+            optional.iter().filter_map(|(key, value)| value.map(|value| (*key, value))).collect();
         HttpRequest::new(Method::Post, with_query(url, &query)).text_body("application/json", "{}".to_string())
     }
 
@@ -296,10 +333,11 @@ mod tests {
 
     #[test]
     fn delete_uses_the_object_url() {
-        let request = BUCKET.delete("a/b", None);
+        let request = BUCKET.delete("a/b", Deletion::Live);
         assert_eq!(request.method, Method::Delete);
         assert!(request.url.ends_with("/b/replit-objstore-x/o/a%2Fb"));
-        assert!(BUCKET.delete("a", Some("7")).url.ends_with("/o/a?generation=7"));
+        assert!(BUCKET.delete("a", Deletion::Generation("7")).url.ends_with("/o/a?generation=7"));
+        assert!(BUCKET.delete("a", Deletion::LiveIf("0")).url.ends_with("/o/a?ifGenerationMatch=0"));
     }
 
     #[test]
@@ -438,7 +476,7 @@ mod tests {
 
     #[test]
     fn rewrite_names_source_and_destination_and_carries_the_token() {
-        let first = BUCKET.rewrite("a b", "c/d", None);
+        let first = BUCKET.rewrite("a b", "c/d", CopyConditions::default(), None);
         assert_eq!(first.method, Method::Post);
         assert_eq!(
             first.url,
@@ -446,8 +484,14 @@ mod tests {
         );
         assert_eq!(first.body, Body::Text("{}".into()));
         assert_eq!(first.header_value("content-type"), Some("application/json"));
-        let next = BUCKET.rewrite("a", "b", Some("tok/en+="));
+        let next = BUCKET.rewrite("a", "b", CopyConditions::default(), Some("tok/en+="));
         assert!(next.url.ends_with("?rewriteToken=tok%2Fen%2B%3D"));
+        let both = CopyConditions { if_generation_match: Some("0"), if_source_generation_match: Some("17") };
+        assert!(BUCKET.rewrite("a", "b", both, Some("t")).url.ends_with(
+            "/o/a/rewriteTo/b/replit-objstore-x/o/b?ifGenerationMatch=0&ifSourceGenerationMatch=17&rewriteToken=t"
+        ));
+        let destination_only = CopyConditions { if_generation_match: Some("5"), ..Default::default() };
+        assert!(BUCKET.rewrite("a", "b", destination_only, None).url.ends_with("/o/b?ifGenerationMatch=5"));
     }
 
     #[test]

@@ -9,6 +9,17 @@ use crate::protocol::range::RangeOption;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DeleteOptions {
     pub ignore_not_found: Option<bool>,
+    /// Delete only while the object's generation is this.
+    pub if_generation_match: Option<Generation>,
+}
+
+/// `copy`'s options besides the signal.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// Write the destination only while its generation is this (`0`: only if it is absent).
+    pub if_generation_match: Option<Generation>,
+    /// Copy only while the source's generation is this.
+    pub if_source_generation_match: Option<Generation>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -46,7 +57,19 @@ pub struct SetMetadataOptions {
 
 impl FromDocument for DeleteOptions {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(DeleteOptions { ignore_not_found: fields.boolean("ignoreNotFound")? })
+        Ok(DeleteOptions {
+            ignore_not_found: fields.boolean("ignoreNotFound")?,
+            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
+        })
+    }
+}
+
+impl FromDocument for CopyOptions {
+    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        Ok(CopyOptions {
+            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
+            if_source_generation_match: Generation::field(fields, "ifSourceGenerationMatch")?,
+        })
     }
 }
 
@@ -171,6 +194,11 @@ fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, S
 }
 
 impl Generation {
+    /// The generation as a query parameter's value, when one was given.
+    pub fn query(generation: &Option<Generation>) -> Option<String> {
+        generation.as_ref().map(|generation| text!(generation))
+    }
+
     /// The field `key`: a non-negative integer, or a string of digits (for generations
     /// beyond 2^53).
     fn field<D: Document>(fields: &Fields<'_, D>, key: &str) -> Result<Option<Generation>, FieldError> {
@@ -229,6 +257,27 @@ mod tests {
         ] {
             assert!(from_json::<UploadOptions>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn delete_and_copy_take_generations_as_uploads_do() {
+        let delete: DeleteOptions =
+            from_json(r#"{"ignoreNotFound":false,"ifGenerationMatch":"1700000000000001"}"#).unwrap();
+        assert_eq!(delete.if_generation_match.map(|g| text!(g)).as_deref(), Some("1700000000000001"));
+        let copy: CopyOptions = from_json(r#"{"ifGenerationMatch":0,"ifSourceGenerationMatch":"42"}"#).unwrap();
+        assert_eq!(copy.if_generation_match.map(|g| text!(g)).as_deref(), Some("0"));
+        assert_eq!(copy.if_source_generation_match.map(|g| text!(g)).as_deref(), Some("42"));
+        assert_eq!(from_json::<CopyOptions>("{}").unwrap(), CopyOptions::default());
+        for (bad, key) in [
+            (r#"{"ifGenerationMatch":-1}"#, "ifGenerationMatch"),
+            (r#"{"ifGenerationMatch":"7x"}"#, "ifGenerationMatch"),
+            (r#"{"ifSourceGenerationMatch":1.5}"#, "ifSourceGenerationMatch"),
+            (r#"{"ifSourceGenerationMatch":true}"#, "ifSourceGenerationMatch"),
+        ] {
+            let message = text!("`", key, "` must be a non-negative integer or a string of digits");
+            assert_eq!(from_json::<CopyOptions>(bad).unwrap_err(), message, "{bad}");
+        }
+        assert!(from_json::<DeleteOptions>(r#"{"ifGenerationMatch":""}"#).is_err());
     }
 
     #[test]
