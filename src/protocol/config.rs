@@ -22,7 +22,7 @@ pub struct ClientOptions {
     pub retry_deadline_ms: Option<f64>,
     pub retry_initial_delay_ms: Option<f64>,
     pub retry_max_delay_ms: Option<f64>,
-    pub retry_strategy: Option<RetryStrategy>,
+    pub retry_strategy: Option<String>,
     pub request_timeout_ms: Option<f64>,
     pub upload_chunk_size: Option<u64>,
     pub resumable_threshold: Option<u64>,
@@ -52,13 +52,7 @@ impl FromDocument for ClientOptions {
         options.retry_deadline_ms = fields.number("retryDeadlineMs")?;
         options.retry_initial_delay_ms = fields.number("retryInitialDelayMs")?;
         options.retry_max_delay_ms = fields.number("retryMaxDelayMs")?;
-        options.retry_strategy = match fields.string("retryStrategy")? {
-            None => None,
-            Some(name) => Some(
-                RetryStrategy::parse(&name)
-                    .ok_or("`retryStrategy` must be \"conditional\", \"always\" or \"never\"")?,
-            ),
-        };
+        options.retry_strategy = fields.string("retryStrategy")?;
         options.request_timeout_ms = fields.number("requestTimeoutMs")?;
         options.upload_chunk_size = fields.whole("uploadChunkSize")?;
         options.resumable_threshold = fields.whole("resumableThreshold")?;
@@ -174,7 +168,12 @@ impl ClientConfig {
             )?,
             max_delay_ms: milliseconds("retryMaxDelayMs", options.retry_max_delay_ms, defaults.max_delay_ms)?,
             multiplier: defaults.multiplier,
-            strategy: options.retry_strategy.unwrap_or(defaults.strategy),
+            strategy: match options.retry_strategy.as_deref() {
+                None => defaults.strategy,
+                Some(name) => RetryStrategy::parse(name).ok_or_else(|| {
+                    StorageError::invalid_argument("retryStrategy must be \"conditional\", \"always\" or \"never\"")
+                })?,
+            },
         };
         let request_timeout_ms =
             milliseconds("requestTimeoutMs", options.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS)?;
@@ -319,9 +318,14 @@ mod tests {
         let never: ClientOptions = from_json(r#"{"retryStrategy":"never"}"#).unwrap();
         assert_eq!(resolve(never).retry.strategy, RetryStrategy::Never);
         assert_eq!(config.retry.strategy, RetryStrategy::Conditional, "the default");
-        for bad in [r#"{"retryStrategy":"sometimes"}"#, r#"{"retryStrategy":2}"#] {
-            assert!(from_json::<ClientOptions>(bad).unwrap_err().contains("`retryStrategy` must be"), "{bad}");
-        }
+        let unknown: ClientOptions = from_json(r#"{"retryStrategy":"sometimes"}"#).unwrap();
+        let error = ClientConfig::resolve(unknown).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidArgument);
+        assert_eq!(error.message, "retryStrategy must be \"conditional\", \"always\" or \"never\"");
+        assert_eq!(
+            from_json::<ClientOptions>(r#"{"retryStrategy":2}"#).unwrap_err(),
+            "`retryStrategy` must be a string"
+        );
         let negative: ClientOptions = from_json(r#"{"requestTimeoutMs":-1}"#).unwrap();
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }

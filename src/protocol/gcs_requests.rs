@@ -8,6 +8,7 @@ use crate::protocol::json::JsonObject;
 use crate::protocol::metadata_patch::MetadataPatch;
 use crate::protocol::object_metadata;
 use crate::protocol::object_name::encode_component;
+use crate::protocol::options::{CopyOptions, Generation};
 use crate::protocol::text;
 
 /// The filters `list` accepts, as GCS names them.
@@ -43,24 +44,23 @@ impl ListFields {
     }
 }
 
+/// The query parameters of `optional` that have a value (an empty one counts as none).
+fn given<'a>(optional: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, &'a str)> {
+    optional
+        .iter()
+        .filter_map(|(key, value)| value.filter(|value| !value.is_empty()).map(|value| (*key, value)))
+        .collect()
+}
+
 /// Which generation of an object a delete removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deletion<'a> {
     /// The live one, whatever its generation.
     Live,
     /// The live one only while its generation is this (`ifGenerationMatch`; else 412).
-    LiveIf(&'a str),
+    LiveIf(&'a Generation),
     /// Exactly this generation (`generation`).
     Generation(&'a str),
-}
-
-/// The preconditions of a copy (`objects.rewrite`).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CopyConditions<'a> {
-    /// Write the destination only while its generation is this (`"0"`: only if it does not exist).
-    pub if_generation_match: Option<&'a str>,
-    /// Copy only while the source's generation is this.
-    pub if_source_generation_match: Option<&'a str>,
 }
 
 /// Metadata and preconditions of an upload.
@@ -192,21 +192,25 @@ impl<'a> Bucket<'a> {
 
     /// Deletes the object, as `target` says which generation.
     pub fn delete(&self, object: &str, target: Deletion<'_>) -> HttpRequest {
-        let query = match target {
-            Deletion::Live => None,
-            Deletion::LiveIf(generation) => Some(("ifGenerationMatch", generation)),
-            Deletion::Generation(generation) => Some(("generation", generation)),
+        let guard = Generation::query(match target {
+            Deletion::LiveIf(generation) => Some(generation),
+            _ => None,
+        });
+        let query = match (target, guard.as_deref()) {
+            (Deletion::LiveIf(_), Some(generation)) => Some(("ifGenerationMatch", generation)),
+            (Deletion::Generation(generation), _) => Some(("generation", generation)),
+            _ => None,
         };
         HttpRequest::new(Method::Delete, with_query(self.object_url(object), query.as_slice()))
     }
 
-    /// One step of a server-side copy; repeat with the returned token (and the same
-    /// conditions) until `done`.
+    /// One step of a server-side copy, under the preconditions of `options`; repeat with the
+    /// returned token (and the same preconditions) until `done`.
     pub fn rewrite(
         &self,
         source: &str,
         destination: &str,
-        conditions: CopyConditions<'_>,
+        options: &CopyOptions,
         rewrite_token: Option<&str>,
     ) -> HttpRequest {
         let url = text!(
@@ -216,19 +220,19 @@ impl<'a> Bucket<'a> {
             "/o/",
             encode_component(destination)
         );
-        let optional = [
-            ("ifGenerationMatch", conditions.if_generation_match),
-            ("ifSourceGenerationMatch", conditions.if_source_generation_match),
+        let generation = Generation::query(options.if_generation_match.as_ref());
+        let source_generation = Generation::query(options.if_source_generation_match.as_ref());
+        let query = given(&[
+            ("ifGenerationMatch", generation.as_deref()),
+            ("ifSourceGenerationMatch", source_generation.as_deref()),
             ("rewriteToken", rewrite_token),
-        ];
-        let query: Vec<(&str, &str)> =
-            optional.iter().filter_map(|(key, value)| value.map(|value| (*key, value))).collect();
+        ]);
         HttpRequest::new(Method::Post, with_query(url, &query)).text_body("application/json", "{}".to_string())
     }
 
     pub fn list(&self, params: &ListParams, page_token: Option<&str>) -> HttpRequest {
         let page_size = params.page_size.map(|size| text!(size));
-        let optional = [
+        let mut query = given(&[
             ("prefix", params.prefix),
             ("delimiter", params.delimiter),
             ("startOffset", params.start_offset),
@@ -236,11 +240,7 @@ impl<'a> Bucket<'a> {
             ("matchGlob", params.match_glob),
             ("maxResults", page_size.as_deref()),
             ("pageToken", page_token),
-        ];
-        let mut query: Vec<(&str, &str)> = optional
-            .iter()
-            .filter_map(|(key, value)| value.filter(|value| !value.is_empty()).map(|value| (*key, value)))
-            .collect();
+        ]);
         let projection = params.fields.projection();
         query.extend([("versions", "false"), ("prettyPrint", "false"), ("fields", &projection)]);
         HttpRequest::new(Method::Get, with_query(text!(self.bucket_url(), "/o"), &query))
@@ -337,7 +337,9 @@ mod tests {
         assert_eq!(request.method, Method::Delete);
         assert!(request.url.ends_with("/b/replit-objstore-x/o/a%2Fb"));
         assert!(BUCKET.delete("a", Deletion::Generation("7")).url.ends_with("/o/a?generation=7"));
-        assert!(BUCKET.delete("a", Deletion::LiveIf("0")).url.ends_with("/o/a?ifGenerationMatch=0"));
+        assert!(BUCKET.delete("a", Deletion::LiveIf(&Generation::Number(0))).url.ends_with("/o/a?ifGenerationMatch=0"));
+        let text = Generation::Text("1700000000000001".into());
+        assert!(BUCKET.delete("a", Deletion::LiveIf(&text)).url.ends_with("/o/a?ifGenerationMatch=1700000000000001"));
     }
 
     #[test]
@@ -476,7 +478,7 @@ mod tests {
 
     #[test]
     fn rewrite_names_source_and_destination_and_carries_the_token() {
-        let first = BUCKET.rewrite("a b", "c/d", CopyConditions::default(), None);
+        let first = BUCKET.rewrite("a b", "c/d", &CopyOptions::default(), None);
         assert_eq!(first.method, Method::Post);
         assert_eq!(
             first.url,
@@ -484,14 +486,18 @@ mod tests {
         );
         assert_eq!(first.body, Body::Text("{}".into()));
         assert_eq!(first.header_value("content-type"), Some("application/json"));
-        let next = BUCKET.rewrite("a", "b", CopyConditions::default(), Some("tok/en+="));
+        let next = BUCKET.rewrite("a", "b", &CopyOptions::default(), Some("tok/en+="));
         assert!(next.url.ends_with("?rewriteToken=tok%2Fen%2B%3D"));
-        let both = CopyConditions { if_generation_match: Some("0"), if_source_generation_match: Some("17") };
-        assert!(BUCKET.rewrite("a", "b", both, Some("t")).url.ends_with(
+        let both = CopyOptions {
+            if_generation_match: Some(Generation::Number(0)),
+            if_source_generation_match: Some(Generation::Text("17".into())),
+            ignore_not_found: None,
+        };
+        assert!(BUCKET.rewrite("a", "b", &both, Some("t")).url.ends_with(
             "/o/a/rewriteTo/b/replit-objstore-x/o/b?ifGenerationMatch=0&ifSourceGenerationMatch=17&rewriteToken=t"
         ));
-        let destination_only = CopyConditions { if_generation_match: Some("5"), ..Default::default() };
-        assert!(BUCKET.rewrite("a", "b", destination_only, None).url.ends_with("/o/b?ifGenerationMatch=5"));
+        let destination_only = CopyOptions { if_generation_match: Some(Generation::Number(5)), ..Default::default() };
+        assert!(BUCKET.rewrite("a", "b", &destination_only, None).url.ends_with("/o/b?ifGenerationMatch=5"));
     }
 
     #[test]

@@ -6,21 +6,21 @@ use crate::protocol::document::{string_entries, whole_number, Document, FieldErr
 use crate::protocol::gcs_requests::{ListFields, ListParams};
 use crate::protocol::range::RangeOption;
 
+/// The options of `delete` and `copy` besides the signal, read by one reader (one copy of it
+/// in the wasm); each call uses its own.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct DeleteOptions {
+pub struct WriteOptions {
+    /// `delete`: a missing object is success.
     pub ignore_not_found: Option<bool>,
-    /// Delete only while the object's generation is this.
+    /// Delete the object, or write the copy's destination, only while its generation is this
+    /// (`0`: only if it does not exist).
     pub if_generation_match: Option<Generation>,
-}
-
-/// `copy`'s options besides the signal.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct CopyOptions {
-    /// Write the destination only while its generation is this (`0`: only if it is absent).
-    pub if_generation_match: Option<Generation>,
-    /// Copy only while the source's generation is this.
+    /// `copy`: only while the source's generation is this.
     pub if_source_generation_match: Option<Generation>,
 }
+
+pub type DeleteOptions = WriteOptions;
+pub type CopyOptions = WriteOptions;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DownloadOptions {
@@ -55,21 +55,15 @@ pub struct SetMetadataOptions {
     pub if_metageneration_match: Option<Generation>,
 }
 
-impl FromDocument for DeleteOptions {
+impl FromDocument for WriteOptions {
+    // Field by field on purpose (see the comment below): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(DeleteOptions {
-            ignore_not_found: fields.boolean("ignoreNotFound")?,
-            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
-        })
-    }
-}
-
-impl FromDocument for CopyOptions {
-    fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(CopyOptions {
-            if_generation_match: Generation::field(fields, "ifGenerationMatch")?,
-            if_source_generation_match: Generation::field(fields, "ifSourceGenerationMatch")?,
-        })
+        let mut options = WriteOptions::default();
+        options.ignore_not_found = fields.boolean("ignoreNotFound")?;
+        options.if_generation_match = Generation::field(fields, "ifGenerationMatch")?;
+        options.if_source_generation_match = Generation::field(fields, "ifSourceGenerationMatch")?;
+        Ok(options)
     }
 }
 
@@ -194,9 +188,11 @@ fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, S
 }
 
 impl Generation {
-    /// The generation as a query parameter's value, when one was given.
-    pub fn query(generation: &Option<Generation>) -> Option<String> {
-        generation.as_ref().map(|generation| text!(generation))
+    /// The generation as a query parameter's value, when one was given. Not inlined: every
+    /// request builder with a precondition shares it.
+    #[inline(never)]
+    pub fn query(generation: Option<&Generation>) -> Option<String> {
+        generation.map(|generation| text!(generation))
     }
 
     /// The field `key`: a non-negative integer, or a string of digits (for generations

@@ -20,10 +20,10 @@ use crate::prelude::*;
 use crate::protocol::config::ClientConfig;
 use crate::protocol::document::FromDocument;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::gcs_requests::{Bucket, CopyConditions, Deletion};
+use crate::protocol::gcs_requests::{Bucket, Deletion};
 use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::protocol::http::{is_success, HttpRequest};
-use crate::protocol::options::{CopyOptions, DeleteOptions, Generation, ListOptions};
+use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions};
 use crate::protocol::retry::{self, Operation};
 #[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, DefaultBucketBody};
@@ -130,7 +130,9 @@ impl Storage {
     }
 
     /// Whether a transient failure of `operation` may be tried again, under the client's
-    /// `retryStrategy`; `precondition`: the request carries the one that guards it.
+    /// `retryStrategy`; `precondition`: the request carries the one that guards it. Not
+    /// inlined: its callers are many.
+    #[inline(never)]
     pub fn retry(&self, operation: Operation, precondition: bool) -> Retry {
         if self.config.retry.strategy.retries(operation, precondition) {
             Retry::Safe
@@ -346,10 +348,10 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
-        let generation = Generation::query(&options.if_generation_match);
-        let target = generation.as_deref().map_or(Deletion::Live, Deletion::LiveIf);
+        let guarded = options.if_generation_match.is_some();
+        let target = options.if_generation_match.as_ref().map_or(Deletion::Live, Deletion::LiveIf);
         let request = self.requests(&bucket).delete(object, target);
-        let retry = self.retry(Operation::Delete, generation.is_some());
+        let retry = self.retry(Operation::Delete, guarded);
         match self.request(call, &request, None, retry, is_success, Answer::Headers).await {
             Ok((exchange, _)) => {
                 exchange.discard().await;
@@ -357,7 +359,7 @@ impl Storage {
             }
             Err(error)
                 if (options.ignore_not_found == Some(true) && error.kind == ErrorKind::ObjectNotFound)
-                    || retry::deleted_before_retry(&error, generation.is_some()) =>
+                    || retry::deleted_before_retry(&error, guarded) =>
             {
                 Ok(())
             }
@@ -378,16 +380,10 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(source), context };
-        let generation = Generation::query(&options.if_generation_match);
-        let source_generation = Generation::query(&options.if_source_generation_match);
-        let conditions = CopyConditions {
-            if_generation_match: generation.as_deref(),
-            if_source_generation_match: source_generation.as_deref(),
-        };
-        let retry = self.retry(Operation::Rewrite, generation.is_some());
+        let retry = self.retry(Operation::Rewrite, options.if_generation_match.is_some());
         let mut token: Option<String> = None;
         loop {
-            let request = self.requests(&bucket).rewrite(source, destination, conditions, token.as_deref());
+            let request = self.requests(&bucket).rewrite(source, destination, options, token.as_deref());
             let step: RewriteResponse = self.request_json(call, &request, None, retry).await?;
             if step.continuation()?.is_none() {
                 return Ok(());
