@@ -192,16 +192,12 @@ impl<'a> Bucket<'a> {
 
     /// Deletes the object, as `target` says which generation.
     pub fn delete(&self, object: &str, target: Deletion<'_>) -> HttpRequest {
-        let guard = Generation::query(match target {
-            Deletion::LiveIf(generation) => Some(generation),
-            _ => None,
-        });
-        let query = match (target, guard.as_deref()) {
-            (Deletion::LiveIf(_), Some(generation)) => Some(("ifGenerationMatch", generation)),
-            (Deletion::Generation(generation), _) => Some(("generation", generation)),
-            _ => None,
+        let (key, generation) = match target {
+            Deletion::Live => return HttpRequest::new(Method::Delete, self.object_url(object)),
+            Deletion::LiveIf(generation) => ("ifGenerationMatch", generation.to_query()),
+            Deletion::Generation(generation) => ("generation", generation.to_string()),
         };
-        HttpRequest::new(Method::Delete, with_query(self.object_url(object), query.as_slice()))
+        HttpRequest::new(Method::Delete, with_query(self.object_url(object), &[(key, &generation)]))
     }
 
     /// One step of a server-side copy, under the preconditions of `options`; repeat with the
@@ -220,8 +216,8 @@ impl<'a> Bucket<'a> {
             "/o/",
             encode_component(destination)
         );
-        let generation = Generation::query(options.if_generation_match.as_ref());
-        let source_generation = Generation::query(options.if_source_generation_match.as_ref());
+        let generation = options.if_generation_match.as_ref().map(Generation::to_query);
+        let source_generation = options.if_source_generation_match.as_ref().map(Generation::to_query);
         let query = given(&[
             ("ifGenerationMatch", generation.as_deref()),
             ("ifSourceGenerationMatch", source_generation.as_deref()),

@@ -188,11 +188,11 @@ fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, S
 }
 
 impl Generation {
-    /// The generation as a query parameter's value, when one was given. Not inlined: every
-    /// request builder with a precondition shares it.
+    /// The generation as a query parameter's value. Not inlined: every request builder with a
+    /// precondition shares it.
     #[inline(never)]
-    pub fn query(generation: Option<&Generation>) -> Option<String> {
-        generation.map(|generation| text!(generation))
+    pub fn to_query(&self) -> String {
+        text!(self)
     }
 
     /// The field `key`: a non-negative integer, or a string of digits (for generations

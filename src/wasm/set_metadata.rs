@@ -28,7 +28,7 @@ impl Storage {
     ) -> Result<ObjectMetadata, StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
-        let metageneration = Generation::query(options.if_metageneration_match.as_ref());
+        let metageneration = options.if_metageneration_match.as_ref().map(Generation::to_query);
         let request = self.requests(&bucket).patch_metadata(object, patch, metageneration.as_deref());
         self.request_json(call, &request, None, self.retry(Operation::Patch, metageneration.is_some())).await
     }

@@ -183,7 +183,7 @@ pub async fn upload(
         }
     };
     let compress = options.compress == Some(true);
-    let generation = Generation::query(options.if_generation_match.as_ref());
+    let generation = options.if_generation_match.as_ref().map(Generation::to_query);
     let params = UploadParams {
         content_type,
         content_encoding: compress.then_some("gzip"),
