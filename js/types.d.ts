@@ -77,6 +77,15 @@ export interface ClientOptions {
   retryInitialDelayMs?: number | undefined;
   /** The largest backoff ceiling in ms. Default: 64000. */
   retryMaxDelayMs?: number | undefined;
+  /**
+   * Which calls are tried again after a transient failure, as `@google-cloud/storage`'s
+   * `idempotencyStrategy`. `'conditional'` (default): reads always; deletes, copies, one-request
+   * uploads and metadata changes only under their precondition (`ifGenerationMatch`, for a copy
+   * of the destination; `ifMetagenerationMatch`). `'always'`: those without a precondition too.
+   * `'never'`: nothing, reads included (a broken download is not resumed either). Any other value
+   * is an `InvalidArgument` error on the first call.
+   */
+  retryStrategy?: 'conditional' | 'always' | 'never' | undefined;
   /** A try fails with kind `Timeout` when its answer, or the next chunk of a body, takes longer than this. Default: 60000. */
   requestTimeoutMs?: number | undefined;
   /** Chunk size of resumable uploads in bytes, rounded down to a multiple of 256 KiB. Default: 4 MiB for streams and files (each chunk is held in memory until sent), 16 MiB for bytes and Blobs. */
@@ -118,6 +127,23 @@ export type ByteRange =
 export interface DeleteOptions extends CallOptions {
   /** Succeed when the object does not exist. Default: false. */
   ignoreNotFound?: boolean | undefined;
+  /**
+   * Delete only while the object's generation is this; otherwise the call fails with
+   * `PreconditionFailed`. Makes the call safe to retry (without it a transient failure is not
+   * retried, unless `retryStrategy: 'always'`); a retry that finds the object gone succeeds.
+   */
+  ifGenerationMatch?: number | string | undefined;
+}
+
+export interface CopyOptions extends CallOptions {
+  /**
+   * Write the destination only while its generation is this (`0`: only if it does not exist
+   * yet); otherwise `PreconditionFailed`. Makes the copy safe to retry (without it a transient
+   * failure is not retried, unless `retryStrategy: 'always'`).
+   */
+  ifGenerationMatch?: number | string | undefined;
+  /** Copy only while the source's generation is this; otherwise `PreconditionFailed`. */
+  ifSourceGenerationMatch?: number | string | undefined;
 }
 
 export interface DownloadOptions extends TransferOptions {
@@ -443,7 +469,7 @@ export interface UploadUrl {
  */
 export interface ClientApi<Bytes extends Uint8Array, UploadBody> {
   /** Copies an object within the bucket, overwriting the destination. */
-  copy(objectName: ObjectName, destObjectName: ObjectName, options?: CallOptions): Promise<Result<null, RequestError>>;
+  copy(objectName: ObjectName, destObjectName: ObjectName, options?: CopyOptions): Promise<Result<null, RequestError>>;
 
   /** Deletes an object. A missing object is an `ObjectNotFound` error unless `ignoreNotFound`. */
   delete(objectName: ObjectName, options?: DeleteOptions): Promise<Result<null, RequestError>>;
@@ -478,8 +504,12 @@ export interface ClientApi<Bytes extends Uint8Array, UploadBody> {
   /** The object's access policy (`custom:aclPolicy`), or null when it has none. Server-only. */
   getAclPolicy(objectName: ObjectName, options?: CallOptions): Promise<Result<ObjectAclPolicy | null, RequestError>>;
 
-  /** Stores an access policy on the object, keeping its other metadata. Server-only. */
-  setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: CallOptions): Promise<Result<null, RequestError>>;
+  /**
+   * Stores an access policy on the object, keeping its other metadata; with
+   * `ifMetagenerationMatch`, only while the metadata is that version (and then it is retried as
+   * `setMetadata` is). Server-only.
+   */
+  setAclPolicy(objectName: ObjectName, policy: ObjectAclPolicy, options?: SetMetadataOptions): Promise<Result<null, RequestError>>;
 
   /**
    * Whether a user may read or write the object under its policy: no policy, no access; a

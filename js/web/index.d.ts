@@ -18,6 +18,7 @@ export type {
   ByteRange,
   CallOptions,
   ClientOptions,
+  CopyOptions,
   CreateUploadUrlOptions,
   SignedUrl,
   SignedUrlMethod,

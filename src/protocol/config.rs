@@ -5,7 +5,7 @@ use crate::prelude::*;
 use crate::protocol::document::{Document, FieldError, Fields, FromDocument};
 use crate::protocol::error::StorageError;
 use crate::protocol::resumable;
-use crate::protocol::retry::RetryPolicy;
+use crate::protocol::retry::{RetryPolicy, RetryStrategy};
 use crate::protocol::text;
 
 pub const DEFAULT_API_ENDPOINT: &str = "https://storage.googleapis.com";
@@ -22,6 +22,7 @@ pub struct ClientOptions {
     pub retry_deadline_ms: Option<f64>,
     pub retry_initial_delay_ms: Option<f64>,
     pub retry_max_delay_ms: Option<f64>,
+    pub retry_strategy: Option<String>,
     pub request_timeout_ms: Option<f64>,
     pub upload_chunk_size: Option<u64>,
     pub resumable_threshold: Option<u64>,
@@ -51,6 +52,7 @@ impl FromDocument for ClientOptions {
         options.retry_deadline_ms = fields.number("retryDeadlineMs")?;
         options.retry_initial_delay_ms = fields.number("retryInitialDelayMs")?;
         options.retry_max_delay_ms = fields.number("retryMaxDelayMs")?;
+        options.retry_strategy = fields.string("retryStrategy")?;
         options.request_timeout_ms = fields.number("requestTimeoutMs")?;
         options.upload_chunk_size = fields.whole("uploadChunkSize")?;
         options.resumable_threshold = fields.whole("resumableThreshold")?;
@@ -166,6 +168,12 @@ impl ClientConfig {
             )?,
             max_delay_ms: milliseconds("retryMaxDelayMs", options.retry_max_delay_ms, defaults.max_delay_ms)?,
             multiplier: defaults.multiplier,
+            strategy: match options.retry_strategy.as_deref() {
+                None => defaults.strategy,
+                Some(name) => RetryStrategy::parse(name).ok_or_else(|| {
+                    StorageError::invalid_argument("retryStrategy must be \"conditional\", \"always\" or \"never\"")
+                })?,
+            },
         };
         let request_timeout_ms =
             milliseconds("requestTimeoutMs", options.request_timeout_ms, DEFAULT_REQUEST_TIMEOUT_MS)?;
@@ -307,6 +315,17 @@ mod tests {
         assert_eq!(config.request_timeout_ms, 250.0);
         assert_eq!(config.chunk_size, Some(262_144), "rounded down to a multiple of 256 KiB");
         assert_eq!(config.resumable_threshold, 0);
+        let never: ClientOptions = from_json(r#"{"retryStrategy":"never"}"#).unwrap();
+        assert_eq!(resolve(never).retry.strategy, RetryStrategy::Never);
+        assert_eq!(config.retry.strategy, RetryStrategy::Conditional, "the default");
+        let unknown: ClientOptions = from_json(r#"{"retryStrategy":"sometimes"}"#).unwrap();
+        let error = ClientConfig::resolve(unknown).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidArgument);
+        assert_eq!(error.message, "retryStrategy must be \"conditional\", \"always\" or \"never\"");
+        assert_eq!(
+            from_json::<ClientOptions>(r#"{"retryStrategy":2}"#).unwrap_err(),
+            "`retryStrategy` must be a string"
+        );
         let negative: ClientOptions = from_json(r#"{"requestTimeoutMs":-1}"#).unwrap();
         assert!(ClientConfig::resolve(negative).unwrap_err().message.contains("requestTimeoutMs"));
     }

@@ -8,6 +8,7 @@ use crate::protocol::json::JsonObject;
 use crate::protocol::metadata_patch::MetadataPatch;
 use crate::protocol::object_metadata;
 use crate::protocol::object_name::encode_component;
+use crate::protocol::options::{CopyOptions, Generation};
 use crate::protocol::text;
 
 /// The filters `list` accepts, as GCS names them.
@@ -41,6 +42,25 @@ impl ListFields {
             ListFields::Metadata => text!("items(", object_metadata::projection(), "),prefixes,nextPageToken"),
         }
     }
+}
+
+/// The query parameters of `optional` that have a value (an empty one counts as none).
+fn given<'a>(optional: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, &'a str)> {
+    optional
+        .iter()
+        .filter_map(|(key, value)| value.filter(|value| !value.is_empty()).map(|value| (*key, value)))
+        .collect()
+}
+
+/// Which generation of an object a delete removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion<'a> {
+    /// The live one, whatever its generation.
+    Live,
+    /// The live one only while its generation is this (`ifGenerationMatch`; else 412).
+    LiveIf(&'a Generation),
+    /// Exactly this generation (`generation`).
+    Generation(&'a str),
 }
 
 /// Metadata and preconditions of an upload.
@@ -170,14 +190,25 @@ impl<'a> Bucket<'a> {
         HttpRequest::new(Method::Get, with_query(self.object_url(object), &query))
     }
 
-    /// Deletes the live object, or exactly `generation` of it.
-    pub fn delete(&self, object: &str, generation: Option<&str>) -> HttpRequest {
-        let query: Vec<(&str, &str)> = generation.map(|generation| ("generation", generation)).into_iter().collect();
-        HttpRequest::new(Method::Delete, with_query(self.object_url(object), &query))
+    /// Deletes the object, as `target` says which generation.
+    pub fn delete(&self, object: &str, target: Deletion<'_>) -> HttpRequest {
+        let (key, generation) = match target {
+            Deletion::Live => return HttpRequest::new(Method::Delete, self.object_url(object)),
+            Deletion::LiveIf(generation) => ("ifGenerationMatch", generation.to_query()),
+            Deletion::Generation(generation) => ("generation", generation.to_string()),
+        };
+        HttpRequest::new(Method::Delete, with_query(self.object_url(object), &[(key, &generation)]))
     }
 
-    /// One step of a server-side copy; repeat with the returned token until `done`.
-    pub fn rewrite(&self, source: &str, destination: &str, rewrite_token: Option<&str>) -> HttpRequest {
+    /// One step of a server-side copy, under the preconditions of `options`; repeat with the
+    /// returned token (and the same preconditions) until `done`.
+    pub fn rewrite(
+        &self,
+        source: &str,
+        destination: &str,
+        options: &CopyOptions,
+        rewrite_token: Option<&str>,
+    ) -> HttpRequest {
         let url = text!(
             self.object_url(source),
             "/rewriteTo/b/",
@@ -185,13 +216,19 @@ impl<'a> Bucket<'a> {
             "/o/",
             encode_component(destination)
         );
-        let query: Vec<(&str, &str)> = rewrite_token.map(|token| ("rewriteToken", token)).into_iter().collect();
+        let generation = options.if_generation_match.as_ref().map(Generation::to_query);
+        let source_generation = options.if_source_generation_match.as_ref().map(Generation::to_query);
+        let query = given(&[
+            ("ifGenerationMatch", generation.as_deref()),
+            ("ifSourceGenerationMatch", source_generation.as_deref()),
+            ("rewriteToken", rewrite_token),
+        ]);
         HttpRequest::new(Method::Post, with_query(url, &query)).text_body("application/json", "{}".to_string())
     }
 
     pub fn list(&self, params: &ListParams, page_token: Option<&str>) -> HttpRequest {
         let page_size = params.page_size.map(|size| text!(size));
-        let optional = [
+        let mut query = given(&[
             ("prefix", params.prefix),
             ("delimiter", params.delimiter),
             ("startOffset", params.start_offset),
@@ -199,11 +236,7 @@ impl<'a> Bucket<'a> {
             ("matchGlob", params.match_glob),
             ("maxResults", page_size.as_deref()),
             ("pageToken", page_token),
-        ];
-        let mut query: Vec<(&str, &str)> = optional
-            .iter()
-            .filter_map(|(key, value)| value.filter(|value| !value.is_empty()).map(|value| (*key, value)))
-            .collect();
+        ]);
         let projection = params.fields.projection();
         query.extend([("versions", "false"), ("prettyPrint", "false"), ("fields", &projection)]);
         HttpRequest::new(Method::Get, with_query(text!(self.bucket_url(), "/o"), &query))
@@ -296,10 +329,13 @@ mod tests {
 
     #[test]
     fn delete_uses_the_object_url() {
-        let request = BUCKET.delete("a/b", None);
+        let request = BUCKET.delete("a/b", Deletion::Live);
         assert_eq!(request.method, Method::Delete);
         assert!(request.url.ends_with("/b/replit-objstore-x/o/a%2Fb"));
-        assert!(BUCKET.delete("a", Some("7")).url.ends_with("/o/a?generation=7"));
+        assert!(BUCKET.delete("a", Deletion::Generation("7")).url.ends_with("/o/a?generation=7"));
+        assert!(BUCKET.delete("a", Deletion::LiveIf(&Generation::Number(0))).url.ends_with("/o/a?ifGenerationMatch=0"));
+        let text = Generation::Text("1700000000000001".into());
+        assert!(BUCKET.delete("a", Deletion::LiveIf(&text)).url.ends_with("/o/a?ifGenerationMatch=1700000000000001"));
     }
 
     #[test]
@@ -438,7 +474,7 @@ mod tests {
 
     #[test]
     fn rewrite_names_source_and_destination_and_carries_the_token() {
-        let first = BUCKET.rewrite("a b", "c/d", None);
+        let first = BUCKET.rewrite("a b", "c/d", &CopyOptions::default(), None);
         assert_eq!(first.method, Method::Post);
         assert_eq!(
             first.url,
@@ -446,8 +482,18 @@ mod tests {
         );
         assert_eq!(first.body, Body::Text("{}".into()));
         assert_eq!(first.header_value("content-type"), Some("application/json"));
-        let next = BUCKET.rewrite("a", "b", Some("tok/en+="));
+        let next = BUCKET.rewrite("a", "b", &CopyOptions::default(), Some("tok/en+="));
         assert!(next.url.ends_with("?rewriteToken=tok%2Fen%2B%3D"));
+        let both = CopyOptions {
+            if_generation_match: Some(Generation::Number(0)),
+            if_source_generation_match: Some(Generation::Text("17".into())),
+            ignore_not_found: None,
+        };
+        assert!(BUCKET.rewrite("a", "b", &both, Some("t")).url.ends_with(
+            "/o/a/rewriteTo/b/replit-objstore-x/o/b?ifGenerationMatch=0&ifSourceGenerationMatch=17&rewriteToken=t"
+        ));
+        let destination_only = CopyOptions { if_generation_match: Some(Generation::Number(5)), ..Default::default() };
+        assert!(BUCKET.rewrite("a", "b", &destination_only, None).url.ends_with("/o/b?ifGenerationMatch=5"));
     }
 
     #[test]

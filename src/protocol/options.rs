@@ -6,10 +6,21 @@ use crate::protocol::document::{string_entries, whole_number, Document, FieldErr
 use crate::protocol::gcs_requests::{ListFields, ListParams};
 use crate::protocol::range::RangeOption;
 
+/// The options of `delete` and `copy` besides the signal, read by one reader (one copy of it
+/// in the wasm); each call uses its own.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct DeleteOptions {
+pub struct WriteOptions {
+    /// `delete`: a missing object is success.
     pub ignore_not_found: Option<bool>,
+    /// Delete the object, or write the copy's destination, only while its generation is this
+    /// (`0`: only if it does not exist).
+    pub if_generation_match: Option<Generation>,
+    /// `copy`: only while the source's generation is this.
+    pub if_source_generation_match: Option<Generation>,
 }
+
+pub type DeleteOptions = WriteOptions;
+pub type CopyOptions = WriteOptions;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DownloadOptions {
@@ -44,9 +55,15 @@ pub struct SetMetadataOptions {
     pub if_metageneration_match: Option<Generation>,
 }
 
-impl FromDocument for DeleteOptions {
+impl FromDocument for WriteOptions {
+    // Field by field on purpose (see the comment below): not a struct literal.
+    #[allow(clippy::field_reassign_with_default)]
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
-        Ok(DeleteOptions { ignore_not_found: fields.boolean("ignoreNotFound")? })
+        let mut options = WriteOptions::default();
+        options.ignore_not_found = fields.boolean("ignoreNotFound")?;
+        options.if_generation_match = Generation::field(fields, "ifGenerationMatch")?;
+        options.if_source_generation_match = Generation::field(fields, "ifSourceGenerationMatch")?;
+        Ok(options)
     }
 }
 
@@ -171,6 +188,13 @@ fn custom_metadata<D: Document>(fields: &Fields<'_, D>) -> Result<Vec<(String, S
 }
 
 impl Generation {
+    /// The generation as a query parameter's value. Not inlined: every request builder with a
+    /// precondition shares it.
+    #[inline(never)]
+    pub fn to_query(&self) -> String {
+        text!(self)
+    }
+
     /// The field `key`: a non-negative integer, or a string of digits (for generations
     /// beyond 2^53).
     fn field<D: Document>(fields: &Fields<'_, D>, key: &str) -> Result<Option<Generation>, FieldError> {
@@ -229,6 +253,27 @@ mod tests {
         ] {
             assert!(from_json::<UploadOptions>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn delete_and_copy_take_generations_as_uploads_do() {
+        let delete: DeleteOptions =
+            from_json(r#"{"ignoreNotFound":false,"ifGenerationMatch":"1700000000000001"}"#).unwrap();
+        assert_eq!(delete.if_generation_match.map(|g| text!(g)).as_deref(), Some("1700000000000001"));
+        let copy: CopyOptions = from_json(r#"{"ifGenerationMatch":0,"ifSourceGenerationMatch":"42"}"#).unwrap();
+        assert_eq!(copy.if_generation_match.map(|g| text!(g)).as_deref(), Some("0"));
+        assert_eq!(copy.if_source_generation_match.map(|g| text!(g)).as_deref(), Some("42"));
+        assert_eq!(from_json::<CopyOptions>("{}").unwrap(), CopyOptions::default());
+        for (bad, key) in [
+            (r#"{"ifGenerationMatch":-1}"#, "ifGenerationMatch"),
+            (r#"{"ifGenerationMatch":"7x"}"#, "ifGenerationMatch"),
+            (r#"{"ifSourceGenerationMatch":1.5}"#, "ifSourceGenerationMatch"),
+            (r#"{"ifSourceGenerationMatch":true}"#, "ifSourceGenerationMatch"),
+        ] {
+            let message = text!("`", key, "` must be a non-negative integer or a string of digits");
+            assert_eq!(from_json::<CopyOptions>(bad).unwrap_err(), message, "{bad}");
+        }
+        assert!(from_json::<DeleteOptions>(r#"{"ifGenerationMatch":""}"#).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! When and how long to wait before trying a request again, as Google's clients do:
 //! transient statuses and connection failures, exponential backoff with full jitter,
-//! `Retry-After` honoured, all within a total deadline. Pure; the wasm side sleeps.
+//! `Retry-After` honoured, all within a total deadline; and which requests may be sent
+//! again at all (Google's retry conformance rules, chosen by `retryStrategy`). Pure; the
+//! wasm side sleeps.
 
 use crate::protocol::error::{ErrorKind, StorageError};
 
@@ -13,6 +15,7 @@ pub struct RetryPolicy {
     pub initial_delay_ms: f64,
     pub max_delay_ms: f64,
     pub multiplier: f64,
+    pub strategy: RetryStrategy,
 }
 
 impl Default for RetryPolicy {
@@ -24,6 +27,7 @@ impl Default for RetryPolicy {
             initial_delay_ms: 1_000.0,
             max_delay_ms: 64_000.0,
             multiplier: 2.0,
+            strategy: RetryStrategy::Conditional,
         }
     }
 }
@@ -55,9 +59,12 @@ impl RetryPolicy {
     }
 
     /// Whether to try again after `attempts` tries, `elapsed_ms` since the first began,
-    /// given the failure and the wait it would take.
+    /// given the failure and the wait it would take. Never under `RetryStrategy::Never`.
     pub fn allows(&self, attempts: u32, elapsed_ms: f64, delay_ms: f64, error: &StorageError) -> bool {
-        is_transient(error) && attempts <= self.max_retries && elapsed_ms + delay_ms <= self.deadline_ms
+        self.strategy != RetryStrategy::Never
+            && is_transient(error)
+            && attempts <= self.max_retries
+            && elapsed_ms + delay_ms <= self.deadline_ms
     }
 }
 
@@ -72,13 +79,79 @@ pub fn parse_retry_after(value: &str, now_ms: f64, parse_date: impl Fn(&str) -> 
     Some((at_ms - now_ms).clamp(0.0, MAX_RETRY_AFTER_MS))
 }
 
-/// Whether a write that is not idempotent by itself (a one-request upload, a metadata patch)
-/// may be sent again after a transient failure: only under a precondition (its generation or
-/// metageneration), which makes a repeat fail instead of undoing another writer's change.
-/// Google's retry conformance rules: `objects.insert` and `objects.patch` are "conditionally
-/// idempotent".
-pub fn repeatable_write(precondition: Option<&str>) -> bool {
-    precondition.is_some()
+/// Which requests are sent again after a transient failure: `retryStrategy`, as
+/// `@google-cloud/storage`'s `idempotencyStrategy` (`RetryConditional`, `RetryAlways`,
+/// `RetryNever`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryStrategy {
+    /// Reads always; writes only under a precondition that makes a repeat harmless (the default).
+    Conditional,
+    /// Writes too, with or without a precondition.
+    Always,
+    /// Nothing, reads included (as `@google-cloud/storage`, which then makes no retries at all).
+    Never,
+}
+
+impl RetryStrategy {
+    pub fn parse(name: &str) -> Option<RetryStrategy> {
+        match name {
+            "conditional" => Some(RetryStrategy::Conditional),
+            "always" => Some(RetryStrategy::Always),
+            "never" => Some(RetryStrategy::Never),
+            _ => None,
+        }
+    }
+
+    /// Whether a transient failure of `operation` may be tried again; `precondition`: the
+    /// request carries the one that guards it (`ifGenerationMatch`, for a copy of the
+    /// destination; `ifMetagenerationMatch` for a patch).
+    pub fn retries(self, operation: Operation, precondition: bool) -> bool {
+        match self {
+            RetryStrategy::Never => false,
+            RetryStrategy::Always => true,
+            RetryStrategy::Conditional => precondition || operation.idempotent(),
+        }
+    }
+}
+
+/// What a request does, as Google's retry conformance rules (`storage/v1/retry_tests.json`)
+/// class it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `objects.get`, `objects.list`, downloads: always idempotent.
+    Read,
+    /// Opening a resumable session, and its chunks and status queries: a session that never
+    /// receives data writes nothing, and a chunk is resent from what the session holds.
+    Session,
+    /// `objects.insert` in one request (a media or multipart upload, a signed PUT).
+    Insert,
+    /// `objects.delete`.
+    Delete,
+    /// `objects.rewrite` (a copy).
+    Rewrite,
+    /// `objects.patch` (metadata).
+    Patch,
+}
+
+impl Operation {
+    /// Whether repeating it is harmless without a precondition. The writes are
+    /// "conditionally idempotent": repeated unguarded, a write could undo another writer's
+    /// change made in between (a delete removes an object stored meanwhile, a copy or an
+    /// upload overwrites it, a patch reverts it).
+    fn idempotent(self) -> bool {
+        matches!(self, Operation::Read | Operation::Session)
+    }
+}
+
+/// Whether a delete guarded by `ifGenerationMatch` that ends in `error` did what was asked.
+/// When a try failed transiently (so `attempts` is counted) and a later one answers 404, the
+/// failed try may have deleted the object before its answer was lost; either way the
+/// generation the caller named is gone, which is what a delete under `ifGenerationMatch`
+/// asks for, so it counts as deleted (Google's conformance suite expects such retried
+/// deletes to succeed). Without a precondition a 404 stays `ObjectNotFound`: the name alone
+/// does not say the object ever existed.
+pub fn deleted_before_retry(error: &StorageError, precondition: bool) -> bool {
+    precondition && error.kind == ErrorKind::ObjectNotFound && error.attempts.is_some()
 }
 
 /// A server's wish is honoured up to a day (the retry deadline usually ends it sooner).
@@ -124,10 +197,75 @@ mod tests {
     }
 
     #[test]
-    fn writes_are_repeated_only_under_a_precondition() {
-        assert!(repeatable_write(Some("0")));
-        assert!(repeatable_write(Some("1700000000000001")));
-        assert!(!repeatable_write(None));
+    fn which_operations_are_retried_under_each_strategy() {
+        use Operation::*;
+        use RetryStrategy::{Always, Conditional, Never};
+        // (operation, precondition given, strategy) -> retried: retry_tests.json scenarios 1
+        // (always idempotent), 2 (conditionally idempotent, precondition present: retried) and
+        // 3 (precondition absent: not retried), and the other two strategies.
+        let table = [
+            (Read, false, Conditional, true),
+            (Session, false, Conditional, true),
+            (Insert, true, Conditional, true),
+            (Insert, false, Conditional, false),
+            (Delete, true, Conditional, true),
+            (Delete, false, Conditional, false),
+            (Rewrite, true, Conditional, true),
+            (Rewrite, false, Conditional, false),
+            (Patch, true, Conditional, true),
+            (Patch, false, Conditional, false),
+            (Read, false, Always, true),
+            (Session, false, Always, true),
+            (Insert, false, Always, true),
+            (Delete, false, Always, true),
+            (Rewrite, false, Always, true),
+            (Patch, false, Always, true),
+            (Delete, true, Always, true),
+            (Read, false, Never, false),
+            (Session, false, Never, false),
+            (Insert, true, Never, false),
+            (Delete, true, Never, false),
+            (Rewrite, true, Never, false),
+            (Patch, true, Never, false),
+            (Delete, false, Never, false),
+        ];
+        for (operation, precondition, strategy, retried) in table {
+            assert_eq!(strategy.retries(operation, precondition), retried, "{operation:?} {precondition} {strategy:?}");
+        }
+    }
+
+    #[test]
+    fn strategies_are_read_by_their_names() {
+        assert_eq!(RetryStrategy::parse("conditional"), Some(RetryStrategy::Conditional));
+        assert_eq!(RetryStrategy::parse("always"), Some(RetryStrategy::Always));
+        assert_eq!(RetryStrategy::parse("never"), Some(RetryStrategy::Never));
+        for other in ["", "Always", "RetryNever", " never"] {
+            assert_eq!(RetryStrategy::parse(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn never_stops_every_retry_loop_even_of_reads() {
+        // Downloads resuming and resumable chunks go through `allows` alone.
+        let never = RetryPolicy { strategy: RetryStrategy::Never, ..Default::default() };
+        assert!(!never.allows(1, 0.0, 0.0, &error(ErrorKind::ServerError, Some(503))));
+        assert!(!never.allows(1, 0.0, 0.0, &error(ErrorKind::Network, None)));
+        let always = RetryPolicy { strategy: RetryStrategy::Always, ..Default::default() };
+        assert!(always.allows(1, 0.0, 0.0, &error(ErrorKind::Network, None)));
+        assert!(!always.allows(1, 0.0, 0.0, &error(ErrorKind::ObjectNotFound, Some(404))), "only transient failures");
+    }
+
+    #[test]
+    fn a_guarded_delete_that_finds_its_object_gone_on_a_retry_did_its_work() {
+        let not_found = error(ErrorKind::ObjectNotFound, Some(404));
+        let after_retry = not_found.clone().after_attempts(2);
+        assert!(deleted_before_retry(&after_retry, true));
+        assert!(!deleted_before_retry(&after_retry, false), "without ifGenerationMatch");
+        assert!(!deleted_before_retry(&not_found, true), "a first answer of 404: it was never there");
+        let bucket = error(ErrorKind::BucketNotFound, Some(404)).after_attempts(2);
+        assert!(!deleted_before_retry(&bucket, true));
+        let refused = error(ErrorKind::PreconditionFailed, Some(412)).after_attempts(2);
+        assert!(!deleted_before_retry(&refused, true), "another generation is live");
     }
 
     #[test]

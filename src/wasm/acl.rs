@@ -94,7 +94,9 @@ impl Core {
         })
     }
 
-    /// Stores `policy` on the object, leaving its other metadata as it is.
+    /// Stores `policy` on the object, leaving its other metadata as it is. `options` may hold
+    /// `ifMetagenerationMatch` (without it, as for `setMetadata`, a transient failure is not
+    /// retried under `retryStrategy: 'conditional'`) and `signal`.
     #[wasm_bindgen(js_name = setAclPolicy)]
     pub fn set_acl_policy(&self, name: JsValue, policy: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
@@ -104,7 +106,8 @@ impl Core {
                 decode(&policy).map_err(|error| StorageError::invalid_argument(text!("policy: ", error)))?;
             let patch =
                 MetadataPatch { fields: Vec::new(), metadata: Some(vec![(POLICY_KEY.into(), Some(policy.to_json()))]) };
-            storage.set_metadata(&name, &patch, &SetMetadataOptions::default(), &context).await?;
+            let options: SetMetadataOptions = interop::decode_options(&options, "setAclPolicy options")?;
+            storage.set_metadata(&name, &patch, &options, &context).await?;
             Ok(JsValue::NULL)
         })
     }

@@ -14,7 +14,7 @@ use crate::prelude::*;
 use crate::protocol::config::Environment;
 use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::options::{DeleteOptions, ListOptions, UploadOptions};
+use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions, UploadOptions};
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::Credentials;
 #[cfg(feature = "server")]
@@ -101,13 +101,15 @@ impl Core {
         })
     }
 
-    /// `options` may hold `signal` (an AbortSignal).
+    /// `options` may hold `ifGenerationMatch` (of the destination), `ifSourceGenerationMatch`
+    /// and `signal` (an AbortSignal).
     pub fn copy(&self, source: JsValue, destination: JsValue, options: JsValue) -> Promise {
         self.run(move |storage| async move {
             let source = object_name_arg(&source, "objectName")?;
             let destination = object_name_arg(&destination, "destObjectName")?;
             let context = CallContext::from_options(&options)?;
-            storage.copy(&source, &destination, &context).await.map(|()| JsValue::NULL)
+            let options: CopyOptions = interop::decode_options(&options, "copy options")?;
+            storage.copy(&source, &destination, &options, &context).await.map(|()| JsValue::NULL)
         })
     }
 
@@ -116,7 +118,7 @@ impl Core {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
             let options: DeleteOptions = interop::decode_options(&options, "delete options")?;
-            storage.delete(&name, options.ignore_not_found == Some(true), &context).await.map(|()| JsValue::NULL)
+            storage.delete(&name, &options, &context).await.map(|()| JsValue::NULL)
         })
     }
 

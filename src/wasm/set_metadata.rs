@@ -7,17 +7,18 @@ use wasm_bindgen::prelude::*;
 use crate::protocol::error::StorageError;
 use crate::protocol::metadata_patch::MetadataPatch;
 use crate::protocol::object_metadata::ObjectMetadata;
-use crate::protocol::options::SetMetadataOptions;
-use crate::protocol::retry;
+use crate::protocol::options::{Generation, SetMetadataOptions};
+use crate::protocol::retry::Operation;
 use crate::wasm::attempt::CallContext;
 use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::metadata::metadata_to_js;
-use crate::wasm::storage::{Call, Retry, Storage};
+use crate::wasm::storage::{Call, Storage};
 
 impl Storage {
-    /// Applies `patch`. Repeated after a transient failure only with `ifMetagenerationMatch`:
-    /// without it a repeat could undo another writer's change made in between.
+    /// Applies `patch`. Repeated after a transient failure only with `ifMetagenerationMatch`
+    /// (or `retryStrategy: 'always'`): without it a repeat could undo another writer's change
+    /// made in between.
     pub async fn set_metadata(
         &self,
         object: &str,
@@ -27,10 +28,9 @@ impl Storage {
     ) -> Result<ObjectMetadata, StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
-        let metageneration = options.if_metageneration_match.as_ref().map(|metageneration| text!(metageneration));
+        let metageneration = options.if_metageneration_match.as_ref().map(Generation::to_query);
         let request = self.requests(&bucket).patch_metadata(object, patch, metageneration.as_deref());
-        let retry = if retry::repeatable_write(metageneration.as_deref()) { Retry::Safe } else { Retry::Never };
-        self.request_json(call, &request, None, retry).await
+        self.request_json(call, &request, None, self.retry(Operation::Patch, metageneration.is_some())).await
     }
 }
 

@@ -20,10 +20,11 @@ use crate::prelude::*;
 use crate::protocol::config::ClientConfig;
 use crate::protocol::document::FromDocument;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::gcs_requests::Bucket;
+use crate::protocol::gcs_requests::{Bucket, Deletion};
 use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::protocol::http::{is_success, HttpRequest};
-use crate::protocol::options::ListOptions;
+use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions};
+use crate::protocol::retry::{self, Operation};
 #[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, DefaultBucketBody};
 #[cfg(feature = "server")]
@@ -100,9 +101,10 @@ impl Call<'_> {
 /// Whether a request may be sent again after a transient failure.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Reads, deletes, metadata and other calls whose repetition changes nothing more.
+    /// Reads, and writes the client's `retryStrategy` lets repeat (`Storage::retry`). Under
+    /// `'never'` the backoff itself refuses every retry.
     Safe,
-    /// Calls that may not be repeated (a one-shot upload without a precondition).
+    /// Writes that may not be repeated (without a precondition, under `'conditional'`).
     Never,
 }
 
@@ -124,6 +126,18 @@ impl Storage {
             default_bucket: Rc::default(),
             #[cfg(feature = "server")]
             bucket_lookup: SingleFlight::default(),
+        }
+    }
+
+    /// Whether a transient failure of `operation` may be tried again, under the client's
+    /// `retryStrategy`; `precondition`: the request carries the one that guards it. Not
+    /// inlined: its callers are many.
+    #[inline(never)]
+    pub fn retry(&self, operation: Operation, precondition: bool) -> Retry {
+        if self.config.retry.strategy.retries(operation, precondition) {
+            Retry::Safe
+        } else {
+            Retry::Never
         }
     }
 
@@ -321,34 +335,54 @@ impl Storage {
         Ok(found)
     }
 
+    /// Deletes the object (only at generation `ifGenerationMatch` when given). Retried only
+    /// under that precondition (or `retryStrategy: 'always'`); under it, a 404 on a retry
+    /// means the generation is gone, maybe by an earlier try (`retry::deleted_before_retry`).
     pub async fn delete(
         &self,
         object: &str,
-        ignore_not_found: bool,
+        options: &DeleteOptions,
         context: &CallContext,
     ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
-        let request = self.requests(&bucket).delete(object, None);
-        match self.request(call, &request, None, Retry::Safe, is_success, Answer::Headers).await {
+        let guarded = options.if_generation_match.is_some();
+        let target = options.if_generation_match.as_ref().map_or(Deletion::Live, Deletion::LiveIf);
+        let request = self.requests(&bucket).delete(object, target);
+        let retry = self.retry(Operation::Delete, guarded);
+        match self.request(call, &request, None, retry, is_success, Answer::Headers).await {
             Ok((exchange, _)) => {
                 exchange.discard().await;
                 Ok(())
             }
-            Err(error) if ignore_not_found && error.kind == ErrorKind::ObjectNotFound => Ok(()),
+            Err(error)
+                if (options.ignore_not_found == Some(true) && error.kind == ErrorKind::ObjectNotFound)
+                    || retry::deleted_before_retry(&error, guarded) =>
+            {
+                Ok(())
+            }
             Err(error) => Err(error),
         }
     }
 
-    /// A server-side copy, following rewrite tokens until GCS says it is done. Repeating a
-    /// rewrite step gives the same destination, so it is retried like a read.
-    pub async fn copy(&self, source: &str, destination: &str, context: &CallContext) -> Result<(), StorageError> {
+    /// A server-side copy, following rewrite tokens until GCS says it is done. A repeated
+    /// step could overwrite what another writer stored at the destination in between, so
+    /// steps are retried only under the destination's `ifGenerationMatch` (as
+    /// `@google-cloud/storage`'s `File#copy`; the source's precondition guards nothing there).
+    pub async fn copy(
+        &self,
+        source: &str,
+        destination: &str,
+        options: &CopyOptions,
+        context: &CallContext,
+    ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(source), context };
+        let retry = self.retry(Operation::Rewrite, options.if_generation_match.is_some());
         let mut token: Option<String> = None;
         loop {
-            let request = self.requests(&bucket).rewrite(source, destination, token.as_deref());
-            let step: RewriteResponse = self.request_json(call, &request, None, Retry::Safe).await?;
+            let request = self.requests(&bucket).rewrite(source, destination, options, token.as_deref());
+            let step: RewriteResponse = self.request_json(call, &request, None, retry).await?;
             if step.continuation()?.is_none() {
                 return Ok(());
             }

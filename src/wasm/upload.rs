@@ -12,13 +12,13 @@ use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader, Response};
 use crate::protocol::config::{DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_SIZE};
 use crate::protocol::content_type;
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::gcs_requests::UploadParams;
+use crate::protocol::gcs_requests::{Deletion, UploadParams};
 use crate::protocol::http::is_success;
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
-use crate::protocol::options::UploadOptions;
+use crate::protocol::options::{Generation, UploadOptions};
 use crate::protocol::resumable;
-use crate::protocol::retry;
+use crate::protocol::retry::{self, Operation};
 use crate::wasm::attempt::{Backoff, CallContext};
 use crate::wasm::body::{self, Content};
 use crate::wasm::interop;
@@ -183,7 +183,7 @@ pub async fn upload(
         }
     };
     let compress = options.compress == Some(true);
-    let generation = options.if_generation_match.as_ref().map(|generation| text!(generation));
+    let generation = options.if_generation_match.as_ref().map(Generation::to_query);
     let params = UploadParams {
         content_type,
         content_encoding: compress.then_some("gzip"),
@@ -264,8 +264,8 @@ async fn single_request(
     };
     let request = request.header("X-Goog-Hash", integrity::goog_hash_header(crc));
     // Repeating an unconditional overwrite could undo another writer's; with a
-    // precondition it cannot, so only then is it retried.
-    let retry = if retry::repeatable_write(params.if_generation_match) { Retry::Safe } else { Retry::Never };
+    // precondition it cannot, so only then is it retried (unless `retryStrategy` says otherwise).
+    let retry = storage.retry(Operation::Insert, params.if_generation_match.is_some());
     let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, Answer::Headers).await?;
     let (resource, described) = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => (resource, Described::ByTheUpload),
@@ -321,7 +321,8 @@ async fn verify(
             ),
         ));
     }
-    let delete = storage.requests(call.bucket).delete(object, resource.generation.as_deref());
+    let target = resource.generation.as_deref().map_or(Deletion::Live, Deletion::Generation);
+    let delete = storage.requests(call.bucket).delete(object, target);
     storage.clean_up(call.bucket, &delete).await;
     Err(error)
 }
@@ -335,7 +336,10 @@ async fn resumable_upload(
 ) -> Result<(), StorageError> {
     let object = call.object.unwrap_or_default();
     let start = storage.requests(call.bucket).start_resumable(object, params, total);
-    let (opened, _) = storage.request(call, &start, None, Retry::Safe, is_success, Answer::Headers).await?;
+    // Opened again after a transient failure, precondition or not: a session that never
+    // receives data writes nothing.
+    let retry = storage.retry(Operation::Session, false);
+    let (opened, _) = storage.request(call, &start, None, retry, is_success, Answer::Headers).await?;
     let session = opened.header("location").filter(|location| !location.is_empty());
     opened.discard().await;
     let session =

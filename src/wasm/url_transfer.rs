@@ -19,14 +19,14 @@ use crate::protocol::config::{ClientConfig, ClientOptions};
 use crate::protocol::document::string_entries;
 use crate::protocol::error::StorageError;
 use crate::protocol::http::{is_success, Body, HttpRequest, Method};
-use crate::protocol::retry;
+use crate::protocol::retry::Operation;
 use crate::protocol::url_transfer as signed;
 use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::Credentials;
 use crate::wasm::body::Content;
 use crate::wasm::download::Download;
 use crate::wasm::interop;
-use crate::wasm::storage::{Answer, Call, Retry, Storage};
+use crate::wasm::storage::{Answer, Call, Storage};
 
 /// One transfer through a signed URL. With `send`, `uploadToUrl`: PUTs `body` (bytes, a Blob
 /// or a string) through `send(request, body)`, which resolves to a `Response` (and reports
@@ -89,10 +89,7 @@ async fn transfer(
         }
     }
     // An unconditional overwrite repeated could undo another writer's upload.
-    let retry = match retry::repeatable_write(request.header_value("x-goog-if-generation-match")) {
-        true => Retry::Safe,
-        false => Retry::Never,
-    };
+    let retry = storage.retry(Operation::Insert, request.header_value("x-goog-if-generation-match").is_some());
     let call = Call { bucket: "", object: Some(object), context: &context };
     storage.request(call, &request, Some(&body), retry, is_success, Answer::Headers).await?.0.discard().await;
     context.progress(total, Some(total));

@@ -173,6 +173,8 @@ describe('constructor options', () => {
       ['bucketId is a number', { bucketId: 42 }],
       ['apiEndpoint is not a URL', { bucketId: TEST_BUCKET, apiEndpoint: 'not a url' }],
       ['apiEndpoint is not http(s)', { bucketId: TEST_BUCKET, apiEndpoint: 'ftp://127.0.0.1' }],
+      ['retryStrategy is not a strategy', { bucketId: TEST_BUCKET, retryStrategy: 'sometimes' }],
+      ['retryStrategy is not a string', { bucketId: TEST_BUCKET, retryStrategy: 0 }],
     ];
     for (const [label, options] of cases) {
       let badClient;
@@ -189,6 +191,14 @@ describe('constructor options', () => {
         null,
         `${label}: downloadAsStream`,
       );
+    }
+  });
+
+  it('retryStrategy takes conditional, always or never, and says so', async () => {
+    const error = await expectInvalidArgument(() => new Client({ bucketId: TEST_BUCKET, retryStrategy: 'Always' }).exists(`${prefix}/x.txt`), 'retryStrategy');
+    assert.equal(error.message, 'retryStrategy must be "conditional", "always" or "never"');
+    for (const retryStrategy of ['conditional', 'always', 'never']) {
+      assert.deepEqual(await new Client({ bucketId: TEST_BUCKET, retryStrategy }).exists(`${prefix}/none.txt`), { ok: true, value: false }, retryStrategy);
     }
   });
 

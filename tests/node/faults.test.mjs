@@ -116,44 +116,16 @@ async function storedOrNull(name) {
 
 // ---------------------------------------------------------------------------------------------
 // Methods: how to set one up, call it, and check what it did. `cls` decides the expected
-// outcome of each fault: 'idempotent' (metadata calls), 'download', 'once' (a one-request
-// upload without a precondition: never retried), 'once-igm' (one-request upload with
-// ifGenerationMatch: retried), 'resumable'.
+// outcome of each fault: 'idempotent' (reads of metadata and listings), 'download', 'once' (a
+// one-request upload without a precondition: never retried), 'once-igm' (one-request upload
+// with ifGenerationMatch: retried), 'resumable', 'conditional' (a delete or copy without a
+// precondition: never retried) and 'guarded' (a delete or copy with ifGenerationMatch: retried).
 
 const METHODS = [
-  {
-    name: 'copy',
-    cls: 'idempotent',
-    kind: 'copy',
-    async setup(c) {
-      c.data = randomBytes(SMALL);
-      c.source = `${c.name}/source.bin`;
-      c.target = `${c.name}/copy.bin`;
-      await emulatorUpload(TEST_BUCKET, c.source, c.data);
-    },
-    run: (client, c, options) => client.copy(c.source, c.target, options),
-    async verifyOk(c, result) {
-      assert.equal(result.value, null);
-      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, c.target)), sha256(c.data), 'the copy holds the source bytes');
-    },
-    async verifyErr(c) {
-      const copied = await storedOrNull(c.target);
-      if (copied) assert.equal(sha256(copied), sha256(c.data), 'a copy made despite the error is intact');
-    },
-  },
-  {
-    name: 'delete',
-    cls: 'idempotent',
-    kind: 'delete',
-    async setup(c) {
-      c.data = randomBytes(1000);
-      await emulatorUpload(TEST_BUCKET, c.name, c.data);
-    },
-    run: (client, c, options) => client.delete(c.name, options),
-    async verifyOk(c) {
-      assert.equal(await emulatorMetadata(TEST_BUCKET, c.name), null, 'the object is gone');
-    },
-  },
+  copyMethod('copy', 'conditional', {}),
+  copyMethod('copy (ifGenerationMatch: 0)', 'guarded', { ifGenerationMatch: 0 }),
+  deleteMethod('delete', 'conditional', () => ({})),
+  deleteMethod('delete (ifGenerationMatch)', 'guarded', (c) => ({ ifGenerationMatch: c.generation })),
   {
     name: 'exists',
     cls: 'idempotent',
@@ -302,8 +274,66 @@ const METHODS = [
   },
 ];
 
+/** `copy` of a fresh source to a destination that does not exist yet, with `preconditions`. */
+function copyMethod(name, cls, preconditions) {
+  return {
+    name,
+    cls,
+    kind: 'copy',
+    async setup(c) {
+      c.data = randomBytes(SMALL);
+      c.source = `${c.name}/source.bin`;
+      c.target = `${c.name}/copy.bin`;
+      await emulatorUpload(TEST_BUCKET, c.source, c.data);
+    },
+    run: (client, c, options) => client.copy(c.source, c.target, { ...preconditions, ...options }),
+    async verifyOk(c, result) {
+      assert.equal(result.value, null);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, c.target)), sha256(c.data), 'the copy holds the source bytes');
+    },
+    async verifyErr(c) {
+      const copied = await storedOrNull(c.target);
+      if (copied) assert.equal(sha256(copied), sha256(c.data), 'a copy made despite the error is intact');
+    },
+  };
+}
+
+/** `delete` of an existing object, with the preconditions `preconditions(c)` gives. */
+function deleteMethod(name, cls, preconditions) {
+  return {
+    name,
+    cls,
+    kind: 'delete',
+    async setup(c) {
+      c.data = randomBytes(1000);
+      await emulatorUpload(TEST_BUCKET, c.name, c.data);
+      c.generation = (await emulatorMetadata(TEST_BUCKET, c.name)).generation;
+    },
+    run: (client, c, options) => client.delete(c.name, { ...preconditions(c), ...options }),
+    async verifyOk(c) {
+      assert.equal(await emulatorMetadata(TEST_BUCKET, c.name), null, 'the object is gone');
+    },
+    async verifyErr(c) {
+      // Every failure here is injected before the emulator sees the delete.
+      assert.ok(await emulatorMetadata(TEST_BUCKET, c.name), 'the object is still there');
+    },
+  };
+}
+
 const isUpload = (m) => ['once', 'once-igm', 'resumable'].includes(m.cls);
-const retried = (m) => m.cls !== 'once';
+const retried = (m) => !['once', 'conditional'].includes(m.cls);
+
+/**
+ * A fault that breaks the answer's body after the server did the work. Uploads and deletes
+ * are done: a delete's answer has no body to read, and a one-request upload whose answer broke
+ * is verified by reading its metadata back. A copy reads its answer (a rewrite may take more
+ * steps), so the body is lost with `kind`: without a precondition the copy is not repeated;
+ * with `ifGenerationMatch: 0` the repeat finds the copy the first try made and is refused.
+ */
+function answerLost(m, kind) {
+  if (m.kind !== 'copy') return { accept: ['ok'] };
+  return m.cls === 'guarded' ? { accept: ['PreconditionFailed'], status: 412, attempts: 2, tries: 2 } : { accept: [kind], attempts: null, tries: 1 };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Faults, and the outcome each class of method must reach. An expectation:
@@ -345,12 +375,12 @@ const FAULTS = [
     rule: (m) => ({ kind: m.kind, fault: 'resetMidBody', ...(m.cls === 'resumable' ? { final: true } : {}) }),
     // One-request uploads: the server stored the object and only its answer was cut; the
     // client reads the object back (no second upload) and checks it: ok.
-    expect: () => ({ accept: ['ok'] }),
+    expect: (m) => answerLost(m, 'Network'),
   },
   {
     id: 'truncated body',
     rule: (m) => ({ kind: m.kind, fault: 'truncate', ...(m.cls === 'resumable' ? { final: true } : {}) }),
-    expect: () => ({ accept: ['ok'] }),
+    expect: (m) => answerLost(m, 'Network'),
   },
   {
     id: 'stall (no answer)',
@@ -362,7 +392,7 @@ const FAULTS = [
     id: 'stall mid-body',
     client: { requestTimeoutMs: STALL_TIMEOUT_MS },
     rule: (m) => ({ kind: m.kind, fault: 'stall', phase: 'body', ...(m.cls === 'resumable' ? { final: true } : {}) }),
-    expect: () => ({ accept: ['ok'] }),
+    expect: (m) => answerLost(m, 'Timeout'),
   },
   {
     id: 'stall always',
@@ -377,7 +407,7 @@ const FAULTS = [
     id: 'corrupted bytes',
     // Downloads: answer bytes flipped (X-Goog-Hash catches it). Uploads: request bytes
     // flipped on the way (the proxy checks X-Goog-Hash as GCS does and refuses with 400).
-    applies: (m) => m.cls !== 'idempotent',
+    applies: (m) => m.cls === 'download' || isUpload(m),
     rule: (m) =>
       m.cls === 'download'
         ? { kind: 'download', fault: 'corrupt' }
@@ -759,6 +789,206 @@ describe('retry policy', { concurrency: 4 }, () => {
     } finally {
       await proxy.stop();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Preconditions and retryStrategy: which writes are repeated (Google's retry conformance rules,
+// retry_tests.json scenarios 2 and 3), and what each strategy changes.
+
+describe('preconditions and retryStrategy', { concurrency: 4 }, () => {
+  /** Runs `body(proxy, client)` with a proxy that enforces preconditions as GCS does. */
+  async function through(clientOptions, body) {
+    const proxy = await startFaultProxy(proxyOptions());
+    try {
+      await body(proxy, matrixClient(proxy, clientOptions));
+    } finally {
+      await proxy.stop();
+    }
+  }
+
+  /** A fresh object, and its generation. */
+  async function stored(label, bytes = randomBytes(1000)) {
+    const name = fresh(label);
+    await emulatorUpload(TEST_BUCKET, name, bytes);
+    return { name, bytes, generation: (await emulatorMetadata(TEST_BUCKET, name)).generation };
+  }
+
+  const queryOf = (entry) => new URL(entry.url, 'http://proxy').searchParams;
+
+  it('a delete without a precondition hit by a 503 is not retried: the error comes back', async () => {
+    await through({}, async (proxy, client) => {
+      const { name } = await stored('unguarded-delete.bin');
+      proxy.setFaults([{ kind: 'delete', fault: 'status', status: 503 }]);
+      const error = assertErr(await client.delete(name), 'ServerError', 503);
+      assert.equal(error.attempts, undefined);
+      assert.equal(proxy.requests('delete').length, 1);
+      assert.ok(await emulatorMetadata(TEST_BUCKET, name), 'the object is still there');
+    });
+  });
+
+  it('with ifGenerationMatch the delete is retried, sends the precondition, and succeeds', async () => {
+    await through({}, async (proxy, client) => {
+      const { name, generation } = await stored('guarded-delete.bin');
+      proxy.setFaults([{ kind: 'delete', fault: 'status', status: 503 }]);
+      assertOk(await client.delete(name, { ifGenerationMatch: generation }));
+      const deletes = proxy.requests('delete');
+      assert.deepEqual(deletes.map((entry) => queryOf(entry).get('ifGenerationMatch')), [generation, generation]);
+      assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+    });
+  });
+
+  it('a delete whose ifGenerationMatch names another generation is PreconditionFailed and deletes nothing', async () => {
+    await through({}, async (proxy, client) => {
+      const { name, generation } = await stored('stale-delete.bin');
+      const stale = String(BigInt(generation) - 1n);
+      assertErr(await client.delete(name, { ifGenerationMatch: stale }), 'PreconditionFailed', 412);
+      assertErr(await client.delete(name, { ifGenerationMatch: 0, ignoreNotFound: true }), 'PreconditionFailed', 412);
+      assert.ok(await emulatorMetadata(TEST_BUCKET, name), 'the object is still there');
+      assertErr(await client.delete(fresh('never-there.bin'), { ifGenerationMatch: generation }), 'ObjectNotFound', 404);
+    });
+  });
+
+  it('a guarded delete whose answer was lost, and whose retry finds the object gone, is ok', async () => {
+    await through({}, async (proxy, client) => {
+      // The first try deletes the object, then its connection is reset before the answer.
+      const { name, generation } = await stored('lost-answer-delete.bin');
+      proxy.setFaults([{ kind: 'delete', fault: 'resetBeforeResponse', forward: true }]);
+      assertOk(await client.delete(name, { ifGenerationMatch: generation }));
+      const deletes = proxy.requests('delete');
+      assert.equal(deletes.length, 2);
+      assert.equal(deletes[1].status, 404, 'the retry found the object gone');
+      assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+
+      // Without a precondition it is not retried: the lost answer is the error.
+      const unguarded = await stored('lost-answer-unguarded.bin');
+      proxy.clear();
+      proxy.setFaults([{ kind: 'delete', fault: 'resetBeforeResponse', forward: true }]);
+      assertErr(await client.delete(unguarded.name), 'Network', null);
+      assert.equal(proxy.requests('delete').length, 1);
+    });
+  });
+
+  it("retryStrategy 'always' retries a delete and a copy without a precondition", async () => {
+    await through({ retryStrategy: 'always' }, async (proxy, client) => {
+      const { name } = await stored('always-delete.bin');
+      proxy.setFaults([{ kind: 'delete', fault: 'status', status: 503 }]);
+      assertOk(await client.delete(name));
+      assert.equal(proxy.requests('delete').length, 2);
+      assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+
+      // Unguarded, a 404 after a lost answer stays ObjectNotFound: the name alone does not
+      // say the object was ever there.
+      const lost = await stored('always-lost.bin');
+      proxy.clear();
+      proxy.setFaults([{ kind: 'delete', fault: 'resetBeforeResponse', forward: true }]);
+      const error = assertErr(await client.delete(lost.name), 'ObjectNotFound', 404);
+      assert.equal(error.attempts, 2);
+
+      const source = await stored('always-source.bin');
+      const destination = fresh('always-copy.bin');
+      proxy.clear();
+      proxy.setFaults([{ kind: 'copy', fault: 'status', status: 503 }]);
+      assertOk(await client.copy(source.name, destination));
+      assert.equal(proxy.requests('copy').length, 2);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, destination)), sha256(source.bytes));
+    });
+  });
+
+  it("retryStrategy 'never' does not retry even an idempotent download, nor resume a broken one", async () => {
+    await through({ retryStrategy: 'never' }, async (proxy, client) => {
+      const { name, bytes } = await stored('never-download.bin', randomBytes(LARGE));
+      proxy.setFaults([{ kind: 'download', fault: 'status', status: 503 }]);
+      const error = assertErr(await client.downloadAsBytes(name), 'ServerError', 503);
+      assert.equal(error.attempts, undefined);
+      assert.equal(proxy.requests('download').length, 1);
+
+      proxy.clear();
+      proxy.setFaults([{ kind: 'download', fault: 'resetMidBody' }]);
+      assertErr(await client.downloadAsBytes(name), 'Network', null);
+      assert.equal(proxy.requests('download').length, 1);
+
+      proxy.clear();
+      proxy.setFaults([{ kind: 'delete', fault: 'status', status: 503 }]);
+      const guarded = await stored('never-delete.bin');
+      assertErr(await client.delete(guarded.name, { ifGenerationMatch: guarded.generation }), 'ServerError', 503);
+      assert.equal(proxy.requests('delete').length, 1, 'not even a guarded write');
+
+      proxy.clear();
+      assert.equal(sha256(assertOk(await client.downloadAsBytes(name))[0]), sha256(bytes), 'without faults it works');
+    });
+  });
+
+  it('a copy is retried only under the destination\'s ifGenerationMatch, and sends both preconditions', async () => {
+    await through({}, async (proxy, client) => {
+      const source = await stored('copy-source.bin');
+      const unguarded = fresh('copy-unguarded.bin');
+      proxy.setFaults([{ kind: 'copy', fault: 'status', status: 503 }]);
+      assertErr(await client.copy(source.name, unguarded), 'ServerError', 503);
+      assert.equal(proxy.requests('copy').length, 1);
+      assert.equal(await emulatorMetadata(TEST_BUCKET, unguarded), null);
+
+      // The source's precondition alone guards nothing at the destination: still sent once.
+      proxy.clear();
+      proxy.setFaults([{ kind: 'copy', fault: 'status', status: 503 }]);
+      assertErr(await client.copy(source.name, unguarded, { ifSourceGenerationMatch: source.generation }), 'ServerError', 503);
+      assert.equal(proxy.requests('copy').length, 1);
+
+      const guarded = fresh('copy-guarded.bin');
+      proxy.clear();
+      proxy.setFaults([{ kind: 'copy', fault: 'status', status: 503 }]);
+      assertOk(await client.copy(source.name, guarded, { ifGenerationMatch: 0, ifSourceGenerationMatch: source.generation }));
+      const copies = proxy.requests('copy');
+      assert.equal(copies.length, 2);
+      for (const entry of copies) {
+        assert.equal(queryOf(entry).get('ifGenerationMatch'), '0');
+        assert.equal(queryOf(entry).get('ifSourceGenerationMatch'), source.generation);
+      }
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, guarded)), sha256(source.bytes));
+    });
+  });
+
+  it('a copy whose preconditions do not hold is PreconditionFailed and writes nothing', async () => {
+    await through({}, async (proxy, client) => {
+      const source = await stored('copy-source-2.bin');
+      const existing = await stored('copy-existing.bin');
+      assertErr(await client.copy(source.name, existing.name, { ifGenerationMatch: 0 }), 'PreconditionFailed', 412);
+      const stale = String(BigInt(source.generation) - 1n);
+      const destination = fresh('copy-stale-source.bin');
+      assertErr(await client.copy(source.name, destination, { ifSourceGenerationMatch: stale }), 'PreconditionFailed', 412);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, existing.name)), sha256(existing.bytes));
+      assert.equal(await emulatorMetadata(TEST_BUCKET, destination), null);
+      assertOk(await client.copy(source.name, existing.name, { ifGenerationMatch: existing.generation }));
+    });
+  });
+
+  it('setAclPolicy is retried only under ifMetagenerationMatch, as setMetadata is', async () => {
+    await through({}, async (proxy, client) => {
+      const { name } = await stored('acl-retry.bin');
+      const policy = { owner: 'u1', visibility: 'private' };
+      proxy.setFaults([{ kind: 'patch', fault: 'status', status: 503 }]);
+      assertErr(await client.setAclPolicy(name, policy), 'ServerError', 503);
+      assert.equal(proxy.requests('patch').length, 1);
+
+      proxy.clear();
+      proxy.setFaults([{ kind: 'patch', fault: 'status', status: 503 }]);
+      assertOk(await client.setAclPolicy(name, policy, { ifMetagenerationMatch: 1 }));
+      const patches = proxy.requests('patch');
+      assert.equal(patches.length, 2);
+      assert.equal(queryOf(patches[1]).get('ifMetagenerationMatch'), '1');
+      assert.deepEqual(assertOk(await client.getAclPolicy(name)), policy);
+    });
+  });
+
+  it('starting a resumable session is retried without a precondition (a session never sent data writes nothing)', async () => {
+    await through({}, async (proxy, client) => {
+      const data = randomBytes(LARGE);
+      const name = fresh('session-start.bin');
+      proxy.setFaults([{ kind: 'resumable-start', fault: 'status', status: 503 }]);
+      assertOk(await client.uploadFromBytes(name, data));
+      assert.equal(proxy.requests('resumable-start').length, 2);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
+    });
   });
 });
 

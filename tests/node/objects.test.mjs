@@ -277,6 +277,35 @@ describe('copy', () => {
     assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, destination)), sha256(bytes));
   });
 
+  it('takes ifGenerationMatch (of the destination) and ifSourceGenerationMatch, as numbers or strings of digits', async () => {
+    // The emulator does not check them (the fault proxy does, in faults.test.mjs): this is the
+    // call's shape only.
+    const source = fresh('guarded-source.txt');
+    const destination = fresh('guarded-destination.txt');
+    assertOk(await client.uploadFromText(source, 'guarded'));
+    const { generation } = await emulatorMetadata(TEST_BUCKET, source);
+    assertResult(await client.copy(source, destination, { ifGenerationMatch: 0, ifSourceGenerationMatch: generation }), { ok: true, value: null });
+    assertResult(await client.downloadAsText(destination), { ok: true, value: 'guarded' });
+    assertOk(await client.copy(source, destination, { ifGenerationMatch: undefined, ifSourceGenerationMatch: null }), 'undefined and null are absent');
+  });
+
+  it('refuses a generation that is not a non-negative integer, naming the option, before any request', async () => {
+    const source = fresh('refused-source.txt');
+    assertOk(await client.uploadFromText(source, 'x'));
+    for (const [options, key] of [
+      [{ ifGenerationMatch: -1 }, 'ifGenerationMatch'],
+      [{ ifGenerationMatch: '12a' }, 'ifGenerationMatch'],
+      [{ ifSourceGenerationMatch: 1.5 }, 'ifSourceGenerationMatch'],
+      [{ ifSourceGenerationMatch: '' }, 'ifSourceGenerationMatch'],
+      [{ ifGenerationMatch: true }, 'ifGenerationMatch'],
+    ]) {
+      const destination = fresh('refused-destination.txt');
+      const error = assertErr(await client.copy(source, destination, options), 'InvalidArgument', null, JSON.stringify(options));
+      assert.equal(error.message, `copy options: \`${key}\` must be a non-negative integer or a string of digits`);
+      assert.equal(await emulatorMetadata(TEST_BUCKET, destination), null);
+    }
+  });
+
   it('reports a missing source as ObjectNotFound 404 and creates nothing', async () => {
     const destination = fresh('never.txt');
     assertErr(await client.copy(fresh('missing.txt'), destination), 'ObjectNotFound', 404);
@@ -307,6 +336,24 @@ describe('delete', () => {
     assertOk(await client.uploadFromText(name, 'x'));
     assertResult(await client.delete(name, { ignoreNotFound: true }), { ok: true, value: null });
     assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+  });
+
+  it('takes ifGenerationMatch as a number or a string of digits', async () => {
+    const name = fresh();
+    assertOk(await client.uploadFromText(name, 'x'));
+    const { generation } = await emulatorMetadata(TEST_BUCKET, name);
+    assertResult(await client.delete(name, { ifGenerationMatch: generation }), { ok: true, value: null });
+    assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+  });
+
+  it('refuses a generation that is not a non-negative integer, before any request', async () => {
+    const name = fresh();
+    assertOk(await client.uploadFromText(name, 'x'));
+    for (const bad of [-1, 2 ** 53, 'x1', '', {}, 1.25]) {
+      const error = assertErr(await client.delete(name, { ifGenerationMatch: bad }), 'InvalidArgument', null, String(bad));
+      assert.equal(error.message, 'delete options: `ifGenerationMatch` must be a non-negative integer or a string of digits');
+    }
+    assert.ok(await emulatorMetadata(TEST_BUCKET, name), 'nothing was deleted');
   });
 
   it('a second delete of the same object is ObjectNotFound', async () => {

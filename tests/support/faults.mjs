@@ -17,9 +17,11 @@
 //   - `checkUploadHashes`: one-request uploads and final chunks carrying `X-Goog-Hash:
 //     crc32c=...` are checked as GCS does (the emulator ignores the header); a mismatch is
 //     a 400 and nothing is stored.
-//   - `enforcePreconditions`: `ifGenerationMatch` on media uploads, resumable session starts
-//     and copies is checked against the object's current generation (the emulator checks
-//     it only on multipart uploads); unmet means 412.
+//   - `enforcePreconditions`: `ifGenerationMatch` on media uploads, resumable session starts,
+//     copies (the destination's) and deletes, and a copy's `ifSourceGenerationMatch`, are
+//     checked against the object's current generation (the emulator checks them only on
+//     multipart uploads); unmet means 412, except that a delete of a missing object is left
+//     to the emulator's 404 (GCS looks the object up first).
 //   - session cancellation (`DELETE` of a session URI) is recorded; later requests to that
 //     session get 410, as GCS gives.
 //   - `Location` headers that point at the target are rewritten to point at the proxy.
@@ -233,6 +235,8 @@ export function classify(method, rawUrl, headers) {
     info.kind = 'copy';
     info.bucket = decodeURIComponent(m[4]);
     info.object = decodeURIComponent(m[5]);
+    info.sourceBucket = decodeURIComponent(m[1]);
+    info.source = decodeURIComponent(m[2]);
     return info;
   }
   m = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(p);
@@ -1077,14 +1081,21 @@ export async function startFaultProxy({
       }
 
       if (enforcePreconditions) {
-        const wanted = new URL(req.url, 'http://proxy').searchParams.get('ifGenerationMatch');
-        const checked = ['upload-media', 'resumable-start', 'copy'].includes(info.kind) && wanted !== null && info.bucket && info.object;
-        if (checked) {
-          const generation = await currentGeneration(info.bucket, info.object, req.headers.authorization);
+        const query = new URL(req.url, 'http://proxy').searchParams;
+        const checks = [];
+        if (['upload-media', 'resumable-start', 'copy', 'delete'].includes(info.kind) && info.bucket && info.object) {
+          checks.push(['ifGenerationMatch', info.bucket, info.object]);
+        }
+        if (info.kind === 'copy') checks.push(['ifSourceGenerationMatch', info.sourceBucket, info.source]);
+        for (const [parameter, bucket, object] of checks) {
+          const wanted = query.get(parameter);
+          if (wanted === null) continue;
+          const generation = await currentGeneration(bucket, object, req.headers.authorization);
+          if (info.kind === 'delete' && generation === null) continue;
           const met = wanted === '0' ? generation === null : generation === wanted;
           if (!met) {
             await drain(req);
-            entry.note = `ifGenerationMatch=${wanted}, current generation ${generation ?? 'none'}`;
+            entry.note = `${parameter}=${wanted}, current generation ${generation ?? 'none'}`;
             return sendJsonError(res, entry, 412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
           }
         }
