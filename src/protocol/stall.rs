@@ -44,8 +44,13 @@ impl SendClock {
 
     /// `requestTimeoutMs`, plus the time the bytes still queued need at the slow rate.
     pub fn wait_ms(&self) -> f64 {
-        self.timeout_ms * (1.0 + self.queued / BYTES_PER_TIMEOUT)
+        wait_ms(self.timeout_ms, self.queued)
     }
+}
+
+/// How long a try may go without progress with `queued` bytes possibly still on their way.
+pub fn wait_ms(timeout_ms: f64, queued: f64) -> f64 {
+    timeout_ms * (1.0 + queued / BYTES_PER_TIMEOUT)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use crate::protocol::http::is_success;
 use crate::protocol::http::HttpRequest;
 use crate::protocol::retry;
 use crate::protocol::retry::RetryPolicy;
-use crate::protocol::stall::{self, SendClock};
+use crate::protocol::stall;
 use crate::wasm::{interop, transport};
 
 #[wasm_bindgen]
@@ -192,10 +192,12 @@ struct Stall {
     timeout_ms: f64,
     timer: RefCell<Option<JsValue>>,
     on_timeout: Closure<dyn FnMut()>,
-    clock: RefCell<SendClock>,
     /// The wait last armed, for the message when it runs out.
     armed_ms: Cell<f64>,
+    #[cfg(feature = "server")]
+    clock: RefCell<stall::SendClock>,
     /// Whether pieces taken still count: not once the answer came.
+    #[cfg(feature = "server")]
     watching: Cell<bool>,
 }
 
@@ -216,6 +218,7 @@ impl Stall {
 
     /// The runtime took `bytes` of the body (at most a send buffer's worth of them may still
     /// be on their way when `watched`, else all).
+    #[cfg(feature = "server")]
     fn taken(&self, bytes: f64, watched: bool) {
         if !self.watching.get() {
             return;
@@ -262,8 +265,10 @@ impl AttemptGuard {
             timeout_ms,
             timer: RefCell::new(None),
             on_timeout,
-            clock: RefCell::new(SendClock::new(timeout_ms)),
             armed_ms: Cell::new(timeout_ms),
+            #[cfg(feature = "server")]
+            clock: RefCell::new(stall::SendClock::new(timeout_ms)),
+            #[cfg(feature = "server")]
             watching: Cell::new(true),
         });
         let guard = AttemptGuard {
@@ -282,13 +287,22 @@ impl AttemptGuard {
 
     /// What the body tells as the runtime takes it: bytes taken, and whether the runtime
     /// takes them piece by piece (watched) or whole.
-    fn watch(&self) -> transport::Watch {
+    #[cfg(feature = "server")]
+    fn watch(&self, _content: Option<&JsValue>) -> transport::Watch {
         let stall = Rc::downgrade(&self.stall);
         Rc::new(move |bytes, watched| {
             if let Some(stall) = stall.upgrade() {
                 stall.taken(bytes, watched);
             }
         })
+    }
+
+    /// The browser build sees nothing of an upload's progress: the whole body gets its time
+    /// (see `protocol::stall`) before the wait for the answer counts.
+    #[cfg(not(feature = "server"))]
+    fn watch(&self, content: Option<&JsValue>) -> transport::Watch {
+        let bytes = content.map_or(0.0, transport::body_size);
+        self.stall.arm_for(stall::wait_ms(self.stall.timeout_ms, bytes));
     }
 
     pub fn signal(&self) -> AbortSignal {
@@ -316,11 +330,9 @@ impl AttemptGuard {
             return aborted();
         }
         if self.timed_out.get() {
-            let armed = self.stall.armed_ms.get();
-            let allowance = if armed > self.stall.timeout_ms { ", and time for the body to go out" } else { "" };
             return StorageError::new(
                 ErrorKind::Timeout,
-                text!("no answer for ", armed as u64, " ms (requestTimeoutMs", allowance, ")"),
+                text!("no answer for ", self.stall.armed_ms.get() as u64, " ms (requestTimeoutMs)"),
             );
         }
         error
@@ -394,9 +406,10 @@ pub async fn guarded_send(
 ) -> Result<Exchange, StorageError> {
     let guard = AttemptGuard::new(context, timeout_ms)?;
     guard.arm();
-    let watch = guard.watch();
+    let watch = guard.watch(content);
     let sent = transport::send(request, content, bearer, Some(&guard.signal()), context.send.as_ref(), &watch).await;
     // Pieces the runtime takes after the answer came (a server may answer early) change nothing.
+    #[cfg(feature = "server")]
     guard.stall.watching.set(false);
     guard.disarm();
     match sent {

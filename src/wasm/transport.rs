@@ -1,8 +1,6 @@
 //! The one place that calls the global `fetch`: turns an `HttpRequest` into a fetch
 //! call, and reads answers back. Works in every runtime (no `window` needed).
 
-use alloc::rc::Rc;
-
 use js_sys::{JsString, Promise, Reflect};
 #[cfg(feature = "server")]
 use once_cell::race::OnceBool;
@@ -32,7 +30,11 @@ const ERROR_BODY_LIMIT: u32 = 4096;
 
 /// Told how much of a request body the runtime took: `(bytes, watched)`, where `watched` says
 /// the body goes piece by piece as the runtime asks (else it was handed over whole).
-pub type Watch = Rc<dyn Fn(f64, bool)>;
+#[cfg(feature = "server")]
+pub type Watch = alloc::rc::Rc<dyn Fn(f64, bool)>;
+/// The browser build watches no body (see `body_value`).
+#[cfg(not(feature = "server"))]
+pub type Watch = ();
 
 /// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
 /// token for `Authorization`; `signal` aborts it; `via`, when given, sends it instead of
@@ -117,7 +119,7 @@ fn streams_request_bodies() -> bool {
 }
 
 /// The body's size when it is bytes or a Blob (0 for anything else).
-fn body_size(body: &JsValue) -> f64 {
+pub fn body_size(body: &JsValue) -> f64 {
     match body.dyn_ref::<js_sys::Uint8Array>() {
         Some(bytes) => bytes.length() as f64,
         None => body.dyn_ref::<web_sys::Blob>().map_or(0.0, web_sys::Blob::size),
@@ -145,10 +147,10 @@ fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
 }
 
 /// The browser build's body as it is, handed over whole: browsers stream request bodies only
-/// over HTTP/2 and tell fetch's caller nothing of an upload's progress.
+/// over HTTP/2 and tell fetch's caller nothing of an upload's progress (the attempt allows
+/// for the whole body before it sends).
 #[cfg(not(feature = "server"))]
-fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
-    watch(body_size(body), false);
+fn body_value(body: &JsValue, _watch: &Watch) -> Result<JsValue, StorageError> {
     Ok(body.clone())
 }
 
