@@ -69,53 +69,43 @@ describe('requestTimeoutMs on slow links (256 KiB/s, requestTimeoutMs 1500)', ()
     await emulatorDeletePrefix(TEST_BUCKET, prefix);
   });
 
-  it('a 1 MiB uploadFromBytes succeeds, its bytes intact', async () => {
-    const name = fresh('bytes.bin');
-    const data = randomBytes(MiB);
-    throttled();
-    const { result, ms } = await timed(() => slowClient().uploadFromBytes(name, data), 'uploadFromBytes', 30000);
-    assertOk(result, 'uploadFromBytes through 256 KiB/s');
-    assertSlow(ms, MiB, 'the upload');
-    proxy.clear();
-    assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
-  });
-
-  it('a 1 MiB uploadFromBytes with metadata (one multipart body) succeeds', async () => {
-    const name = fresh('multipart.bin');
-    const data = randomBytes(MiB);
-    throttled();
-    const upload = () => slowClient().uploadFromBytes(name, data, { metadata: { link: 'slow' } });
-    const { result, ms } = await timed(upload, 'multipart uploadFromBytes', 30000);
-    assertOk(result, 'multipart upload through 256 KiB/s');
-    assertSlow(ms, MiB, 'the upload');
-    proxy.clear();
-    assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
-  });
-
-  it('a 3 MiB uploadFromFilename succeeds, its bytes intact', async () => {
-    const name = fresh('file.bin');
-    const data = randomBytes(3 * MiB);
-    const file = path.join(dir, 'three-mib.bin');
-    await writeFile(file, data);
-    throttled();
-    const { result, ms } = await timed(() => slowClient().uploadFromFilename(name, file), 'uploadFromFilename', 60000);
-    assertOk(result, 'uploadFromFilename through 256 KiB/s');
-    assertSlow(ms, 3 * MiB, 'the upload');
-    proxy.clear();
-    assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
-  });
-
-  it('a 1 MiB download succeeds, its bytes intact', async () => {
-    const name = fresh('download.bin');
-    const data = randomBytes(MiB);
-    await emulatorUpload(TEST_BUCKET, name, data);
-    throttled();
-    const { result, ms } = await timed(() => slowClient().downloadAsBytes(name), 'downloadAsBytes', 30000);
-    assertOk(result, 'downloadAsBytes through 256 KiB/s');
-    assertSlow(ms, MiB, 'the download');
-    proxy.clear();
-    assert.equal(sha256(result.value[0]), sha256(data));
-  });
+  // What each case moves through the throttled proxy, and how the bytes are read back.
+  const transfers = [
+    ['a 1 MiB uploadFromBytes', MiB, (client, name, data) => client.uploadFromBytes(name, data)],
+    ['a 1 MiB uploadFromBytes with metadata (one multipart body)', MiB, (client, name, data) => client.uploadFromBytes(name, data, { metadata: { link: 'slow' } })],
+    [
+      'a 3 MiB uploadFromFilename',
+      3 * MiB,
+      async (client, name, data) => {
+        const file = path.join(dir, 'three-mib.bin');
+        await writeFile(file, data);
+        return client.uploadFromFilename(name, file);
+      },
+    ],
+    [
+      'a 1 MiB downloadAsBytes',
+      MiB,
+      async (client, name, data) => {
+        proxy.clear();
+        await emulatorUpload(TEST_BUCKET, name, data);
+        throttled();
+        return client.downloadAsBytes(name);
+      },
+    ],
+  ];
+  for (const [label, size, run] of transfers) {
+    it(`${label} succeeds, its bytes intact`, async () => {
+      const name = fresh('slow.bin');
+      const data = randomBytes(size);
+      throttled();
+      const { result, ms } = await timed(() => run(slowClient(), name, data), label, 60000);
+      assertOk(result, `${label} through 256 KiB/s`);
+      assertSlow(ms, size, label);
+      proxy.clear();
+      const moved = result.value ? result.value[0] : await emulatorStoredBytes(TEST_BUCKET, name);
+      assert.equal(sha256(moved), sha256(data));
+    });
+  }
 
   it('an upload body that stops moving ends in Timeout', async () => {
     const name = fresh('stalled.bin');
