@@ -33,6 +33,7 @@ pub mod range;
 pub mod range_header;
 pub mod resumable;
 pub mod retry;
+pub mod stall;
 #[cfg(feature = "server")]
 pub mod serving;
 #[cfg(feature = "server")]

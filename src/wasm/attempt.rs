@@ -23,6 +23,7 @@ use crate::protocol::http::is_success;
 use crate::protocol::http::HttpRequest;
 use crate::protocol::retry;
 use crate::protocol::retry::RetryPolicy;
+use crate::protocol::stall;
 use crate::wasm::{interop, transport};
 
 #[wasm_bindgen]
@@ -185,15 +186,56 @@ impl Backoff {
     }
 }
 
+/// A try's stall timer, shared with the body it sends: each piece the runtime takes
+/// restarts it (see `protocol::stall`).
+struct Stall {
+    timeout_ms: f64,
+    timer: RefCell<Option<JsValue>>,
+    on_timeout: Closure<dyn FnMut()>,
+    /// The wait last armed, for the message when it runs out.
+    armed_ms: Cell<f64>,
+    #[cfg(feature = "server")]
+    clock: RefCell<stall::SendClock>,
+    /// Whether pieces taken still count: not once the answer came.
+    #[cfg(feature = "server")]
+    watching: Cell<bool>,
+}
+
+impl Stall {
+    fn arm_for(&self, milliseconds: f64) {
+        self.disarm();
+        if milliseconds > 0.0 && milliseconds.is_finite() {
+            self.armed_ms.set(milliseconds);
+            *self.timer.borrow_mut() = Some(set_timeout(self.on_timeout.as_ref().unchecked_ref(), milliseconds));
+        }
+    }
+
+    fn disarm(&self) {
+        if let Some(timer) = self.timer.borrow_mut().take() {
+            clear_timeout(&timer);
+        }
+    }
+
+    /// The runtime took `bytes` of the body (at most a send buffer's worth of them may still
+    /// be on their way when `watched`, else all).
+    #[cfg(feature = "server")]
+    fn taken(&self, bytes: f64, watched: bool) {
+        if !self.watching.get() {
+            return;
+        }
+        let limit = if watched { stall::SEND_BUFFER } else { f64::INFINITY };
+        let wait = self.clock.borrow_mut().taken(Date::now(), bytes, limit);
+        self.arm_for(wait);
+    }
+}
+
 /// One try of a request: its AbortController, tripped by the caller's signal or by the
 /// stall timer while armed.
 pub struct AttemptGuard {
     controller: AbortController,
     caller: Option<AbortSignal>,
     on_caller_abort: Option<Closure<dyn FnMut()>>,
-    timeout_ms: f64,
-    timer: RefCell<Option<JsValue>>,
-    on_timeout: Closure<dyn FnMut()>,
+    stall: Rc<Stall>,
     timed_out: Rc<Cell<bool>>,
     /// The try's `Request`, kept while its body is read: undici follows the abort signal
     /// through a weak reference to it, so a collected Request could no longer be stopped.
@@ -219,13 +261,21 @@ impl AttemptGuard {
                 ours.abort();
             })
         };
+        let stall = Rc::new(Stall {
+            timeout_ms,
+            timer: RefCell::new(None),
+            on_timeout,
+            armed_ms: Cell::new(timeout_ms),
+            #[cfg(feature = "server")]
+            clock: RefCell::new(stall::SendClock::new(timeout_ms)),
+            #[cfg(feature = "server")]
+            watching: Cell::new(true),
+        });
         let guard = AttemptGuard {
             controller,
             caller: context.signal.clone(),
             on_caller_abort,
-            timeout_ms,
-            timer: RefCell::new(None),
-            on_timeout,
+            stall,
             timed_out,
             request: RefCell::new(None),
         };
@@ -235,6 +285,26 @@ impl AttemptGuard {
         Ok(guard)
     }
 
+    /// What the body tells as the runtime takes it: bytes taken, and whether the runtime
+    /// takes them piece by piece (watched) or whole.
+    #[cfg(feature = "server")]
+    fn watch(&self, _content: Option<&JsValue>) -> transport::Watch {
+        let stall = Rc::downgrade(&self.stall);
+        Rc::new(move |bytes, watched| {
+            if let Some(stall) = stall.upgrade() {
+                stall.taken(bytes, watched);
+            }
+        })
+    }
+
+    /// The browser build sees nothing of an upload's progress: the whole body gets its time
+    /// (see `protocol::stall`) before the wait for the answer counts.
+    #[cfg(not(feature = "server"))]
+    fn watch(&self, content: Option<&JsValue>) -> transport::Watch {
+        let bytes = content.map_or(0.0, transport::body_size);
+        self.stall.arm_for(stall::wait_ms(self.stall.timeout_ms, bytes));
+    }
+
     pub fn signal(&self) -> AbortSignal {
         self.controller.signal()
     }
@@ -242,16 +312,11 @@ impl AttemptGuard {
     /// Starts (or restarts) the stall timer: waiting longer than the timeout for the
     /// answer or for the next chunk of it aborts the try.
     pub fn arm(&self) {
-        self.disarm();
-        if self.timeout_ms > 0.0 && self.timeout_ms.is_finite() {
-            *self.timer.borrow_mut() = Some(set_timeout(self.on_timeout.as_ref().unchecked_ref(), self.timeout_ms));
-        }
+        self.stall.arm_for(self.stall.timeout_ms);
     }
 
     pub fn disarm(&self) {
-        if let Some(timer) = self.timer.borrow_mut().take() {
-            clear_timeout(&timer);
-        }
+        self.stall.disarm();
     }
 
     /// Stops the try's request and body (to drop a connection no longer wanted).
@@ -267,7 +332,7 @@ impl AttemptGuard {
         if self.timed_out.get() {
             return StorageError::new(
                 ErrorKind::Timeout,
-                text!("no answer for ", self.timeout_ms as u64, " ms (requestTimeoutMs)"),
+                text!("no answer for ", self.stall.armed_ms.get() as u64, " ms (requestTimeoutMs)"),
             );
         }
         error
@@ -341,7 +406,11 @@ pub async fn guarded_send(
 ) -> Result<Exchange, StorageError> {
     let guard = AttemptGuard::new(context, timeout_ms)?;
     guard.arm();
-    let sent = transport::send(request, content, bearer, Some(&guard.signal()), context.send.as_ref()).await;
+    let watch = guard.watch(content);
+    let sent = transport::send(request, content, bearer, Some(&guard.signal()), context.send.as_ref(), &watch).await;
+    // Pieces the runtime takes after the answer came (a server may answer early) change nothing.
+    #[cfg(feature = "server")]
+    guard.stall.watching.set(false);
     guard.disarm();
     match sent {
         Ok((response, fetch_request)) => {

@@ -28,18 +28,28 @@ extern "C" {
 /// Error bodies are read only this far: they are messages, not data.
 const ERROR_BODY_LIMIT: u32 = 4096;
 
+/// Told how much of a request body the runtime took: `(bytes, watched)`, where `watched` says
+/// the body goes piece by piece as the runtime asks (else it was handed over whole).
+#[cfg(feature = "server")]
+pub type Watch = alloc::rc::Rc<dyn Fn(f64, bool)>;
+/// The browser build watches no body (see `body_value`).
+#[cfg(not(feature = "server"))]
+pub type Watch = ();
+
 /// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
 /// token for `Authorization`; `signal` aborts it; `via`, when given, sends it instead of
 /// `fetch`, as `via(request, content)` resolving to a `Response` (the runtime layer's PUT with
-/// upload progress). A failure to get any answer is a `Network` error. The `Request` comes
-/// back with the answer: whoever reads the body must keep it alive, since Node's fetch
-/// follows the abort signal only while it exists.
+/// upload progress); `watch` hears of the body's bytes as the runtime takes them. A failure
+/// to get any answer is a `Network` error. The `Request` comes back with the answer: whoever
+/// reads the body must keep it alive, since Node's fetch follows the abort signal only while
+/// it exists.
 pub async fn send(
     request: &HttpRequest,
     content: Option<&JsValue>,
     bearer: Option<&str>,
     signal: Option<&AbortSignal>,
     via: Option<&js_sys::Function>,
+    watch: &Watch,
 ) -> Result<(Response, Request), StorageError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
@@ -62,7 +72,7 @@ pub async fn send(
         (Body::Empty, _) => {}
         (Body::Text(text), _) => init.set_body(&JsValue::from_str(text)),
         (Body::Content, Some(body)) => {
-            let body = &body_value(body)?;
+            let body = &body_value(body, watch)?;
             init.set_body(body);
             if body.is_instance_of::<ReadableStream>() {
                 // Streamed request bodies must say so (fetch standard, "duplex").
@@ -91,11 +101,9 @@ pub async fn send(
     Ok((response, fetch_request))
 }
 
-/// Byte bodies at least this large go as a stream where the runtime can stream them.
+/// Watched bodies go to fetch in pieces of this size.
 #[cfg(feature = "server")]
-const STREAMED_FROM: u32 = 1 << 20;
-#[cfg(feature = "server")]
-const STREAM_PIECE: u32 = 1 << 20;
+const STREAM_PIECE: u32 = 64 * 1024;
 
 /// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
 /// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
@@ -110,27 +118,44 @@ fn streams_request_bodies() -> bool {
     })
 }
 
-/// The body as `fetch` gets it. The fetch standard copies a byte-array body whole; a large
-/// one is handed over instead as a stream of views of the same memory, made afresh for every
-/// send (so a request can still be sent again), and nothing is copied.
-#[cfg(feature = "server")]
-fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
-    let large = body.dyn_ref::<js_sys::Uint8Array>().filter(|bytes| bytes.length() >= STREAMED_FROM);
-    match large {
-        Some(bytes) if streams_request_bodies() => byte_stream(bytes.clone()).map(Into::into),
-        _ => Ok(body.clone()),
+/// The body's size when it is bytes or a Blob (0 for anything else).
+pub fn body_size(body: &JsValue) -> f64 {
+    match body.dyn_ref::<js_sys::Uint8Array>() {
+        Some(bytes) => bytes.length() as f64,
+        None => body.dyn_ref::<web_sys::Blob>().map_or(0.0, web_sys::Blob::size),
     }
 }
 
-/// The browser build's body as it is: only Node-like runtimes (which load the server build)
-/// stream byte bodies over HTTP/1.1.
+/// The body as `fetch` gets it. Where fetch streams request bodies, one larger than a piece
+/// goes as a stream that tells `watch` of each piece as fetch takes it (the stall timer sees
+/// the upload move): bytes as views of the same memory, made afresh for every send (so a
+/// request can still be sent again; the fetch standard would copy a byte array whole), a Blob
+/// (a file) read as fetch asks. Any other body is handed over whole, and `watch` told so.
+#[cfg(feature = "server")]
+fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
+    let size = body_size(body);
+    if streams_request_bodies() && size > STREAM_PIECE as f64 {
+        if let Some(bytes) = body.dyn_ref::<js_sys::Uint8Array>() {
+            return byte_stream(bytes.clone(), watch.clone()).map(Into::into);
+        }
+        if let Some(blob) = body.dyn_ref::<web_sys::Blob>() {
+            return watched_stream(blob.stream(), watch.clone()).map(Into::into);
+        }
+    }
+    watch(size, false);
+    Ok(body.clone())
+}
+
+/// The browser build's body as it is, handed over whole: browsers stream request bodies only
+/// over HTTP/2 and tell fetch's caller nothing of an upload's progress (the attempt allows
+/// for the whole body before it sends).
 #[cfg(not(feature = "server"))]
-fn body_value(body: &JsValue) -> Result<JsValue, StorageError> {
+fn body_value(body: &JsValue, _watch: &Watch) -> Result<JsValue, StorageError> {
     Ok(body.clone())
 }
 
 #[cfg(feature = "server")]
-fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError> {
+fn byte_stream(bytes: js_sys::Uint8Array, watch: Watch) -> Result<ReadableStream, StorageError> {
     let offset = core::cell::Cell::new(0u32);
     let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController)>::new(
         move |controller: web_sys::ReadableStreamDefaultController| {
@@ -142,11 +167,43 @@ fn byte_stream(bytes: js_sys::Uint8Array) -> Result<ReadableStream, StorageError
             let end = bytes.length().min(start + STREAM_PIECE);
             let _ = controller.enqueue_with_chunk(&bytes.subarray(start, end));
             offset.set(end);
+            watch((end - start) as f64, true);
         },
     );
+    pulled_stream(pull.into_js_value())
+}
+
+/// `source` passed on a piece at a time as fetch asks, each piece told to `watch`.
+#[cfg(feature = "server")]
+fn watched_stream(source: ReadableStream, watch: Watch) -> Result<ReadableStream, StorageError> {
+    let reader: web_sys::ReadableStreamDefaultReader = source.get_reader().unchecked_into();
+    let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> Promise>::new(
+        move |controller: web_sys::ReadableStreamDefaultController| {
+            let (reader, watch) = (reader.clone(), watch.clone());
+            wasm_bindgen_futures::future_to_promise(async move {
+                match crate::wasm::body::next_value(&reader).await? {
+                    None => controller.close()?,
+                    Some(piece) => {
+                        let length = Reflect::get(&piece, &"byteLength".into())?.as_f64().unwrap_or(0.0);
+                        controller.enqueue_with_chunk(&piece)?;
+                        watch(length, true);
+                    }
+                }
+                Ok(JsValue::UNDEFINED)
+            })
+        },
+    );
+    pulled_stream(pull.into_js_value())
+}
+
+/// A ReadableStream that asks `pull` for a piece only when its reader wants one (no read-ahead).
+#[cfg(feature = "server")]
+fn pulled_stream(pull: JsValue) -> Result<ReadableStream, StorageError> {
     let source = js_sys::Object::new();
-    let _ = Reflect::set(&source, &"pull".into(), &pull.into_js_value());
-    ReadableStream::new_with_underlying_source(&source)
+    let _ = Reflect::set(&source, &"pull".into(), &pull);
+    let strategy = web_sys::QueuingStrategy::new();
+    strategy.set_high_water_mark(0.0);
+    ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy)
         .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
 }
 

@@ -69,6 +69,12 @@
 //     'resetMidUpload'      read `afterBytes` of the request body (default: half of its
 //                           Content-Length), forward none of it, reset the connection
 //     'delay'               hold the request `ms`, then forward it untouched
+//     'throttle'            forward, passing the request body and the answer body each at
+//                           `bytesPerSecond` (default 256 KiB/s): the proxy reads no faster,
+//                           so the client's socket buffers fill as on a slow link
+//     'stallUpload'         forward `afterBytes` of the request body (default: half of its
+//                           Content-Length, else 64 KiB), then read no more of it and never
+//                           answer, as a link that stopped mid-upload
 //   Any rule may also have `dropHeaders` (answer headers to remove).
 //
 // Each log entry: { id, method, url, kind, uploadId, fault, status, contentRange,
@@ -93,10 +99,13 @@ const FAULTS = [
   'corruptRequest',
   'resetMidUpload',
   'delay',
+  'throttle',
+  'stallUpload',
 ];
 const RULE_KEYS = new Set([
   'kind', 'method', 'path', 'query', 'final', 'when', 'nth', 'times', 'fault', 'status', 'body', 'headers',
   'retryAfter', 'echoAuthorization', 'forward', 'afterBytes', 'phase', 'ms', 'at', 'count', 'dropHeaders', 'label',
+  'bytesPerSecond',
 ]);
 /** How long to wait after writing the last bytes before a reset, so they reach the client. */
 const FLUSH_BEFORE_RESET_MS = 25;
@@ -531,6 +540,16 @@ export async function startFaultProxy({
     const held = [];
     let chunkCrc = s && !hashCheck ? s.crc : crc;
     const trackCrc = !!s && info.kind === 'resumable-chunk';
+    // throttle / stallUpload: the request body read at a pace, or up to a point.
+    const pace = rule?.fault === 'throttle' ? rule.bytesPerSecond ?? 256 * 1024 : null;
+    const stopAt = rule?.fault === 'stallUpload' ? rule.afterBytes ?? (Number.isFinite(bodyLength) ? Math.floor(bodyLength / 2) : 65536) : null;
+    let requestHolds = 0; // reasons the request body is paused (pace, target backpressure)
+    const holdRequest = () => {
+      if (requestHolds++ === 0) req.pause();
+    };
+    const releaseRequest = () => {
+      if (--requestHolds === 0) req.resume();
+    };
 
     const onRequestData = (chunk) => {
       if (skip > 0) {
@@ -548,13 +567,21 @@ export async function startFaultProxy({
       entry.requestBytes += chunk.length;
       if (hashCheck) crc = crc32c(chunk, crc);
       else if (trackCrc && checkUploadHashes) chunkCrc = crc32c(chunk, chunkCrc);
+      if (stopAt !== null && offset >= stopAt) {
+        // Read no more: the client's buffers fill and its body stops moving.
+        holdRequest();
+        entry.note = `request body stalled after ${offset} bytes`;
+      } else if (pace) {
+        holdRequest();
+        later((chunk.length * 1000) / pace, releaseRequest);
+      }
       if (hashCheck) {
         held.push(chunk);
         return;
       }
       if (!upReq.write(chunk)) {
-        req.pause();
-        upReq.once('drain', () => req.resume());
+        holdRequest();
+        upReq.once('drain', releaseRequest);
       }
     };
     const onRequestEnd = () => {
@@ -668,6 +695,8 @@ export async function startFaultProxy({
       let sent = 0;
       let stalled = false;
       let holding = false;
+      let pacing = 0; // throttle: pauses of the answer body still running
+      let draining = false;
 
       const finishCut = () => {
         finished = true;
@@ -727,10 +756,19 @@ export async function startFaultProxy({
         }
         sent += chunk.length;
         entry.responseBytes += chunk.length;
+        if (pace) {
+          pacing++;
+          upRes.pause();
+          later((chunk.length * 1000) / pace, () => {
+            if (--pacing === 0 && !holding && !draining) upRes.resume();
+          });
+        }
         if (!res.write(chunk)) {
           upRes.pause();
+          draining = true;
           res.once('drain', () => {
-            if (!holding) upRes.resume();
+            draining = false;
+            if (!holding && !pacing) upRes.resume();
           });
         }
       };
