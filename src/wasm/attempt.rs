@@ -378,8 +378,9 @@ impl Exchange {
     }
 
     /// A failed answer's body, bounded: its JSON error envelope if it has one, and its text.
-    pub async fn error_body(&self) -> (Option<ErrorEnvelope>, String) {
-        self.timed(transport::error_body(&self.response)).await
+    /// (Forwarders here return the inner future rather than wrap it in one more `async fn`.)
+    pub fn error_body(&self) -> impl Future<Output = (Option<ErrorEnvelope>, String)> + '_ {
+        self.timed(transport::error_body(&self.response))
     }
 
     async fn timed<T>(&self, reading: impl Future<Output = T>) -> T {
@@ -390,7 +391,7 @@ impl Exchange {
     }
 
     pub async fn discard(self) {
-        transport::discard(&self.response).await;
+        transport::discard(&self.response).await
     }
 }
 

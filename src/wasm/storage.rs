@@ -266,14 +266,16 @@ impl Storage {
         self.send_once(call.context, request, content, fresh.as_deref()).await
     }
 
-    async fn send_once(
+    /// `guarded_send`'s own future, not an `async fn` around it: a wrapper would be one more
+    /// state machine holding the whole of it.
+    fn send_once<'a>(
         &self,
-        context: &CallContext,
-        request: &HttpRequest,
-        content: Option<&JsValue>,
-        bearer: Option<&str>,
-    ) -> Result<Exchange, StorageError> {
-        guarded_send(context, self.config.request_timeout_ms, request, content, bearer, "GCS").await
+        context: &'a CallContext,
+        request: &'a HttpRequest,
+        content: Option<&'a JsValue>,
+        bearer: Option<&'a str>,
+    ) -> impl Future<Output = Result<Exchange, StorageError>> + 'a {
+        guarded_send(context, self.config.request_timeout_ms, request, content, bearer, "GCS")
     }
 
     /// Sends a clean-up request (the delete of a rejected upload, the end of an abandoned
