@@ -23,6 +23,42 @@ const GATE: &str = match option_env!("GATE_URL") {
 };
 const BUCKET: &str = "test-bucket";
 
+/// The client's operations by name, as the runtime layers call them (`Core::call`).
+trait Operations {
+    fn operation(&self, name: &str, first: JsValue, second: JsValue, third: JsValue) -> Promise;
+
+    fn copy(&self, source: JsValue, destination: JsValue, options: JsValue) -> Promise {
+        self.operation("copy", source, destination, options)
+    }
+    fn delete(&self, name: JsValue, options: JsValue) -> Promise {
+        self.operation("delete", name, options, JsValue::UNDEFINED)
+    }
+    fn exists(&self, name: JsValue, options: JsValue) -> Promise {
+        self.operation("exists", name, options, JsValue::UNDEFINED)
+    }
+    fn list(&self, options: JsValue) -> Promise {
+        self.operation("list", options, JsValue::UNDEFINED, JsValue::UNDEFINED)
+    }
+    fn download_bytes(&self, name: JsValue, options: JsValue) -> Promise {
+        self.operation("downloadBytes", name, options, JsValue::UNDEFINED)
+    }
+    fn download_text(&self, name: JsValue, options: JsValue) -> Promise {
+        self.operation("downloadText", name, options, JsValue::UNDEFINED)
+    }
+    fn download_stream(&self, name: JsValue, options: JsValue) -> Promise {
+        self.operation("downloadStream", name, options, JsValue::UNDEFINED)
+    }
+    fn upload(&self, name: JsValue, contents: JsValue, options: JsValue) -> Promise {
+        self.operation("upload", name, contents, options)
+    }
+}
+
+impl Operations for Core {
+    fn operation(&self, name: &str, first: JsValue, second: JsValue, third: JsValue) -> Promise {
+        self.call(name.into(), first, second, third)
+    }
+}
+
 fn object(pairs: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();
     for (key, value) in pairs {
@@ -217,6 +253,8 @@ async fn bad_names_and_arguments_are_invalid_argument_results() {
     assert_eq!(failure(bad_options.exists("x".into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
     let bad_endpoint = Core::new(object(&[("apiEndpoint", "ftp://x".into())]), JsValue::UNDEFINED);
     assert_eq!(failure(bad_endpoint.exists("x".into(), JsValue::UNDEFINED)).await.0, "InvalidArgument");
+    let unknown = client.operation("rename", "a".into(), "b".into(), JsValue::UNDEFINED);
+    assert_eq!(failure(unknown).await.0, "Unsupported");
 }
 
 #[wasm_bindgen_test]

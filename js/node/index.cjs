@@ -169,31 +169,31 @@ class Client {
   }
 
   copy(objectName, destObjectName, options) {
-    return this.#core.copy(objectName, destObjectName, options);
+    return this.#core.call('copy', objectName, destObjectName, options);
   }
 
   delete(objectName, options) {
-    return this.#core.delete(objectName, options);
+    return this.#core.call('delete', objectName, options);
   }
 
   exists(objectName, options) {
-    return this.#core.exists(objectName, options);
+    return this.#core.call('exists', objectName, options);
   }
 
   list(options) {
-    return this.#core.list(options);
+    return this.#core.call('list', options);
   }
 
   getMetadata(objectName, options) {
-    return this.#core.getMetadata(objectName, options);
+    return this.#core.call('getMetadata', objectName, options);
   }
 
   setMetadata(objectName, metadata, options) {
-    return this.#core.setMetadata(objectName, metadata, options);
+    return this.#core.call('setMetadata', objectName, metadata, options);
   }
 
   listPage(options) {
-    return this.#core.listPage(options);
+    return this.#core.call('listPage', options);
   }
 
   getAclPolicy(objectName, options) {
@@ -258,22 +258,22 @@ class Client {
   }
 
   async downloadAsBytes(objectName, options) {
-    const result = await this.#core.downloadBytes(objectName, options);
+    const result = await this.#core.call('downloadBytes', objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;
   }
 
   downloadAsText(objectName, options) {
-    return this.#core.downloadText(objectName, options);
+    return this.#core.call('downloadText', objectName, options);
   }
 
   downloadAsStream(objectName, options) {
-    return downloadReadable(this.#core.downloadStream(objectName, options));
+    return downloadReadable(this.#core.call('downloadStream', objectName, options));
   }
 
   /** Streams into a temporary file beside the destination, renamed into place at the end. */
   async downloadToFilename(objectName, destFilename, options) {
     if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string');
-    const started = await this.#core.downloadStream(objectName, options);
+    const started = await this.#core.call('downloadStream', objectName, options);
     if (!started.ok) return started;
     const temporary = path.join(
       path.dirname(destFilename),
@@ -299,12 +299,12 @@ class Client {
   }
 
   uploadFromBytes(objectName, contents, options) {
-    return this.#core.upload(objectName, contents, options);
+    return this.#core.call('upload', objectName, contents, options);
   }
 
   uploadFromText(objectName, contents, options) {
     if (typeof contents !== 'string') return Promise.resolve(invalid('contents must be a string'));
-    return this.#core.upload(objectName, contents, options);
+    return this.#core.call('upload', objectName, contents, options);
   }
 
   async uploadFromFilename(objectName, srcFilename, options) {
@@ -320,7 +320,7 @@ class Client {
     // Options that are not an object go through as they are, for the core to refuse.
     const merged = options == null || typeof options === 'object' ? { ...options, ...fileOptions } : options;
     try {
-      return await this.#core.upload(objectName, file.body, merged);
+      return await this.#core.call('upload', objectName, file.body, merged);
     } finally {
       await file.close();
     }
@@ -329,7 +329,7 @@ class Client {
   async uploadFromStream(objectName, stream, options) {
     const body = webStream(stream);
     const result = body
-      ? await this.#core.upload(objectName, body, options)
+      ? await this.#core.call('upload', objectName, body, options)
       : invalid('stream must be a Node Readable or a web ReadableStream');
     if (!result.ok) throw new StreamRequestError(result.error);
   }

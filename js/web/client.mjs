@@ -134,20 +134,29 @@ export function defineClient(load, { environment } = {}) {
     }
 
     /**
-     * Runs one method of the core, whose promises always resolve to a result; a method this
-     * build of the core does not have resolves to an `Unsupported` error.
+     * Runs `method` of the core, whose promises always resolve to a result: an operation of
+     * `Core.call`, or (`own`) a server-only method of its own, which a build without it (the
+     * browser's) answers with an `Unsupported` result.
      */
-    async #call(method, ...args) {
+    async #run(method, own, args) {
       let wasm;
       try {
         wasm = await glue();
       } catch (error) {
         return this.#problem ?? unloadable(error);
       }
-      if (typeof wasm.Core.prototype[method] !== 'function') return notInThisBuild(method);
+      if (own && typeof wasm.Core.prototype[method] !== 'function') return notInThisBuild(method);
       if (this.#problem) return this.#problem;
       this.#core ??= new wasm.Core(this.#options, environment?.());
-      return this.#core[method](...args);
+      return own ? this.#core[method](...args) : this.#core.call(method, ...args);
+    }
+
+    #call(method, ...args) {
+      return this.#run(method, false, args);
+    }
+
+    #own(method, ...args) {
+      return this.#run(method, true, args);
     }
 
     copy(objectName, destObjectName, options) {
@@ -181,15 +190,15 @@ export function defineClient(load, { environment } = {}) {
     // Server-only (in Workers, not in the browser build, where they are `Unsupported`).
 
     getAclPolicy(objectName, options) {
-      return this.#call('getAclPolicy', objectName, options);
+      return this.#own('getAclPolicy', objectName, options);
     }
 
     setAclPolicy(objectName, policy, options) {
-      return this.#call('setAclPolicy', objectName, policy, options);
+      return this.#own('setAclPolicy', objectName, policy, options);
     }
 
     canAccess(objectName, options) {
-      return this.#call('canAccess', objectName, options);
+      return this.#own('canAccess', objectName, options);
     }
 
     /**
@@ -197,7 +206,7 @@ export function defineClient(load, { environment } = {}) {
      * answers). In the browser build, which has no server features: 501, saying so.
      */
     async serve(...args) {
-      const answer = await this.#call('serve', ...args).catch(() => null);
+      const answer = await this.#own('serve', ...args).catch(() => null);
       if (answer instanceof Response) return answer;
       // (A string body makes the Content-Type text/plain.)
       const missing = leftOutOfBuild.has(answer);
@@ -205,7 +214,7 @@ export function defineClient(load, { environment } = {}) {
     }
 
     findPublic(relativePath, options) {
-      return this.#call('findPublic', relativePath, options);
+      return this.#own('findPublic', relativePath, options);
     }
 
     /** Only a server on Replit can sign: here `Unsupported`, whatever the arguments (no core call). */

@@ -1,14 +1,13 @@
 //! `listPage`: one page of a listing, each object with its metadata and the "folders" a
 //! delimiter cut the names at, for callers that page through a bucket themselves.
 
-use js_sys::{Array, Object, Promise};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use crate::protocol::error::StorageError;
 use crate::protocol::gcs_responses::ListPage;
 use crate::protocol::options::ListPageOptions;
 use crate::wasm::attempt::CallContext;
-use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, set};
 use crate::wasm::metadata::metadata_to_js;
 use crate::wasm::storage::{Call, Retry, Storage};
@@ -37,16 +36,10 @@ fn page_to_js(page: &ListPage) -> JsValue {
     result.into()
 }
 
-#[wasm_bindgen]
-impl Core {
-    /// Resolves to a result holding one page. `options` may hold the filters of `list`,
-    /// `delimiter`, `pageToken` and `signal`; `maxResults` is the page size.
-    #[wasm_bindgen(js_name = listPage)]
-    pub fn list_page(&self, options: JsValue) -> Promise {
-        self.run(move |storage| async move {
-            let context = CallContext::from_options(&options)?;
-            let options: ListPageOptions = interop::decode_options(&options, "listPage options")?;
-            storage.list_page(&options, &context).await.map(|page| page_to_js(&page))
-        })
-    }
+/// `listPage(options)` of `Core::call`: one page. `options` may hold the filters of `list`,
+/// `delimiter`, `pageToken` and `signal`; `maxResults` is the page size.
+pub async fn list_page(storage: &Storage, options: JsValue) -> Result<JsValue, StorageError> {
+    let context = CallContext::from_options(&options)?;
+    let options: ListPageOptions = interop::decode_options(&options, "listPage options")?;
+    storage.list_page(&options, &context).await.map(|page| page_to_js(&page))
 }

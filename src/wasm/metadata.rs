@@ -1,13 +1,12 @@
 //! Object metadata for JavaScript: the `getMetadata` operation and the one conversion of
 //! `ObjectMetadata` into the plain object every metadata-returning method resolves to.
 
-use js_sys::{Object, Promise};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use crate::protocol::error::StorageError;
 use crate::protocol::object_metadata::{ObjectMetadata, STRING_FIELDS};
 use crate::wasm::attempt::CallContext;
-use crate::wasm::exports::Core;
 use crate::wasm::interop::{object_name_arg, set};
 use crate::wasm::storage::{Call, Retry, Storage};
 
@@ -42,15 +41,10 @@ impl Storage {
     }
 }
 
-#[wasm_bindgen]
-impl Core {
-    /// Resolves to a result holding the object's metadata. `options` may hold `signal`.
-    #[wasm_bindgen(js_name = getMetadata)]
-    pub fn get_metadata(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run(move |storage| async move {
-            let name = object_name_arg(&name, "objectName")?;
-            let context = CallContext::from_options(&options)?;
-            storage.get_metadata(&name, &context).await.map(|meta| metadata_to_js(&meta))
-        })
-    }
+/// `getMetadata(objectName, options)` of `Core::call`: the object's metadata. `options` may
+/// hold `signal`.
+pub async fn get_metadata(storage: &Storage, name: JsValue, options: JsValue) -> Result<JsValue, StorageError> {
+    let name = object_name_arg(&name, "objectName")?;
+    let context = CallContext::from_options(&options)?;
+    storage.get_metadata(&name, &context).await.map(|meta| metadata_to_js(&meta))
 }

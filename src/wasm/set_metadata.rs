@@ -1,7 +1,6 @@
 //! `setMetadata`: one `objects.patch` of the fields the caller names, resolving to the
 //! object's metadata as it is afterwards.
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use crate::protocol::error::StorageError;
@@ -10,7 +9,6 @@ use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, SetMetadataOptions};
 use crate::protocol::retry::Operation;
 use crate::wasm::attempt::CallContext;
-use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::metadata::metadata_to_js;
 use crate::wasm::storage::{Call, Storage};
@@ -34,19 +32,18 @@ impl Storage {
     }
 }
 
-#[wasm_bindgen]
-impl Core {
-    /// Resolves to a result holding the updated metadata. `patch` holds `contentType`,
-    /// `contentDisposition`, `cacheControl` (`null` clears one) and `metadata` (a `null` value
-    /// removes that key); `options` may hold `ifMetagenerationMatch` and `signal`.
-    #[wasm_bindgen(js_name = setMetadata)]
-    pub fn set_metadata(&self, name: JsValue, patch: JsValue, options: JsValue) -> Promise {
-        self.run(move |storage| async move {
-            let name = object_name_arg(&name, "objectName")?;
-            let patch: MetadataPatch = interop::decode_options(&patch, "metadata")?;
-            let context = CallContext::from_options(&options)?;
-            let options: SetMetadataOptions = interop::decode_options(&options, "setMetadata options")?;
-            storage.set_metadata(&name, &patch, &options, &context).await.map(|meta| metadata_to_js(&meta))
-        })
-    }
+/// `setMetadata(objectName, patch, options)` of `Core::call`: the updated metadata. `patch`
+/// holds `contentType`, `contentDisposition`, `cacheControl` (`null` clears one) and `metadata`
+/// (a `null` value removes that key); `options` may hold `ifMetagenerationMatch` and `signal`.
+pub async fn set_metadata(
+    storage: &Storage,
+    name: JsValue,
+    patch: JsValue,
+    options: JsValue,
+) -> Result<JsValue, StorageError> {
+    let name = object_name_arg(&name, "objectName")?;
+    let patch: MetadataPatch = interop::decode_options(&patch, "metadata")?;
+    let context = CallContext::from_options(&options)?;
+    let options: SetMetadataOptions = interop::decode_options(&options, "setMetadata options")?;
+    storage.set_metadata(&name, &patch, &options, &context).await.map(|meta| metadata_to_js(&meta))
 }
