@@ -101,9 +101,10 @@ pub async fn send(
     Ok((response, fetch_request))
 }
 
-/// Watched bodies go to fetch in pieces of this size.
+/// Watched bodies go to fetch in pieces of this size. 64 KiB pieces raised a 1 GiB
+/// uploadFromFilename's peak RSS from 55 to 65 MiB over an idle client (measured), over budget.
 #[cfg(feature = "server")]
-const STREAM_PIECE: u32 = 64 * 1024;
+const STREAM_PIECE: u32 = 256 * 1024;
 
 /// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
 /// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
