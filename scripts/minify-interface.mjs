@@ -9,7 +9,6 @@
 // minified module has. Run on each wasm-pack output, so both targets still get one .wasm.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { capture } from './lib.mjs';
 import { FEATURES, WASM_OPT } from './optimize-wasm.mjs';
 

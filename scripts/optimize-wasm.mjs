@@ -31,8 +31,8 @@ export const FEATURES = ['--enable-bulk-memory', '--enable-nontrapping-float-to-
  */
 const PASSES = ['--low-memory-unused', '-Oz', '-Oz', '--flatten', '--rereloop', '-Oz'];
 
-/** Reads unsigned LEB128 numbers from `bytes`, from `at`. */
-class Reader {
+/** Reads unsigned LEB128 numbers from `bytes`, from `at` (here and in size.mjs). */
+export class Reader {
   constructor(bytes, at = 0) {
     this.bytes = bytes;
     this.at = at;

@@ -17,6 +17,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { ROOT, kb, log } from './lib.mjs';
+import { Reader } from './optimize-wasm.mjs';
 
 export const BUDGET_GZ = 64 * 1024;
 const gz = (bytes) => zlib.gzipSync(bytes, { level: 9 }).length;
@@ -40,30 +41,19 @@ const FILES = {
 function sections(bytes) {
   const names = { 1: 'type', 2: 'import', 3: 'function', 4: 'table', 5: 'memory', 6: 'global', 7: 'export', 8: 'start', 9: 'element', 10: 'code', 11: 'data', 12: 'data count' };
   const out = {};
-  let at = 8;
-  const leb = () => {
-    let value = 0;
-    let shift = 0;
-    let byte;
-    do {
-      byte = bytes[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return value;
-  };
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    const size = leb();
+  const reader = new Reader(bytes, 8);
+  while (reader.at < bytes.length) {
+    const id = bytes[reader.at++];
+    const size = reader.u32();
     let name = names[id] ?? `id ${id}`;
     if (id === 0) {
-      const start = at;
-      const length = leb();
-      name = `custom "${bytes.subarray(at, at + length).toString()}"`;
-      at = start;
+      const start = reader.at;
+      const length = reader.u32();
+      name = `custom "${bytes.subarray(reader.at, reader.at + length).toString()}"`;
+      reader.at = start;
     }
     out[name] = (out[name] ?? 0) + size;
-    at += size;
+    reader.at += size;
   }
   return out;
 }

@@ -33,12 +33,12 @@ pub mod range;
 pub mod range_header;
 pub mod resumable;
 pub mod retry;
-pub mod stall;
 #[cfg(feature = "server")]
 pub mod serving;
 #[cfg(feature = "server")]
 pub mod sidecar;
 #[cfg(feature = "server")]
 pub mod signed_url;
+pub mod stall;
 pub mod text;
 pub mod url_transfer;

@@ -172,7 +172,10 @@ impl Storage {
     /// (js/web/client.mjs says so, with what to do, before the core runs).
     #[cfg(not(feature = "server"))]
     pub async fn bucket(&self, _context: &CallContext) -> Result<String, StorageError> {
-        self.config.bucket_id.clone().ok_or_else(|| StorageError::new(ErrorKind::DefaultBucket, crate::wasm::NO_SIDECAR))
+        self.config
+            .bucket_id
+            .clone()
+            .ok_or_else(|| StorageError::new(ErrorKind::DefaultBucket, crate::wasm::NO_SIDECAR))
     }
 
     /// Sends `request` until an answer with an `accepted` status, a permanent failure, or

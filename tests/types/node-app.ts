@@ -10,6 +10,9 @@ import { pipeline } from 'node:stream/promises';
 
 const client = new Client({ bucketId: process.env.BUCKET });
 const flag = process.argv.includes('--flag');
+const careful = new Client({ bucketId: process.env.BUCKET, retryStrategy: flag ? 'always' : undefined });
+// @ts-expect-error retryStrategy is 'conditional', 'always' or 'never'
+new Client({ retryStrategy: 'sometimes' });
 
 export async function bytesAndText(): Promise<string> {
   const { ok, value, error } = await client.downloadAsBytes('photo.png');
@@ -37,8 +40,8 @@ export async function uploads(local: string): Promise<ErrorKind | null> {
     client.uploadFromText('notes.txt', 'Hello!', { metadata: flag ? { owner: 'me' } : undefined, ifGenerationMatch: flag ? 0 : undefined }),
     client.uploadFromFilename('report.pdf', local, { resumable: flag || undefined, cacheControl: undefined }),
     client.downloadToFilename('report.pdf', `${local}.copy`),
-    client.copy('notes.txt', 'notes-copy.txt'),
-    client.delete('notes-copy.txt', { ignoreNotFound: flag ? true : undefined }),
+    client.copy('notes.txt', 'notes-copy.txt', { ifGenerationMatch: flag ? 0 : undefined, ifSourceGenerationMatch: process.env.GEN }),
+    careful.delete('notes-copy.txt', { ignoreNotFound: flag ? true : undefined, ifGenerationMatch: process.env.GEN }),
   ]);
   for (const result of results) if (!result.ok) return result.error.kind;
   return null;
