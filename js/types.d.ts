@@ -31,6 +31,11 @@ export interface RequestError {
   statusCode?: number;
   /** How many tries were made, when the failure came after retries. */
   attempts?: number;
+  /**
+   * The call's `signal.reason`, when its signal stopped it: kind `Aborted`, or `Timeout` for a
+   * `TimeoutError` reason (`AbortSignal.timeout(ms)`).
+   */
+  cause?: unknown;
 }
 
 export interface OkResult<T> {

@@ -40,16 +40,16 @@ trait Operations {
         self.operation("list", options, JsValue::UNDEFINED, JsValue::UNDEFINED)
     }
     fn download_bytes(&self, name: JsValue, options: JsValue) -> Promise {
-        self.operation("downloadBytes", name, options, JsValue::UNDEFINED)
+        self.operation("downloadAsBytes", name, options, JsValue::UNDEFINED)
     }
     fn download_text(&self, name: JsValue, options: JsValue) -> Promise {
-        self.operation("downloadText", name, options, JsValue::UNDEFINED)
+        self.operation("downloadAsText", name, options, JsValue::UNDEFINED)
     }
     fn download_stream(&self, name: JsValue, options: JsValue) -> Promise {
-        self.operation("downloadStream", name, options, JsValue::UNDEFINED)
+        self.operation("downloadAsStream", name, options, JsValue::UNDEFINED)
     }
     fn upload(&self, name: JsValue, contents: JsValue, options: JsValue) -> Promise {
-        self.operation("upload", name, contents, options)
+        self.operation("uploadFromBytes", name, contents, options)
     }
 }
 

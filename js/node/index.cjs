@@ -15,7 +15,9 @@ const wasm = require('../../pkg/node/replit_object_storage_wasm.js');
  */
 class StreamRequestError extends Error {
   constructor(error) {
-    super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
+    const message = error.statusCode ? `${error.statusCode}: ${error.message}` : error.message;
+    // An abort's `signal.reason` becomes the Error's own `cause` too.
+    super(message, 'cause' in error ? { cause: error.cause } : undefined);
     this.name = 'StreamRequestError';
     this.requestError = error;
   }
@@ -258,22 +260,22 @@ class Client {
   }
 
   async downloadAsBytes(objectName, options) {
-    const result = await this.#core.call('downloadBytes', objectName, options);
+    const result = await this.#core.call('downloadAsBytes', objectName, options);
     return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;
   }
 
   downloadAsText(objectName, options) {
-    return this.#core.call('downloadText', objectName, options);
+    return this.#core.call('downloadAsText', objectName, options);
   }
 
   downloadAsStream(objectName, options) {
-    return downloadReadable(this.#core.call('downloadStream', objectName, options));
+    return downloadReadable(this.#core.call('downloadAsStream', objectName, options));
   }
 
   /** Streams into a temporary file beside the destination, renamed into place at the end. */
   async downloadToFilename(objectName, destFilename, options) {
     if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string');
-    const started = await this.#core.call('downloadStream', objectName, options);
+    const started = await this.#core.call('downloadToFilename', objectName, options);
     if (!started.ok) return started;
     const temporary = path.join(
       path.dirname(destFilename),
@@ -299,12 +301,12 @@ class Client {
   }
 
   uploadFromBytes(objectName, contents, options) {
-    return this.#core.call('upload', objectName, contents, options);
+    return this.#core.call('uploadFromBytes', objectName, contents, options);
   }
 
   uploadFromText(objectName, contents, options) {
     if (typeof contents !== 'string') return Promise.resolve(invalid('contents must be a string'));
-    return this.#core.call('upload', objectName, contents, options);
+    return this.#core.call('uploadFromText', objectName, contents, options);
   }
 
   async uploadFromFilename(objectName, srcFilename, options) {
@@ -320,7 +322,7 @@ class Client {
     // Options that are not an object go through as they are, for the core to refuse.
     const merged = options == null || typeof options === 'object' ? { ...options, ...fileOptions } : options;
     try {
-      return await this.#core.call('upload', objectName, file.body, merged);
+      return await this.#core.call('uploadFromFilename', objectName, file.body, merged);
     } finally {
       await file.close();
     }
@@ -329,7 +331,7 @@ class Client {
   async uploadFromStream(objectName, stream, options) {
     const body = webStream(stream);
     const result = body
-      ? await this.#core.call('upload', objectName, body, options)
+      ? await this.#core.call('uploadFromStream', objectName, body, options)
       : invalid('stream must be a Node Readable or a web ReadableStream');
     if (!result.ok) throw new StreamRequestError(result.error);
   }

@@ -52,7 +52,9 @@ function missingForRuntime(options) {
  */
 class StreamRequestError extends Error {
   constructor(error) {
-    super(error.statusCode ? `${error.statusCode}: ${error.message}` : error.message);
+    const message = error.statusCode ? `${error.statusCode}: ${error.message}` : error.message;
+    // An abort's `signal.reason` becomes the Error's own `cause` too.
+    super(message, 'cause' in error ? { cause: error.cause } : undefined);
     this.name = 'StreamRequestError';
     this.requestError = error;
   }
@@ -227,17 +229,17 @@ export function defineClient(load, { environment } = {}) {
     }
 
     async downloadAsBytes(objectName, options) {
-      const result = await this.#call('downloadBytes', objectName, options);
+      const result = await this.#call('downloadAsBytes', objectName, options);
       return result.ok ? { ok: true, value: [result.value] } : result;
     }
 
     downloadAsText(objectName, options) {
-      return this.#call('downloadText', objectName, options);
+      return this.#call('downloadAsText', objectName, options);
     }
 
     /** A web ReadableStream, returned at once; a failure errors it with a StreamRequestError. */
     downloadAsStream(objectName, options) {
-      const started = this.#call('downloadStream', objectName, options);
+      const started = this.#call('downloadAsStream', objectName, options);
       let reader;
       return new ReadableStream({
         async pull(controller) {
@@ -266,12 +268,12 @@ export function defineClient(load, { environment } = {}) {
     }
 
     uploadFromBytes(objectName, contents, options) {
-      return this.#call('upload', objectName, contents, options);
+      return this.#call('uploadFromBytes', objectName, contents, options);
     }
 
     uploadFromText(objectName, contents, options) {
       if (typeof contents !== 'string') return Promise.resolve(failure('InvalidArgument', 'contents must be a string'));
-      return this.#call('upload', objectName, contents, options);
+      return this.#call('uploadFromText', objectName, contents, options);
     }
 
     async uploadFromFilename() {
@@ -282,7 +284,7 @@ export function defineClient(load, { environment } = {}) {
     async uploadFromStream(objectName, stream, options) {
       const result =
         stream instanceof ReadableStream
-          ? await this.#call('upload', objectName, stream, options)
+          ? await this.#call('uploadFromStream', objectName, stream, options)
           : failure('InvalidArgument', 'stream must be a web ReadableStream of bytes');
       if (!result.ok) throw new StreamRequestError(result.error);
     }

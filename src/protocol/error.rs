@@ -138,11 +138,45 @@ impl StorageError {
         StorageError::new(ErrorKind::InvalidArgument, message)
     }
 
+    /// The caller's signal fired.
+    pub fn aborted() -> Self {
+        StorageError::new(ErrorKind::Aborted, ABORTED)
+    }
+
+    /// An abort as the caller is told of it, given the signal's reason (its `name` and
+    /// `message`): a `TimeoutError` (`AbortSignal.timeout`) timed the call out; any other
+    /// reason than the default `AbortError` is named. Other errors are returned as they are.
+    pub fn aborted_because(self, name: Option<&str>, message: Option<&str>) -> Self {
+        if self.kind != ErrorKind::Aborted {
+            return self;
+        }
+        let said = message.filter(|message| !message.is_empty());
+        match (name, said) {
+            (Some("TimeoutError"), _) => StorageError::new(
+                ErrorKind::Timeout,
+                text!("the call's signal timed out: ", said.unwrap_or("TimeoutError")),
+            ),
+            (Some("AbortError"), _) | (_, None) => self,
+            (_, Some(said)) => StorageError::new(ErrorKind::Aborted, text!(ABORTED, ": ", said)),
+        }
+    }
+
+    /// Names the operation a failure to get an answer (`Network`, `Timeout`) happened in:
+    /// the only kinds whose message does not already say what was being done.
+    pub fn during(mut self, operation: &str) -> Self {
+        if matches!(self.kind, ErrorKind::Network | ErrorKind::Timeout) && !operation.is_empty() {
+            self.message = text!(operation, ": ", self.message);
+        }
+        self
+    }
+
     /// A server answer that is not what the protocol promises (bad JSON, wrong types).
     pub fn malformed_response(what: &str, detail: &str) -> Self {
         StorageError::new(ErrorKind::Unknown, text!("malformed response from ", what, ": ", detail))
     }
 }
+
+const ABORTED: &str = "the operation was aborted by its signal";
 
 /// What a secret becomes in a message.
 const REDACTED: &str = "[redacted]";
@@ -202,6 +236,38 @@ mod tests {
                 prop_assert!(!piece.contains(encoded.as_str()), "{:?} left in {:?}", encoded, out);
             }
         }
+    }
+
+    #[test]
+    fn an_abort_says_why_and_a_timeout_reason_is_a_timeout() {
+        let aborted = StorageError::aborted;
+        assert_eq!(aborted().aborted_because(Some("AbortError"), Some("This operation was aborted")), aborted());
+        assert_eq!(aborted().aborted_because(None, None), aborted());
+        let user = aborted().aborted_because(Some("Error"), Some("user cancelled"));
+        assert_eq!(
+            (user.kind, user.message.as_str()),
+            (ErrorKind::Aborted, "the operation was aborted by its signal: user cancelled")
+        );
+        let timeout = aborted().aborted_because(Some("TimeoutError"), Some("The operation timed out."));
+        assert_eq!(
+            (timeout.kind, timeout.message.as_str()),
+            (ErrorKind::Timeout, "the call's signal timed out: The operation timed out.")
+        );
+        let bare_timeout = aborted().aborted_because(Some("TimeoutError"), Some(""));
+        assert_eq!(bare_timeout.message, "the call's signal timed out: TimeoutError");
+        let network = StorageError::new(ErrorKind::Network, "x");
+        assert_eq!(network.clone().aborted_because(Some("TimeoutError"), None), network, "only aborts change");
+    }
+
+    #[test]
+    fn only_failures_to_get_an_answer_are_told_their_operation() {
+        let network = StorageError::new(ErrorKind::Network, "GET http://h failed: refused").during("exists");
+        assert_eq!(network.message, "exists: GET http://h failed: refused");
+        assert_eq!(StorageError::new(ErrorKind::Timeout, "no answer").during("copy").message, "copy: no answer");
+        for kind in ErrorKind::ALL.into_iter().filter(|kind| !matches!(kind, ErrorKind::Network | ErrorKind::Timeout)) {
+            assert_eq!(StorageError::new(kind, "m").during("copy").message, "m", "{kind:?}");
+        }
+        assert_eq!(StorageError::new(ErrorKind::Network, "m").during("").message, "m");
     }
 
     #[test]

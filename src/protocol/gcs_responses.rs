@@ -147,7 +147,7 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
     let (kind, message) = match status {
         404 => match server_message.as_deref() {
             Some(message) if text::contains(message, BUCKET_MISSING_MESSAGE) => {
-                (ErrorKind::BucketNotFound, message.to_string())
+                (ErrorKind::BucketNotFound, bucket_missing_message(target.bucket))
             }
             Some(message) if text::contains(message, "No such object") => {
                 (ErrorKind::ObjectNotFound, message.to_string())
@@ -157,7 +157,7 @@ pub fn map_error_response(status: u16, body: Option<&ErrorEnvelope>, raw: &str, 
                     unclear_not_found = true;
                     (ErrorKind::ObjectNotFound, object_missing_message(target.bucket, object))
                 }
-                None => (ErrorKind::BucketNotFound, BUCKET_MISSING_MESSAGE.to_string()),
+                None => (ErrorKind::BucketNotFound, bucket_missing_message(target.bucket)),
             },
         },
         400 if server_message.as_deref().is_some_and(is_hash_mismatch) => {
@@ -181,9 +181,17 @@ pub fn object_missing_message(bucket: &str, object: &str) -> String {
     text!("No such object: ", bucket, "/", object)
 }
 
+/// GCS's words, with the bucket named (GCS's own message does not say which).
+fn bucket_missing_message(bucket: &str) -> String {
+    if bucket.is_empty() {
+        return BUCKET_MISSING_MESSAGE.to_string();
+    }
+    text!(BUCKET_MISSING_MESSAGE, " (bucket: ", bucket, ")")
+}
+
 /// What an unclear 404 becomes once the bucket turned out to be missing.
-pub fn bucket_missing_error() -> StorageError {
-    StorageError::new(ErrorKind::BucketNotFound, BUCKET_MISSING_MESSAGE).with_status(404)
+pub fn bucket_missing_error(bucket: &str) -> StorageError {
+    StorageError::new(ErrorKind::BucketNotFound, bucket_missing_message(bucket)).with_status(404)
 }
 
 pub fn kind_for_status(status: u16) -> ErrorKind {
@@ -256,6 +264,7 @@ mod tests {
         let bucket = envelope(r#"{"error":{"code":404,"message":"The specified bucket does not exist.","errors":[]}}"#);
         let mapped = map_error_response(404, Some(&bucket), "", OBJECT);
         assert_eq!(mapped.error.kind, ErrorKind::BucketNotFound);
+        assert_eq!(mapped.error.message, "The specified bucket does not exist. (bucket: b)");
         assert_eq!(mapped.error.status_code, Some(404));
         assert!(!mapped.unclear_not_found);
 
@@ -292,13 +301,16 @@ mod tests {
             assert_eq!(mapped.error.message, "No such object: b/dir/o.txt");
             assert!(mapped.unclear_not_found);
         }
-        assert_eq!(bucket_missing_error().kind, ErrorKind::BucketNotFound);
+        let missing = bucket_missing_error("photos");
+        assert_eq!((missing.kind, missing.status_code), (ErrorKind::BucketNotFound, Some(404)));
+        assert_eq!(missing.message, "The specified bucket does not exist. (bucket: photos)");
     }
 
     #[test]
     fn a_404_without_an_object_is_the_bucket() {
         let mapped = map_error_response(404, None, "", Target { bucket: "b", object: None });
         assert_eq!(mapped.error.kind, ErrorKind::BucketNotFound);
+        assert_eq!(mapped.error.message, "The specified bucket does not exist. (bucket: b)");
         assert!(!mapped.unclear_not_found);
     }
 

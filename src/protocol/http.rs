@@ -4,6 +4,7 @@
 use alloc::borrow::Cow;
 
 use crate::prelude::*;
+use crate::protocol::error::{ErrorKind, StorageError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -87,6 +88,30 @@ pub fn is_http_url(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
 }
 
+/// The scheme and host of a URL (`https://storage.googleapis.com`): where a request went, for
+/// messages. Never the path or query, which may hold a signed URL's signature.
+pub fn origin(url: &str) -> &str {
+    let host_start = crate::protocol::text::find(url, "://").map_or(0, |scheme_end| scheme_end + 3);
+    let host_length = url.bytes().skip(host_start).position(|byte| matches!(byte, b'/' | b'?' | b'#'));
+    url.get(..host_length.map_or(url.len(), |length| host_start + length)).unwrap_or(url)
+}
+
+/// A request that got no answer at all, as a `Network` error naming the method and origin
+/// (`detail` is what the runtime said). `cors`: the request came from a page, where a CORS
+/// refusal fails the same way and scripts are not told which it was.
+pub fn network_failure(method: Method, url: &str, detail: &str, cors: bool) -> StorageError {
+    let endpoint = origin(url);
+    let mut message = text!(method.as_str(), " ", endpoint, " failed: ", detail);
+    if cors {
+        message.push_str(&text!(
+            " (a CORS refusal looks the same in a browser: check that ",
+            endpoint,
+            " is right and allows this page's origin)"
+        ));
+    }
+    StorageError::new(ErrorKind::Network, message)
+}
+
 /// A 2xx status.
 pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
@@ -95,6 +120,34 @@ pub fn is_success(status: u16) -> bool {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_keep_scheme_and_host_only() {
+        assert_eq!(
+            origin("https://storage.googleapis.com/storage/v1/b/x/o?alt=media"),
+            "https://storage.googleapis.com"
+        );
+        assert_eq!(origin("http://127.0.0.1:4443?x=1"), "http://127.0.0.1:4443");
+        assert_eq!(origin("http://[::1]:9/#frag"), "http://[::1]:9");
+        assert_eq!(origin("https://b.example"), "https://b.example");
+        assert_eq!(origin("/relative/path"), "");
+        assert_eq!(origin(""), "");
+    }
+
+    #[test]
+    fn network_failures_name_method_and_origin_but_never_the_query() {
+        let url = "https://storage.googleapis.com/b/o.txt?X-Goog-Signature=secret";
+        let error = network_failure(Method::Put, url, "fetch failed: ECONNRESET", false);
+        assert_eq!(error.kind, ErrorKind::Network);
+        assert_eq!(error.message, "PUT https://storage.googleapis.com failed: fetch failed: ECONNRESET");
+        let browser = network_failure(Method::Get, url, "Failed to fetch", true);
+        assert_eq!(
+            browser.message,
+            "GET https://storage.googleapis.com failed: Failed to fetch (a CORS refusal looks the same in a browser: \
+             check that https://storage.googleapis.com is right and allows this page's origin)"
+        );
+        assert!(!browser.message.contains("secret"));
+    }
 
     #[test]
     fn success_is_exactly_the_2xx_statuses() {

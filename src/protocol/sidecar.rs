@@ -119,11 +119,44 @@ pub fn parse_default_bucket(body: &DefaultBucketBody) -> Result<String, StorageE
 
 /// When the sidecar cannot be reached, or its answer cannot be read, that too is "no
 /// default bucket".
-pub fn default_bucket_unreachable(cause: &StorageError) -> StorageError {
+pub fn default_bucket_unreachable(sidecar: &str, cause: &StorageError) -> StorageError {
     StorageError::new(
         ErrorKind::DefaultBucket,
-        text!("Failed to fetch default bucket (", cause.message, "), ", NOT_ON_REPLIT),
+        text!(
+            "Failed to fetch default bucket from the Replit sidecar at ",
+            sidecar,
+            " (",
+            cause.message,
+            "), ",
+            NOT_ON_REPLIT
+        ),
     )
+}
+
+/// What to set away from Replit, where no sidecar answers.
+const OFF_REPLIT: &str =
+    "off Replit, set STORAGE_EMULATOR_HOST to use an emulator, or pass `accessToken` (and `bucketId`) for GCS";
+
+/// A token exchange whose request to the sidecar got no answer: the message says where the
+/// sidecar was expected and what to set away from Replit. A connection that failed (refused:
+/// nothing listens there, as off Replit) is `Unauthorized` at once, where a `Network` error
+/// would be retried for seconds to the same end; a sidecar that timed out stays a `Timeout`,
+/// worth another try. Other failures (an abort, a malformed answer) pass through as they are.
+pub fn token_unreachable(sidecar: &str, cause: StorageError) -> StorageError {
+    let kind = match cause.kind {
+        ErrorKind::Network => ErrorKind::Unauthorized,
+        ErrorKind::Timeout => ErrorKind::Timeout,
+        _ => return cause,
+    };
+    let message = text!(
+        "getting an access token needs the Replit sidecar at ",
+        sidecar,
+        ", which did not answer (",
+        cause.message,
+        "): ",
+        OFF_REPLIT
+    );
+    StorageError::new(kind, message)
 }
 
 /// A refusal from `/credential` or `/token`, as an `Unauthorized` error.
@@ -195,9 +228,34 @@ mod tests {
             assert_eq!((error.kind, error.status_code), (ErrorKind::DefaultBucket, Some(status)));
             assert!(error.message.contains(&format!("errorcode: {status}")));
         }
-        let unreachable = default_bucket_unreachable(&StorageError::new(ErrorKind::Network, "connection refused"));
+        let cause = StorageError::new(ErrorKind::Network, "GET http://127.0.0.1:1106 failed: connection refused");
+        let unreachable = default_bucket_unreachable("http://127.0.0.1:1106", &cause);
         assert_eq!(unreachable.kind, ErrorKind::DefaultBucket);
-        assert!(unreachable.message.contains("connection refused"));
+        assert_eq!(
+            unreachable.message,
+            "Failed to fetch default bucket from the Replit sidecar at http://127.0.0.1:1106 \
+             (GET http://127.0.0.1:1106 failed: connection refused), make sure you're running on Replit, or pass `bucketId`"
+        );
+    }
+
+    #[test]
+    fn a_sidecar_that_is_not_there_is_named_with_what_to_set_off_replit() {
+        let refused = StorageError::new(ErrorKind::Network, "GET http://127.0.0.1:1106 failed: ECONNREFUSED");
+        let error = token_unreachable("http://127.0.0.1:1106", refused);
+        assert_eq!(error.kind, ErrorKind::Unauthorized, "not a Network error: those are retried for seconds");
+        assert_eq!(
+            error.message,
+            "getting an access token needs the Replit sidecar at http://127.0.0.1:1106, which did not answer \
+             (GET http://127.0.0.1:1106 failed: ECONNREFUSED): off Replit, set STORAGE_EMULATOR_HOST to use an \
+             emulator, or pass `accessToken` (and `bucketId`) for GCS"
+        );
+        let slow = token_unreachable("http://s", StorageError::new(ErrorKind::Timeout, "no answer for 5 ms"));
+        assert_eq!(slow.kind, ErrorKind::Timeout, "a sidecar that is there but slow is tried again");
+        assert!(slow.message.contains("needs the Replit sidecar at http://s"), "{}", slow.message);
+        for kind in [ErrorKind::Aborted, ErrorKind::Unknown, ErrorKind::Unauthorized] {
+            let cause = StorageError::new(kind, "m");
+            assert_eq!(token_unreachable("http://s", cause.clone()), cause);
+        }
     }
 
     #[test]

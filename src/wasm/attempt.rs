@@ -36,10 +36,6 @@ extern "C" {
 
 type AbortListener = Closure<dyn FnMut()>;
 
-pub fn aborted() -> StorageError {
-    StorageError::new(ErrorKind::Aborted, "the operation was aborted by its signal")
-}
-
 /// What the caller passed alongside the operation's own options.
 #[derive(Clone, Default)]
 pub struct CallContext {
@@ -78,7 +74,7 @@ impl CallContext {
 
     pub fn check_aborted(&self) -> Result<(), StorageError> {
         match &self.signal {
-            Some(signal) if signal.aborted() => Err(aborted()),
+            Some(signal) if signal.aborted() => Err(StorageError::aborted()),
             _ => Ok(()),
         }
     }
@@ -122,7 +118,7 @@ impl CallContext {
             let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
         }
         if fired.get() {
-            return Err(aborted());
+            return Err(StorageError::aborted());
         }
         Ok(outcome)
     }
@@ -327,7 +323,7 @@ impl AttemptGuard {
     /// Names a failure of this try by its cause: the caller, the timer, or the network.
     pub fn classify(&self, error: StorageError) -> StorageError {
         if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
-            return aborted();
+            return StorageError::aborted();
         }
         if self.timed_out.get() {
             return StorageError::new(

@@ -75,9 +75,15 @@ impl SidecarTokens {
     }
 }
 
-/// The external-account flow: a subject token from `/credential`, exchanged at `/token`.
+/// The external-account flow: a subject token from `/credential`, exchanged at `/token`. A
+/// sidecar that does not answer is named, with what to set off Replit.
 #[cfg(feature = "server")]
 async fn exchange(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, StorageError> {
+    exchange_steps(endpoint, timeout_ms).await.map_err(|error| sidecar::token_unreachable(endpoint, error))
+}
+
+#[cfg(feature = "server")]
+async fn exchange_steps(endpoint: &str, timeout_ms: f64) -> Result<AccessToken, StorageError> {
     let subject: SubjectTokenBody =
         ask(&sidecar::credential_request(endpoint), timeout_ms, "credential request").await?;
     let subject_token = sidecar::parse_subject_token(&subject)?;

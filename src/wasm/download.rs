@@ -510,7 +510,9 @@ impl Download {
                         Ok(None) => {
                             let _ = controller.close();
                         }
-                        Err(error) => controller.error_with_e(&interop::error_to_js(&error)),
+                        Err(error) => {
+                            controller.error_with_e(&interop::failure_to_js(error, download.context.signal.as_ref()))
+                        }
                     }
                     Ok(JsValue::UNDEFINED)
                 })

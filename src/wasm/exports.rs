@@ -7,8 +7,8 @@ use core::future::Future;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
 
-#[cfg(feature = "server")]
 use crate::prelude::*;
 #[cfg(feature = "server")]
 use crate::protocol::config::Environment;
@@ -86,29 +86,40 @@ impl Core {
         self.storage.clone()
     }
 
-    pub(crate) fn run<F, T>(&self, operation: impl FnOnce(Rc<Storage>) -> F + 'static) -> Promise
+    /// Runs the `Client` method `name`, whose options argument is `options`, as a promise
+    /// of its result: a failure to get an answer names the method, an abort keeps the signal's
+    /// reason (`interop::result`).
+    pub(crate) fn run<F, T>(
+        &self,
+        name: &str,
+        options: &JsValue,
+        operation: impl FnOnce(Rc<Storage>) -> F + 'static,
+    ) -> Promise
     where
         F: Future<Output = Result<T, StorageError>> + 'static,
         T: Into<JsValue>,
     {
         let storage = self.storage.clone();
+        let name = String::from(name);
+        let signal: Option<AbortSignal> = interop::property(options, "signal");
         interop::promise(async move {
             let outcome = match storage {
                 Ok(storage) => operation(storage).await.map(Into::into),
                 Err(error) => Err(error),
             };
-            Ok(interop::result(outcome))
+            Ok(interop::result(outcome.map_err(|error| error.during(&name)), signal.as_ref()))
         })
     }
 
-    /// Runs the operation named `operation` (a `Client` method's name, or `downloadBytes`,
-    /// `downloadText`, `downloadStream`, `upload` for the families of those) with its arguments
+    /// Runs the operation named `operation` (the `Client` method's name) with its arguments
     /// in order, `undefined` for any it does not take. One export and one promise wrapper for
     /// every operation the browser build has: an export each cost ~0.2 KiB gz of it (measured).
     /// Server-only operations are methods of their own (`serve`, `getAclPolicy`, ...).
     pub fn call(&self, operation: JsValue, first: JsValue, second: JsValue, third: JsValue) -> Promise {
-        self.run(move |storage| async move {
-            let operation = operation.as_string().unwrap_or_default();
+        let operation = operation.as_string().unwrap_or_default();
+        // The options are the last argument given (the others are names and contents).
+        let options = [&third, &second, &first].into_iter().find(|given| !given.is_undefined()).cloned();
+        self.run(&operation.clone(), &options.unwrap_or_default(), move |storage| async move {
             operate(storage, &operation, first, second, third).await
         })
     }
@@ -118,12 +129,13 @@ impl Core {
 /// - `copy(objectName, destObjectName, options)`: `options` may hold `ifGenerationMatch` (of
 ///   the destination), `ifSourceGenerationMatch` and `signal` (an AbortSignal);
 /// - `delete(objectName, options)`, `exists(objectName, options)`, `list(options)`;
-/// - `downloadBytes(objectName, options)`: the contents (or `range` of them) as one
-///   `Uint8Array`; `downloadText`: decoded as UTF-8 (BOM kept); `downloadStream`: once the
-///   answer's headers are in, a `ReadableStream` of them, which a later failure errors with a
-///   RequestError object. `options` may hold `decompress`, `range`, `signal`, `onProgress`;
-/// - `upload(objectName, contents, options)`: a string, bytes, a `Blob` or a `ReadableStream`,
-///   overwriting; `options` may hold `compress`, `contentType`, `ifGenerationMatch`,
+/// - `downloadAsBytes(objectName, options)`: the contents (or `range` of them) as one
+///   `Uint8Array`; `downloadAsText`: decoded as UTF-8 (BOM kept); any other `download…`
+///   (`downloadAsStream`, `downloadToFilename`): once the answer's headers are in, a
+///   `ReadableStream` of them, which a later failure errors with a RequestError object.
+///   `options` may hold `decompress`, `range`, `signal`, `onProgress`;
+/// - `uploadFrom…(objectName, contents, options)`: a string, bytes, a `Blob` or a
+///   `ReadableStream`, overwriting; `options` may hold `compress`, `contentType`, `ifGenerationMatch`,
 ///   `resumable`, `signal`, `onProgress`;
 /// - `getMetadata(objectName, options)`, `setMetadata(objectName, patch, options)`,
 ///   `listPage(options)`.
@@ -158,16 +170,16 @@ async fn operate(
             let options: ListOptions = interop::decode_options(&first, "list options")?;
             storage.list(&options, &context).await.map(Into::into)
         }
-        "downloadBytes" | "downloadText" | "downloadStream" => {
+        _ if operation.starts_with("download") => {
             let name = object_name_arg(&first, "objectName")?;
             let download = Download::open(storage, name, None, &second).await?;
             match operation {
-                "downloadStream" => download.into_stream().map(Into::into),
-                "downloadText" => Ok(body::decode_utf8(&download.read_all().await?)),
-                _ => download.read_all().await.map(Into::into),
+                "downloadAsBytes" => download.read_all().await.map(Into::into),
+                "downloadAsText" => Ok(body::decode_utf8(&download.read_all().await?)),
+                _ => download.into_stream().map(Into::into),
             }
         }
-        "upload" => {
+        _ if operation.starts_with("uploadFrom") => {
             let name = object_name_arg(&first, "objectName")?;
             let content = Content::from_js(second)?;
             let context = CallContext::from_options(&third)?;

@@ -7,6 +7,7 @@ use core::pin::Pin;
 use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::future_to_promise;
+use web_sys::AbortSignal;
 
 use crate::prelude::*;
 use crate::protocol::document::{self, Document, FromDocument};
@@ -53,13 +54,29 @@ pub fn error_to_js(error: &StorageError) -> JsValue {
     object.into()
 }
 
-pub fn result(outcome: Result<JsValue, StorageError>) -> JsValue {
+/// `error` as JS sees it, from a call made with `signal`: an abort keeps the signal's reason
+/// as `cause` and says why (a `TimeoutError` reason, from `AbortSignal.timeout`, makes it a
+/// `Timeout`).
+pub fn failure_to_js(error: StorageError, signal: Option<&AbortSignal>) -> JsValue {
+    let reason = match signal {
+        Some(signal) if signal.aborted() && error.kind == ErrorKind::Aborted => get(signal, "reason"),
+        _ => return error_to_js(&error),
+    };
+    let said = |key| get(&reason, key).as_string();
+    let object = error_to_js(&error.aborted_because(said("name").as_deref(), said("message").as_deref()));
+    set(object.unchecked_ref(), "cause", &reason);
+    object
+}
+
+/// An operation's outcome as the `{ok, value}` / `{ok: false, error}` object; `signal` is the
+/// call's (see `failure_to_js`).
+pub fn result(outcome: Result<JsValue, StorageError>, signal: Option<&AbortSignal>) -> JsValue {
     match outcome {
         Ok(value) => ok(&value),
         Err(error) => {
             let result = Object::new();
             set(&result, "ok", &JsValue::FALSE);
-            set(&result, "error", &error_to_js(&error));
+            set(&result, "error", &failure_to_js(error, signal));
             result.into()
         }
     }

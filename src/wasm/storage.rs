@@ -299,7 +299,7 @@ impl Storage {
         let (body, raw) = exchange.error_body().await;
         let mapped = gcs_responses::map_error_response(exchange.status(), body.as_ref(), &raw, call.target());
         if mapped.unclear_not_found && !call.bucket.is_empty() && self.bucket_is_missing(call).await {
-            return gcs_responses::bucket_missing_error();
+            return gcs_responses::bucket_missing_error(call.bucket);
         }
         mapped.error.redacted(exchange.bearer.as_deref())
     }
@@ -435,7 +435,7 @@ async fn lookup_default_bucket(sidecar_endpoint: &str, timeout_ms: f64) -> Resul
     match answer {
         Ok(body) => sidecar::parse_default_bucket(&body),
         Err(error) if error.kind == ErrorKind::DefaultBucket => Err(error),
-        Err(error) => Err(sidecar::default_bucket_unreachable(&error)),
+        Err(error) => Err(sidecar::default_bucket_unreachable(sidecar_endpoint, &error)),
     }
 }
 

@@ -94,7 +94,7 @@ pub async fn send(
         Ok(promise) => JsFuture::from(promise).await,
         Err(thrown) => Err(thrown),
     }
-    .map_err(|error| network_error(&error))?;
+    .map_err(|error| network_error(request, &error))?;
     let response = answer
         .dyn_into::<Response>()
         .map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))?;
@@ -208,12 +208,22 @@ fn pulled_stream(pull: JsValue) -> Result<ReadableStream, StorageError> {
         .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
 }
 
-fn network_error(thrown: &JsValue) -> StorageError {
+/// What fetch threw, typed: an abort or timeout keeps its kind; anything else is a `Network`
+/// failure naming the request (in the browser build, with the CORS hint).
+fn network_error(request: &HttpRequest, thrown: &JsValue) -> StorageError {
     let error = interop::error_from_js(thrown, ErrorKind::Network);
     match error.kind {
-        ErrorKind::Network => StorageError::new(ErrorKind::Network, text!("request failed: ", error.message)),
+        ErrorKind::Network => {
+            crate::protocol::http::network_failure(request.method, &request.url, &error.message, under_cors())
+        }
         _ => error,
     }
+}
+
+/// Whether CORS governs requests here: in the browser build, run by a page or a browser's
+/// worker (which have a `location`; Cloudflare Workers have none).
+fn under_cors() -> bool {
+    cfg!(not(feature = "server")) && Reflect::has(&js_sys::global(), &"location".into()).unwrap_or(false)
 }
 
 pub fn header(response: &Response, name: &str) -> Option<String> {

@@ -38,7 +38,8 @@ pub fn url_transfer(url: JsValue, options: JsValue, body: JsValue, send: Option<
     let url = url.as_string();
     interop::promise(async move {
         let outcome = transfer(url.clone(), &options, body, send).await;
-        Ok(interop::result(outcome.map_err(|error| signed::scrubbed(error, url.as_deref().unwrap_or_default()))))
+        let outcome = outcome.map_err(|error| signed::scrubbed(error, url.as_deref().unwrap_or_default()));
+        Ok(interop::result(outcome, interop::property(&options, "signal").as_ref()))
     })
 }
 

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -81,6 +82,24 @@ describe('an API endpoint that refuses connections', () => {
     await everyMethodFails(client, 'Network', null);
   });
 
+  it('the message names the method called, the HTTP method and the endpoint', async () => {
+    const client = new Client({ bucketId: TEST_BUCKET, apiEndpoint: closedUrl, accessToken: 'unused', maxRetries: 0 });
+    const calls = {
+      exists: [() => client.exists('a.txt'), 'GET'],
+      downloadAsBytes: [() => client.downloadAsBytes('a.txt'), 'GET'],
+      downloadToFilename: [() => client.downloadToFilename('a.txt', path.join(localDir, 'never.txt')), 'GET'],
+      delete: [() => client.delete('a.txt'), 'DELETE'],
+      uploadFromText: [() => client.uploadFromText('a.txt', 'x'), 'POST'],
+      uploadFromFilename: [() => client.uploadFromFilename('a.txt', sourceFile), 'POST'],
+    };
+    for (const [method, [call, http]] of Object.entries(calls)) {
+      const error = assertErr(await call(), 'Network', null, method);
+      assert.ok(error.message.startsWith(`${method}: ${http} ${closedUrl} failed: fetch failed`), `${method}: ${error.message}`);
+      assert.ok(error.message.includes('ECONNREFUSED'), `${method}: the cause is kept: ${error.message}`);
+      assert.ok(!error.message.includes('CORS'), `${method}: no CORS hint on a server: ${error.message}`);
+    }
+  });
+
   it('the same with the token from a function', async () => {
     const client = new Client({ bucketId: TEST_BUCKET, apiEndpoint: closedUrl, accessToken: async () => 'unused' });
     assertErr(await client.exists('a.txt'), 'Network', null);
@@ -107,11 +126,64 @@ describe('a sidecar that refuses connections (as outside Replit)', () => {
     assert.equal(result.value, false);
   });
 
-  it('an explicit endpoint without accessToken needs the sidecar for tokens: Unauthorized or Network, a result', async () => {
+  it('an explicit endpoint without accessToken needs the sidecar for tokens: Unauthorized at once, saying what to set', async () => {
     const client = new Client({ bucketId: TEST_BUCKET, apiEndpoint: closedUrl, sidecarEndpoint: closedUrl });
-    const result = await client.exists('a.txt');
-    assert.equal(result.ok, false);
-    assert.ok(['Unauthorized', 'Network'].includes(result.error.kind), `unexpected kind ${result.error.kind}`);
+    const error = assertErr(await client.exists('a.txt'), 'Unauthorized', null);
+    assert.equal(error.attempts, undefined, 'a refused sidecar is not retried');
+    assert.ok(error.message.startsWith(`getting an access token needs the Replit sidecar at ${closedUrl}, which did not answer (`), error.message);
+    assert.ok(
+      error.message.endsWith('off Replit, set STORAGE_EMULATOR_HOST to use an emulator, or pass `accessToken` (and `bucketId`) for GCS'),
+      error.message,
+    );
+  });
+
+  it('the default bucket lookup names the sidecar it asked', async () => {
+    const client = new Client({ sidecarEndpoint: closedUrl });
+    const error = assertErr(await client.list(), 'DefaultBucket', null);
+    assert.ok(error.message.startsWith(`Failed to fetch default bucket from the Replit sidecar at ${closedUrl} (GET ${closedUrl} failed: `), error.message);
+    assert.ok(error.message.endsWith("make sure you're running on Replit, or pass `bucketId`"), error.message);
+  });
+});
+
+describe('a server that never answers, and the call\'s signal', () => {
+  let server;
+  let hangingUrl;
+  before(async () => {
+    server = http.createServer(() => {});
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    hangingUrl = `http://127.0.0.1:${server.address().port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const hanging = () => new Client({ bucketId: TEST_BUCKET, apiEndpoint: hangingUrl, accessToken: 'unused' });
+
+  it("an abort in flight keeps the signal's reason as cause and in the message", async () => {
+    const controller = new AbortController();
+    const reason = new Error('user cancelled');
+    setTimeout(() => controller.abort(reason), 50);
+    const error = assertErr(await hanging().downloadAsBytes('a.txt', { signal: controller.signal }), 'Aborted', null);
+    assert.equal(error.message, 'the operation was aborted by its signal: user cancelled');
+    assert.equal(error.cause, reason);
+  });
+
+  it('AbortSignal.timeout in flight is a Timeout whose cause is the TimeoutError', async () => {
+    const signal = AbortSignal.timeout(50);
+    const error = assertErr(await hanging().exists('a.txt', { signal }), 'Timeout', null);
+    assert.match(error.message, /^the call's signal timed out: /);
+    assert.equal(error.cause, signal.reason);
+    assert.equal(error.cause.name, 'TimeoutError');
+  });
+
+  it('downloadAsStream errors with a StreamRequestError that keeps the cause', async () => {
+    const controller = new AbortController();
+    const reason = new Error('page closed');
+    setTimeout(() => controller.abort(reason), 50);
+    const error = await nextStreamError(hanging().downloadAsStream('a.txt', { signal: controller.signal }), 20000);
+    assertStreamError(error, StreamRequestError, 'Aborted', null, 'downloadAsStream');
+    assert.equal(error.cause, reason);
+    assert.equal(error.getRequestError().cause, reason);
   });
 });
 

@@ -242,10 +242,49 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     equal(okValue(await client.downloadAsText(object), 'download'), text, 'text');
   });
 
-  test('a missing bucket is BucketNotFound, and exists is false there', async () => {
+  test('a missing bucket is BucketNotFound, named in the message, and exists is false there', async () => {
     const nowhere = new Client({ bucketId: 'no-such-bucket-for-tests', apiEndpoint: env.apiEndpoint, accessToken: 'emulator' });
     equal(okValue(await nowhere.exists('x'), 'exists'), false, 'exists');
-    equal(errorOf(await nowhere.downloadAsText('x'), 'download').kind, 'BucketNotFound', 'kind');
+    const missing = errorOf(await nowhere.downloadAsText('x'), 'download');
+    equal(missing.kind, 'BucketNotFound', 'kind');
+    assert(missing.message.includes('(bucket: no-such-bucket-for-tests)'), `the bucket is named: ${missing.message}`);
+  });
+
+  test('a refused connection names the operation, the method and the endpoint (and CORS, in a page)', async () => {
+    const closed = 'http://127.0.0.1:1';
+    const offline = new Client({ bucketId: env.bucket, apiEndpoint: closed, accessToken: 'x', maxRetries: 0 });
+    const error = errorOf(await offline.exists('x'), 'exists');
+    equal(error.kind, 'Network', 'kind');
+    assert(error.message.startsWith(`exists: GET ${closed} failed: `), error.message);
+    // Pages and browser workers have a `location`; CORS governs their requests alone.
+    const underCors = flavour === 'web' && typeof location !== 'undefined';
+    const hint = `(a CORS refusal looks the same in a browser: check that ${closed} is right and allows this page's origin)`;
+    equal(error.message.endsWith(hint), underCors, `the CORS hint where CORS applies (${underCors}): ${error.message}`);
+  });
+
+  test("an abort keeps the signal's reason as cause; AbortSignal.timeout's makes it a Timeout", async () => {
+    const reason = new Error('user cancelled');
+    const cancelled = errorOf(await client.downloadAsBytes(name('x'), { signal: AbortSignal.abort(reason) }), 'abort');
+    equal([cancelled.kind, cancelled.message], ['Aborted', 'the operation was aborted by its signal: user cancelled'], 'abort');
+    assert(cancelled.cause === reason, 'the reason is the cause');
+    const plain = errorOf(await client.exists(name('x'), { signal: AbortSignal.abort() }), 'plain abort');
+    equal([plain.kind, plain.message], ['Aborted', 'the operation was aborted by its signal'], 'a plain abort');
+    assert(plain.cause instanceof Error && plain.cause.name === 'AbortError', 'the default reason is the cause');
+    const timer = AbortSignal.timeout(1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const timedOut = errorOf(await client.exists(name('x'), { signal: timer }), 'timeout');
+    equal(timedOut.kind, 'Timeout', 'kind of a TimeoutError abort');
+    assert(timedOut.message.startsWith("the call's signal timed out: "), timedOut.message);
+    assert(timedOut.cause === timer.reason && timer.reason.name === 'TimeoutError', 'the TimeoutError is the cause');
+    let caught;
+    try {
+      await client.uploadFromStream(name('aborted'), webStream(pattern(10)), { signal: AbortSignal.abort(reason) });
+    } catch (error) {
+      caught = error;
+    }
+    assert(caught instanceof StreamRequestError, `expected a StreamRequestError, got ${caught}`);
+    equal(caught.kind, 'Aborted', 'kind');
+    assert(caught.cause === reason && caught.getRequestError().cause === reason, 'the StreamRequestError keeps the cause');
   });
 
   test('bad arguments are InvalidArgument results, never throws', async () => {
