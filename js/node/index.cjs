@@ -79,6 +79,12 @@ function webStream(stream) {
 async function openFile(filename) {
   const stats = await fs.promises.stat(filename);
   if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
+  if (typeof fs.openAsBlob === 'function') {
+    // A Blob backed by the file (Node 19.8+): the core reads it from any offset, so a streamed
+    // upload's retry resumes where the server stands; each read opens and closes the file.
+    const blob = await fs.openAsBlob(filename);
+    return { body: blob, size: blob.size, close: async () => {} };
+  }
   const handle = await fs.promises.open(filename, 'r');
   const readable = handle.createReadStream({ highWaterMark: 1 << 20 });
   // A failed upload may stop reading anywhere: `close` gives the descriptor back at once,

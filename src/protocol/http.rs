@@ -104,9 +104,9 @@ pub fn network_failure(method: Method, url: &str, detail: &str, cors: bool) -> S
     let mut message = text!(method.as_str(), " ", endpoint, " failed: ", detail);
     if cors {
         message.push_str(&text!(
-            " (a CORS refusal looks the same in a browser: check that ",
+            " (a CORS refusal looks the same: check that ",
             endpoint,
-            " is right and allows this page's origin)"
+            " is right and allows this origin)"
         ));
     }
     StorageError::new(ErrorKind::Network, message)
@@ -143,8 +143,8 @@ mod tests {
         let browser = network_failure(Method::Get, url, "Failed to fetch", true);
         assert_eq!(
             browser.message,
-            "GET https://storage.googleapis.com failed: Failed to fetch (a CORS refusal looks the same in a browser: \
-             check that https://storage.googleapis.com is right and allows this page's origin)"
+            "GET https://storage.googleapis.com failed: Failed to fetch (a CORS refusal looks the same: \
+             check that https://storage.googleapis.com is right and allows this origin)"
         );
         assert!(!browser.message.contains("secret"));
     }

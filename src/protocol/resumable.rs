@@ -49,6 +49,31 @@ pub fn persisted_bytes(range_header: Option<&str>) -> Option<u64> {
     end.trim_ascii().parse::<u64>().ok()?.checked_add(1)
 }
 
+/// How far an upload's bytes have gone into its hash. A resumable upload may send bytes again
+/// (a try resumes from what the session holds, which may be less than was sent); each byte goes
+/// into the CRC32C once, in order.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HashFrontier {
+    /// Bytes `0..hashed_to` are in the hash.
+    pub hashed_to: u64,
+}
+
+impl HashFrontier {
+    /// Of `length` bytes at `offset`, about to be sent, the part not hashed yet, as
+    /// `(start within them, end within them)`; the frontier moves past them. `None` when all
+    /// were hashed before, or when they start past the frontier (a gap: a session claiming
+    /// bytes never sent), which the final check then reports as a mismatch.
+    pub fn fresh(&mut self, offset: u64, length: u64) -> Option<(u64, u64)> {
+        let end = offset.checked_add(length)?;
+        if offset > self.hashed_to || end <= self.hashed_to {
+            return None;
+        }
+        let start = self.hashed_to - offset;
+        self.hashed_to = end;
+        Some((start, length))
+    }
+}
+
 /// A chunk size that GCS accepts: a positive multiple of 256 KiB.
 pub fn normalise_chunk_size(requested: u64) -> u64 {
     (requested / CHUNK_GRANULARITY).max(1) * CHUNK_GRANULARITY
@@ -92,7 +117,38 @@ mod tests {
         assert_eq!(normalise_chunk_size(8 * 1024 * 1024 + 5), 8 * 1024 * 1024);
     }
 
+    #[test]
+    fn the_frontier_hashes_only_what_is_new() {
+        let mut frontier = HashFrontier::default();
+        assert_eq!(frontier.fresh(0, 10), Some((0, 10)));
+        assert_eq!(frontier.fresh(0, 10), None, "sent again: hashed already");
+        assert_eq!(frontier.fresh(4, 10), Some((6, 10)), "resumed before the frontier: only the new tail");
+        assert_eq!(frontier.hashed_to, 14);
+        assert_eq!(frontier.fresh(14, 0), None);
+        assert_eq!(frontier.fresh(15, 5), None, "a gap is never hashed");
+        assert_eq!(frontier.hashed_to, 14);
+        assert_eq!(frontier.fresh(u64::MAX, 1), None);
+    }
+
     proptest! {
+        /// Whatever offsets the tries resume from (never past what was sent), the hashed
+        /// pieces are the bytes from 0 to the furthest end, each once and in order.
+        #[test]
+        fn every_byte_is_hashed_once_in_order(sends in proptest::collection::vec((0.0f64..=1.0, 0u64..64), 1..40)) {
+            let mut frontier = HashFrontier::default();
+            let mut hashed: Vec<u64> = Vec::new();
+            let mut furthest = 0u64;
+            for (back, length) in sends {
+                let offset = (furthest as f64 * back) as u64;
+                if let Some((start, end)) = frontier.fresh(offset, length) {
+                    hashed.extend(offset + start..offset + end);
+                }
+                furthest = furthest.max(offset + length);
+            }
+            prop_assert_eq!(hashed, (0..furthest).collect::<Vec<_>>());
+            prop_assert_eq!(frontier.hashed_to, furthest);
+        }
+
         #[test]
         fn persisted_bytes_never_panics(value in ".*") {
             let _ = persisted_bytes(Some(&value));

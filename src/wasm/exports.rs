@@ -189,7 +189,7 @@ async fn operate(
         "getMetadata" => crate::wasm::metadata::get_metadata(&storage, first, second).await,
         "setMetadata" => crate::wasm::set_metadata::set_metadata(&storage, first, second, third).await,
         "listPage" => crate::wasm::listing::list_page(&storage, first).await,
-        _ => Err(StorageError::new(ErrorKind::Unsupported, text!("no operation named ", operation))),
+        _ => Err(StorageError::new(ErrorKind::Unsupported, "no such operation")),
     }
 }
 

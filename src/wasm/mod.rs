@@ -21,6 +21,8 @@ pub mod signing;
 #[cfg(feature = "server")]
 pub mod single_flight;
 pub mod storage;
+#[cfg(feature = "server")]
+pub mod streamed_upload;
 pub mod transport;
 pub mod upload;
 pub mod url_transfer;

@@ -109,7 +109,7 @@ const STREAM_PIECE: u32 = 256 * 1024;
 /// Whether `fetch` takes streamed request bodies over HTTP/1.1: Node, and Deno and Bun,
 /// which present themselves as Node. (Browsers need HTTP/2 for it, or lack it.)
 #[cfg(feature = "server")]
-fn streams_request_bodies() -> bool {
+pub fn streams_request_bodies() -> bool {
     static ANSWER: OnceBool = OnceBool::new();
     ANSWER.get_or_init(|| {
         js_sys::Reflect::get(&js_sys::global(), &"process".into())
@@ -134,6 +134,10 @@ pub fn body_size(body: &JsValue) -> f64 {
 /// (a file) read as fetch asks. Any other body is handed over whole, and `watch` told so.
 #[cfg(feature = "server")]
 fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
+    if let Some(stream) = body.dyn_ref::<ReadableStream>() {
+        // A stream made for this one try (`upload`'s streamed session): watched as it goes.
+        return watched_stream(stream.clone(), watch.clone()).map(Into::into);
+    }
     let size = body_size(body);
     if streams_request_bodies() && size > STREAM_PIECE as f64 {
         if let Some(bytes) = body.dyn_ref::<js_sys::Uint8Array>() {
@@ -171,13 +175,15 @@ fn byte_stream(bytes: js_sys::Uint8Array, watch: Watch) -> Result<ReadableStream
             watch((end - start) as f64, true);
         },
     );
-    pulled_stream(pull.into_js_value())
+    pulled_stream(pull.into_js_value(), None)
 }
 
 /// `source` passed on a piece at a time as fetch asks, each piece told to `watch`.
 #[cfg(feature = "server")]
 fn watched_stream(source: ReadableStream, watch: Watch) -> Result<ReadableStream, StorageError> {
     let reader: web_sys::ReadableStreamDefaultReader = source.get_reader().unchecked_into();
+    // A try that stops early (aborted, failed) passes the cancel on, so a file is let go.
+    let cancelled = reader.clone();
     let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> Promise>::new(
         move |controller: web_sys::ReadableStreamDefaultController| {
             let (reader, watch) = (reader.clone(), watch.clone());
@@ -194,14 +200,20 @@ fn watched_stream(source: ReadableStream, watch: Watch) -> Result<ReadableStream
             })
         },
     );
-    pulled_stream(pull.into_js_value())
+    let cancel =
+        Closure::<dyn FnMut(JsValue) -> Promise>::new(move |reason: JsValue| cancelled.cancel_with_reason(&reason));
+    pulled_stream(pull.into_js_value(), Some(cancel.into_js_value()))
 }
 
-/// A ReadableStream that asks `pull` for a piece only when its reader wants one (no read-ahead).
+/// A ReadableStream that asks `pull` for a piece only when its reader wants one (no read-ahead);
+/// `cancel`, when given, hears of a reader that stopped early (fetch aborted).
 #[cfg(feature = "server")]
-fn pulled_stream(pull: JsValue) -> Result<ReadableStream, StorageError> {
+pub fn pulled_stream(pull: JsValue, cancel: Option<JsValue>) -> Result<ReadableStream, StorageError> {
     let source = js_sys::Object::new();
     let _ = Reflect::set(&source, &"pull".into(), &pull);
+    if let Some(cancel) = cancel {
+        let _ = Reflect::set(&source, &"cancel".into(), &cancel);
+    }
     let strategy = web_sys::QueuingStrategy::new();
     strategy.set_high_water_mark(0.0);
     ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy)

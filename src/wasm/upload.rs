@@ -4,6 +4,9 @@
 //! from there. The finished object's CRC32C and size are checked against what was sent.
 
 use alloc::boxed::Box;
+#[cfg(feature = "server")]
+use alloc::rc::Rc;
+use core::cell::Cell;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -17,12 +20,14 @@ use crate::protocol::http::is_success;
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, UploadOptions};
-use crate::protocol::resumable;
+use crate::protocol::resumable::{self, HashFrontier};
 use crate::protocol::retry::{self, Operation};
 use crate::wasm::attempt::{Backoff, CallContext};
 use crate::wasm::body::{self, Content};
 use crate::wasm::interop;
 use crate::wasm::storage::{Answer, Call, Exchange, Refusal, Retry, Storage};
+#[cfg(feature = "server")]
+use crate::wasm::{streamed_upload, transport};
 
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.
@@ -41,6 +46,16 @@ impl Source {
         }
     }
 
+    /// The bytes or Blob (a stream has no value to read again).
+    #[cfg(feature = "server")]
+    fn value(&self) -> JsValue {
+        match self {
+            Source::Bytes(bytes) => bytes.into(),
+            Source::Blob(blob) => blob.into(),
+            Source::Stream(_) => JsValue::UNDEFINED,
+        }
+    }
+
     fn size(&self) -> Option<u64> {
         match self {
             Source::Bytes(bytes) => Some(bytes.length() as u64),
@@ -48,6 +63,36 @@ impl Source {
             Source::Stream(_) => None,
         }
     }
+}
+
+/// What an upload has hashed so far.
+#[derive(Default, Clone, Copy)]
+pub struct Hashing {
+    pub crc: Crc32c,
+    pub frontier: HashFrontier,
+}
+
+impl Hashing {
+    /// Hashes the part of `piece` (at `offset` of the upload) not hashed before.
+    pub fn take(&mut self, offset: u64, piece: &Uint8Array) -> bool {
+        match self.frontier.fresh(offset, piece.length() as u64) {
+            Some((start, end)) => {
+                body::hash(&mut self.crc, &piece.subarray(start as u32, end as u32));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// An upload's hashing, shared with its tries' streamed bodies (cells, not a `RefCell`: a body
+/// pulled while the loop reads it cannot make either panic).
+#[derive(Default)]
+pub struct Tally {
+    pub hashing: Cell<Hashing>,
+    /// Why the source could not be read, when a try failed for that (no retry helps).
+    #[cfg(feature = "server")]
+    pub source_error: Cell<Option<StorageError>>,
 }
 
 /// One chunk to send: its bytes, where it starts, and whether it is the last.
@@ -374,14 +419,42 @@ async fn send_chunks(
         Source::Stream(_) => DEFAULT_STREAM_CHUNK_SIZE,
         Source::Bytes(_) | Source::Blob(_) => DEFAULT_BUFFERED_CHUNK_SIZE,
     });
-    let mut crc = Crc32c::default();
-    let mut hashed_to = 0u64;
+    // Shared with each try's streamed body on servers; the browser build sends only chunks.
+    #[cfg(feature = "server")]
+    let tally: Rc<Tally> = Rc::default();
+    #[cfg(not(feature = "server"))]
+    let tally = Tally::default();
+    // One streamed request for everything the session lacks, where the runtime can (and no
+    // chunk size was asked for); else chunks.
+    #[cfg(feature = "server")]
+    let whole = match (&*source, total) {
+        (Source::Bytes(_) | Source::Blob(_), Some(total)) => {
+            (storage.config.chunk_size.is_none() && transport::streams_request_bodies()).then_some(total)
+        }
+        _ => None,
+    };
+    #[cfg(not(feature = "server"))]
+    let whole: Option<u64> = None;
     let mut offset = 0u64;
     let mut backoff = Backoff::new(storage.config.retry);
     // After a failure, ask the session how much it holds before sending again.
     let mut ask_first = false;
     loop {
-        let chunk = next_chunk(source, offset, chunk_size, total, &mut crc, &mut hashed_to).await?;
+        let chunk = match whole {
+            #[cfg(feature = "server")]
+            Some(total) => Chunk {
+                body: streamed_upload::body(&source.value(), offset, total, &tally, call.context)?.into(),
+                length: total - offset,
+                offset,
+                last: true,
+            },
+            _ => {
+                let mut hashing = tally.hashing.get();
+                let chunk = next_chunk(source, offset, chunk_size, total, &mut hashing).await?;
+                tally.hashing.set(hashing);
+                chunk
+            }
+        };
         let length = chunk.length;
         let end = chunk.offset + length;
         if let Some(total) = total.filter(|total| end > *total || (chunk.last != (end == *total))) {
@@ -397,8 +470,9 @@ async fn send_chunks(
             resumable::status_request(session, chunk_total)
         } else {
             let request = resumable::chunk_request(session, chunk.offset, length, chunk_total);
-            if chunk.last {
-                request.header("X-Goog-Hash", integrity::goog_hash_header(crc))
+            // A streamed request's hash is known only once it is sent: `verify` checks it then.
+            if chunk.last && whole.is_none() {
+                request.header("X-Goog-Hash", integrity::goog_hash_header(tally.hashing.get().crc))
             } else {
                 request
             }
@@ -411,7 +485,14 @@ async fn send_chunks(
         // One wait for every kind of failure: each `.await` site adds its own state to this loop.
         let Refusal { error: failure, retry_after } = match outcome {
             Ok(Sent::Done(resource)) => {
+                let mut hashing = tally.hashing.get();
+                let hashed_to = hashing.frontier.hashed_to;
+                if whole.is_some() && hashed_to < end {
+                    // The server has it all, though not every byte went through the hash.
+                    next_chunk(source, hashed_to, end - hashed_to, total, &mut hashing).await?;
+                }
                 call.context.progress(end, Some(end));
+                let crc = hashing.crc;
                 return verify(storage, call, &resource, Described::ByTheUpload, crc, end).await;
             }
             Ok(Sent::Persisted(persisted)) if persisted > offset || (ask_first && persisted == offset) => {
@@ -420,7 +501,10 @@ async fn send_chunks(
                 }
                 offset = persisted;
                 ask_first = false;
-                call.context.progress(offset, total);
+                if whole.is_none() {
+                    // (A streamed body told its progress as it went.)
+                    call.context.progress(offset, total);
+                }
                 continue;
             }
             Ok(Sent::Persisted(persisted)) => {
@@ -441,44 +525,42 @@ async fn send_chunks(
             }
             Err(refusal) => refusal,
         };
+        #[cfg(feature = "server")]
+        if let Some(unreadable) = tally.source_error.take() {
+            return Err(unreadable);
+        }
         backoff.wait(failure, retry_after, call.context).await?;
         ask_first = true;
     }
 }
 
+/// The chunk at `offset`, its bytes not hashed before hashed now (a chunk may be sent again
+/// after a failure).
 async fn next_chunk(
     source: &mut Source,
     offset: u64,
     chunk_size: u64,
     total: Option<u64>,
-    crc: &mut Crc32c,
-    hashed_to: &mut u64,
+    hashing: &mut Hashing,
 ) -> Result<Chunk, StorageError> {
-    // Bytes not hashed before, from `offset` (a chunk may be sent again after a failure).
-    let unhashed =
-        |length: u64, hashed_to: &u64| (offset + length > *hashed_to).then(|| *hashed_to - offset.min(*hashed_to));
     let last = |length: u64| total.is_some_and(|total| offset + length >= total);
     match source {
         Source::Bytes(bytes) => {
-            let end = (offset + chunk_size).min(bytes.length() as u64);
+            let end = offset.saturating_add(chunk_size).min(bytes.length() as u64);
             let chunk = bytes.subarray(offset as u32, end as u32);
             let length = end - offset;
-            if let Some(fresh) = unhashed(length, hashed_to) {
-                body::hash(crc, &chunk.subarray(fresh as u32, length as u32));
-                *hashed_to = end;
-            }
+            hashing.take(offset, &chunk);
             Ok(Chunk { body: chunk.into(), length, offset, last: last(length) })
         }
         Source::Blob(blob) => {
-            let end = (offset + chunk_size).min(blob.size() as u64);
+            let end = offset.saturating_add(chunk_size).min(blob.size() as u64);
             let length = end - offset;
-            if let Some(fresh) = unhashed(length, hashed_to) {
-                hash_blob(crc, &slice(blob, offset + fresh, end)?).await?;
-                *hashed_to = end;
+            if let Some((fresh, _)) = hashing.frontier.fresh(offset, length) {
+                hash_blob(&mut hashing.crc, &slice(blob, offset + fresh, end)?).await?;
             }
             Ok(Chunk { body: slice(blob, offset, end)?.into(), length, offset, last: last(length) })
         }
-        Source::Stream(chunks) => chunks.chunk(offset, chunk_size as u32, crc).await,
+        Source::Stream(chunks) => chunks.chunk(offset, chunk_size as u32, &mut hashing.crc).await,
     }
 }
 

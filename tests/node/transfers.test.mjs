@@ -22,6 +22,7 @@ import {
   assertErr,
   assertOk,
   assertStreamError,
+  crc32cBase64,
   emulatorDeletePrefix,
   emulatorMetadata,
   emulatorStoredBytes,
@@ -777,6 +778,74 @@ describe('resumable uploads in 256 KiB chunks', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+
+describe('resumable uploads as one streamed request (Node streams request bodies; no uploadChunkSize)', () => {
+  const streamed = (extra = {}) => client({ uploadChunkSize: undefined, ...extra });
+  const size = 3 * CHUNK + 5;
+  const sources = [
+    ['uploadFromBytes', (c, name, data, options) => c.uploadFromBytes(name, data, options)],
+    ['uploadFromFilename', async (c, name, data, options) => {
+      const file = localFile('streamed.bin');
+      await writeFile(file, data);
+      return c.uploadFromFilename(name, file, options);
+    }],
+  ];
+
+  for (const [label, run] of sources) {
+    it(`${label} sends the session's data in one PUT, telling progress as it goes`, async () => {
+      proxy.clear();
+      const data = randomBytes(size);
+      const name = fresh();
+      const { calls, onProgress } = recorder();
+      assertOk(await withTimeout(run(streamed(), name, data, { onProgress }), 20000, label));
+      const entries = chunkLog();
+      assert.deepEqual(
+        entries.map(({ kind, start, end, total, status }) => ({ kind, start, end, total, status })),
+        [{ kind: 'resumable-chunk', start: 0, end: size - 1, total: size, status: 200 }],
+        `one request for every byte: ${JSON.stringify(entries)}`,
+      );
+      checkProgress(calls, { size, total: 'known', what: label });
+      assert.ok(calls.length > 2, `progress while the body streams, not only at the end: ${JSON.stringify(calls)}`);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
+      assert.equal((await emulatorMetadata(TEST_BUCKET, name)).crc32c, crc32cBase64(data));
+    });
+
+    it(`${label} after a reset mid-body asks the session and sends again from what it holds`, async () => {
+      proxy.clear();
+      const data = randomBytes(size);
+      const name = fresh();
+      proxy.setFaults([{ kind: 'resumable-chunk', fault: 'resetMidUpload', afterBytes: CHUNK + 10, nth: 1 }]);
+      assertOk(await withTimeout(run(streamed(), name, data), 20000, label));
+      const entries = chunkLog();
+      assert.deepEqual(
+        entries.map(({ kind, start, end, status, fault }) => ({ kind, start, end, status, fault })),
+        [
+          { kind: 'resumable-chunk', start: 0, end: size - 1, status: null, fault: 'resetMidUpload' },
+          { kind: 'resumable-status', start: null, end: null, status: 308, fault: null },
+          { kind: 'resumable-chunk', start: 0, end: size - 1, status: 200, fault: null },
+        ],
+        `the reset, the status query, the PUT again from the session's 0 bytes: ${JSON.stringify(entries)}`,
+      );
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data), 'hashed once: the check passed');
+    });
+
+    it(`${label}: bytes corrupted on the way are IntegrityMismatch, and the object written is removed`, async () => {
+      proxy.clear();
+      const data = randomBytes(size);
+      const name = fresh();
+      proxy.setFaults([{ kind: 'resumable-chunk', fault: 'corruptRequest', at: 2 * CHUNK, nth: 1 }]);
+      const error = assertErr(await withTimeout(run(streamed(), name, data), 20000, label), 'IntegrityMismatch', null);
+      assert.match(error.message, /crc32c/i);
+      assert.equal(await emulatorMetadata(TEST_BUCKET, name), null, 'the corrupted object is gone');
+    });
+  }
+
+  it('an explicit uploadChunkSize keeps chunks', async () => {
+    proxy.clear();
+    assertOk(await streamed({ uploadChunkSize: CHUNK }).uploadFromBytes(fresh(), randomBytes(size)));
+    assert.equal(chunkLog().length, 4, 'four 256 KiB-sized requests');
+  });
+});
 
 describe('ifGenerationMatch', () => {
   let existing;
