@@ -72,6 +72,15 @@ pub async fn send(
         (Body::Empty, _) => {}
         (Body::Text(text), _) => init.set_body(&JsValue::from_str(text)),
         (Body::Content, Some(body)) => {
+            if body.is_instance_of::<ReadableStream>() {
+                // A whole resumable session's body (`streamed_upload`): no redirect may be
+                // followed, since to be able to, fetch clones the request, teeing the body, and
+                // the branch it never reads keeps every piece (a 1 GiB file upload grew RSS by
+                // 1 GiB). Its answer is final; a 308 ("incomplete") fails the try, whose status
+                // query then says what the session holds. (A chunk's answer is a 308 by design:
+                // chunks, a few MiB each, keep following.)
+                let _ = Reflect::set(&init, &"redirect".into(), &"error".into());
+            }
             let body = &body_value(body, watch)?;
             init.set_body(body);
             if body.is_instance_of::<ReadableStream>() {
