@@ -466,13 +466,20 @@ export interface UploadUrl {
 
 /**
  * The `Client` methods every entry has, written once: `Bytes` is what downloads give (`Buffer`
- * in Node, `Uint8Array` elsewhere) and `UploadBody` what `uploadFromBytes` takes. Each entry's
- * `Client` class adds its constructor, its file and stream methods, and what only it has.
+ * in Node, `Uint8Array` elsewhere), `UploadBody` what `uploadFromBytes` takes, `DownloadStream`
+ * what `downloadAsStream` returns (a Node `Readable` in Node, else a web stream) and
+ * `UploadStream` what `uploadFromStream` takes (in Node a Node or web stream). Each entry's
+ * `Client` class adds its constructor and what only it has (Node's `serveTo`).
  * Server-only methods (access policies, `findPublic`, `serve`, signing) resolve to
  * `Unsupported` in the browser build (`serve`: a 501 answer); they work in Node, Deno, Bun and
  * Workers, except signing, which needs the Replit sidecar (a server on Replit).
  */
-export interface ClientApi<Bytes extends Uint8Array, UploadBody> {
+export interface ClientApi<
+  Bytes extends Uint8Array,
+  UploadBody,
+  DownloadStream = ReadableStream<Uint8Array>,
+  UploadStream = ReadableStream<Uint8Array>,
+> {
   /** Copies an object within the bucket, overwriting the destination. */
   copy(objectName: ObjectName, destObjectName: ObjectName, options?: CopyOptions): Promise<Result<null, RequestError>>;
 
@@ -567,6 +574,19 @@ export interface ClientApi<Bytes extends Uint8Array, UploadBody> {
 
   /** Streams the object to a file (Node, Deno, Bun; no file is left when it fails); elsewhere always `Unsupported`. */
   downloadToFilename(objectName: ObjectName, destFilename: string, options?: DownloadOptions): Promise<Result<null, RequestError>>;
+
+  /**
+   * A stream of the object's contents, returned at once; a failure errors it with a
+   * `StreamRequestError` (in Node, as an 'error' event).
+   */
+  downloadAsStream(objectName: ObjectName, options?: DownloadOptions): DownloadStream;
+
+  /**
+   * Uploads a stream, resumably, in chunks of `uploadChunkSize` (so it works in browsers that
+   * cannot stream a request body). Rejects with a `StreamRequestError` on failure, as in
+   * @replit/object-storage.
+   */
+  uploadFromStream(objectName: ObjectName, stream: UploadStream, options?: UploadOptions): Promise<void>;
 }
 
 /** The error `downloadAsStream`'s stream fails with and `uploadFromStream` rejects with. */

@@ -15,6 +15,8 @@
 // rebuild the other one each time. A build is skipped when its inputs (src/, Cargo.toml,
 // Cargo.lock, the scripts that rewrite its output, its command; for pkg/workerd also
 // pkg/node's .wasm) are unchanged since its last success (stamps in .cache/), unless --force.
+// Then pkg/node/errors.cjs, the CommonJS copy of js/shared/errors.mjs for the Node
+// entry (scripts/build-shared.mjs), written every time.
 // Last, `npm pack --dry-run` must hold every file the package's entries load (lib.mjs).
 
 import crypto from 'node:crypto';
@@ -22,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { emitCommonJsCopies } from './build-shared.mjs';
 import { GLUE, INLINE, WASM, finishWebGlue, inlineWasm } from './build-web.mjs';
 import { minifyInterface } from './minify-interface.mjs';
 import { optimizeWasm } from './optimize-wasm.mjs';
@@ -175,6 +178,7 @@ export async function build({ force = false, setup = true } = {}) {
     }
     printSizes(target);
   }
+  emitCommonJsCopies();
   await checkPack();
   return built;
 }

@@ -15,14 +15,12 @@ import type { Readable } from 'node:stream';
 import type {
   ClientApi,
   ClientOptions,
-  DownloadOptions,
   ObjectName,
   RequestError,
   Result,
   ServeOptions,
   ServeRequest,
   StreamRequestError,
-  UploadOptions,
   UploadToUrl,
   DownloadFromUrl,
   ObjectPaths,
@@ -50,18 +48,12 @@ export interface DownloadStreamErrors {
 /** What `downloadAsStream` returns: a Node `Readable` whose 'error' events carry a `StreamRequestError`. */
 export type DownloadStream = DownloadStreamErrors & Readable;
 
-/** The methods every entry shares (see `ClientApi`), with Node's `Buffer`. */
-export interface Client extends ClientApi<DownloadedBuffer, Uint8Array | ArrayBuffer | Blob> {}
+/** The methods every entry shares (see `ClientApi`), with Node's `Buffer` and streams. */
+export interface Client extends ClientApi<DownloadedBuffer, Uint8Array | ArrayBuffer | Blob, DownloadStream, UploadStream> {}
 
 export declare class Client {
   /** Does no I/O: the default bucket and credentials are fetched on first use. */
   constructor(options?: ClientOptions);
-
-  /** A stream of the object's contents, returned at once; failures arrive as `StreamRequestError` 'error' events. */
-  downloadAsStream(objectName: ObjectName, options?: DownloadOptions): DownloadStream;
-
-  /** Streams a Node or web stream up. Rejects with a `StreamRequestError` on failure, as in @replit/object-storage. */
-  uploadFromStream(objectName: ObjectName, stream: UploadStream, options?: UploadOptions): Promise<void>;
 
   /**
    * Writes the answer `serve` would give to a Node `ServerResponse` (node:http, Express,

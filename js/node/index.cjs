@@ -8,30 +8,9 @@ const { randomBytes } = require('node:crypto');
 const { Readable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const wasm = require('../../pkg/node/replit_object_storage_wasm.js');
+// The CommonJS copy of js/shared/errors.mjs, which the build writes (see there).
+const { StreamRequestError, failure } = require('../../pkg/node/errors.cjs');
 
-/**
- * The error `downloadAsStream` emits and `uploadFromStream` rejects with. The web layer
- * (js/web/client.mjs, an ES module) has the same class: keep the two in step.
- */
-class StreamRequestError extends Error {
-  constructor(error) {
-    const message = error.statusCode ? `${error.statusCode}: ${error.message}` : error.message;
-    // An abort's `signal.reason` becomes the Error's own `cause` too.
-    super(message, 'cause' in error ? { cause: error.cause } : undefined);
-    this.name = 'StreamRequestError';
-    this.requestError = error;
-  }
-
-  get kind() {
-    return this.requestError.kind;
-  }
-
-  getRequestError() {
-    return this.requestError;
-  }
-}
-
-const failure = (kind, message) => ({ ok: false, error: wasm.requestError(kind, message) });
 const invalid = (message) => failure('InvalidArgument', message);
 const localFile = (what, error) => failure('LocalFile', `${what}: ${error.message}`);
 const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -3,9 +3,7 @@
 // sidecar. Each entry (js/web/index.mjs, js/workerd/index.mjs) only says how the wasm
 // module is loaded; every protocol decision is made in Rust, as in the Node layer.
 
-/** A RequestError made here, for failures found before the wasm core is running. */
-const requestError = (kind, message) => ({ kind, message });
-const failure = (kind, message) => ({ ok: false, error: requestError(kind, message) });
+import { StreamRequestError, failure } from '../shared/errors.mjs';
 
 const NO_BUCKET =
   'No default bucket: there is no Replit sidecar to ask for one in this runtime. ' +
@@ -43,29 +41,6 @@ function missingForRuntime(options) {
   if (given.bucketId == null) return failure('DefaultBucket', NO_BUCKET);
   if (given.accessToken == null) return failure('InvalidArgument', NO_TOKEN);
   return null;
-}
-
-/**
- * The error `downloadAsStream` errors its stream with and `uploadFromStream` rejects with.
- * The Node layer (js/node/index.cjs, CommonJS) has the same class: Node 18 cannot `require`
- * this ES module, and ESM-only runtimes cannot import CommonJS, so keep the two in step.
- */
-class StreamRequestError extends Error {
-  constructor(error) {
-    const message = error.statusCode ? `${error.statusCode}: ${error.message}` : error.message;
-    // An abort's `signal.reason` becomes the Error's own `cause` too.
-    super(message, 'cause' in error ? { cause: error.cause } : undefined);
-    this.name = 'StreamRequestError';
-    this.requestError = error;
-  }
-
-  get kind() {
-    return this.requestError.kind;
-  }
-
-  getRequestError() {
-    return this.requestError;
-  }
 }
 
 /**
@@ -121,7 +96,7 @@ export function defineClient(load, { environment } = {}) {
   const asRequestError = (error) =>
     glue().then(
       (wasm) => wasm.toRequestError(error),
-      () => requestError('Unknown', error instanceof Error ? error.message : String(error)),
+      () => failure('Unknown', error instanceof Error ? error.message : String(error)).error,
     );
 
   class Client {

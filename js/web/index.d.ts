@@ -2,15 +2,7 @@
 // (js/workerd/index.mjs): the same Client as in Node, with web types in place of Buffer and
 // Node streams. Errors, results and options are the shared ones of ../types.d.ts.
 
-import type {
-  ClientApi,
-  ClientOptions,
-  DownloadOptions,
-  ObjectName,
-  UploadOptions,
-  UploadToUrl,
-  DownloadFromUrl,
-} from '../types.js';
+import type { ClientApi, ClientOptions, UploadToUrl, DownloadFromUrl } from '../types.js';
 
 export type {
   AccessTokenProvider,
@@ -72,7 +64,7 @@ export type DownloadedBytes = ReturnType<Uint8Array['slice']>;
 export type UploadContents = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | string | ReadableStream<Uint8Array>;
 
 /** The methods every entry shares (see `ClientApi`), with `Uint8Array` and web streams. */
-export interface Client extends ClientApi<DownloadedBytes, UploadContents> {}
+export interface Client extends ClientApi<DownloadedBytes, UploadContents, ReadableStream<Uint8Array>, ReadableStream<Uint8Array>> {}
 
 export declare class Client {
   /**
@@ -82,15 +74,6 @@ export declare class Client {
    * from your server (else every call fails with kind `InvalidArgument`).
    */
   constructor(options?: ClientOptions);
-
-  /** A web stream of the object's contents, returned at once; a failure errors it with a `StreamRequestError`. */
-  downloadAsStream(objectName: ObjectName, options?: DownloadOptions): ReadableStream<Uint8Array>;
-
-  /**
-   * Uploads a web stream of bytes, resumably, in chunks of `uploadChunkSize` (so it works in
-   * browsers that cannot stream a request body). Rejects with a `StreamRequestError` on failure.
-   */
-  uploadFromStream(objectName: ObjectName, stream: ReadableStream<Uint8Array>, options?: UploadOptions): Promise<void>;
 }
 
 export { StreamRequestError } from '../types.js';
