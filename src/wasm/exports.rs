@@ -202,16 +202,6 @@ pub fn to_request_error(value: JsValue, fallback_kind: JsValue) -> JsValue {
     interop::error_to_js(&interop::error_from_js(&value, fallback))
 }
 
-/// A `RequestError` object made by the runtime layer (for failures only it can see, such
-/// as local files), so every error has one shape. Node's layer uses it (and the two exports
-/// below); the browser build's layer does not, so it leaves them out.
-#[cfg(feature = "server")]
-#[wasm_bindgen(js_name = requestError)]
-pub fn request_error(kind: &str, message: &str) -> JsValue {
-    let kind = ErrorKind::parse(kind).unwrap_or(ErrorKind::Unknown);
-    interop::error_to_js(&StorageError::new(kind, message))
-}
-
 /// The size of this module's linear memory in bytes: a diagnostic for checking that
 /// transfers do not grow it with object size.
 #[cfg(feature = "server")]
