@@ -11,7 +11,7 @@ use crate::protocol::document::decode;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::metadata_patch::MetadataPatch;
 use crate::protocol::options::SetMetadataOptions;
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, object_name_arg, set};
 use crate::wasm::storage::Storage;

@@ -23,10 +23,10 @@ use crate::protocol::gcs_responses::ErrorEnvelope;
 use crate::protocol::http::HttpRequest;
 #[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, AccessToken, SubjectTokenBody, TokenBody};
-#[cfg(feature = "server")]
-use crate::wasm::attempt::ask_sidecar;
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop;
+#[cfg(feature = "server")]
+use crate::wasm::sidecar_requests::ask_sidecar;
 #[cfg(feature = "server")]
 use crate::wasm::single_flight::SingleFlight;
 

@@ -21,8 +21,9 @@ use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::DownloadOptions;
 use crate::protocol::range::{self, ByteRange};
 use crate::protocol::text;
-use crate::wasm::attempt::{Backoff, CallContext};
+use crate::wasm::backoff::Backoff;
 use crate::wasm::body;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Refusal, Retry, Storage};
 

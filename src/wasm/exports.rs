@@ -15,11 +15,11 @@ use crate::protocol::config::Environment;
 use crate::protocol::config::{AuthMode, ClientConfig, ClientOptions};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions, UploadOptions};
-use crate::wasm::attempt::CallContext;
 use crate::wasm::auth::Credentials;
 #[cfg(feature = "server")]
 use crate::wasm::auth::SidecarTokens;
 use crate::wasm::body::{self, Content};
+use crate::wasm::call_context::CallContext;
 use crate::wasm::download::Download;
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::storage::Storage;

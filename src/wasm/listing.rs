@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use crate::protocol::error::StorageError;
 use crate::protocol::gcs_responses::ListPage;
 use crate::protocol::options::ListPageOptions;
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop::{self, set};
 use crate::wasm::metadata::metadata_to_js;
 use crate::wasm::storage::{Call, Retry, Storage};

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::protocol::error::StorageError;
 use crate::protocol::object_metadata::{ObjectMetadata, STRING_FIELDS};
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop::{object_name_arg, set};
 use crate::wasm::storage::{Call, Retry, Storage};
 

@@ -5,8 +5,11 @@
 pub mod acl;
 pub mod attempt;
 pub mod auth;
+pub mod backoff;
 pub mod body;
+pub mod call_context;
 pub mod download;
+pub mod exchange;
 pub mod exports;
 pub mod interop;
 pub mod listing;
@@ -17,12 +20,15 @@ pub mod object_paths;
 pub mod serving;
 pub mod set_metadata;
 #[cfg(feature = "server")]
+pub mod sidecar_requests;
+#[cfg(feature = "server")]
 pub mod signing;
 #[cfg(feature = "server")]
 pub mod single_flight;
 pub mod storage;
 #[cfg(feature = "server")]
 pub mod streamed_upload;
+pub mod timers;
 pub mod transport;
 pub mod upload;
 pub mod url_transfer;

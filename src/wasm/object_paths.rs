@@ -9,7 +9,7 @@ use crate::prelude::*;
 use crate::protocol::config::Environment;
 use crate::protocol::error::StorageError;
 use crate::protocol::object_paths::{self, ObjectDir, ObjectPaths};
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, set};
 

@@ -8,7 +8,7 @@ use crate::protocol::metadata_patch::MetadataPatch;
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, SetMetadataOptions};
 use crate::protocol::retry::Operation;
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::metadata::metadata_to_js;
 use crate::wasm::storage::{Call, Storage};

@@ -9,9 +9,10 @@ use crate::prelude::*;
 use crate::protocol::content_type;
 use crate::protocol::error::StorageError;
 use crate::protocol::signed_url::{self, SignUrlOptions, SignedMethod, SignedUrlBody, UploadUrlOptions};
-use crate::wasm::attempt::{ask_sidecar_for, CallContext};
+use crate::wasm::call_context::CallContext;
 use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, object_name_arg, set};
+use crate::wasm::sidecar_requests::ask_sidecar_for;
 use crate::wasm::storage::Storage;
 
 /// A URL the sidecar signed, and when it stops working (ms since the epoch).

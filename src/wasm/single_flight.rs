@@ -8,7 +8,7 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::JsValue;
 
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop;
 
 #[derive(Default)]

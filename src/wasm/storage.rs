@@ -27,12 +27,14 @@ use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions};
 use crate::protocol::retry::{self, Operation};
 #[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, DefaultBucketBody};
-#[cfg(feature = "server")]
-use crate::wasm::attempt::ask_sidecar;
-pub use crate::wasm::attempt::Exchange;
-use crate::wasm::attempt::{guarded_send, Backoff, CallContext};
+use crate::wasm::attempt::guarded_send;
 use crate::wasm::auth::Credentials;
+use crate::wasm::backoff::Backoff;
+use crate::wasm::call_context::CallContext;
+pub use crate::wasm::exchange::Exchange;
 use crate::wasm::metadata::metadata_to_js;
+#[cfg(feature = "server")]
+use crate::wasm::sidecar_requests::ask_sidecar;
 #[cfg(feature = "server")]
 use crate::wasm::single_flight::SingleFlight;
 

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader};
 
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::wasm::attempt::CallContext;
+use crate::wasm::call_context::CallContext;
 use crate::wasm::upload::Tally;
 use crate::wasm::{body, interop, transport};
 

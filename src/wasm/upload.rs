@@ -22,8 +22,9 @@ use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, UploadOptions};
 use crate::protocol::resumable::{self, HashFrontier};
 use crate::protocol::retry::{self, Operation};
-use crate::wasm::attempt::{Backoff, CallContext};
+use crate::wasm::backoff::Backoff;
 use crate::wasm::body::{self, Content};
+use crate::wasm::call_context::CallContext;
 use crate::wasm::interop;
 use crate::wasm::storage::{Answer, Call, Exchange, Refusal, Retry, Storage};
 #[cfg(feature = "server")]
