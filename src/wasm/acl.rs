@@ -87,7 +87,7 @@ impl Core {
     /// Resolves to the object's access policy, or `null` when it has none.
     #[wasm_bindgen(js_name = getAclPolicy)]
     pub fn get_acl_policy(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run("getAclPolicy", &options.clone(), move |storage| async move {
+        self.run("getAclPolicy".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
             Ok(stored_policy(&storage, &name, &context).await?.as_ref().map_or(JsValue::NULL, policy_to_js))
@@ -99,7 +99,7 @@ impl Core {
     /// retried under `retryStrategy: 'conditional'`) and `signal`.
     #[wasm_bindgen(js_name = setAclPolicy)]
     pub fn set_acl_policy(&self, name: JsValue, policy: JsValue, options: JsValue) -> Promise {
-        self.run("setAclPolicy", &options.clone(), move |storage| async move {
+        self.run("setAclPolicy".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
             let policy: Policy =
@@ -115,7 +115,7 @@ impl Core {
     /// Resolves to whether the user may read or write the object under its policy.
     #[wasm_bindgen(js_name = canAccess)]
     pub fn can_access(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run("canAccess", &options.clone(), move |storage| async move {
+        self.run("canAccess".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
             let query = access_query(&options)?;

@@ -91,7 +91,7 @@ impl Core {
     /// reason (`interop::result`).
     pub(crate) fn run<F, T>(
         &self,
-        name: &str,
+        name: String,
         options: &JsValue,
         operation: impl FnOnce(Rc<Storage>) -> F + 'static,
     ) -> Promise
@@ -100,7 +100,6 @@ impl Core {
         T: Into<JsValue>,
     {
         let storage = self.storage.clone();
-        let name = String::from(name);
         let signal: Option<AbortSignal> = interop::property(options, "signal");
         interop::promise(async move {
             let outcome = match storage {
@@ -118,8 +117,11 @@ impl Core {
     pub fn call(&self, operation: JsValue, first: JsValue, second: JsValue, third: JsValue) -> Promise {
         let operation = operation.as_string().unwrap_or_default();
         // The options are the last argument given (the others are names and contents).
-        let options = [&third, &second, &first].into_iter().find(|given| !given.is_undefined()).cloned();
-        self.run(&operation.clone(), &options.unwrap_or_default(), move |storage| async move {
+        let options = match (&first, &second, &third) {
+            (_, _, given) | (_, given, _) | (given, _, _) if !given.is_undefined() => given.clone(),
+            _ => JsValue::UNDEFINED,
+        };
+        self.run(operation.clone(), &options, move |storage| async move {
             operate(storage, &operation, first, second, third).await
         })
     }

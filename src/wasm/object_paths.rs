@@ -58,7 +58,7 @@ impl Core {
     /// `relativePath` (in the order of `PUBLIC_OBJECT_SEARCH_PATHS`), or `null` when none does.
     #[wasm_bindgen(js_name = findPublic)]
     pub fn find_public(&self, relative_path: JsValue, options: JsValue) -> Promise {
-        self.run("findPublic", &options.clone(), move |storage| async move {
+        self.run("findPublic".into(), &options.clone(), move |storage| async move {
             let relative = relative_path
                 .as_string()
                 .ok_or_else(|| StorageError::invalid_argument("relativePath must be a string"))?;

@@ -63,7 +63,7 @@ impl Core {
     /// days; default 900) and `signal`.
     #[wasm_bindgen(js_name = signUrl)]
     pub fn sign_url(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run("signUrl", &options.clone(), move |storage| async move {
+        self.run("signUrl".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
             let options: SignUrlOptions = interop::decode_options(&options, "signUrl options")?;
@@ -78,7 +78,7 @@ impl Core {
     /// `expiresIn` and `signal`.
     #[wasm_bindgen(js_name = createUploadUrl)]
     pub fn create_upload_url(&self, name: JsValue, options: JsValue) -> Promise {
-        self.run("createUploadUrl", &options.clone(), move |storage| async move {
+        self.run("createUploadUrl".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
             let context = CallContext::from_options(&options)?;
             let options: UploadUrlOptions = interop::decode_options(&options, "createUploadUrl options")?;

@@ -72,6 +72,7 @@ pub async fn send(
         (Body::Empty, _) => {}
         (Body::Text(text), _) => init.set_body(&JsValue::from_str(text)),
         (Body::Content, Some(body)) => {
+            #[cfg(feature = "server")]
             if body.is_instance_of::<ReadableStream>() {
                 // A whole resumable session's body (`streamed_upload`): no redirect may be
                 // followed, since to be able to, fetch clones the request, teeing the body, and
