@@ -362,6 +362,13 @@ mod tests {
         let body = envelope(r#"{"error":"invalid_grant","error_description":"subject token expired"}"#);
         assert_eq!(body.message().as_deref(), Some("invalid_grant: subject token expired"));
         assert_eq!(envelope(r#"{"error":"invalid_request"}"#).message().as_deref(), Some("invalid_request"));
+        // A description with no usable `error` beside it still says what went wrong.
+        for body in [
+            r#"{"error_description":"token expired"}"#,
+            r#"{"error":{"code":401},"error_description":"token expired"}"#,
+        ] {
+            assert_eq!(envelope(body).message().as_deref(), Some("token expired"), "{body}");
+        }
         assert_eq!(envelope(r#"{"error":{"message":"  "}}"#).message(), None);
     }
 
@@ -420,5 +427,8 @@ mod tests {
         assert_eq!(more.continuation(), Ok(Some("abc")));
         let broken: RewriteResponse = from_json(r#"{"done":false}"#).unwrap();
         assert_eq!(broken.continuation().unwrap_err().kind, ErrorKind::Unknown);
+        // An empty token would restart the rewrite from its first step, forever.
+        let blank: RewriteResponse = from_json(r#"{"done":false,"rewriteToken":""}"#).unwrap();
+        assert_eq!(blank.continuation().unwrap_err().kind, ErrorKind::Unknown);
     }
 }
