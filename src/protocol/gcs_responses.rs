@@ -358,6 +358,29 @@ mod tests {
     }
 
     #[test]
+    fn a_bodyless_error_is_named_by_its_status_and_reason_phrase() {
+        // RFC 9110's phrases for the statuses GCS answers with; others go by number alone.
+        for (status, message) in [
+            (400, "HTTP 400 Bad Request"),
+            (401, "HTTP 401 Unauthorized"),
+            (403, "HTTP 403 Forbidden"),
+            (404, "HTTP 404 Not Found"),
+            (408, "HTTP 408 Request Timeout"),
+            (409, "HTTP 409 Conflict"),
+            (412, "HTTP 412 Precondition Failed"),
+            (416, "HTTP 416 Range Not Satisfiable"),
+            (429, "HTTP 429 Too Many Requests"),
+            (500, "HTTP 500 Internal Server Error"),
+            (502, "HTTP 502 Bad Gateway"),
+            (503, "HTTP 503 Service Unavailable"),
+            (504, "HTTP 504 Gateway Timeout"),
+            (418, "HTTP 418"),
+        ] {
+            assert_eq!(status_message(status), message);
+        }
+    }
+
+    #[test]
     fn oauth_errors_read_code_and_description() {
         let body = envelope(r#"{"error":"invalid_grant","error_description":"subject token expired"}"#);
         assert_eq!(body.message().as_deref(), Some("invalid_grant: subject token expired"));
