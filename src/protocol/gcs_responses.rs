@@ -354,7 +354,10 @@ mod tests {
         assert_eq!(text.error.message, "upstream overloaded");
         let long = map_error_response(500, None, &"é".repeat(1000), OBJECT);
         assert_eq!(long.error.message.chars().count(), RAW_MESSAGE_LIMIT + 1);
-        assert_eq!(map_error_response(502, None, "null", OBJECT).error.message, "HTTP 502 Bad Gateway");
+        // JSON that is no error envelope is not shown as text either.
+        for raw in ["null", "{\"unexpected\": true}", "[1, 2]"] {
+            assert_eq!(map_error_response(502, None, raw, OBJECT).error.message, "HTTP 502 Bad Gateway", "{raw}");
+        }
     }
 
     #[test]
