@@ -239,6 +239,15 @@ mod tests {
         assert_eq!(error.message, "[redacted] and [redacted]");
     }
 
+    #[test]
+    fn the_earliest_form_is_redacted_first_and_at_one_place_the_longest() {
+        // Redacting "b" first would leave "a" and "c" of the longer form in the message.
+        assert_eq!(redact_all("abc abc", &["b", "abc"]), "[redacted] [redacted]");
+        for forms in [["abc", "ab"], ["ab", "abc"]] {
+            assert_eq!(redact_all("abc", &forms), "[redacted]", "{forms:?}");
+        }
+    }
+
     proptest! {
         /// Between the markers, nothing of either form is left.
         #[test]

@@ -366,7 +366,33 @@ mod tests {
         assert_eq!(text.error.message, "upstream overloaded");
         let long = map_error_response(500, None, &"é".repeat(1000), OBJECT);
         assert_eq!(long.error.message.chars().count(), RAW_MESSAGE_LIMIT + 1);
-        assert_eq!(map_error_response(502, None, "null", OBJECT).error.message, "HTTP 502 Bad Gateway");
+        // JSON that is no error envelope is not shown as text either.
+        for raw in ["null", "{\"unexpected\": true}", "[1, 2]"] {
+            assert_eq!(map_error_response(502, None, raw, OBJECT).error.message, "HTTP 502 Bad Gateway", "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_bodyless_error_is_named_by_its_status_and_reason_phrase() {
+        // RFC 9110's phrases for the statuses GCS answers with; others go by number alone.
+        for (status, message) in [
+            (400, "HTTP 400 Bad Request"),
+            (401, "HTTP 401 Unauthorized"),
+            (403, "HTTP 403 Forbidden"),
+            (404, "HTTP 404 Not Found"),
+            (408, "HTTP 408 Request Timeout"),
+            (409, "HTTP 409 Conflict"),
+            (412, "HTTP 412 Precondition Failed"),
+            (416, "HTTP 416 Range Not Satisfiable"),
+            (429, "HTTP 429 Too Many Requests"),
+            (500, "HTTP 500 Internal Server Error"),
+            (502, "HTTP 502 Bad Gateway"),
+            (503, "HTTP 503 Service Unavailable"),
+            (504, "HTTP 504 Gateway Timeout"),
+            (418, "HTTP 418"),
+        ] {
+            assert_eq!(status_message(status), message);
+        }
     }
 
     #[test]
@@ -374,6 +400,13 @@ mod tests {
         let body = envelope(r#"{"error":"invalid_grant","error_description":"subject token expired"}"#);
         assert_eq!(body.message().as_deref(), Some("invalid_grant: subject token expired"));
         assert_eq!(envelope(r#"{"error":"invalid_request"}"#).message().as_deref(), Some("invalid_request"));
+        // A description with no usable `error` beside it still says what went wrong.
+        for body in [
+            r#"{"error_description":"token expired"}"#,
+            r#"{"error":{"code":401},"error_description":"token expired"}"#,
+        ] {
+            assert_eq!(envelope(body).message().as_deref(), Some("token expired"), "{body}");
+        }
         assert_eq!(envelope(r#"{"error":{"message":"  "}}"#).message(), None);
     }
 
@@ -432,5 +465,8 @@ mod tests {
         assert_eq!(more.continuation(), Ok(Some("abc")));
         let broken: RewriteResponse = from_json(r#"{"done":false}"#).unwrap();
         assert_eq!(broken.continuation().unwrap_err().kind, ErrorKind::Unknown);
+        // An empty token would restart the rewrite from its first step, forever.
+        let blank: RewriteResponse = from_json(r#"{"done":false,"rewriteToken":""}"#).unwrap();
+        assert_eq!(blank.continuation().unwrap_err().kind, ErrorKind::Unknown);
     }
 }

@@ -159,6 +159,15 @@ mod tests {
     }
 
     #[test]
+    fn methods_go_out_under_their_http_names() {
+        // The transport sends `as_str` as the method: the request builders' tests compare the
+        // enum, so only this says what reaches the wire.
+        let methods = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
+        let names: Vec<&str> = methods.iter().map(|method| method.as_str()).collect();
+        assert_eq!(names, ["GET", "POST", "PUT", "PATCH", "DELETE"]);
+    }
+
+    #[test]
     fn builds_a_query_with_encoded_values() {
         assert_eq!(with_query("http://h/p".into(), &[]), "http://h/p");
         assert_eq!(

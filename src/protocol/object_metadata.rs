@@ -190,7 +190,8 @@ mod tests {
     #[test]
     fn malformed_resources_name_the_field() {
         assert_eq!(from_json::<ObjectMetadata>(r#"{"size": "1"}"#).unwrap_err(), "`name` is missing");
-        for size in [r#""""#, r#""-1""#, r#""1.5""#, r#""18446744073709551616""#, r#"" 1""#] {
+        // "+1" is one Rust's u64 parser takes: the digits are checked first.
+        for size in [r#""""#, r#""-1""#, r#""+1""#, r#""1.5""#, r#""18446744073709551616""#, r#"" 1""#] {
             let json = format!(r#"{{"name": "a", "size": {size}}}"#);
             assert_eq!(from_json::<ObjectMetadata>(&json).unwrap_err(), "`size` must be a decimal string", "{size}");
         }

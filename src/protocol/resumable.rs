@@ -101,6 +101,10 @@ mod tests {
         assert_eq!(status.header_value("Content-Range"), Some("bytes */*"));
         assert_eq!(status.body, Body::Empty);
         assert_eq!(cancel_request("http://h/s").method, Method::Delete);
+        // The empty last chunk of a body whose size was a multiple of the chunk size.
+        let last = chunk_request("http://h/upload?upload_id=x", 5, 0, Some(5));
+        assert_eq!(last.header_value("Content-Range"), Some("bytes */5"));
+        assert_eq!(last.body, Body::Empty);
     }
 
     #[test]

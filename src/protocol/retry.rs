@@ -284,6 +284,10 @@ mod tests {
         let policy = RetryPolicy::default();
         assert_eq!(policy.delay_ms(1, 0.5, Some(3_000.0)), 3_000.0);
         assert_eq!(policy.delay_ms(1, 0.5, Some(10.0)), 500.0);
+        // A tie keeps the backoff, which already waits as long as asked: the deadline's cap,
+        // meant for a longer wish, must not cut that wait short.
+        let short = RetryPolicy { deadline_ms: 500.0, ..Default::default() };
+        assert_eq!(short.delay_ms(1, 1.0, Some(1_000.0)), 1_000.0);
     }
 
     #[test]

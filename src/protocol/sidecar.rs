@@ -277,7 +277,15 @@ mod tests {
         let no_lifetime =
             parse_token(&TokenBody { access_token: Some("t".into()), expires_in: Some(f64::NAN) }, 0.0).unwrap();
         assert_eq!(no_lifetime.expires_at_ms, 3_600_000.0);
+        // A lifetime of 0 s is no lifetime either (a token that expired as it came).
+        let zero = parse_token(&TokenBody { access_token: Some("t".into()), expires_in: Some(0.0) }, 0.0).unwrap();
+        assert_eq!(zero.expires_at_ms, 3_600_000.0);
+        let infinite = TokenBody { access_token: Some("t".into()), expires_in: Some(f64::INFINITY) };
+        assert_eq!(parse_token(&infinite, 0.0).unwrap().expires_at_ms, 3_600_000.0);
         assert!(parse_subject_token(&SubjectTokenBody { access_token: None }).is_err());
+        assert!(parse_subject_token(&SubjectTokenBody { access_token: Some(String::new()) }).is_err());
+        let subject = SubjectTokenBody { access_token: Some("s".into()) };
+        assert_eq!(parse_subject_token(&subject).unwrap(), "s");
     }
 
     #[test]
@@ -295,6 +303,6 @@ mod tests {
     #[test]
     fn tokens_are_redacted_from_debug_output() {
         let token = AccessToken { token: "secret-token".into(), expires_at_ms: 0.0 };
-        assert!(!format!("{token:?}").contains("secret"));
+        assert_eq!(format!("{token:?}"), r#"AccessToken { token: "<redacted>", expires_at_ms: 0.0 }"#);
     }
 }
