@@ -169,8 +169,8 @@ describe('uploadToUrl', () => {
     const url = await signedUrl(fresh(), 'PUT');
     for (const [what, promise] of [
       ['a missing url', uploadToUrl(undefined, 'x')],
-      ['a relative url', uploadToUrl('/upload?X-Goog-Signature=cafe', 'x')],
-      ['an unparsable url', uploadToUrl('http://[nope/b/o?X-Goog-Signature=cafe', 'x')],
+      ['a relative url', uploadToUrl('/upload?X-Goog-Signature=cafe0123cafe4567', 'x')],
+      ['an unparsable url', uploadToUrl('http://[nope/b/o?X-Goog-Signature=cafe0123cafe4567', 'x')],
       ['a number body', uploadToUrl(url, 42)],
       ['a missing body', uploadToUrl(url)],
       ['a stream body', uploadToUrl(url, new Blob(['x']).stream())],
@@ -181,7 +181,7 @@ describe('uploadToUrl', () => {
     ]) {
       messages.push(assertErr(await promise, 'InvalidArgument', null, what).message);
     }
-    signatures.add('cafe');
+    signatures.add('cafe0123cafe4567');
   });
 });
 
@@ -243,7 +243,7 @@ describe('downloadFromUrl', () => {
 
   it('is a Network error when nothing answers (after retries), and InvalidArgument for a bad url', async () => {
     failed(await downloadFromUrl(`${await closedPortUrl()}/b/o?X-Goog-Signature=deadbeef0123`), 'Network', null);
-    failed(await downloadFromUrl('ftp://example.com/o?X-Goog-Signature=cafe'), 'InvalidArgument', null);
+    failed(await downloadFromUrl('ftp://example.com/o?X-Goog-Signature=cafe0123cafe4567'), 'InvalidArgument', null);
     failed(await downloadFromUrl(42), 'InvalidArgument', null);
   });
 });
