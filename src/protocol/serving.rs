@@ -455,6 +455,8 @@ mod tests {
     fn other_methods_are_405() {
         let answer = serve(&request(ServeMethod::Other, &[]));
         assert_eq!((answer.status, answer.header("Allow")), (405, Some("GET, HEAD")));
+        assert_eq!(ServeMethod::parse(Some("get")), ServeMethod::Get);
+        assert_eq!(ServeMethod::parse(Some("GET")), ServeMethod::Get);
         assert_eq!(ServeMethod::parse(Some("head")), ServeMethod::Head);
         assert_eq!(ServeMethod::parse(None), ServeMethod::Get);
         assert_eq!(ServeMethod::parse(Some("POST")), ServeMethod::Other);
