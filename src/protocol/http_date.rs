@@ -290,6 +290,29 @@ mod tests {
         }
     }
 
+    /// Each separator checked on its own: a date wrong in one place only is refused (stricter
+    /// than `httpdate`, which lets RFC 850's space before the time be any byte).
+    #[test]
+    fn one_wrong_separator_is_enough_to_refuse_a_date() {
+        let separators = |sample: &'static str| {
+            sample.bytes().enumerate().filter(|(_, byte)| matches!(byte, b' ' | b',' | b'-' | b':' | b'T')).map(
+                move |(index, _)| {
+                    let mut broken = sample.as_bytes().to_vec();
+                    broken[index] = b'x';
+                    String::from_utf8(broken).unwrap()
+                },
+            )
+        };
+        for sample in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            for broken in separators(sample) {
+                assert_eq!(parse(&broken), None, "{broken}");
+            }
+        }
+        for broken in separators("1994-11-06T08:49:37Z") {
+            assert_eq!(parse_rfc3339(&broken), None, "{broken}");
+        }
+    }
+
     #[test]
     fn reads_gcs_timestamps() {
         assert_eq!(parse_rfc3339("1994-11-06T08:49:37Z"), Some(784_111_777));
