@@ -319,6 +319,8 @@ mod tests {
         assert_eq!(parse_rfc3339("1994-11-06T08:49:37.999Z"), Some(784_111_777));
         assert_eq!(parse_rfc3339("1994-11-06T09:49:37.5+01:00"), Some(784_111_777));
         assert_eq!(parse_rfc3339("1994-11-06T07:49:37-01:00"), Some(784_111_777));
+        assert_eq!(parse_rfc3339("1994-11-06T09:19:37+00:30"), Some(784_111_777), "an offset's minutes count");
+        assert_eq!(parse_rfc3339("1994-11-06T10:04:37+01:15"), Some(784_111_777));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         for bad in [
             "",
