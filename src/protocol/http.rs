@@ -103,11 +103,7 @@ pub fn network_failure(method: Method, url: &str, detail: &str, cors: bool) -> S
     let endpoint = origin(url);
     let mut message = text!(method.as_str(), " ", endpoint, " failed: ", detail);
     if cors {
-        message.push_str(&text!(
-            " (a CORS refusal looks the same: check that ",
-            endpoint,
-            " is right and allows this origin)"
-        ));
+        message.push_str(&text!(" (a CORS refusal looks the same: check that ", endpoint, " allows this origin)"));
     }
     StorageError::new(ErrorKind::Network, message)
 }
@@ -144,7 +140,7 @@ mod tests {
         assert_eq!(
             browser.message,
             "GET https://storage.googleapis.com failed: Failed to fetch (a CORS refusal looks the same: \
-             check that https://storage.googleapis.com is right and allows this origin)"
+             check that https://storage.googleapis.com allows this origin)"
         );
         assert!(!browser.message.contains("secret"));
     }

@@ -53,6 +53,11 @@ pub async fn send(
 ) -> Result<(Response, Request), StorageError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
+    // A browser may answer from its HTTP cache (heuristically, when an emulator sends no
+    // Cache-Control): a download right after an overwrite got the old bytes. Objects are read
+    // fresh, always.
+    #[cfg(not(feature = "server"))]
+    let _ = Reflect::set(&init, &"cache".into(), &"no-store".into());
     if let Some(signal) = signal {
         init.set_signal(Some(signal));
     }

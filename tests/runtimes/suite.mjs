@@ -258,7 +258,7 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     assert(error.message.startsWith(`exists: GET ${closed} failed: `), error.message);
     // Pages and browser workers have a `location`; CORS governs their requests alone.
     const underCors = flavour === 'web' && typeof location !== 'undefined';
-    const hint = `(a CORS refusal looks the same: check that ${closed} is right and allows this origin)`;
+    const hint = `(a CORS refusal looks the same: check that ${closed} allows this origin)`;
     equal(error.message.endsWith(hint), underCors, `the CORS hint where CORS applies (${underCors}): ${error.message}`);
   });
 
