@@ -31,6 +31,8 @@ pub mod options;
 pub mod range;
 #[cfg(feature = "server")]
 pub mod range_header;
+#[cfg(feature = "server")]
+pub mod replay_buffer;
 pub mod resumable;
 pub mod retry;
 #[cfg(feature = "server")]
