@@ -105,6 +105,10 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 60_000.0;
 /// measured +78 to +94 MiB of peak RSS, 8 MiB +56 to +62 MiB, 4 MiB ~+53 to +60 MiB (the
 /// budget is 64 MiB).
 pub const DEFAULT_STREAM_CHUNK_SIZE: u64 = 4 * 1024 * 1024;
+/// A stream sent as one request keeps its newest bytes sent, this many at least, to send again
+/// when a try fails and the session holds less than was sent (bytes in flight are lost; GCS
+/// keeps what arrived). A session holding less than this covers cannot be resumed.
+pub const STREAM_REPLAY_BYTES: u64 = 8 * 1024 * 1024;
 /// Bytes and Blobs are already in memory (and go to fetch without a copy), so their chunks
 /// cost no memory: larger ones mean fewer round trips.
 pub const DEFAULT_BUFFERED_CHUNK_SIZE: u64 = 16 * 1024 * 1024;

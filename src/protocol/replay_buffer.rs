@@ -8,8 +8,6 @@
 
 use alloc::collections::VecDeque;
 
-use crate::prelude::*;
-
 /// A run of bytes the buffer can keep and cut.
 pub trait Piece: Clone {
     fn length(&self) -> u64;
@@ -86,14 +84,18 @@ impl<P: Piece> ReplayBuffer<P> {
         if offset < self.start {
             return Err(Gap::Forgotten { kept_from: self.start });
         }
-        let mut at = self.start;
-        for piece in &self.pieces {
+        // From the newest piece back: a try sending new bytes asks for the one just kept.
+        let mut at = self.end;
+        for piece in self.pieces.iter().rev() {
+            if at == offset {
+                break;
+            }
             let length = piece.length();
-            if at + length > offset {
+            at -= length;
+            if at <= offset {
                 let skip = offset - at;
                 return Ok(Some(if skip == 0 { piece.clone() } else { piece.cut(skip, length) }));
             }
-            at += length;
         }
         Ok(None)
     }
@@ -102,6 +104,7 @@ impl<P: Piece> ReplayBuffer<P> {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use proptest::prelude::*;
 
     impl Piece for Vec<u8> {

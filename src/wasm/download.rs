@@ -141,9 +141,8 @@ impl Download {
             download.cancel().await;
             return Err(StorageError::new(
                 ErrorKind::Unsupported,
-                "decompress: false cannot be honoured here: this runtime's fetch always decompresses gzip-encoded \
-                 answers, so the stored (compressed) bytes of this object cannot be read; download it with the \
-                 default decompress: true to get its original contents",
+                "decompress: false cannot be honoured: this runtime's fetch always decompresses gzip-encoded \
+                 answers, so the stored bytes cannot be read; use decompress: true for the original contents",
             ));
         }
         Ok(download)

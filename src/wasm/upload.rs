@@ -16,11 +16,11 @@ use crate::protocol::config::{DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_STREAM_CHUNK_
 use crate::protocol::content_type;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::gcs_requests::{Deletion, UploadParams};
-use crate::protocol::http::is_success;
+use crate::protocol::http::{is_success, HttpRequest};
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, UploadOptions};
-use crate::protocol::resumable::{self, HashFrontier};
+use crate::protocol::resumable::{self, HashFrontier, Next, UploadCursor};
 use crate::protocol::retry::{self, Operation};
 use crate::wasm::backoff::Backoff;
 use crate::wasm::body::{self, Content};
@@ -28,7 +28,7 @@ use crate::wasm::call_context::CallContext;
 use crate::wasm::interop;
 use crate::wasm::storage::{Answer, Call, Exchange, Refusal, Retry, Storage};
 #[cfg(feature = "server")]
-use crate::wasm::{streamed_upload, transport};
+use crate::wasm::{streamed_upload::Whole, transport};
 
 /// Upload content in the forms the protocol needs: random-access bytes or blob, or a
 /// stream read once, front to back.
@@ -94,6 +94,11 @@ pub struct Tally {
     /// Why the source could not be read, when a try failed for that (no retry helps).
     #[cfg(feature = "server")]
     pub source_error: Cell<Option<StorageError>>,
+    /// Counts failed tries. A try's streamed body reads only while this is what it was when
+    /// the body was made: fetch may go on pulling the body of a request that already failed,
+    /// which would read a stream past what the next try can still send.
+    #[cfg(feature = "server")]
+    pub failed_tries: Cell<u32>,
 }
 
 /// One chunk to send: its bytes, where it starts, and whether it is the last.
@@ -191,7 +196,12 @@ impl StreamChunks {
     }
 }
 
-fn source_failed(error: &JsValue) -> StorageError {
+/// A stream that gave more or fewer bytes than the caller declared.
+pub fn length_differs(total: u64) -> StorageError {
+    StorageError::invalid_argument(text!("the stream's length differs from the ", total, " bytes declared"))
+}
+
+pub fn source_failed(error: &JsValue) -> StorageError {
     StorageError::new(ErrorKind::LocalFile, text!("reading the source failed: ", interop::thrown_message(error)))
 }
 
@@ -363,7 +373,7 @@ async fn verify(
             error.kind,
             text!(
                 error.message,
-                "; the upload's answer was lost and the object read back instead may have been replaced by another writer, so it was left as it is"
+                "; the upload's answer was lost, and the object read back may have been replaced by another writer: left as it is"
             ),
         ));
     }
@@ -390,12 +400,11 @@ async fn resumable_upload(
     opened.discard().await;
     let session =
         session.ok_or_else(|| StorageError::malformed_response("GCS", "the resumable session has no Location"))?;
-    let outcome = send_chunks(storage, call, &session, &mut source, total).await;
+    let mut plan = Plan::choose(storage, &mut source, total);
+    let outcome = send_session(storage, call, &session, &mut plan, total).await;
     if outcome.is_err() {
         // A session that will not be finished is ended, not left to expire.
-        if let Source::Stream(chunks) = &mut source {
-            chunks.cancel().await;
-        }
+        plan.cancel().await;
         storage.clean_up(call.bucket, &resumable::cancel_request(&session)).await;
     }
     outcome
@@ -409,129 +418,178 @@ enum Sent {
     Done(Box<ObjectMetadata>),
 }
 
-async fn send_chunks(
+/// One request of a session: a send, or a status query.
+pub struct Try {
+    pub request: HttpRequest,
+    pub body: Option<JsValue>,
+}
+
+/// How a session's data goes up: in chunks (each answered with what the session holds), or
+/// whole, one streamed request per try (servers only).
+enum Plan<'a> {
+    Chunks {
+        source: &'a mut Source,
+        chunk_size: u64,
+        total: Option<u64>,
+        /// Where the last chunk prepared ends.
+        end: u64,
+    },
+    #[cfg(feature = "server")]
+    Whole { whole: Whole, source: &'a mut Source },
+}
+
+impl Plan<'_> {
+    /// One streamed request for everything the session lacks, where the runtime can (and no
+    /// chunk size was asked for); else chunks.
+    fn choose<'s>(storage: &Storage, source: &'s mut Source, total: Option<u64>) -> Plan<'s> {
+        let chunk_size = storage.config.chunk_size.unwrap_or(match source {
+            Source::Stream(_) => DEFAULT_STREAM_CHUNK_SIZE,
+            Source::Bytes(_) | Source::Blob(_) => DEFAULT_BUFFERED_CHUNK_SIZE,
+        });
+        #[cfg(feature = "server")]
+        if storage.config.chunk_size.is_none() && transport::streams_request_bodies() {
+            let whole = match (&mut *source, total) {
+                (Source::Stream(chunks), _) => chunks.reader.take().map(|reader| Whole::stream(reader, total)),
+                (Source::Bytes(_) | Source::Blob(_), Some(total)) => {
+                    Some(Whole::Rereadable { source: source.value(), total })
+                }
+                _ => None,
+            };
+            if let Some(whole) = whole {
+                return Plan::Whole { whole, source };
+            }
+        }
+        Plan::Chunks { source, chunk_size, total, end: 0 }
+    }
+
+    /// The object's size once the session has it all.
+    fn finished_size(&self) -> u64 {
+        match self {
+            Plan::Chunks { end, .. } => *end,
+            #[cfg(feature = "server")]
+            Plan::Whole { whole, .. } => whole.read_to(),
+        }
+    }
+
+    /// Hashes what a whole-source session holds but no try's body hashed (the session had it
+    /// all before a try sent it again); a stream's bytes are all hashed as they are read.
+    #[cfg(feature = "server")]
+    async fn hash_the_rest(&mut self, tally: &Tally) -> Result<(), StorageError> {
+        if let Plan::Whole { whole, source } = self {
+            let size = whole.read_to();
+            let mut hashing = tally.hashing.get();
+            let hashed_to = hashing.frontier.hashed_to;
+            if hashed_to < size && !matches!(source, Source::Stream(_)) {
+                next_chunk(source, hashed_to, size - hashed_to, Some(size), &mut hashing).await?;
+                tally.hashing.set(hashing);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether each try's body tells its progress as it goes.
+    fn streams(&self) -> bool {
+        !matches!(self, Plan::Chunks { .. })
+    }
+
+    async fn cancel(&mut self) {
+        match self {
+            Plan::Chunks { source: Source::Stream(chunks), .. } => chunks.cancel().await,
+            #[cfg(feature = "server")]
+            Plan::Whole { whole, .. } => whole.cancel().await,
+            _ => {}
+        }
+    }
+}
+
+/// The request for a chunk (or, after a failure, the status query that comes first); `end`
+/// becomes where the chunk ends.
+fn chunk_try(
+    session: &str,
+    next: Next,
+    chunk: Chunk,
+    total: Option<u64>,
+    end: &mut u64,
+    crc: Crc32c,
+) -> Result<Try, StorageError> {
+    *end = chunk.offset + chunk.length;
+    if let Some(total) = total.filter(|total| *end > *total || (chunk.last != (*end == *total))) {
+        return Err(length_differs(total));
+    }
+    let chunk_total = if chunk.last { Some(*end) } else { total };
+    if next == Next::AskStatus {
+        return Ok(Try { request: resumable::status_request(session, chunk_total), body: None });
+    }
+    let request = resumable::chunk_request(session, chunk.offset, chunk.length, chunk_total);
+    let request = if chunk.last { request.header("X-Goog-Hash", integrity::goog_hash_header(crc)) } else { request };
+    Ok(Try { request, body: (chunk.length > 0).then_some(chunk.body) })
+}
+
+/// The tally shared with each try's streamed body on servers; the browser build sends only chunks.
+#[cfg(feature = "server")]
+type TallyHandle = Rc<Tally>;
+#[cfg(not(feature = "server"))]
+type TallyHandle = Tally;
+
+async fn send_session(
     storage: &Storage,
     call: Call<'_>,
     session: &str,
-    source: &mut Source,
+    plan: &mut Plan<'_>,
     total: Option<u64>,
 ) -> Result<(), StorageError> {
-    let chunk_size = storage.config.chunk_size.unwrap_or(match source {
-        Source::Stream(_) => DEFAULT_STREAM_CHUNK_SIZE,
-        Source::Bytes(_) | Source::Blob(_) => DEFAULT_BUFFERED_CHUNK_SIZE,
-    });
-    // Shared with each try's streamed body on servers; the browser build sends only chunks.
-    #[cfg(feature = "server")]
-    let tally: Rc<Tally> = Rc::default();
-    #[cfg(not(feature = "server"))]
-    let tally = Tally::default();
-    // One streamed request for everything the session lacks, where the runtime can (and no
-    // chunk size was asked for); else chunks.
-    #[cfg(feature = "server")]
-    let whole = match (&*source, total) {
-        (Source::Bytes(_) | Source::Blob(_), Some(total)) => {
-            (storage.config.chunk_size.is_none() && transport::streams_request_bodies()).then_some(total)
-        }
-        _ => None,
-    };
-    #[cfg(not(feature = "server"))]
-    let whole: Option<u64> = None;
-    let mut offset = 0u64;
+    let tally = TallyHandle::default();
+    let mut cursor = UploadCursor::default();
     let mut backoff = Backoff::new(storage.config.retry);
-    // After a failure, ask the session how much it holds before sending again.
-    let mut ask_first = false;
     loop {
-        let chunk = match whole {
-            #[cfg(feature = "server")]
-            Some(total) => Chunk {
-                body: streamed_upload::body(&source.value(), offset, total, &tally, call.context)?.into(),
-                length: total - offset,
-                offset,
-                last: true,
-            },
-            _ => {
+        let Try { request, body } = match &mut *plan {
+            Plan::Chunks { source, chunk_size, total, end } => {
                 let mut hashing = tally.hashing.get();
-                let chunk = next_chunk(source, offset, chunk_size, total, &mut hashing).await?;
+                let chunk = next_chunk(source, cursor.offset(), *chunk_size, *total, &mut hashing).await?;
                 tally.hashing.set(hashing);
-                chunk
+                chunk_try(session, cursor.next(), chunk, *total, end, hashing.crc)?
             }
+            #[cfg(feature = "server")]
+            Plan::Whole { whole, .. } => whole.try_for(session, cursor.next(), &tally, call.context)?,
         };
-        let length = chunk.length;
-        let end = chunk.offset + length;
-        if let Some(total) = total.filter(|total| end > *total || (chunk.last != (end == *total))) {
-            return Err(StorageError::invalid_argument(text!(
-                "the stream's length differs from the ",
-                total,
-                " bytes declared"
-            )));
-        }
-        let chunk_total = if chunk.last { Some(end) } else { total };
-        let body = chunk.body;
-        let request = if ask_first {
-            resumable::status_request(session, chunk_total)
-        } else {
-            let request = resumable::chunk_request(session, chunk.offset, length, chunk_total);
-            // A streamed request's hash is known only once it is sent: `verify` checks it then.
-            if chunk.last && whole.is_none() {
-                request.header("X-Goog-Hash", integrity::goog_hash_header(tally.hashing.get().crc))
-            } else {
-                request
-            }
-        };
-        let content = (!ask_first && length > 0).then_some(&body);
-        let outcome = match storage.try_once(call, &request, content, settles).await {
+        let outcome = match storage.try_once(call, &request, body.as_ref(), settles).await {
             Ok(exchange) => settle(exchange).await,
             Err(refusal) => Err(refusal),
         };
         // One wait for every kind of failure: each `.await` site adds its own state to this loop.
         let Refusal { error: failure, retry_after } = match outcome {
             Ok(Sent::Done(resource)) => {
-                let mut hashing = tally.hashing.get();
-                let hashed_to = hashing.frontier.hashed_to;
-                if whole.is_some() && hashed_to < end {
-                    // The server has it all, though not every byte went through the hash.
-                    next_chunk(source, hashed_to, end - hashed_to, total, &mut hashing).await?;
-                }
-                call.context.progress(end, Some(end));
-                let crc = hashing.crc;
-                return verify(storage, call, &resource, Described::ByTheUpload, crc, end).await;
+                #[cfg(feature = "server")]
+                plan.hash_the_rest(&tally).await?;
+                let size = plan.finished_size();
+                call.context.progress(size, Some(size));
+                let crc = tally.hashing.get().crc;
+                return verify(storage, call, &resource, Described::ByTheUpload, crc, size).await;
             }
-            Ok(Sent::Persisted(persisted)) if persisted > offset || (ask_first && persisted == offset) => {
-                if persisted > offset {
-                    backoff.reset();
+            Ok(Sent::Persisted(persisted)) => match cursor.persisted(persisted) {
+                Ok(advanced) => {
+                    if advanced {
+                        backoff.reset();
+                    }
+                    if !plan.streams() {
+                        // (A streamed body told its progress as it went.)
+                        call.context.progress(cursor.offset(), total);
+                    }
+                    continue;
                 }
-                offset = persisted;
-                ask_first = false;
-                if whole.is_none() {
-                    // (A streamed body told its progress as it went.)
-                    call.context.progress(offset, total);
-                }
-                continue;
-            }
-            Ok(Sent::Persisted(persisted)) => {
-                // A chunk went through but the session claims no more than before (or less):
-                // a server or proxy hiding `Range` would otherwise make this loop forever.
-                let stuck = StorageError::new(
-                    ErrorKind::Network,
-                    text!(
-                        "the upload session reports ",
-                        persisted,
-                        " bytes after a chunk sent at ",
-                        offset,
-                        "; is its Range header hidden (CORS)?"
-                    ),
-                );
-                offset = offset.min(persisted);
-                stuck.into()
-            }
+                Err(stuck) => stuck.into(),
+            },
             Err(refusal) => refusal,
         };
         #[cfg(feature = "server")]
-        if let Some(unreadable) = tally.source_error.take() {
-            return Err(unreadable);
+        {
+            tally.failed_tries.set(tally.failed_tries.get() + 1);
+            if let Some(unreadable) = tally.source_error.take() {
+                return Err(unreadable);
+            }
         }
         backoff.wait(failure, retry_after, call.context).await?;
-        ask_first = true;
+        cursor.failed();
     }
 }
 

@@ -841,6 +841,107 @@ describe('resumable uploads as one streamed request (Node streams request bodies
     });
   }
 
+  describe('uploadFromStream', () => {
+    const MiB = 1024 * KiB;
+    /** A stream of `data` that gives its first `gateAt` bytes, then waits for the proxy's reset. */
+    const streamPausedForReset = (data, gateAt) => {
+      let offset = 0;
+      const reset = () => proxy.log.some((e) => e.fault === 'resetMidUpload' && /^request reset/.test(e.note ?? ''));
+      return new ReadableStream({
+        async pull(controller) {
+          while (offset >= gateAt && !reset()) await new Promise((resolve) => setTimeout(resolve, 5));
+          if (offset >= data.length) return controller.close();
+          const end = Math.min(data.length, offset + 64 * KiB, offset < gateAt ? gateAt : Infinity);
+          controller.enqueue(new Uint8Array(data.subarray(offset, end)));
+          offset = end;
+        },
+      });
+    };
+    const streamedLog = () => chunkLog().map(({ kind, start, end, total, status, fault }) => ({ kind, start, end, total, status, fault }));
+
+    it('sends the whole stream in one PUT whose end is the body\'s, telling progress as it goes', async () => {
+      const data = randomBytes(size);
+      const name = fresh();
+      const { calls, onProgress } = recorder();
+      assertOk(await streamUpload(streamed().uploadFromStream(name, nodeStreamOf(data), { onProgress })));
+      assert.deepEqual(streamedLog(), [{ kind: 'resumable-chunk', start: 0, end: null, total: null, status: 200, fault: null }]);
+      checkProgress(calls, { size, total: 'unknown', what: 'uploadFromStream' });
+      assert.ok(calls.length > 2, `progress while the body streams: ${JSON.stringify(calls)}`);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
+      assert.equal((await emulatorMetadata(TEST_BUCKET, name)).crc32c, crc32cBase64(data));
+    });
+
+    it('says the total in the one PUT when contentLength is declared', async () => {
+      const data = randomBytes(size);
+      const name = fresh();
+      assertOk(await streamUpload(streamed().uploadFromStream(name, webStreamOf(data, 100 * KiB), { contentLength: size })));
+      assert.deepEqual(streamedLog(), [{ kind: 'resumable-chunk', start: 0, end: null, total: size, status: 200, fault: null }]);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
+    });
+
+    it('an empty stream makes an empty object', async () => {
+      const name = fresh();
+      assertOk(await streamUpload(streamed().uploadFromStream(name, nodeStreamOf(new Uint8Array(0)))));
+      assert.equal((await emulatorStoredBytes(TEST_BUCKET, name)).length, 0);
+    });
+
+    for (const [label, length] of [['shorter', size + 1], ['longer', size - 1]]) {
+      it(`a stream ${label} than its declared contentLength is InvalidArgument, and nothing is stored`, async () => {
+        const name = fresh();
+        const error = assertErr(
+          await streamUpload(streamed().uploadFromStream(name, nodeStreamOf(randomBytes(size)), { contentLength: length })),
+          'InvalidArgument',
+          null,
+        );
+        assert.match(error.message, new RegExp(`differs from the ${length} bytes declared`));
+        assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+      });
+    }
+
+    it('after a reset mid-body, sends on from what the session kept, out of the bytes it keeps to send again', async () => {
+      const data = randomBytes(size);
+      const name = fresh();
+      proxy.setFaults([{ kind: 'resumable-chunk', fault: 'resetMidUpload', afterBytes: CHUNK + 10, keep: true, nth: 1 }]);
+      assertOk(await streamUpload(streamed().uploadFromStream(name, streamPausedForReset(data, 2 * CHUNK))));
+      const [reset, status, rest, ...more] = streamedLog();
+      assert.deepEqual(reset, { kind: 'resumable-chunk', start: 0, end: null, total: null, status: null, fault: 'resetMidUpload' });
+      assert.deepEqual({ ...status, start: undefined }, { kind: 'resumable-status', start: undefined, end: null, total: null, status: 308, fault: null });
+      assert.ok(rest.start >= CHUNK + 10 && rest.start < size, `sent on from what the session kept: ${JSON.stringify(rest)}`);
+      assert.deepEqual({ ...rest, start: undefined }, { kind: 'resumable-chunk', start: undefined, end: null, total: null, status: 200, fault: null });
+      assert.deepEqual(more, []);
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data), 'the bytes resent were hashed once: the check passed');
+    });
+
+    it('a session that lost more than the stream keeps (8 MiB) fails as Network and says what to do; the session and the stream end', async () => {
+      const data = randomBytes(12 * MiB);
+      const name = fresh();
+      const source = nodeStreamOf(data);
+      proxy.setFaults([{ kind: 'resumable-chunk', fault: 'resetMidUpload', afterBytes: 10 * MiB, nth: 1 }]);
+      const error = assertErr(await streamUpload(streamed().uploadFromStream(name, source)), 'Network', null);
+      assert.match(error.message, /session holds 0 bytes, but a stream keeps only its newest bytes sent \(from \d+\)/);
+      assert.match(error.message, /upload again, or set uploadChunkSize/);
+      assert.ok(proxy.log.some((e) => e.kind === 'resumable-cancel'), 'the session was cancelled');
+      assert.equal(source.destroyed, true, 'the source stream was cancelled');
+      assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+    });
+
+    it('a reset within the 8 MiB it keeps is resumed even when the session kept nothing', async () => {
+      const data = randomBytes(12 * MiB);
+      const name = fresh();
+      proxy.setFaults([{ kind: 'resumable-chunk', fault: 'resetMidUpload', afterBytes: 5 * MiB, nth: 1 }]);
+      assertOk(await streamUpload(streamed().uploadFromStream(name, streamPausedForReset(data, 5 * MiB))));
+      assert.deepEqual(
+        streamedLog().map(({ kind, start, status }) => ({ kind, start, status })),
+        [
+          { kind: 'resumable-chunk', start: 0, status: null },
+          { kind: 'resumable-status', start: null, status: 308 },
+          { kind: 'resumable-chunk', start: 0, status: 200 },
+        ],
+      );
+      assert.equal(sha256(await emulatorStoredBytes(TEST_BUCKET, name)), sha256(data));
+    });
+  });
+
   it('an explicit uploadChunkSize keeps chunks', async () => {
     proxy.clear();
     assertOk(await streamed({ uploadChunkSize: CHUNK }).uploadFromBytes(fresh(), randomBytes(size)));

@@ -67,7 +67,9 @@
 //     'corruptRequest'      flip `count` request-body bytes at `at` (default: the middle)
 //                           on the way to the target
 //     'resetMidUpload'      read `afterBytes` of the request body (default: half of its
-//                           Content-Length), forward none of it, reset the connection
+//                           Content-Length), forward none of it, reset the connection;
+//                           `keep: true` (a resumable send): the session keeps what arrived,
+//                           as GCS does, and a status query then counts it
 //     'delay'               hold the request `ms`, then forward it untouched
 //     'throttle'            forward, passing the request body and the answer body each at
 //                           `bytesPerSecond` (default 256 KiB/s): the proxy reads no faster,
@@ -105,7 +107,7 @@ const FAULTS = [
 const RULE_KEYS = new Set([
   'kind', 'method', 'path', 'query', 'final', 'when', 'nth', 'times', 'fault', 'status', 'body', 'headers',
   'retryAfter', 'echoAuthorization', 'forward', 'afterBytes', 'phase', 'ms', 'at', 'count', 'dropHeaders', 'label',
-  'bytesPerSecond',
+  'bytesPerSecond', 'keep',
 ]);
 /** How long to wait after writing the last bytes before a reset, so they reach the client. */
 const FLUSH_BEFORE_RESET_MS = 25;
@@ -188,11 +190,12 @@ const STATUS_MESSAGES = {
   504: 'Gateway Timeout (injected by the fault proxy).',
 };
 
-// `bytes a-b/t` -> {start, end, total}; `bytes */t` (a status query) -> {start: null, end: null, total}.
+// `bytes a-b/t` -> {start, end, total}; `bytes a-*/t` (the rest of an upload, streamed: its end
+// is the body's) -> {start, end: null, total}; `bytes */t` (a status query) -> {start: null, end: null, total}.
 export function parseContentRange(value) {
   if (typeof value !== 'string') return null;
-  let m = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(value);
-  if (m) return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) };
+  let m = /^\s*bytes\s+(\d+)-(\d+|\*)\/(\d+|\*)\s*$/i.exec(value);
+  if (m) return { start: Number(m[1]), end: m[2] === '*' ? null : Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) };
   m = /^\s*bytes\s+\*\/(\d+|\*)\s*$/i.exec(value);
   if (m) return { start: null, end: null, total: m[1] === '*' ? null : Number(m[1]) };
   return null;
@@ -449,6 +452,37 @@ export async function startFaultProxy({
     });
   }
 
+  // ---- a resumable send cut short: the session keeps the bytes that arrived, as GCS does
+  function keepArrived(info, bytes) {
+    const s = session(info.uploadId);
+    const start = info.contentRange?.start;
+    if (!s || start === null || start === undefined || start > s.confirmed) return Promise.resolve(0);
+    const fresh = bytes.subarray(Math.min(bytes.length, s.confirmed - start));
+    if (fresh.length === 0) return Promise.resolve(0);
+    const from = s.confirmed;
+    return new Promise((resolve) => {
+      const upReq = http.request({
+        host: targetHostname,
+        port: targetPort,
+        method: 'PUT',
+        path: info.url,
+        headers: { host: targetUrl.host, 'content-length': fresh.length, 'content-range': `bytes ${from}-${from + fresh.length - 1}/*` },
+        agent,
+      });
+      upReq.on('response', (upRes) => {
+        upRes.resume();
+        const m = /^bytes=0-(\d+)$/.exec(upRes.headers.range ?? '');
+        if (upRes.statusCode === 308 && m) {
+          if (checkUploadHashes) s.crc = crc32c(fresh, s.crc);
+          s.confirmed = Number(m[1]) + 1;
+        }
+        resolve(s.confirmed - from);
+      });
+      upReq.on('error', () => resolve(0));
+      upReq.end(fresh);
+    });
+  }
+
   // ---- the answer to a status query, as GCS gives it
   async function answerStatusQuery(req, res, entry, info) {
     const s = session(info.uploadId);
@@ -653,6 +687,7 @@ export async function startFaultProxy({
           s.chunks++;
           keepBody = [];
           if (chunkRange?.total !== null && chunkRange?.total !== undefined) s.confirmed = chunkRange.total;
+          else if (adjust.streamStart !== undefined) s.confirmed = adjust.streamStart + offset;
         }
       }
 
@@ -1022,6 +1057,7 @@ export async function startFaultProxy({
           case 'resetMidUpload': {
             const declared = Number(req.headers['content-length']);
             const limit = rule.afterBytes ?? (Number.isFinite(declared) && declared > 0 ? Math.floor(declared / 2) : 65536);
+            const arrived = [];
             await new Promise((resolve) => {
               let bytes = 0;
               const done = () => {
@@ -1031,6 +1067,7 @@ export async function startFaultProxy({
               const onData = (chunk) => {
                 bytes += chunk.length;
                 entry.requestBytes = bytes;
+                if (rule.keep) arrived.push(chunk);
                 if (bytes >= limit) {
                   req.pause();
                   done();
@@ -1041,7 +1078,8 @@ export async function startFaultProxy({
               req.once('end', done);
               req.once('close', done);
             });
-            entry.note = `request reset after ${entry.requestBytes} body bytes (none forwarded)`;
+            const kept = rule.keep ? await keepArrived(info, Buffer.concat(arrived)) : 0;
+            entry.note = `request reset after ${entry.requestBytes} body bytes (${rule.keep ? `${kept} kept by the session` : 'none forwarded'})`;
             reset(req.socket);
             return;
           }
@@ -1089,6 +1127,16 @@ export async function startFaultProxy({
             violations.push({ id: entry.id, uploadId: info.uploadId, problem: `chunk starts at ${start} but the session holds ${s.confirmed} bytes` });
             await drain(req);
             return sendJsonError(res, entry, 400, `fault proxy: chunk starts at ${start}, the session holds ${s.confirmed} bytes`, 'invalid');
+          }
+          if (end === null) {
+            // The rest of the upload in one streamed body: what the session holds already is dropped.
+            const skip = Math.max(0, s.confirmed - start);
+            if (skip > 0) entry.note = `streamed rest overlaps ${skip} bytes held: trimmed`;
+            return forward(req, res, entry, info, rule, {
+              skip,
+              contentRange: `bytes ${start + skip}-*/${total ?? '*'}`,
+              streamStart: start + skip,
+            });
           }
           if (start < s.confirmed) {
             if (end < s.confirmed) {
