@@ -974,15 +974,20 @@ export async function startFaultProxy({
     } catch {
       ok = false;
     }
-    if (!ok || received !== range.end + 1) {
+    // A streamed rest (`bytes N-*/total`) ends where its body does: the object is complete then.
+    const streamedRest = range.end === null;
+    if (!ok || (!streamedRest && received !== range.end + 1)) {
       // An incomplete chunk is not kept (GCS keeps whole 256 KiB multiples; nothing here).
       entry.note = 'sink: incomplete chunk dropped';
       if (!res.destroyed) sinkAnswer(res, entry, session);
       return;
     }
+    if (streamedRest && range.total !== null && range.total !== received) {
+      return sendJsonError(res, entry, 400, `the body ended at ${received} bytes of the ${range.total} declared`, 'invalid');
+    }
     session.crc = crc;
     session.received = received;
-    if (range.total !== null && range.total === received) {
+    if ((range.total !== null && range.total === received) || streamedRest) {
       const expected = crcFromGoogHash(req.headers['x-goog-hash']);
       if (expected !== null && expected !== crc) {
         return sendJsonError(res, entry, 400, `Provided CRC32C "${crc32cToBase64(expected)}" doesn't match calculated CRC32C "${crc32cToBase64(crc)}".`, 'invalid');
