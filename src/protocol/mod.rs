@@ -14,6 +14,7 @@ pub mod config;
 pub mod content_disposition;
 pub mod content_type;
 pub mod document;
+pub mod download_cursor;
 pub mod error;
 pub mod gcs_requests;
 pub mod gcs_responses;
