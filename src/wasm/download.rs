@@ -158,9 +158,9 @@ impl Download {
             let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
             match self.storage.try_once(call, &request, None, is_success).await {
                 Ok(exchange) => break exchange,
-                Err(Refusal { error, .. }) if error.status_code == Some(416) => {
-                    return Err(self.cursor.unsatisfiable())
-                }
+                // (After bytes arrived: the object ends there, and with no body the next read
+                // finds the end.)
+                Err(Refusal { error, .. }) if error.status_code == Some(416) => return self.cursor.refused(),
                 Err(Refusal { error, retry_after }) => self.backoff.wait(error, retry_after, &self.context).await?,
             }
         };
@@ -272,8 +272,11 @@ impl Download {
             exchange.guard.abort();
         }
         self.reader = None;
-        if let AfterBreak::Resume { fresh_budget: true } = self.cursor.after_break(&failure) {
-            self.backoff.reset();
+        match self.cursor.after_break(&failure) {
+            // With no body, the next read finds the end.
+            AfterBreak::Complete => return Ok(()),
+            AfterBreak::Resume { fresh_budget: true } => self.backoff.reset(),
+            AfterBreak::Resume { fresh_budget: false } => {}
         }
         self.backoff.wait(failure, None, &self.context).await?;
         self.connect().await
