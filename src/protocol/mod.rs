@@ -23,6 +23,7 @@ pub mod http;
 pub mod http_date;
 pub mod integrity;
 pub mod json;
+pub mod list_paging;
 pub mod metadata_patch;
 pub mod object_metadata;
 pub mod object_name;

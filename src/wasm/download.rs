@@ -92,9 +92,8 @@ impl Download {
             download.cancel().await;
             return Err(StorageError::new(
                 ErrorKind::Unsupported,
-                "decompress: false cannot be honoured here: this runtime's fetch always decompresses gzip-encoded \
-                 answers, so the stored (compressed) bytes of this object cannot be read; download it with the \
-                 default decompress: true to get its original contents",
+                "decompress: false cannot be honoured: this runtime's fetch always decompresses gzip-encoded \
+                 answers; download with decompress: true for the original contents",
             ));
         }
         Ok(download)
@@ -172,7 +171,7 @@ impl Download {
             goog_hash: exchange.header("x-goog-hash"),
             gzip: encoded(&exchange),
         };
-        if let Err(error) = self.cursor.answered(answer) {
+        if let Err(error) = self.cursor.answered(&answer) {
             exchange.guard.abort();
             return Err(error);
         }
