@@ -104,14 +104,15 @@ impl DownloadCursor {
 
     /// The part of the range still to come: all of it at first, the rest after a break.
     fn remaining(&self) -> ByteRange {
-        match (self.range, self.length) {
-            (_, _) if self.received == 0 => self.range,
-            // A suffix longer than the object is all of it: the rest is what the length says.
-            (ByteRange::Suffix { .. }, Some(length)) => {
-                ByteRange::Suffix { length }.after(self.received, self.object_size)
-            }
-            (range, _) => range.after(self.received, self.object_size),
+        if self.received == 0 {
+            return self.range;
         }
+        let range = match (self.range, self.length) {
+            // A suffix longer than the object is all of it: the rest is what the length says.
+            (ByteRange::Suffix { .. }, Some(length)) => ByteRange::Suffix { length },
+            (range, _) => range,
+        };
+        range.after(self.received, self.object_size)
     }
 
     /// The `Range` header of the next request; `None` for the whole object.

@@ -14,8 +14,6 @@ pub struct ListPaging {
     gathered: u32,
     /// The token of the page to ask for next (`None`: the first).
     token: Option<String>,
-    /// The last page has come.
-    done: bool,
 }
 
 /// The next page to ask for.
@@ -28,16 +26,13 @@ pub struct PageRequest<'a> {
 
 impl ListPaging {
     pub fn new(max_results: Option<u32>) -> ListPaging {
-        ListPaging { max_results, gathered: 0, token: None, done: false }
+        ListPaging { max_results, gathered: 0, token: None }
     }
 
     /// The next page to ask for; `None` when the listing is complete.
     pub fn next_page(&self) -> Option<PageRequest<'_>> {
         let still_wanted = self.max_results.map(|max| max.saturating_sub(self.gathered));
-        if self.done || still_wanted == Some(0) {
-            return None;
-        }
-        Some(PageRequest { still_wanted, token: self.token.as_deref() })
+        (still_wanted != Some(0)).then_some(PageRequest { still_wanted, token: self.token.as_deref() })
     }
 
     /// Takes the page asked for: `items` objects and the next page's token (an empty token is
@@ -49,7 +44,8 @@ impl ListPaging {
         self.gathered += kept as u32;
         match next_token {
             Some(next) if Some(next) != self.token.as_deref() => self.token = Some(next.to_string()),
-            _ => self.done = true,
+            // The last page: no more are wanted.
+            _ => self.max_results = Some(self.gathered),
         }
         kept
     }
