@@ -727,7 +727,7 @@ mod tests {
                 }
                 // Browsers show Content-Length (CORS-safelisted), and GCS sends it with every
                 // 206: only a whole object comes without (chunked, or decompressed).
-                let length_shown = !(quirks.hide_content_length && !answer.partial) && !self.gzip;
+                let length_shown = (!quirks.hide_content_length || answer.partial) && !self.gzip;
                 if !length_shown {
                     answer.content_length = None;
                 }
