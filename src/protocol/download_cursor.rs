@@ -102,8 +102,9 @@ impl DownloadCursor {
         }
     }
 
-    /// The part of the range still to come: all of it at first, the rest after a break.
-    fn remaining(&self) -> ByteRange {
+    /// The part of the range to ask for next: all of it at first, the rest after a break
+    /// (the whole object is asked for without `Range`).
+    pub fn request(&self) -> ByteRange {
         if self.received == 0 {
             return self.range;
         }
@@ -113,12 +114,6 @@ impl DownloadCursor {
             (range, _) => range,
         };
         range.after(self.received, self.object_size)
-    }
-
-    /// The `Range` header of the next request; `None` for the whole object.
-    pub fn range_header(&self) -> Option<String> {
-        let remaining = self.remaining();
-        (!remaining.is_whole()).then(|| remaining.header_value())
     }
 
     /// A 416 to the next request. Before any byte arrived: the range is past the object's
@@ -150,11 +145,11 @@ impl DownloadCursor {
         self.tail
     }
 
-    /// Takes an answer to the request `range_header` described: the error when it is not
-    /// of the same object (a resumption) or not the part asked for (the caller then drops it).
-    pub fn answered(&mut self, answer: &Answer) -> Result<(), StorageError> {
+    /// Takes an answer to the request for `remaining` (what `request` said): the error when
+    /// it is not of the same object (a resumption) or not the part asked for (the caller then
+    /// drops it).
+    pub fn answered(&mut self, remaining: ByteRange, answer: &Answer) -> Result<(), StorageError> {
         let resuming = self.received > 0;
-        let remaining = self.remaining();
         let body_length = if answer.gzip {
             None
         } else {
@@ -376,6 +371,12 @@ mod tests {
         }
     }
 
+    /// The `Range` header of the next request.
+    fn header(cursor: &DownloadCursor) -> Option<String> {
+        let range = cursor.request();
+        (!range.is_whole()).then(|| range.header_value())
+    }
+
     fn broken() -> StorageError {
         StorageError::new(ErrorKind::Network, "reset")
     }
@@ -383,15 +384,15 @@ mod tests {
     #[test]
     fn a_whole_object_is_asked_for_without_range_then_resumed_from_the_byte_it_stopped_at() {
         let mut cursor = DownloadCursor::new(WHOLE, None);
-        assert_eq!(cursor.range_header(), None);
-        cursor.answered(&Answer { generation: Some("7".into()), ..whole_answer(10) }).unwrap();
+        assert_eq!(header(&cursor), None);
+        cursor.answered(cursor.request(), &Answer { generation: Some("7".into()), ..whole_answer(10) }).unwrap();
         assert_eq!(cursor.length(), Some(10));
         assert_eq!(cursor.deliver(4), Some(0..4));
         assert_eq!(cursor.after_break(&broken()), AfterBreak::Resume { fresh_budget: true });
-        assert_eq!(cursor.range_header().as_deref(), Some("bytes=4-"));
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=4-"));
         assert_eq!(cursor.after_break(&broken()), AfterBreak::Resume { fresh_budget: false }, "no bytes since");
         let resumed = Answer { generation: Some("7".into()), ..partial_answer(4, 9, 10) };
-        cursor.answered(&resumed).unwrap();
+        cursor.answered(cursor.request(), &resumed).unwrap();
         assert_eq!(cursor.deliver(6), Some(0..6));
         assert!(cursor.has_all());
         assert_eq!(cursor.ended(), Ok(()));
@@ -400,9 +401,11 @@ mod tests {
     #[test]
     fn a_resumed_answer_of_another_generation_is_precondition_failed() {
         let mut cursor = DownloadCursor::new(WHOLE, None);
-        cursor.answered(&Answer { generation: Some("7".into()), ..whole_answer(10) }).unwrap();
+        cursor.answered(cursor.request(), &Answer { generation: Some("7".into()), ..whole_answer(10) }).unwrap();
         cursor.deliver(4);
-        let error = cursor.answered(&Answer { generation: Some("8".into()), ..partial_answer(4, 9, 10) }).unwrap_err();
+        let error = cursor
+            .answered(cursor.request(), &Answer { generation: Some("8".into()), ..partial_answer(4, 9, 10) })
+            .unwrap_err();
         assert_eq!(error.kind, ErrorKind::PreconditionFailed);
         // A given generation is pinned from the first request on, and the first answer's taken.
         assert_eq!(DownloadCursor::new(WHOLE, Some("3".into())).generation(), Some("3"));
@@ -412,15 +415,15 @@ mod tests {
     #[test]
     fn a_partial_answer_that_starts_elsewhere_is_refused() {
         let mut cursor = DownloadCursor::new(from(10, Some(19)), None);
-        assert_eq!(cursor.range_header().as_deref(), Some("bytes=10-19"));
-        let error = cursor.answered(&partial_answer(0, 19, 100)).unwrap_err();
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=10-19"));
+        let error = cursor.answered(cursor.request(), &partial_answer(0, 19, 100)).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Unknown);
     }
 
     #[test]
     fn a_range_answered_with_the_whole_object_is_cut_out_of_it() {
         let mut cursor = DownloadCursor::new(from(10, Some(19)), None);
-        cursor.answered(&whole_answer(100)).unwrap();
+        cursor.answered(cursor.request(), &whole_answer(100)).unwrap();
         assert_eq!(cursor.length(), Some(10));
         assert_eq!(cursor.deliver(8), None, "before the range");
         assert_eq!(cursor.deliver(8), Some(2..8));
@@ -433,21 +436,21 @@ mod tests {
     #[test]
     fn a_suffix_is_resumed_from_its_absolute_position_once_the_size_is_known() {
         let mut cursor = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        assert_eq!(cursor.range_header().as_deref(), Some("bytes=-10"));
-        cursor.answered(&partial_answer(90, 99, 100)).unwrap();
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=-10"));
+        cursor.answered(cursor.request(), &partial_answer(90, 99, 100)).unwrap();
         cursor.deliver(3);
-        assert_eq!(cursor.range_header().as_deref(), Some("bytes=93-"));
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=93-"));
         // Where CORS hides Content-Range, the rest is asked for as a shorter suffix.
         let mut hidden = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        hidden.answered(&Answer { content_range: None, ..partial_answer(90, 99, 100) }).unwrap();
+        hidden.answered(hidden.request(), &Answer { content_range: None, ..partial_answer(90, 99, 100) }).unwrap();
         hidden.deliver(3);
-        assert_eq!(hidden.range_header().as_deref(), Some("bytes=-7"));
+        assert_eq!(header(&hidden).as_deref(), Some("bytes=-7"));
     }
 
     #[test]
     fn a_suffix_answered_with_the_whole_object_skips_to_its_last_bytes() {
         let mut cursor = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        cursor.answered(&whole_answer(100)).unwrap();
+        cursor.answered(cursor.request(), &whole_answer(100)).unwrap();
         assert_eq!(cursor.length(), Some(10));
         assert_eq!(cursor.deliver(95), Some(90..95));
         assert_eq!(cursor.deliver(5), Some(0..5));
@@ -457,7 +460,7 @@ mod tests {
     fn a_gzip_answer_to_a_range_is_cut_by_the_ranges_length_or_kept_as_a_tail() {
         let gzip = Answer { gzip: true, content_length: Some("40".into()), ..Answer::default() };
         let mut cursor = DownloadCursor::new(from(10, Some(19)), None);
-        cursor.answered(&gzip.clone()).unwrap();
+        cursor.answered(cursor.request(), &gzip.clone()).unwrap();
         assert_eq!(cursor.length(), None, "a decompressed body's length is not Content-Length");
         assert_eq!(cursor.deliver(15), Some(10..15));
         assert!(!cursor.rest_unwanted());
@@ -465,14 +468,14 @@ mod tests {
         assert!(cursor.rest_unwanted(), "the rest of the object is not read");
 
         let mut suffix = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        suffix.answered(&gzip.clone()).unwrap();
+        suffix.answered(suffix.request(), &gzip.clone()).unwrap();
         assert_eq!(suffix.tail(), Some(10));
         assert_eq!(suffix.deliver(30), Some(0..30), "the whole passes, for the tail to keep its end");
         suffix.after_break(&broken());
-        assert_eq!(suffix.range_header().as_deref(), Some("bytes=30-"), "resumed as a whole");
+        assert_eq!(header(&suffix).as_deref(), Some("bytes=30-"), "resumed as a whole");
 
         let mut whole = DownloadCursor::new(WHOLE, None);
-        whole.answered(&gzip).unwrap();
+        whole.answered(whole.request(), &gzip).unwrap();
         assert_eq!(whole.take_hash(), None);
         assert_eq!(whole.skipped(), Some(GZIP_SKIPPED));
     }
@@ -480,7 +483,9 @@ mod tests {
     #[test]
     fn a_whole_object_is_hashed_against_x_goog_hash() {
         let mut cursor = DownloadCursor::new(WHOLE, None);
-        cursor.answered(&Answer { goog_hash: Some("crc32c=AAAAAA==,md5=x".into()), ..whole_answer(3) }).unwrap();
+        cursor
+            .answered(cursor.request(), &Answer { goog_hash: Some("crc32c=AAAAAA==,md5=x".into()), ..whole_answer(3) })
+            .unwrap();
         cursor.deliver(3);
         if let Some(hasher) = cursor.hasher() {
             hasher.update(b"abc");
@@ -494,14 +499,14 @@ mod tests {
     #[test]
     fn a_body_that_ends_short_is_a_network_failure_to_resume_after() {
         let mut cursor = DownloadCursor::new(WHOLE, None);
-        cursor.answered(&whole_answer(10)).unwrap();
+        cursor.answered(cursor.request(), &whole_answer(10)).unwrap();
         cursor.deliver(4);
         let failure = cursor.ended().unwrap_err();
         assert_eq!(failure.kind, ErrorKind::Network);
         assert_eq!(failure.message, "the connection closed after 4 of 10 bytes");
         // Without a length (chunked, or decompressed), the end is the end.
         let mut unknown = DownloadCursor::new(WHOLE, None);
-        unknown.answered(&Answer::default()).unwrap();
+        unknown.answered(unknown.request(), &Answer::default()).unwrap();
         unknown.deliver(4);
         assert_eq!(unknown.ended(), Ok(()));
     }
@@ -514,10 +519,10 @@ mod tests {
         // A whole object of untold length whose body broke after its last byte: the resume
         // asks for bytes past the end.
         let mut cursor = DownloadCursor::new(WHOLE, None);
-        cursor.answered(&Answer::default()).unwrap();
+        cursor.answered(cursor.request(), &Answer::default()).unwrap();
         cursor.deliver(10);
         cursor.after_break(&broken());
-        assert_eq!(cursor.range_header().as_deref(), Some("bytes=10-"));
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=10-"));
         assert_eq!(cursor.refused(), Ok(()));
         assert!(cursor.has_all());
         assert_eq!(cursor.ended(), Ok(()));
@@ -526,7 +531,7 @@ mod tests {
     #[test]
     fn a_body_that_breaks_after_the_ranges_last_byte_is_complete_unless_aborted() {
         let mut cursor = DownloadCursor::new(from(0, Some(9)), None);
-        cursor.answered(&partial_answer(0, 9, 100)).unwrap();
+        cursor.answered(cursor.request(), &partial_answer(0, 9, 100)).unwrap();
         cursor.deliver(10);
         assert_eq!(cursor.after_break(&StorageError::aborted()), AfterBreak::Resume { fresh_budget: true });
         assert_eq!(cursor.after_break(&broken()), AfterBreak::Complete, "never asks for bytes=10-9");
@@ -535,10 +540,10 @@ mod tests {
     #[test]
     fn a_resumed_partial_answer_tells_the_length_the_first_did_not() {
         let mut cursor = DownloadCursor::new(WHOLE, None);
-        cursor.answered(&Answer::default()).unwrap();
+        cursor.answered(cursor.request(), &Answer::default()).unwrap();
         cursor.deliver(4);
         cursor.after_break(&broken());
-        cursor.answered(&partial_answer(4, 9, 10)).unwrap();
+        cursor.answered(cursor.request(), &partial_answer(4, 9, 10)).unwrap();
         assert_eq!(cursor.length(), Some(10));
         cursor.deliver(2);
         assert_eq!(cursor.ended().unwrap_err().kind, ErrorKind::Network, "a short body is not the end");
@@ -548,38 +553,38 @@ mod tests {
     fn a_suffix_longer_than_the_object_resumes_after_what_the_length_said() {
         // 206 with Content-Range hidden: the object (5 bytes) is shorter than the suffix.
         let mut cursor = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        cursor.answered(&Answer { content_range: None, ..partial_answer(0, 4, 5) }).unwrap();
+        cursor.answered(cursor.request(), &Answer { content_range: None, ..partial_answer(0, 4, 5) }).unwrap();
         cursor.deliver(2);
-        assert_eq!(cursor.range_header().as_deref(), Some("bytes=-3"), "not bytes=-8, which would repeat bytes");
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=-3"), "not bytes=-8, which would repeat bytes");
     }
 
     #[test]
     fn a_resumed_suffix_answered_with_the_whole_object_of_untold_size_is_refused() {
         let mut cursor = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        cursor.answered(&Answer { content_range: None, ..partial_answer(90, 99, 100) }).unwrap();
+        cursor.answered(cursor.request(), &Answer { content_range: None, ..partial_answer(90, 99, 100) }).unwrap();
         cursor.deliver(2);
-        let error = cursor.answered(&Answer::default()).unwrap_err();
+        let error = cursor.answered(cursor.request(), &Answer::default()).unwrap_err();
         assert_eq!(error.kind, ErrorKind::Unknown);
         // Once the size was told, it stays known, and the rest is asked for where it is.
         let mut told = DownloadCursor::new(ByteRange::Suffix { length: 10 }, None);
-        told.answered(&partial_answer(90, 99, 100)).unwrap();
+        told.answered(told.request(), &partial_answer(90, 99, 100)).unwrap();
         told.deliver(2);
-        told.answered(&Answer { content_range: None, ..partial_answer(92, 99, 100) }).unwrap();
+        told.answered(told.request(), &Answer { content_range: None, ..partial_answer(92, 99, 100) }).unwrap();
         told.deliver(1);
-        assert_eq!(told.range_header().as_deref(), Some("bytes=93-"));
+        assert_eq!(header(&told).as_deref(), Some("bytes=93-"));
     }
 
     #[test]
     fn the_rest_of_a_whole_object_sent_for_a_range_is_not_read() {
         let mut cursor = DownloadCursor::new(from(10, Some(19)), None);
-        cursor.answered(&whole_answer(1000)).unwrap();
+        cursor.answered(cursor.request(), &whole_answer(1000)).unwrap();
         cursor.deliver(15);
         assert!(!cursor.rest_unwanted());
         cursor.deliver(15);
         assert!(cursor.rest_unwanted());
         // A partial answer ends where the range does: read to its end as usual.
         let mut partial = DownloadCursor::new(from(10, Some(19)), None);
-        partial.answered(&partial_answer(10, 19, 1000)).unwrap();
+        partial.answered(partial.request(), &partial_answer(10, 19, 1000)).unwrap();
         partial.deliver(10);
         assert!(!partial.rest_unwanted());
     }
@@ -762,7 +767,7 @@ mod tests {
             let mut failures = 0;
             let well_behaved = Quirks { chunk: 7, ..Quirks::default() };
             for request in 0..=script.len() {
-                let header = cursor.range_header();
+                let header = header(&cursor);
                 if cursor.received() > 0 {
                     // Resumed from the next byte wanted: the range's next, or the whole's
                     // (a suffix kept as the tail of the whole).
@@ -777,7 +782,7 @@ mod tests {
                     cursor.refused()?;
                     return finish(cursor, tail, delivered);
                 };
-                cursor.answered(&served.answer)?;
+                cursor.answered(cursor.request(), &served.answer)?;
                 if let (None, Some(want)) = (&tail, cursor.tail()) {
                     tail = Some(Tail::new(want));
                 }

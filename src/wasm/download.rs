@@ -150,8 +150,9 @@ impl Download {
             Some(url) => HttpRequest::new(Method::Get, url.clone()),
             None => self.storage.requests(&self.bucket).download(&self.object, self.cursor.generation()),
         };
-        if let Some(range) = self.cursor.range_header() {
-            request = request.header("Range", range);
+        let asked = self.cursor.request();
+        if !asked.is_whole() {
+            request = request.header("Range", asked.header_value());
         }
         let exchange = loop {
             let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
@@ -171,7 +172,7 @@ impl Download {
             goog_hash: exchange.header("x-goog-hash"),
             gzip: encoded(&exchange),
         };
-        if let Err(error) = self.cursor.answered(&answer) {
+        if let Err(error) = self.cursor.answered(asked, &answer) {
             exchange.guard.abort();
             return Err(error);
         }
