@@ -87,8 +87,8 @@ impl Download {
         let bucket = if url.is_some() { String::new() } else { storage.bucket(&context).await? };
         let mut download = Download::new(storage, bucket, object, url, range, None, context);
         download.connect().await?;
-        let exchange = download.exchange.as_ref().ok_or_else(|| StorageError::new(ErrorKind::Unknown, "no answer"))?;
-        if options.decompress == Some(false) && encoded(exchange) {
+        // (The first try's answer is there: only a resumption can end without one.)
+        if options.decompress == Some(false) && download.exchange.as_ref().is_some_and(encoded) {
             download.cancel().await;
             return Err(StorageError::new(
                 ErrorKind::Unsupported,
