@@ -12,12 +12,13 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortSignal, Response, ResponseInit};
 
 use crate::prelude::*;
+use crate::protocol::download_cursor::WHOLE;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::range::ByteRange;
 use crate::protocol::serving::{self, Answer, Body, ServeMethod, ServeOptions, ServeRequest, REQUEST_HEADERS};
 use crate::wasm::call_context::CallContext;
-use crate::wasm::download::{Download, WHOLE};
+use crate::wasm::download::Download;
 use crate::wasm::exports::Core;
 use crate::wasm::interop::{self, get as property, object_name_arg, set};
 use crate::wasm::storage::Storage;

@@ -23,6 +23,7 @@ use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::gcs_requests::{Bucket, Deletion};
 use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::protocol::http::{is_success, HttpRequest};
+use crate::protocol::list_paging::ListPaging;
 use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions};
 use crate::protocol::retry::{self, Operation};
 #[cfg(feature = "server")]
@@ -404,27 +405,18 @@ impl Storage {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: None, context };
         let names = Array::new();
-        let mut page_token: Option<String> = None;
-        loop {
-            let still_wanted = options.max_results.map(|max| max.saturating_sub(names.length()));
-            if still_wanted == Some(0) {
-                return Ok(names);
-            }
-            let request = self.requests(&bucket).list(&options.params(still_wanted), page_token.as_deref());
+        let mut paging = ListPaging::new(options.max_results);
+        while let Some(next) = paging.next_page() {
+            let request = self.requests(&bucket).list(&options.params(next.still_wanted), next.token);
             let page: ListPage = self.request_json(call, &request, None, Retry::Safe).await?;
-            for item in &page.items {
-                if options.max_results.is_some_and(|max| names.length() >= max) {
-                    break;
-                }
+            let kept = paging.took(page.items.len(), page.next_page());
+            for item in page.items.iter().take(kept) {
                 let element =
                     if options.with_metadata == Some(true) { metadata_to_js(item) } else { storage_object(&item.name) };
                 names.push(&element);
             }
-            match page.next_page() {
-                Some(next) if Some(next) != page_token.as_deref() => page_token = Some(next.to_string()),
-                _ => return Ok(names),
-            }
         }
+        Ok(names)
     }
 }
 
