@@ -145,7 +145,7 @@ done
 if [[ -z "$outdated" ]]; then
   say "wasm-bindgen-cli $bindgen_version (${bindgen_bins[*]}): ok"
 elif [[ $demo -eq 1 ]]; then
-  say "wasm-bindgen-cli: want $bindgen_version of ${outdated% }: cargo install of the one binary, ~1.5 min"
+  say "wasm-bindgen-cli: want $bindgen_version of ${outdated% }: cargo install of the one binary, ~2-3 min"
   # Without --locked: 0.2.130's lockfile names a webpki-roots version crates.io lacks. The one
   # binary, without default features (rustls: the test runner's TLS), unoptimized and without
   # debug info: a third of the CPU time of a release build (115 s against 358 s, measured),
@@ -225,6 +225,8 @@ if [[ $browsers -eq 1 ]]; then
     say "geckodriver: missing (cargo install, ~2.5 min)"
     run_step "geckodriver" cargo install --locked geckodriver
   fi
+elif [[ $demo -eq 1 ]]; then
+  say "browsers: skipped (--demo)"
 else
   say "browsers: skipped (--no-browsers): the browsers stage of npm test will fail"
 fi
