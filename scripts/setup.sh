@@ -134,7 +134,8 @@ fi
 [[ -n "$bindgen_version" ]] || die "cannot tell the wasm-bindgen version: no Cargo.lock entry and no wasm-bindgen = \"=X\" pin in Cargo.toml"
 # The demo needs the wasm-bindgen binary alone; npm test also needs wasm-bindgen-test-runner,
 # which wasm-pack test takes from beside it. No registry this project reaches has a prebuilt
-# wasm-bindgen-cli (npm's wasm-pack package downloads one from GitHub), so it is compiled.
+# wasm-bindgen-cli (npm's wasm-pack package downloads one from GitHub), so it is compiled,
+# without --locked: 0.2.130's lockfile names a webpki-roots version crates.io lacks.
 bindgen_bins=(wasm-bindgen)
 [[ $demo -eq 0 ]] && bindgen_bins+=(wasm-bindgen-test-runner)
 outdated=""
@@ -146,10 +147,10 @@ if [[ -z "$outdated" ]]; then
   say "wasm-bindgen-cli $bindgen_version (${bindgen_bins[*]}): ok"
 elif [[ $demo -eq 1 ]]; then
   say "wasm-bindgen-cli: want $bindgen_version of ${outdated% }: cargo install of the one binary, ~2-3 min"
-  # Without --locked: 0.2.130's lockfile names a webpki-roots version crates.io lacks. The one
-  # binary, without default features (rustls: the test runner's TLS), unoptimized and without
-  # debug info: a third of the CPU time of a release build (115 s against 358 s, measured),
-  # and it writes the same files, in 0.5 s instead of 0.1 s. The full setup replaces it.
+  # The one binary, without default features (rustls: the test runner's TLS), unoptimized and
+  # without debug info: a third of the CPU time of a release build (115 s against 358 s,
+  # measured), and it writes the same files, in 0.5 s instead of 0.1 s. The full setup
+  # replaces it.
   run_step "wasm-bindgen $bindgen_version" env CARGO_PROFILE_DEV_DEBUG=0 cargo install --force --debug \
     --no-default-features --bin wasm-bindgen wasm-bindgen-cli --version "$bindgen_version"
 else
