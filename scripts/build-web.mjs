@@ -1,8 +1,9 @@
-// What scripts/build.mjs does after wasm-pack for the two web-target builds:
+// What scripts/build.mjs does after wasm-bindgen for the two web-target builds:
 // - finishWebGlue (pkg/workerd and pkg/web): the ESM glue's loading cut to what the entries
 //   pass (every entry hands the module to init itself), so no bundler emits, or looks for, a
-//   .wasm beside it (the default `new URL('..._bg.wasm', import.meta.url)` is gone), and wasm-pack's
-//   package.json, README and .gitignore (`*`, which would keep the folder out of npm pack) removed;
+//   .wasm beside it (the default `new URL('..._bg.wasm', import.meta.url)` is gone), and the
+//   package.json, README and .gitignore (`*`, which would keep the folder out of npm pack) that
+//   an earlier wasm-pack build left removed;
 // - inlineWasm (pkg/web, the browser build): pkg/web/replit_object_storage_wasm_inline.js, the
 //   .wasm gzipped by zopfli and then base64, which js/web/index.mjs decodes. The .wasm itself
 //   stays in pkg/web for `npm run size` and tests/browser/delivery.mjs, and is not shipped.
@@ -38,7 +39,7 @@ const REPLACED = {
 /** A top-level function declaration of the glue, up to its closing brace at column 0. */
 const declaration = (name) => new RegExp(`^async function ${name}\\([^)]*\\) \\{\\n[\\s\\S]*?\\n\\}\\n`, 'gm');
 
-/** Cuts the web glue in `dir` to the loading the entries use, and drops wasm-pack's extra files. */
+/** Cuts the web glue in `dir` to the loading the entries use, and drops wasm-pack's leftover files. */
 export function finishWebGlue(dir) {
   const gluePath = path.join(dir, GLUE);
   let glue = fs.readFileSync(gluePath, 'utf8');

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // npm run build [-- --force]
 // Runs setup (unless SKIP_SETUP=1; no browsers: only npm test's browsers stage needs them),
-// then three wasm-pack builds (--release, --mode no-install; wasm-pack's own wasm-opt run is off
-// in Cargo.toml), each followed by scripts/optimize-wasm.mjs (panic formatting taken out, then
-// npm's wasm-opt) and scripts/minify-interface.mjs (shorter names between the .wasm and its glue):
+// then three builds, each `cargo build --lib --release --target wasm32-unknown-unknown` and
+// the wasm-bindgen CLI on its .wasm (what wasm-pack build runs, with the same arguments and
+// byte-for-byte the same output, without wasm-pack), followed by scripts/optimize-wasm.mjs
+// (panic formatting taken out, then npm's wasm-opt) and scripts/minify-interface.mjs (shorter
+// names between the .wasm and its glue):
 //   pkg/node     --target nodejs, default features (`server`): Node, Deno and Bun
 //   pkg/workerd  --target web, default features: Cloudflare Workers. Its .wasm must be
 //                byte-for-byte pkg/node's (checked), so it is not kept: js/workerd imports
@@ -13,11 +15,16 @@
 //                .wasm inlined by scripts/build-web.mjs (zopfli gzip, base64)
 // The browser build compiles in target/browser, so switching feature sets does not make cargo
 // rebuild the other one each time. A build is skipped when its inputs (src/, Cargo.toml,
-// Cargo.lock, the scripts that rewrite its output, its command; for pkg/workerd also
+// Cargo.lock, the scripts that rewrite its output, its commands; for pkg/workerd also
 // pkg/node's .wasm) are unchanged since its last success (stamps in .cache/), unless --force.
 // Then pkg/node/errors.cjs, the CommonJS copy of js/shared/errors.mjs for the Node
 // entry (scripts/build-shared.mjs), written every time.
 // Last, `npm pack --dry-run` must hold every file the package's entries load (lib.mjs).
+//
+// npm run demo calls build({ nodeOnly: true }): pkg/node alone and without the wasm-opt steps
+// (they take half a minute and need npm's binaryen, which a fresh machine would install
+// first), so the demo runs wasm-bindgen's output as it is. Its stamp says so, and a later
+// full build makes pkg/node again; the demo takes a full build's pkg/node as up to date.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -50,10 +57,14 @@ export const TARGETS = [
 ];
 
 const outDir = (target) => `pkg/${target.name}`;
-const argsOf = (target) => [
-  'build', '--release', '--target', target.target, '--out-dir', outDir(target), '--mode', 'no-install',
-  ...(target.cargo ? ['--', ...target.cargo] : []),
-];
+const WASM_TARGET = 'wasm32-unknown-unknown';
+const cargoArgs = (target) => ['build', '--lib', '--release', '--target', WASM_TARGET, ...(target.cargo ?? [])];
+/** Where cargo puts the target's build: its own dir, else CARGO_TARGET_DIR, else target/. */
+const cargoTargetDir = (target) => target.targetDir ?? path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target');
+/** What cargo writes: the crate's name with `_` for `-`, in the release profile. */
+const cargoWasm = (target) => path.join(cargoTargetDir(target), WASM_TARGET, 'release', WASM.replace(/_bg\.wasm$/, '.wasm'));
+/** wasm-pack build's wasm-bindgen arguments for a release build (its defaults: TypeScript on). */
+const bindgenArgs = (target) => [path.relative(ROOT, cargoWasm(target)), '--out-dir', outDir(target), '--typescript', '--target', target.target];
 const stampPath = (target) => path.join(ROOT, '.cache', `build-${target.name}.stamp`);
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 
@@ -100,7 +111,7 @@ function inputs(target) {
     lock: hashFiles([path.join(ROOT, 'Cargo.lock')]),
     // The build's last steps rewrite the .wasm and its glue: a change to them is a change of output.
     scripts: hashFiles(target.scripts.map(script)),
-    command: JSON.stringify([argsOf(target), process.env.RUSTFLAGS ?? '', process.env.CARGO_PROFILE_RELEASE_OPT_LEVEL ?? '']),
+    command: JSON.stringify([cargoArgs(target), bindgenArgs(target), process.env.RUSTFLAGS ?? '', process.env.CARGO_PROFILE_RELEASE_OPT_LEVEL ?? '']),
     sameWasm: same && fs.existsSync(same) ? sha256(fs.readFileSync(same)) : '',
   };
 }
@@ -126,18 +137,28 @@ function printSizes(target) {
   }
 }
 
-/** Runs wasm-pack for one target and rewrites its output; throws on any failed check. */
-async function buildTarget(target) {
+/**
+ * Builds one target: cargo, wasm-bindgen and, when `optimize`, the wasm-opt steps; throws on
+ * any failed check.
+ */
+async function buildTarget(target, { optimize }) {
   const dir = path.join(ROOT, outDir(target));
   const env = target.targetDir ? toolEnv({ CARGO_TARGET_DIR: target.targetDir }) : toolEnv();
-  log(`build: wasm-pack ${argsOf(target).join(' ')}${target.targetDir ? ` (CARGO_TARGET_DIR=${path.relative(ROOT, target.targetDir)})` : ''}`);
-  const { code, signal } = await run('wasm-pack', argsOf(target), { env });
-  if (code !== 0) throw new Error(`wasm-pack build of ${outDir(target)} failed (${code ?? signal})`);
-  // wasm-pack writes a .gitignore of `*` into the out dir, which would keep it out of npm pack.
+  log(`build: cargo ${cargoArgs(target).join(' ')}${target.targetDir ? ` (CARGO_TARGET_DIR=${path.relative(ROOT, target.targetDir)})` : ''}`);
+  const cargo = await run('cargo', cargoArgs(target), { env });
+  if (cargo.code !== 0) throw new Error(`cargo build for ${outDir(target)} failed (${cargo.code ?? cargo.signal})`);
+  log(`build: wasm-bindgen ${bindgenArgs(target).join(' ')}`);
+  const bindgen = await run('wasm-bindgen', bindgenArgs(target), { env });
+  if (bindgen.code !== 0) throw new Error(`wasm-bindgen for ${outDir(target)} failed (${bindgen.code ?? bindgen.signal})`);
+  // A pkg/ dir made by an earlier wasm-pack build holds a .gitignore of `*`, which would keep it out of npm pack.
   removeWasmPackGitignores();
-  const dropped = await optimizeWasm(path.join(dir, WASM));
-  log(`build: ${outDir(target)}: panic formatting taken out (${dropped.length} core::fmt impls), wasm-opt done`);
-  await minifyInterface(path.join(dir, WASM), path.join(dir, GLUE));
+  if (optimize) {
+    const dropped = await optimizeWasm(path.join(dir, WASM));
+    log(`build: ${outDir(target)}: panic formatting taken out (${dropped.length} core::fmt impls), wasm-opt done`);
+    await minifyInterface(path.join(dir, WASM), path.join(dir, GLUE));
+  } else {
+    log(`build: ${outDir(target)}: wasm-opt steps left out (the demo's build)`);
+  }
   if (target.target === 'web') finishWebGlue(dir);
   if (target.sameWasmAs) {
     const other = `pkg/${target.sameWasmAs}/${WASM}`;
@@ -152,26 +173,31 @@ async function buildTarget(target) {
   if (target.keep.includes(INLINE)) await inlineWasm(dir);
 }
 
-/** Builds every target that is not up to date. Returns true when any was built. */
-export async function build({ force = false, setup = true } = {}) {
+/**
+ * Builds every target that is not up to date. Returns true when any was built. `nodeOnly`:
+ * npm run demo's build, pkg/node alone without the wasm-opt steps (see the top).
+ */
+export async function build({ force = false, setup = true, nodeOnly = false } = {}) {
   if (setup) await runSetup({ browsers: false });
+  const optimize = !nodeOnly;
   let built = false;
-  for (const target of TARGETS) {
+  for (const target of nodeOnly ? TARGETS.filter((t) => t.name === 'node') : TARGETS) {
     const before = inputs(target);
     const stamp = readStamp(target);
     const same = stamp && Object.keys(before).every((k) => stamp[k] === before[k]);
-    if (!force && same && outputsPresent(target)) {
+    const optimizedEnough = stamp?.optimized || !optimize;
+    if (!force && same && optimizedEnough && outputsPresent(target)) {
       log(`build: ${outDir(target)} up to date (no change in its inputs; --force to rebuild)`);
     } else {
       fs.rmSync(stampPath(target), { force: true });
       const t0 = Date.now();
-      await buildTarget(target);
+      await buildTarget(target, { optimize });
       const after = inputs(target);
       if (after.src !== before.src || after.manifest !== before.manifest) {
         log(`build: warning: sources changed during the build of ${outDir(target)}; not marking it up to date`);
       } else {
         fs.mkdirSync(path.dirname(stampPath(target)), { recursive: true });
-        fs.writeFileSync(stampPath(target), `${JSON.stringify(after)}\n`);
+        fs.writeFileSync(stampPath(target), `${JSON.stringify({ ...after, optimized: optimize })}\n`);
       }
       log(`build: ${outDir(target)} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       built = true;
@@ -179,7 +205,7 @@ export async function build({ force = false, setup = true } = {}) {
     printSizes(target);
   }
   emitCommonJsCopies();
-  await checkPack();
+  await checkPack({ nodeOnly });
   return built;
 }
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // npm run demo
-// Setup, build, start the local servers (fake-gcs-server and the Replit sidecar stand-in on
-// its real port, 1106), install the npm-packed package into a scratch project in .cache/demo/
-// and run examples/quickstart.mjs there, as a user would, with STORAGE_EMULATOR_HOST pointing
-// at the emulator. Exits with the quickstart's exit code.
+// Sets up only what the demo needs (scripts/setup.sh --demo: the wasm target, the wasm-bindgen
+// binary, fake-gcs-server; no wasm-pack, npm packages or browsers), makes the Node build alone
+// without its wasm-opt steps (build.mjs), starts the local servers (fake-gcs-server and the
+// Replit sidecar stand-in on its real port, 1106), installs the npm-packed package into a
+// scratch project in .cache/demo/ and runs examples/quickstart.mjs there, as a user would, with
+// STORAGE_EMULATOR_HOST pointing at the emulator. Exits with the quickstart's exit code.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +28,8 @@ async function main() {
   };
   onInterrupt(stopServers);
   try {
-    await runSetup({ browsers: false }); // the demo runs in Node only
-    await build({ setup: false });
+    await runSetup({ demo: true }); // the demo runs in Node only
+    await build({ setup: false, nodeOnly: true });
     servers = await startServers({ ...DEFAULT_PORTS, log: (line) => process.stderr.write(`${line}\n`) });
     log(`demo: emulator ${servers.emulatorUrl}, sidecar stand-in ${servers.sidecarUrl}`);
     const defaultSidecar = `http://127.0.0.1:${DEFAULT_PORTS.sidecarPort}`;
@@ -38,7 +40,7 @@ async function main() {
       );
     }
 
-    const tarball = await packInto(DEMO_DIR);
+    const tarball = await packInto(DEMO_DIR, { nodeOnly: true });
     const project = path.join(DEMO_DIR, 'project');
     await makeScratchProject(project, tarball);
     fs.copyFileSync(QUICKSTART, path.join(project, 'quickstart.mjs'));

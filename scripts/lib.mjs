@@ -132,17 +132,18 @@ export function onInterrupt(cleanup, { graceMs = 0 } = {}) {
   };
 }
 
-/** Runs scripts/setup.sh unless SKIP_SETUP=1. Throws when it fails. */
 /**
- * Runs scripts/setup.sh. `browsers`: also install Chromium, Firefox and their drivers (only
- * the browsers stage of npm test needs them; SETUP_BROWSERS=0/1 still overrides).
+ * Runs scripts/setup.sh unless SKIP_SETUP=1; throws when it fails. `browsers`: also install
+ * Chromium, Firefox and their drivers (only the browsers stage of npm test needs them;
+ * SETUP_BROWSERS=0/1 still overrides). `demo`: only what npm run demo needs (setup.sh --demo).
  */
-export async function runSetup({ browsers = true } = {}) {
+export async function runSetup({ browsers = true, demo = false } = {}) {
   if (process.env.SKIP_SETUP === '1') {
     log('setup: skipped (SKIP_SETUP=1)');
     return;
   }
-  const { code, signal } = await run('bash', [path.join(ROOT, 'scripts', 'setup.sh'), browsers ? '--browsers' : '--no-browsers']);
+  const mode = demo ? '--demo' : browsers ? '--browsers' : '--no-browsers';
+  const { code, signal } = await run('bash', [path.join(ROOT, 'scripts', 'setup.sh'), mode]);
   if (code !== 0) throw new Error(`scripts/setup.sh failed (${code ?? signal})`);
 }
 
@@ -162,14 +163,19 @@ export function removeWasmPackGitignores() {
   }
 }
 
-/** Every string in package.json's `main`, `types` and `exports` (the entries and their types). */
-function entryPoints(manifest) {
+/**
+ * Every string in package.json's `main`, `types` and `exports` (the entries and their types).
+ * `nodeOnly`: only Node's entry (`main`, `types`, `.` under the `node` condition, and `./node`),
+ * for a package of pkg/node alone (npm run demo).
+ */
+function entryPoints(manifest, { nodeOnly = false } = {}) {
   const out = [];
   const walk = (value) => {
     if (typeof value === 'string') out.push(value);
     else if (value && typeof value === 'object') Object.values(value).forEach(walk);
   };
-  walk([manifest.main, manifest.types, manifest.exports]);
+  const exports = nodeOnly ? [manifest.exports['.'].node, manifest.exports['./node']] : manifest.exports;
+  walk([manifest.main, manifest.types, exports]);
   return out.filter((entry) => entry.startsWith('./')).map((entry) => path.normalize(entry.slice(2)));
 }
 
@@ -197,11 +203,12 @@ function referencedFiles(file) {
  * The files the package's entries need, found by following every entry of package.json
  * (code and types) through what each file loads, so a new file an entry imports cannot be
  * left out of the tarball unnoticed. Run after a build (the glue files are read too).
+ * `nodeOnly`: Node's entry only (see entryPoints).
  */
-export function filesEntriesNeed() {
+export function filesEntriesNeed({ nodeOnly = false } = {}) {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const needed = new Set();
-  const pending = entryPoints(manifest);
+  const pending = entryPoints(manifest, { nodeOnly });
   while (pending.length) {
     const file = pending.pop();
     if (needed.has(file)) continue;
@@ -212,32 +219,34 @@ export function filesEntriesNeed() {
 }
 
 /** The files the entries need that `files` (the list `npm pack` gives) lacks, or are not built. */
-export function missingFromPack(files) {
-  return filesEntriesNeed().filter((file) => !files.has(file) || !fs.existsSync(path.join(ROOT, file)));
+export function missingFromPack(files, { nodeOnly = false } = {}) {
+  return filesEntriesNeed({ nodeOnly }).filter((file) => !files.has(file) || !fs.existsSync(path.join(ROOT, file)));
 }
 
 /** `npm pack --dry-run`: throws when the tarball would lack a file an entry loads. */
-export async function checkPack() {
+export async function checkPack({ nodeOnly = false } = {}) {
   removeWasmPackGitignores();
   const out = await capture('npm', ['pack', '--dry-run', '--json', '--loglevel=error']);
   const info = JSON.parse(out.slice(out.indexOf('[')))[0];
-  const missing = missingFromPack(new Set(info.files.map((f) => f.path)));
+  const missing = missingFromPack(new Set(info.files.map((f) => f.path)), { nodeOnly });
   if (missing.length) throw new Error(`npm pack would leave out ${missing.join(', ')}, which the entries load: add them to package.json's files`);
-  log(`pack: the tarball holds every file the entries load (${filesEntriesNeed().length} files; ${info.entryCount} in all)`);
+  const which = nodeOnly ? 'Node entry loads' : 'entries load';
+  log(`pack: the tarball holds every file the ${which} (${filesEntriesNeed({ nodeOnly }).length} files; ${info.entryCount} in all)`);
 }
 
 /**
  * `npm pack`s the repo into `destDir` (emptied first) and returns the tarball's path.
  * wasm-pack writes pkg/node/.gitignore (`*`), which would keep the build out of the tarball.
+ * `nodeOnly`: the tarball need only hold what Node's entry loads (npm run demo's build).
  */
-export async function packInto(destDir) {
+export async function packInto(destDir, { nodeOnly = false } = {}) {
   removeWasmPackGitignores();
   fs.rmSync(destDir, { recursive: true, force: true });
   fs.mkdirSync(destDir, { recursive: true });
   const out = await capture('npm', ['pack', '--json', '--pack-destination', destDir, '--loglevel=error']);
   const info = JSON.parse(out.slice(out.indexOf('[')))[0];
   const files = new Set(info.files.map((f) => f.path));
-  const missing = missingFromPack(files);
+  const missing = missingFromPack(files, { nodeOnly });
   if (missing.length) throw new Error(`npm pack left out ${missing.join(', ')}, which the entries load: run \`npm run build\` first, or add them to package.json's files`);
   const tarball = path.join(destDir, info.filename);
   log(`pack: ${path.relative(ROOT, tarball)} (${info.entryCount} files, ${kb(info.size)} packed, ${kb(info.unpackedSize)} unpacked)`);
