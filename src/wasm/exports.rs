@@ -177,8 +177,11 @@ async fn operate(
             let name = object_name_arg(&first, "objectName")?;
             let download = Download::open(storage, name, None, &second).await?;
             match operation {
-                "downloadAsBytes" => download.read_all().await.map(Into::into),
-                "downloadAsText" => Ok(body::decode_utf8(&download.read_all().await?)),
+                "downloadAsBytes" | "downloadAsText" => {
+                    // One await of the whole body for both (each await site is code of its own).
+                    let bytes = download.read_all().await?;
+                    Ok(if operation == "downloadAsText" { body::decode_utf8(&bytes) } else { bytes.into() })
+                }
                 _ => download.into_stream().map(Into::into),
             }
         }
