@@ -447,15 +447,23 @@ async function largeObjects(opts, out) {
     log(`bench: large objects, ${largeSize / MiB} MiB via ${FAMILY_METHODS[family]}, ${largeRuns} run(s)`);
     // For bytes, a second fetch floor: the resumable protocol in chunks, as ours and the
     // anchor use it for large objects (fake-gcs-server is much slower at it than at media).
+    // For every family, a third: the resumable protocol with the data in one streamed PUT, as
+    // ours sends it in Node.
     const variants = [...opts.clients];
     if (family === 'bytes' && opts.clients.includes('fetch')) variants.push('fetch-resumable');
+    if (opts.clients.includes('fetch')) variants.push('fetch-one-put');
     const runs = Object.fromEntries(variants.map((c) => [c, []]));
     const errors = {};
     for (let round = 0; round < largeRuns; round++) {
       for (const variant of rotate(variants, round)) {
         if (errors[variant]) continue;
-        const client = variant === 'fetch-resumable' ? 'fetch' : variant;
-        const extra = variant === 'fetch-resumable' ? { variant: 'resumable', chunkSize: opts.params.resumableChunkSize } : {};
+        const client = variant.startsWith('fetch-') ? 'fetch' : variant;
+        const extra =
+          variant === 'fetch-resumable'
+            ? { variant: 'resumable', chunkSize: opts.params.resumableChunkSize }
+            : variant === 'fetch-one-put'
+              ? { variant: 'one-put' }
+              : {};
         const r = await runWorker(client, 'large', { family, size: largeSize, ...extra });
         if (!r.ok) {
           errors[variant] = r.error;
@@ -578,6 +586,23 @@ function summarize(opts, out) {
           errors: up.errors,
         });
       }
+      if (data['fetch-one-put'] && !data['fetch-one-put'].error) {
+        const one = data['fetch-one-put'];
+        const row = add({
+          group,
+          label: `${family} upload, fetch floor 3: resumable, the data in one streamed PUT (${one.uploadProtocol})`,
+          unit: 'MiB/s',
+          better: 'higher',
+          values: { ours: up.values.ours, anchor: null, fetch: one.uploadMiBps },
+          errors: up.errors,
+        });
+        const r = ratio(row.values.ours, row.values.fetch);
+        goals.push({
+          id: `large-${family}-upload-same-protocol`,
+          status: r === null ? 'n/a' : r >= 0.9 ? 'met' : 'missed',
+          text: `large ${family} upload >= 0.9x fetch sending the same resumable session in one PUT: ours ${fmt(row.values.ours, 'MiB/s')} / fetch ${fmt(row.values.fetch, 'MiB/s')} = ${r === null ? '—' : `${r.toFixed(2)}x`}`,
+        });
+      }
       const down = add({ group, label: `${family} download`, short: `${family} download`, chart: `Large objects (${mib} MiB): throughput`, unit: 'MiB/s', better: 'higher', ...pick(data, (x) => x.downloadMiBps) });
       add({ group, label: `${family} RSS before transfer`, unit: 'MiB', better: 'lower', ...pick(data, (x) => x.rssBefore / MiB) });
       add({ group, label: `${family} peak RSS (VmHWM)`, short: `${family}`, chart: `Large objects (${mib} MiB): peak RSS`, unit: 'MiB', better: 'lower', ...pick(data, (x) => x.peakRss / MiB) });
@@ -620,6 +645,7 @@ const notes = (params) => [
   'RSS: VmRSS right before the transfer, and VmHWM (peak) after it; the peak is reset (`/proc/self/clear_refs` = 5) before the upload and before the download, so the peak is that of the transfer. Each phase starts after a forced garbage collection (`--expose-gc`). The bytes family holds the source Buffer (the object\'s size), so its RSS before is that much higher, and its download necessarily grows by the object size.',
   `large uploads, "fetch floor 2": fetch sending the resumable protocol in ${params.resumableChunkSize / MiB} MiB chunks ` +
     '(`POST ...?uploadType=resumable`, then one `PUT` with `Content-Range` per chunk), as ours does above its resumable threshold. fake-gcs-server handles chunked resumable uploads far more slowly than one `uploadType=media` request (the slowdown grows with the object size), so this row tells the client\'s overhead apart from the protocol\'s cost on this emulator.',
+  'large uploads, "fetch floor 3": fetch opening a resumable session and sending all its data in one streamed `PUT` (`Content-Range: bytes 0-*/size`, `*` for the stream), from the same source as its row above: the request ours sends in Node, so the ratio is the client\'s own cost; the ratio to one `uploadType=media` request adds what the emulator\'s resumable path costs.',
   'Node 20 loads its fetch implementation (undici) on the first `fetch()` call, which falls in the first request of ours and of bare fetch; the anchor uses `node:http`.',
   'anchor: @replit/object-storage 1.0.0 loaded with `require`, with `node --require bench/anchor-preload.cjs`, which gives @google-cloud/storage an `apiEndpoint` (its handling of STORAGE_EMULATOR_HOST drops `/storage/v1` on JSON API calls). With a custom endpoint @google-cloud/storage does not authenticate, as ours does not under STORAGE_EMULATOR_HOST: neither talks to the sidecar (checked by tracing every request in a sanity run). The anchor keeps its defaults otherwise: resumable uploads and CRC32C/MD5 validation.',
 ];
