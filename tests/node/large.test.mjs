@@ -373,11 +373,11 @@ describe('1 GiB transfers', { skip: skipLarge }, () => {
         const large = report.ops.find((op) => op.round === 'large');
         const over = `${report.op} of ${SIZE / MiB} MiB raised the peak RSS by ${mib(large.peak - base)} over the idle client (budget ${mib(RSS_BUDGET)})`;
         if (report.op === 'uploadFromStream') {
-          // Issue 11 (open): uploadFromStream peaks at 59-67 MiB over idle on this machine,
-          // with sources that allocate and with sources that do not, and with 2 or 4 MiB
-          // chunks; files, at the same chunk size, stay near 50. Until that is found, the
-          // budget is reported below as a TODO; memory that grew with object size (a leak)
-          // would still fail here.
+          // Issue 11 (open): uploadFromStream peaks at 59-68 MiB over idle on this machine,
+          // in chunks (2 or 4 MiB) and as one streamed PUT (with 8 or 2 MiB kept to resend:
+          // the same), with sources that allocate and with sources that do not; files stay
+          // near 50. Until that is found, the budget is reported below as a TODO; memory that
+          // grew with object size (a leak) would still fail here.
           if (large.peak - base > RSS_BUDGET) streamUploadOverBudget.push(over);
           if (large.peak - base > 2 * RSS_BUDGET) problems.push(over.replace('budget', 'leak bound 2 x budget'));
         } else if (large.peak - base > RSS_BUDGET) {
