@@ -99,6 +99,16 @@ function fetchAdapter(base, bucket) {
     });
     await (await check('upload', res)).arrayBuffer();
   };
+  /** Opens a resumable upload session; resolves to its URI. */
+  const startSession = async (name) => {
+    const start = await fetch(`${base}/upload/storage/v1/b/${enc(bucket)}/o?uploadType=resumable&name=${enc(name)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=UTF-8', 'x-upload-content-type': 'application/octet-stream' },
+      body: '{}',
+    });
+    await (await check('resumable start', start)).arrayBuffer();
+    return start.headers.get('location');
+  };
   const media = async (op, name) => check(op, await fetch(`${objectUrl(name)}?alt=media`));
   return {
     exists: async (name) => {
@@ -112,13 +122,7 @@ function fetchAdapter(base, bucket) {
     // The resumable protocol in fixed chunks (each but the last a multiple of 256 KiB): what
     // a client that can resume and retry sends; used as a second floor for large uploads.
     uploadBytesResumable: async (name, bytes, chunkSize) => {
-      const start = await fetch(`${base}/upload/storage/v1/b/${enc(bucket)}/o?uploadType=resumable&name=${enc(name)}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=UTF-8', 'x-upload-content-type': 'application/octet-stream' },
-        body: '{}',
-      });
-      await (await check('resumable start', start)).arrayBuffer();
-      const session = start.headers.get('location');
+      const session = await startSession(name);
       const total = bytes.length;
       for (let off = 0; off < total || total === 0; off += chunkSize) {
         const end = Math.min(total, off + chunkSize);
@@ -135,13 +139,7 @@ function fetchAdapter(base, bucket) {
     // The resumable protocol with the session's data in one streamed PUT (`bytes 0-*/total`):
     // what ours sends in Node; the floor that shows what the server's resumable path costs.
     uploadResumableOnePut: async (name, body, total) => {
-      const start = await fetch(`${base}/upload/storage/v1/b/${enc(bucket)}/o?uploadType=resumable&name=${enc(name)}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json; charset=UTF-8', 'x-upload-content-type': 'application/octet-stream' },
-        body: '{}',
-      });
-      await (await check('resumable start', start)).arrayBuffer();
-      const res = await fetch(start.headers.get('location'), {
+      const res = await fetch(await startSession(name), {
         method: 'PUT',
         headers: { 'content-range': `bytes 0-*/${total ?? '*'}` },
         body,
