@@ -26,13 +26,13 @@ const read = (rel) => fs.readFileSync(path.join(ROOT, rel));
 const FILES = {
   browser: {
     wasm: 'pkg/web/replit_object_storage_wasm_bg.wasm',
-    js: ['pkg/web/replit_object_storage_wasm.js', 'js/shared/errors.mjs', 'js/web/client.mjs', 'js/web/index.mjs'],
+    js: ['pkg/web/replit_object_storage_wasm.js', 'js/shared/errors.mjs', 'js/shared/client-base.mjs', 'js/web/client.mjs', 'js/web/index.mjs'],
     inline: 'pkg/web/replit_object_storage_wasm_inline.js',
     entry: 'js/web/index.mjs',
   },
   workers: {
     wasm: 'pkg/node/replit_object_storage_wasm_bg.wasm',
-    js: ['pkg/workerd/replit_object_storage_wasm.js', 'js/shared/errors.mjs', 'js/web/client.mjs', 'js/workerd/index.mjs'],
+    js: ['pkg/workerd/replit_object_storage_wasm.js', 'js/shared/errors.mjs', 'js/shared/client-base.mjs', 'js/web/client.mjs', 'js/workerd/index.mjs'],
     entry: 'js/workerd/index.mjs',
   },
 };

@@ -8,8 +8,9 @@ const { randomBytes } = require('node:crypto');
 const { Readable } = require('node:stream');
 const { pipeline } = require('node:stream/promises');
 const wasm = require('../../pkg/node/replit_object_storage_wasm.js');
-// The CommonJS copy of js/shared/errors.mjs, which the build writes (see there).
+// The CommonJS copies of js/shared/errors.mjs and client-base.mjs, which the build writes (see there).
 const { StreamRequestError, failure } = require('../../pkg/node/errors.cjs');
+const { ClientBase, callCore, asDownloadedBytes, asUploadStream } = require('../../pkg/node/client-base.cjs');
 
 const invalid = (message) => failure('InvalidArgument', message);
 const localFile = (what, error) => failure('LocalFile', `${what}: ${error.message}`);
@@ -146,53 +147,27 @@ function downloadReadable(started) {
   return readable;
 }
 
-class Client {
+/** The Client: ClientBase's methods (js/shared/client-base.mjs) and what needs Node. */
+class Client extends ClientBase {
   #core;
 
   constructor(options) {
+    super();
     // The core reads STORAGE_EMULATOR_HOST, DEFAULT_OBJECT_STORAGE_BUCKET_ID and
     // PUBLIC_OBJECT_SEARCH_PATHS from it, now.
     this.#core = new wasm.Core(options, process.env);
   }
 
-  copy(objectName, destObjectName, options) {
-    return this.#core.call('copy', objectName, destObjectName, options);
+  [callCore](method, args, own) {
+    return own ? this.#core[method](...args) : this.#core.call(method, ...args);
   }
 
-  delete(objectName, options) {
-    return this.#core.call('delete', objectName, options);
+  [asDownloadedBytes](bytes) {
+    return asBuffer(bytes);
   }
 
-  exists(objectName, options) {
-    return this.#core.call('exists', objectName, options);
-  }
-
-  list(options) {
-    return this.#core.call('list', options);
-  }
-
-  getMetadata(objectName, options) {
-    return this.#core.call('getMetadata', objectName, options);
-  }
-
-  setMetadata(objectName, metadata, options) {
-    return this.#core.call('setMetadata', objectName, metadata, options);
-  }
-
-  listPage(options) {
-    return this.#core.call('listPage', options);
-  }
-
-  getAclPolicy(objectName, options) {
-    return this.#core.getAclPolicy(objectName, options);
-  }
-
-  setAclPolicy(objectName, policy, options) {
-    return this.#core.setAclPolicy(objectName, policy, options);
-  }
-
-  canAccess(objectName, options) {
-    return this.#core.canAccess(objectName, options);
+  [asUploadStream](stream) {
+    return webStream(stream) ?? invalid('stream must be a Node Readable or a web ReadableStream');
   }
 
   /** A web Response serving the object to `request`; never rejects (failures are 404/5xx answers). */
@@ -232,25 +207,12 @@ class Client {
     }
   }
 
-  findPublic(relativePath, options) {
-    return this.#core.findPublic(relativePath, options);
-  }
-
   signUrl(objectName, options) {
     return this.#core.signUrl(objectName, options);
   }
 
   createUploadUrl(objectName, options) {
     return this.#core.createUploadUrl(objectName, options);
-  }
-
-  async downloadAsBytes(objectName, options) {
-    const result = await this.#core.call('downloadAsBytes', objectName, options);
-    return result.ok ? { ok: true, value: [asBuffer(result.value)] } : result;
-  }
-
-  downloadAsText(objectName, options) {
-    return this.#core.call('downloadAsText', objectName, options);
   }
 
   downloadAsStream(objectName, options) {
@@ -285,15 +247,6 @@ class Client {
     }
   }
 
-  uploadFromBytes(objectName, contents, options) {
-    return this.#core.call('uploadFromBytes', objectName, contents, options);
-  }
-
-  uploadFromText(objectName, contents, options) {
-    if (typeof contents !== 'string') return Promise.resolve(invalid('contents must be a string'));
-    return this.#core.call('uploadFromText', objectName, contents, options);
-  }
-
   async uploadFromFilename(objectName, srcFilename, options) {
     if (!isPath(srcFilename)) return invalid('srcFilename must be a non-empty string');
     let file;
@@ -311,14 +264,6 @@ class Client {
     } finally {
       await file.close();
     }
-  }
-
-  async uploadFromStream(objectName, stream, options) {
-    const body = webStream(stream);
-    const result = body
-      ? await this.#core.call('uploadFromStream', objectName, body, options)
-      : invalid('stream must be a Node Readable or a web ReadableStream');
-    if (!result.ok) throw new StreamRequestError(result.error);
   }
 }
 

@@ -2,7 +2,7 @@
 // not see, and StreamRequestError. The web entries (js/web/client.mjs) import this ES module;
 // the Node entry requires pkg/node/errors.cjs, the CommonJS copy scripts/build-shared.mjs writes
 // from it (Node 18 cannot `require` an ES module, and runtimes without CommonJS cannot import
-// one). So: top-level `export` declarations only, and no imports.
+// one). So: top-level `export` declarations only, and no imports (but of another module here).
 
 /** A failed result made in JS, in the core's shape: `{ok: false, error: {kind, message}}`. */
 export const failure = (kind, message) => ({ ok: false, error: { kind, message } });

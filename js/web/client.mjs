@@ -3,6 +3,7 @@
 // sidecar. Each entry (js/web/index.mjs, js/workerd/index.mjs) only says how the wasm
 // module is loaded; every protocol decision is made in Rust, as in the Node layer.
 
+import { ClientBase, asUploadStream, callCore } from '../shared/client-base.mjs';
 import { StreamRequestError, failure } from '../shared/errors.mjs';
 
 const NO_BUCKET =
@@ -11,14 +12,6 @@ const NO_BUCKET =
 const NO_TOKEN =
   'accessToken is required in this runtime: there is no Replit sidecar to get tokens from. ' +
   'Pass a token string, or an async function that asks your server for one';
-const NO_FILES = {
-  downloadToFilename:
-    'downloadToFilename needs a file system, which this runtime does not have: use downloadAsBytes ' +
-    '(for a browser download, wrap it in a Blob and an <a download> link) or downloadAsStream',
-  uploadFromFilename:
-    'uploadFromFilename needs a file system, which this runtime does not have: use uploadFromBytes ' +
-    'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
-};
 
 /** The results of `notInThisBuild`, told apart from other failures by identity. */
 const leftOutOfBuild = new WeakSet();
@@ -99,23 +92,21 @@ export function defineClient(load, { environment } = {}) {
       () => failure('Unknown', error instanceof Error ? error.message : String(error)).error,
     );
 
-  class Client {
+  /** ClientBase's methods (js/shared/client-base.mjs) over a module loaded on first use. */
+  class Client extends ClientBase {
     #options;
     #core;
     #problem;
 
     /** Does no I/O: the wasm module loads on the first call. */
     constructor(options) {
+      super();
       this.#options = options && typeof options === 'object' ? { ...options } : options;
       this.#problem = missingForRuntime(options);
     }
 
-    /**
-     * Runs `method` of the core, whose promises always resolve to a result: an operation of
-     * `Core.call`, or (`own`) a server-only method of its own, which a build without it (the
-     * browser's) answers with an `Unsupported` result.
-     */
-    async #run(method, own, args) {
+    /** Loads the module on first use (see ClientBase for the hook). */
+    async [callCore](method, args, own) {
       let wasm;
       try {
         wasm = await glue();
@@ -128,54 +119,8 @@ export function defineClient(load, { environment } = {}) {
       return own ? this.#core[method](...args) : this.#core.call(method, ...args);
     }
 
-    #call(method, ...args) {
-      return this.#run(method, false, args);
-    }
-
-    #own(method, ...args) {
-      return this.#run(method, true, args);
-    }
-
-    copy(objectName, destObjectName, options) {
-      return this.#call('copy', objectName, destObjectName, options);
-    }
-
-    delete(objectName, options) {
-      return this.#call('delete', objectName, options);
-    }
-
-    exists(objectName, options) {
-      return this.#call('exists', objectName, options);
-    }
-
-    list(options) {
-      return this.#call('list', options);
-    }
-
-    getMetadata(objectName, options) {
-      return this.#call('getMetadata', objectName, options);
-    }
-
-    setMetadata(objectName, metadata, options) {
-      return this.#call('setMetadata', objectName, metadata, options);
-    }
-
-    listPage(options) {
-      return this.#call('listPage', options);
-    }
-
-    // Server-only (in Workers, not in the browser build, where they are `Unsupported`).
-
-    getAclPolicy(objectName, options) {
-      return this.#own('getAclPolicy', objectName, options);
-    }
-
-    setAclPolicy(objectName, policy, options) {
-      return this.#own('setAclPolicy', objectName, policy, options);
-    }
-
-    canAccess(objectName, options) {
-      return this.#own('canAccess', objectName, options);
+    [asUploadStream](stream) {
+      return stream instanceof ReadableStream ? stream : failure('InvalidArgument', 'stream must be a web ReadableStream of bytes');
     }
 
     /**
@@ -183,15 +128,11 @@ export function defineClient(load, { environment } = {}) {
      * answers). In the browser build, which has no server features: 501, saying so.
      */
     async serve(...args) {
-      const answer = await this.#own('serve', ...args).catch(() => null);
+      const answer = await this[callCore]('serve', args, true).catch(() => null);
       if (answer instanceof Response) return answer;
       // (A string body makes the Content-Type text/plain.)
       const missing = leftOutOfBuild.has(answer);
       return new Response(missing ? answer.error.message : 'Internal Server Error', { status: missing ? 501 : 500 });
-    }
-
-    findPublic(relativePath, options) {
-      return this.#own('findPublic', relativePath, options);
     }
 
     /** Only a server on Replit can sign: here `Unsupported`, whatever the arguments (no core call). */
@@ -203,18 +144,9 @@ export function defineClient(load, { environment } = {}) {
       return failure('Unsupported', `createUploadUrl: ${NO_SIGNING}`);
     }
 
-    async downloadAsBytes(objectName, options) {
-      const result = await this.#call('downloadAsBytes', objectName, options);
-      return result.ok ? { ok: true, value: [result.value] } : result;
-    }
-
-    downloadAsText(objectName, options) {
-      return this.#call('downloadAsText', objectName, options);
-    }
-
     /** A web ReadableStream, returned at once; a failure errors it with a StreamRequestError. */
     downloadAsStream(objectName, options) {
-      const started = this.#call('downloadAsStream', objectName, options);
+      const started = this[callCore]('downloadAsStream', [objectName, options]);
       let reader;
       return new ReadableStream({
         async pull(controller) {
@@ -239,29 +171,19 @@ export function defineClient(load, { environment } = {}) {
     }
 
     async downloadToFilename() {
-      return failure('Unsupported', NO_FILES.downloadToFilename);
-    }
-
-    uploadFromBytes(objectName, contents, options) {
-      return this.#call('uploadFromBytes', objectName, contents, options);
-    }
-
-    uploadFromText(objectName, contents, options) {
-      if (typeof contents !== 'string') return Promise.resolve(failure('InvalidArgument', 'contents must be a string'));
-      return this.#call('uploadFromText', objectName, contents, options);
+      return failure(
+        'Unsupported',
+        'downloadToFilename needs a file system, which this runtime does not have: use downloadAsBytes ' +
+          '(for a browser download, wrap it in a Blob and an <a download> link) or downloadAsStream',
+      );
     }
 
     async uploadFromFilename() {
-      return failure('Unsupported', NO_FILES.uploadFromFilename);
-    }
-
-    /** Rejects with a StreamRequestError on failure, as in @replit/object-storage. */
-    async uploadFromStream(objectName, stream, options) {
-      const result =
-        stream instanceof ReadableStream
-          ? await this.#call('uploadFromStream', objectName, stream, options)
-          : failure('InvalidArgument', 'stream must be a web ReadableStream of bytes');
-      if (!result.ok) throw new StreamRequestError(result.error);
+      return failure(
+        'Unsupported',
+        'uploadFromFilename needs a file system, which this runtime does not have: use uploadFromBytes ' +
+          'with a File (from <input type="file"> or a drop) or any Blob, or uploadFromStream with file.stream()',
+      );
     }
   }
 

@@ -140,8 +140,10 @@ impl Document for JsValue {
             entries
                 .iter()
                 .filter_map(|entry| {
-                    let key = Reflect::get_u32(&entry, 0).ok()?.as_string()?;
-                    let value = Reflect::get_u32(&entry, 1).ok().filter(|value| !value.is_undefined())?;
+                    // Each entry is a `[key, value]` array.
+                    let entry: &Array = entry.unchecked_ref();
+                    let key = entry.get(0).as_string()?;
+                    let value = Some(entry.get(1)).filter(|value| !value.is_undefined())?;
                     Some((key, Some(value).filter(|value| !value.is_null())))
                 })
                 .collect(),

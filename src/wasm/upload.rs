@@ -314,8 +314,9 @@ async fn single_request(
         let nonce = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let multipart = requests.upload_multipart(object, params, nonce)?;
         let parts = Array::of3(&JsValue::from_str(&multipart.preamble), &body, &JsValue::from_str(&multipart.closing));
-        let joined =
-            Blob::new_with_str_sequence(&parts).map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
+        // (`new Blob(parts)` takes strings and Blobs alike: the one binding body.rs uses too.)
+        let joined = Blob::new_with_u8_array_sequence(&parts)
+            .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
         (multipart.request, joined.into())
     } else {
         (requests.upload_media(object, params), body)
