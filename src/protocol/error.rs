@@ -87,6 +87,9 @@ pub struct Failure {
     pub status_code: Option<u16>,
     /// How many tries were made, when there was more than one.
     pub attempts: Option<u32>,
+    /// Whether another try may go otherwise: marked where the failure is made (no usable
+    /// answer; a status Google's clients retry), read by the retry policy. Not shown to JS.
+    pub transient: bool,
 }
 
 impl From<Failure> for StorageError {
@@ -109,12 +112,18 @@ impl core::ops::DerefMut for StorageError {
 }
 
 impl StorageError {
+    /// A failure without an HTTP status: transient when no usable answer came (`Network`,
+    /// `Timeout`).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Failure { kind, message: message.into(), status_code: None, attempts: None }.into()
+        let transient = matches!(kind, ErrorKind::Network | ErrorKind::Timeout);
+        Failure { kind, message: message.into(), status_code: None, attempts: None, transient }.into()
     }
 
+    /// The failure as an answer of HTTP `status` caused it: transient when the status is one
+    /// worth another try (`retry::is_retryable_status`), whatever the kind.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status_code = Some(status);
+        self.transient = crate::protocol::retry::is_retryable_status(status);
         self
     }
 
@@ -153,10 +162,15 @@ impl StorageError {
         }
         let said = message.filter(|message| !message.is_empty());
         match (name, said) {
-            (Some("TimeoutError"), _) => StorageError::new(
-                ErrorKind::Timeout,
-                text!("the call's signal timed out: ", said.unwrap_or("TimeoutError")),
-            ),
+            // The caller's own deadline, which another try would not meet: not transient.
+            (Some("TimeoutError"), _) => Failure {
+                kind: ErrorKind::Timeout,
+                message: text!("the call's signal timed out: ", said.unwrap_or("TimeoutError")),
+                status_code: None,
+                attempts: None,
+                transient: false,
+            }
+            .into(),
             (Some("AbortError"), _) | (_, None) => self,
             (_, Some(said)) => StorageError::new(ErrorKind::Aborted, text!(ABORTED, ": ", said)),
         }
@@ -280,6 +294,22 @@ mod tests {
         assert_eq!(bare_timeout.message, "the call's signal timed out: TimeoutError");
         let network = StorageError::new(ErrorKind::Network, "x");
         assert_eq!(network.clone().aborted_because(Some("TimeoutError"), None), network, "only aborts change");
+    }
+
+    #[test]
+    fn transience_is_marked_where_a_failure_is_made() {
+        for kind in ErrorKind::ALL {
+            let expected = matches!(kind, ErrorKind::Network | ErrorKind::Timeout);
+            assert_eq!(StorageError::new(kind, "x").transient, expected, "{kind:?} without an answer");
+        }
+        // An answer's status decides, whatever kind it was mapped to.
+        assert!(StorageError::new(ErrorKind::ServerError, "x").with_status(503).transient);
+        assert!(StorageError::new(ErrorKind::Unknown, "x").with_status(408).transient);
+        assert!(!StorageError::new(ErrorKind::ServerError, "x").with_status(501).transient);
+        assert!(!StorageError::new(ErrorKind::Network, "x").with_status(400).transient);
+        // The caller's own deadline passed: another try would not meet it.
+        let deadline = StorageError::aborted().aborted_because(Some("TimeoutError"), None);
+        assert_eq!((deadline.kind, deadline.transient), (ErrorKind::Timeout, false));
     }
 
     #[test]

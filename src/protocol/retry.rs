@@ -37,12 +37,10 @@ pub fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// Whether a failure is transient: a retryable status, or no usable answer at all.
+/// Whether a failure is transient, as marked where it was made (`StorageError::new` and
+/// `with_status`): a retryable status, or no usable answer at all.
 pub fn is_transient(error: &StorageError) -> bool {
-    match error.status_code {
-        Some(status) => is_retryable_status(status),
-        None => matches!(error.kind, ErrorKind::Network | ErrorKind::Timeout),
-    }
+    error.transient
 }
 
 impl RetryPolicy {
@@ -173,13 +171,11 @@ mod tests {
     }
 
     fn error(kind: ErrorKind, status: Option<u16>) -> StorageError {
-        crate::protocol::error::Failure {
-            kind,
-            message: alloc::string::String::new(),
-            status_code: status,
-            attempts: None,
+        let error = StorageError::new(kind, "");
+        match status {
+            Some(status) => error.with_status(status),
+            None => error,
         }
-        .into()
     }
 
     #[test]

@@ -11,7 +11,7 @@ use web_sys::AbortSignal;
 
 use crate::prelude::*;
 use crate::protocol::document::{self, Document, FromDocument};
-use crate::protocol::error::{ErrorKind, Failure, StorageError};
+use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::object_name;
 
 pub fn set(target: &Object, key: &str, value: &JsValue) {
@@ -101,7 +101,14 @@ pub fn error_from_js(value: &JsValue, fallback: ErrorKind) -> StorageError {
         if let Some(message) = get(value, "message").as_string() {
             let status = get(value, "statusCode").as_f64().filter(|s| (100.0..600.0).contains(s)).map(|s| s as u16);
             let attempts = get(value, "attempts").as_f64().filter(|n| *n >= 1.0 && *n < 1e6).map(|n| n as u32);
-            return Failure { kind, message, status_code: status, attempts }.into();
+            // One of ours back from JS, which does not carry transience: marked as when made.
+            let error = StorageError::new(kind, message);
+            let mut error = match status {
+                Some(status) => error.with_status(status),
+                None => error,
+            };
+            error.attempts = attempts;
+            return error;
         }
     }
     let kind = match get(value, "name").as_string().as_deref() {
