@@ -307,8 +307,9 @@ mod tests {
     #[test]
     fn upload_sizes_default_to_what_the_readme_promises_and_gcs_accepts() {
         const MIB: u64 = 1024 * 1024;
-        let defaults = [DEFAULT_STREAM_CHUNK_SIZE, DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_RESUMABLE_THRESHOLD];
-        assert_eq!(defaults, [4 * MIB, 16 * MIB, 8 * MIB]);
+        let defaults =
+            [DEFAULT_STREAM_CHUNK_SIZE, DEFAULT_BUFFERED_CHUNK_SIZE, DEFAULT_RESUMABLE_THRESHOLD, STREAM_REPLAY_BYTES];
+        assert_eq!(defaults, [4 * MIB, 16 * MIB, 8 * MIB, 8 * MIB]);
         // GCS takes resumable chunks only in positive multiples of 256 KiB.
         for chunk_size in [DEFAULT_STREAM_CHUNK_SIZE, DEFAULT_BUFFERED_CHUNK_SIZE] {
             assert_eq!(resumable::normalise_chunk_size(chunk_size), chunk_size);

@@ -399,6 +399,30 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_answer_that_hides_its_length_keeps_the_length_known_and_progress_counts_on() {
+        let mut cursor = DownloadCursor::new(WHOLE, None);
+        cursor.answered(cursor.request(), &whole_answer(10)).unwrap();
+        cursor.deliver(4);
+        assert_eq!(cursor.received(), 4, "progress: the bytes delivered");
+        cursor.after_break(&broken());
+        let hidden = Answer { content_length: None, ..partial_answer(4, 9, 10) };
+        cursor.answered(cursor.request(), &hidden).unwrap();
+        assert_eq!(cursor.length(), Some(10));
+        cursor.deliver(3);
+        assert_eq!(cursor.received(), 7);
+        assert_eq!(cursor.ended().unwrap_err().kind, ErrorKind::Network, "3 bytes short is a break, not the end");
+    }
+
+    #[test]
+    fn a_check_found_not_to_apply_says_why() {
+        let mut cursor = DownloadCursor::new(WHOLE, None);
+        cursor.answered(cursor.request(), &whole_answer(10)).unwrap();
+        assert_eq!(cursor.skipped(), None);
+        cursor.skip_check(GZIP_SKIPPED);
+        assert_eq!(cursor.skipped(), Some(GZIP_SKIPPED));
+    }
+
+    #[test]
     fn a_resumed_answer_of_another_generation_is_precondition_failed() {
         let mut cursor = DownloadCursor::new(WHOLE, None);
         cursor.answered(cursor.request(), &Answer { generation: Some("7".into()), ..whole_answer(10) }).unwrap();
@@ -601,12 +625,20 @@ mod tests {
 
     fn tail_of(chunks: &[&[u8]], want: u64) -> Vec<u8> {
         let mut tail = Tail::new(want);
+        let mut passed = 0;
         for chunk in chunks {
             tail.push(chunk.to_vec());
+            passed += chunk.len() as u64;
+            // The memory bound: no chunk is held that the last `want` bytes do not need, so
+            // what follows the first chunk held is less than `want`.
+            let first = tail.chunks.front().map_or(0, Vec::len) as u64;
+            assert!(tail.held - first < want, "{} held, the first {first}, for {want}", tail.held);
+            assert_eq!(tail.held, tail.chunks.iter().map(|chunk| chunk.len() as u64).sum::<u64>());
         }
         assert!(!tail.ended());
         tail.end();
         assert!(tail.ended());
+        assert_eq!(tail.held, want.min(passed), "what is held once the body ended");
         let mut out = Vec::new();
         while let Some(chunk) = tail.pop() {
             out.extend(chunk);

@@ -126,6 +126,8 @@ mod tests {
         assert_eq!(origin("http://127.0.0.1:4443?x=1"), "http://127.0.0.1:4443");
         assert_eq!(origin("http://[::1]:9/#frag"), "http://[::1]:9");
         assert_eq!(origin("https://b.example"), "https://b.example");
+        // A host shorter than the scheme: the host starts right after `://`.
+        assert_eq!(origin("http://h/path"), "http://h");
         assert_eq!(origin("/relative/path"), "");
         assert_eq!(origin(""), "");
     }
