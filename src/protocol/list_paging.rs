@@ -1,7 +1,7 @@
 //! Following a listing's pages: which page to ask for next and how many objects to ask for,
 //! how many of a page's objects to keep (`maxResults` counts across pages), and when to stop
-//! (no next token or an empty one, a server repeating the token it was sent, `maxResults`
-//! reached). An empty page with a token is not the end: GCS sends such pages when filters
+//! (no next token or an empty one, a server giving a token it gave before, which would go
+//! round the same pages forever, `maxResults` reached). An empty page with a token is not the end: GCS sends such pages when filters
 //! skip a stretch of names. Pure, so it is tested natively against a simulated server;
 //! `wasm::storage`'s `list` sends the requests.
 
@@ -12,8 +12,9 @@ pub struct ListPaging {
     max_results: Option<u32>,
     /// Objects kept so far.
     gathered: u32,
-    /// The token of the page to ask for next (`None`: the first).
-    token: Option<String>,
+    /// Every token the server gave, in order: the last is the page to ask for next (none:
+    /// the first page). A few dozen bytes a page, kept to tell a cycle of any length.
+    tokens: Vec<String>,
 }
 
 /// The next page to ask for.
@@ -26,13 +27,14 @@ pub struct PageRequest<'a> {
 
 impl ListPaging {
     pub fn new(max_results: Option<u32>) -> ListPaging {
-        ListPaging { max_results, gathered: 0, token: None }
+        ListPaging { max_results, gathered: 0, tokens: Vec::new() }
     }
 
     /// The next page to ask for; `None` when the listing is complete.
     pub fn next_page(&self) -> Option<PageRequest<'_>> {
         let still_wanted = self.max_results.map(|max| max.saturating_sub(self.gathered));
-        (still_wanted != Some(0)).then_some(PageRequest { still_wanted, token: self.token.as_deref() })
+        let token = self.tokens.last().map(String::as_str);
+        (still_wanted != Some(0)).then_some(PageRequest { still_wanted, token })
     }
 
     /// Takes the page asked for: `items` objects and the next page's token (an empty token is
@@ -43,7 +45,7 @@ impl ListPaging {
         let kept = items.min(room);
         self.gathered += kept as u32;
         match next_token {
-            Some(next) if Some(next) != self.token.as_deref() => self.token = Some(next.to_string()),
+            Some(next) if !self.tokens.iter().any(|token| token == next) => self.tokens.push(next.to_string()),
             // The last page: no more are wanted.
             _ => self.max_results = Some(self.gathered),
         }
@@ -85,6 +87,16 @@ mod tests {
         paging.took(1, Some("a"));
         assert_eq!(paging.took(1, Some("a")), 1);
         assert_eq!(paging.next_page(), None);
+    }
+
+    #[test]
+    fn a_server_going_round_a_cycle_of_tokens_ends_the_listing() {
+        let mut paging = ListPaging::new(None);
+        paging.took(1, Some("a"));
+        paging.took(1, Some("b"));
+        assert_eq!(paging.next_page().and_then(|next| next.token), Some("b"));
+        assert_eq!(paging.took(1, Some("a")), 1, "the page's objects are kept");
+        assert_eq!(paging.next_page(), None, "a -> b -> a would go round forever");
     }
 
     /// A server listing `names` objects in pages of the sizes `pages` says (cycled, capped at
