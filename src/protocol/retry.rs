@@ -100,14 +100,32 @@ impl RetryStrategy {
         }
     }
 
-    /// Whether a transient failure of `operation` may be tried again; `precondition`: the
-    /// request carries the one that guards it (`ifGenerationMatch`, for a copy of the
-    /// destination; `ifMetagenerationMatch` for a patch).
-    pub fn retries(self, operation: Operation, precondition: bool) -> bool {
+    /// Whether a transient failure of `operation` may be tried again, given whether the
+    /// request carries the precondition that guards it.
+    pub fn retries(self, operation: Operation, precondition: Precondition) -> bool {
         match self {
             RetryStrategy::Never => false,
             RetryStrategy::Always => true,
-            RetryStrategy::Conditional => precondition || operation.idempotent(),
+            RetryStrategy::Conditional => precondition == Precondition::Carried || operation.idempotent(),
+        }
+    }
+}
+
+/// Whether a write carries the precondition that makes repeating it harmless:
+/// `ifGenerationMatch` (for a copy, of the destination), `ifMetagenerationMatch` for a patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    Carried,
+    Absent,
+}
+
+impl Precondition {
+    /// `Carried` when the request's precondition is `given`.
+    pub fn given<T>(value: Option<T>) -> Precondition {
+        if value.is_some() {
+            Precondition::Carried
+        } else {
+            Precondition::Absent
         }
     }
 }
@@ -148,8 +166,8 @@ impl Operation {
 /// asks for, so it counts as deleted (Google's conformance suite expects such retried
 /// deletes to succeed). Without a precondition a 404 stays `ObjectNotFound`: the name alone
 /// does not say the object ever existed.
-pub fn deleted_before_retry(error: &StorageError, precondition: bool) -> bool {
-    precondition && error.kind == ErrorKind::ObjectNotFound && error.attempts.is_some()
+pub fn deleted_before_retry(error: &StorageError, precondition: Precondition) -> bool {
+    precondition == Precondition::Carried && error.kind == ErrorKind::ObjectNotFound && error.attempts.is_some()
 }
 
 /// A server's wish is honoured up to a day (the retry deadline usually ends it sooner).
@@ -225,8 +243,13 @@ mod tests {
             (Patch, true, Never, false),
             (Delete, false, Never, false),
         ];
-        for (operation, precondition, strategy, retried) in table {
-            assert_eq!(strategy.retries(operation, precondition), retried, "{operation:?} {precondition} {strategy:?}");
+        for (operation, carried, strategy, retried) in table {
+            let precondition = Precondition::given(carried.then_some(()));
+            assert_eq!(
+                strategy.retries(operation, precondition),
+                retried,
+                "{operation:?} {precondition:?} {strategy:?}"
+            );
         }
     }
 
@@ -255,13 +278,13 @@ mod tests {
     fn a_guarded_delete_that_finds_its_object_gone_on_a_retry_did_its_work() {
         let not_found = error(ErrorKind::ObjectNotFound, Some(404));
         let after_retry = not_found.clone().after_attempts(2);
-        assert!(deleted_before_retry(&after_retry, true));
-        assert!(!deleted_before_retry(&after_retry, false), "without ifGenerationMatch");
-        assert!(!deleted_before_retry(&not_found, true), "a first answer of 404: it was never there");
+        assert!(deleted_before_retry(&after_retry, Precondition::Carried));
+        assert!(!deleted_before_retry(&after_retry, Precondition::Absent), "without ifGenerationMatch");
+        assert!(!deleted_before_retry(&not_found, Precondition::Carried), "a first answer of 404: it was never there");
         let bucket = error(ErrorKind::BucketNotFound, Some(404)).after_attempts(2);
-        assert!(!deleted_before_retry(&bucket, true));
+        assert!(!deleted_before_retry(&bucket, Precondition::Carried));
         let refused = error(ErrorKind::PreconditionFailed, Some(412)).after_attempts(2);
-        assert!(!deleted_before_retry(&refused, true), "another generation is live");
+        assert!(!deleted_before_retry(&refused, Precondition::Carried), "another generation is live");
     }
 
     #[test]

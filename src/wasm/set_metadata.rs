@@ -7,7 +7,7 @@ use crate::protocol::error::StorageError;
 use crate::protocol::metadata_patch::MetadataPatch;
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, SetMetadataOptions};
-use crate::protocol::retry::Operation;
+use crate::protocol::retry::{Operation, Precondition};
 use crate::wasm::call_context::CallContext;
 use crate::wasm::interop::{self, object_name_arg};
 use crate::wasm::metadata::metadata_to_js;
@@ -28,7 +28,13 @@ impl Storage {
         let call = Call { bucket: &bucket, object: Some(object), context };
         let metageneration = options.if_metageneration_match.as_ref().map(Generation::to_query);
         let request = self.requests(&bucket).patch_metadata(object, patch, metageneration.as_deref());
-        self.request_json(call, &request, None, self.retry(Operation::Patch, metageneration.is_some())).await
+        self.request_json(
+            call,
+            &request,
+            None,
+            self.retry(Operation::Patch, Precondition::given(metageneration.as_ref())),
+        )
+        .await
     }
 }
 

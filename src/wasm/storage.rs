@@ -25,7 +25,7 @@ use crate::protocol::gcs_responses::{self, ListPage, RewriteResponse, Target};
 use crate::protocol::http::{is_success, HttpRequest};
 use crate::protocol::list_paging::ListPaging;
 use crate::protocol::options::{CopyOptions, DeleteOptions, ListOptions};
-use crate::protocol::retry::{self, Operation};
+use crate::protocol::retry::{self, Operation, Precondition};
 #[cfg(feature = "server")]
 use crate::protocol::sidecar::{self, DefaultBucketBody};
 use crate::wasm::attempt::guarded_send;
@@ -133,10 +133,10 @@ impl Storage {
     }
 
     /// Whether a transient failure of `operation` may be tried again, under the client's
-    /// `retryStrategy`; `precondition`: the request carries the one that guards it. Not
-    /// inlined: its callers are many.
+    /// `retryStrategy`, given the precondition the request carries or not. Not inlined: its
+    /// callers are many.
     #[inline(never)]
-    pub fn retry(&self, operation: Operation, precondition: bool) -> Retry {
+    pub fn retry(&self, operation: Operation, precondition: Precondition) -> Retry {
         if self.config.retry.strategy.retries(operation, precondition) {
             Retry::Safe
         } else {
@@ -354,7 +354,7 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(object), context };
-        let guarded = options.if_generation_match.is_some();
+        let guarded = Precondition::given(options.if_generation_match.as_ref());
         let target = options.if_generation_match.as_ref().map_or(Deletion::Live, Deletion::LiveIf);
         let request = self.requests(&bucket).delete(object, target);
         let retry = self.retry(Operation::Delete, guarded);
@@ -386,7 +386,7 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let bucket = self.bucket(context).await?;
         let call = Call { bucket: &bucket, object: Some(source), context };
-        let retry = self.retry(Operation::Rewrite, options.if_generation_match.is_some());
+        let retry = self.retry(Operation::Rewrite, Precondition::given(options.if_generation_match.as_ref()));
         let mut token: Option<String> = None;
         loop {
             let request = self.requests(&bucket).rewrite(source, destination, options, token.as_deref());

@@ -23,7 +23,7 @@ use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::object_metadata::ObjectMetadata;
 use crate::protocol::options::{Generation, UploadOptions};
 use crate::protocol::resumable::{self, HashFrontier, Next, UploadCursor};
-use crate::protocol::retry::{self, Operation};
+use crate::protocol::retry::{self, Operation, Precondition};
 use crate::wasm::backoff::Backoff;
 use crate::wasm::body::{self, Content};
 use crate::wasm::call_context::CallContext;
@@ -324,7 +324,7 @@ async fn single_request(
     let request = request.header("X-Goog-Hash", integrity::goog_hash_header(crc));
     // Repeating an unconditional overwrite could undo another writer's; with a
     // precondition it cannot, so only then is it retried (unless `retryStrategy` says otherwise).
-    let retry = storage.retry(Operation::Insert, params.if_generation_match.is_some());
+    let retry = storage.retry(Operation::Insert, Precondition::given(params.if_generation_match.as_ref()));
     let (exchange, _) = storage.request(call, &request, Some(&body), retry, is_success, Answer::Headers).await?;
     let (resource, described) = match exchange.json::<ObjectMetadata>().await {
         Ok(resource) => (resource, Described::ByTheUpload),
@@ -397,7 +397,7 @@ async fn resumable_upload(
     let start = storage.requests(call.bucket).start_resumable(object, params, total);
     // Opened again after a transient failure, precondition or not: a session that never
     // receives data writes nothing.
-    let retry = storage.retry(Operation::Session, false);
+    let retry = storage.retry(Operation::Session, Precondition::Absent);
     let (opened, _) = storage.request(call, &start, None, retry, is_success, Answer::Headers).await?;
     let session = opened.header("location").filter(|location| !location.is_empty());
     opened.discard().await;

@@ -19,7 +19,7 @@ use crate::protocol::config::{ClientConfig, ClientOptions};
 use crate::protocol::document::string_entries;
 use crate::protocol::error::StorageError;
 use crate::protocol::http::{is_success, Body, HttpRequest, Method};
-use crate::protocol::retry::Operation;
+use crate::protocol::retry::{Operation, Precondition};
 use crate::protocol::url_transfer as signed;
 use crate::wasm::auth::Credentials;
 use crate::wasm::body::Content;
@@ -90,7 +90,8 @@ async fn transfer(
         }
     }
     // An unconditional overwrite repeated could undo another writer's upload.
-    let retry = storage.retry(Operation::Insert, request.header_value("x-goog-if-generation-match").is_some());
+    let retry =
+        storage.retry(Operation::Insert, Precondition::given(request.header_value("x-goog-if-generation-match")));
     let call = Call { bucket: "", object: Some(object), context: &context };
     storage.request(call, &request, Some(&body), retry, is_success, Answer::Headers).await?.0.discard().await;
     context.progress(total, Some(total));
