@@ -115,6 +115,25 @@ async function memoryChild() {
       return { sha256: source.sha256() };
     },
     downloadAsStream: async () => hashStream(client.downloadAsStream(object)),
+    // The floor the stream upload is measured against: plain fetch sending the same source in
+    // the same request ours sends (a resumable session, its data in one streamed PUT).
+    fetchStreamPut: async () => {
+      const source = generatedStream(bytes, `${tag}-fetch`);
+      const name = `${env.ROS_PREFIX}/${tag}-fetch-floor.bin`;
+      const auth = { authorization: 'Bearer memory-test-token' };
+      const started = await fetch(
+        `${env.ROS_PROXY_URL}/upload/storage/v1/b/${env.ROS_BUCKET}/o?uploadType=resumable&name=${encodeURIComponent(name)}`,
+        { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' },
+      );
+      await started.arrayBuffer();
+      const session = started.headers.get('location');
+      if (!started.ok || !session) throw new Error(`fetch floor: session not opened (${started.status})`);
+      const headers = { ...auth, 'content-range': `bytes 0-*/${bytes}` };
+      const put = await fetch(session, { method: 'PUT', headers, body: Readable.toWeb(source), duplex: 'half', redirect: 'error' });
+      await put.arrayBuffer();
+      if (!put.ok) throw new Error(`fetch floor: PUT answered ${put.status}`);
+      return { sha256: source.sha256() };
+    },
   });
   const op = env.ROS_OP;
   report.op = op;
@@ -311,7 +330,7 @@ describe('1 GiB transfers', { skip: skipLarge }, () => {
 
       const mib = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
       const reports = [];
-      for (const op of ['uploadFromFilename', 'downloadToFilename', 'uploadFromStream', 'downloadAsStream']) {
+      for (const op of ['uploadFromFilename', 'downloadToFilename', 'uploadFromStream', 'downloadAsStream', 'fetchStreamPut']) {
         const started = Date.now();
         child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
           env: {
@@ -368,17 +387,22 @@ describe('1 GiB transfers', { skip: skipLarge }, () => {
       // The bounds, for each method in its own process.
       const problems = [];
       const streamUploadOverBudget = [];
-      for (const report of reports) {
+      // Plain fetch's own cost of streaming the same source in one PUT, reported beside ours.
+      const floorReport = reports.find((r) => r.op === 'fetchStreamPut');
+      const floorPeak = floorReport.ops.find((op) => op.round === 'large').peak - floorReport.idle.hwm;
+      assert.equal(proxy.sunk.get(`${prefix}/large-fetch-floor.bin`)?.size, SIZE, 'the fetch floor arrived whole');
+      for (const report of reports.filter((r) => r.op !== 'fetchStreamPut')) {
         const base = report.idle.hwm;
         const large = report.ops.find((op) => op.round === 'large');
         const over = `${report.op} of ${SIZE / MiB} MiB raised the peak RSS by ${mib(large.peak - base)} over the idle client (budget ${mib(RSS_BUDGET)})`;
         if (report.op === 'uploadFromStream') {
-          // Issue 11 (open): uploadFromStream peaks at 59-68 MiB over idle on this machine,
-          // in chunks (2 or 4 MiB) and as one streamed PUT (with 8 or 2 MiB kept to resend:
-          // the same), with sources that allocate and with sources that do not; files stay
-          // near 50. Until that is found, the budget is reported below as a TODO; memory that
-          // grew with object size (a leak) would still fail here.
-          if (large.peak - base > RSS_BUDGET) streamUploadOverBudget.push(over);
+          // Issue 11 (open): uploadFromStream as one streamed PUT peaks at +80 to +84 MiB over
+          // idle on this machine, where plain fetch sending the same (fetchStreamPut) peaks at
+          // +55 to +63; files stay near 50. Until the rest is found, the budget is reported
+          // below as a TODO, with the floor; memory that grew with object size (a leak) would
+          // still fail here.
+          const floor = `; plain fetch streaming the same source in the same PUT: ${mib(floorPeak)}`;
+          if (large.peak - base > RSS_BUDGET) streamUploadOverBudget.push(over + floor);
           if (large.peak - base > 2 * RSS_BUDGET) problems.push(over.replace('budget', 'leak bound 2 x budget'));
         } else if (large.peak - base > RSS_BUDGET) {
           problems.push(over);
