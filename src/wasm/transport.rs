@@ -303,7 +303,7 @@ pub async fn discard(response: &Response) {
 /// moves it (with `duplex` and `redirect`) out of `init`, whose Request keeps the method, the
 /// headers and the signal. Not when `via` sends, which reads the Request's body; nor for a
 /// streamed body (a resumable session's whole data): that way a 1 GiB stream upload peaked at
-/// +106 to +112 MiB over an idle client, against +80 to +88 with the body in the Request, at the
+/// +106 to +112 MiB over an idle client, against +69 to +88 with the body in the Request, at the
 /// same speed (plain fetch sending the same in fetch's init: +55 to +63).
 #[cfg(feature = "server")]
 fn body_for_fetch(init: &RequestInit, via: Option<&js_sys::Function>) -> Option<RequestInit> {
