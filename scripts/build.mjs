@@ -17,8 +17,8 @@
 // rebuild the other one each time. A build is skipped when its inputs (src/, Cargo.toml,
 // Cargo.lock, the scripts that rewrite its output, its commands; for pkg/workerd also
 // pkg/node's .wasm) are unchanged since its last success (stamps in .cache/), unless --force.
-// Then pkg/node/errors.cjs, the CommonJS copy of js/shared/errors.mjs for the Node
-// entry (scripts/build-shared.mjs), written every time.
+// Then the CommonJS copies of js/shared's modules for the Node entry (pkg/node/errors.cjs
+// and client-base.cjs, scripts/build-shared.mjs), written every time.
 // Last, `npm pack --dry-run` must hold every file the package's entries load (lib.mjs).
 //
 // npm run demo calls build({ nodeOnly: true }): pkg/node alone and without the wasm-opt steps
