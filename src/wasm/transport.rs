@@ -303,7 +303,7 @@ pub async fn discard(response: &Response) {
 /// moves it out of `init`, whose Request keeps the method, the headers and the signal. Not
 /// when `via` sends, which reads the Request's body; nor for a streamed body (a resumable
 /// session's whole data, the only kind with `duplex` and `redirect` set): that way a 1 GiB
-/// stream upload peaked at +106 to +112 MiB over an idle client, against +69 to +88 with the
+/// stream upload peaked at +106 to +112 MiB over an idle client, against +65 to +88 with the
 /// body in the Request, at the same speed (plain fetch sending the same: +52 to +63).
 /// (The body is moved after the fact, rather than set where it goes, so that `send` reads the
 /// same in the browser build, whose size moves with its line numbers.)

@@ -396,7 +396,7 @@ describe('1 GiB transfers', { skip: skipLarge }, () => {
         const large = report.ops.find((op) => op.round === 'large');
         const over = `${report.op} of ${SIZE / MiB} MiB raised the peak RSS by ${mib(large.peak - base)} over the idle client (budget ${mib(RSS_BUDGET)})`;
         if (report.op === 'uploadFromStream') {
-          // Issue 11 (open): uploadFromStream as one streamed PUT peaks at +69 to +88 MiB over
+          // Issue 11 (open): uploadFromStream as one streamed PUT peaks at +65 to +88 MiB over
           // idle on this machine, where plain fetch sending the same (fetchStreamPut) peaks at
           // +52 to +63; files stay near 50. Until the rest is found, the budget is reported
           // below as a TODO, with the floor; memory that grew with object size (a leak) would
