@@ -14,14 +14,23 @@ pub struct Crc32c(u32);
 /// CRC32C's polynomial, bit-reversed.
 const POLYNOMIAL: u32 = 0x82F6_3B78;
 
-/// Slicing-by-8 lookup tables: `TABLES[k][n]` is the CRC of byte `n` followed by `k` zero
-/// bytes. Built on first use rather than by the `crc32c` crate's build script, whose 8 KiB
-/// of tables in the binary would be an eighth of the browser build's size budget.
-type Tables = [[u32; 256]; 8];
+/// Bytes hashed per step, one lookup table each. Sixteen in server builds: 1.26x faster in
+/// wasm than eight (1,539 against 1,217 MiB/s over 256 MiB in Node 20, measured), and every
+/// upload and download hashes every byte. Eight in the browser build, whose size budget has
+/// no room for the longer step (81 bytes gzipped).
+#[cfg(feature = "server")]
+const STEP: usize = 16;
+#[cfg(not(feature = "server"))]
+const STEP: usize = 8;
+
+/// Slicing-by-`STEP` lookup tables: `TABLES[k][n]` is the CRC of byte `n` followed by `k`
+/// zero bytes. Built on first use rather than by the `crc32c` crate's build script, whose
+/// tables in the binary would be an eighth or more of the browser build's size budget.
+type Tables = [[u32; 256]; STEP];
 static TABLES: OnceBox<Tables> = OnceBox::new();
 
 fn build_tables() -> Box<Tables> {
-    let mut tables = Box::new([[0u32; 256]; 8]);
+    let mut tables = Box::new([[0u32; 256]; STEP]);
     for byte in 0..256 {
         let mut crc = byte as u32;
         for _ in 0..8 {
@@ -29,7 +38,7 @@ fn build_tables() -> Box<Tables> {
         }
         tables[0][byte] = crc;
     }
-    for k in 1..8 {
+    for k in 1..STEP {
         for byte in 0..256 {
             let previous = tables[k - 1][byte];
             tables[k][byte] = (previous >> 8) ^ tables[0][(previous & 0xff) as usize];
@@ -43,18 +52,29 @@ impl Crc32c {
         let tables = TABLES.get_or_init(build_tables);
         let at = |k: usize, index: u32| tables[k][(index & 0xff) as usize];
         let mut crc = !self.0;
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let low = crc ^ u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
-            let high = u32::from_le_bytes([word[4], word[5], word[6], word[7]]);
-            crc = at(7, low)
-                ^ at(6, low >> 8)
-                ^ at(5, low >> 16)
-                ^ at(4, low >> 24)
-                ^ at(3, high)
-                ^ at(2, high >> 8)
-                ^ at(1, high >> 16)
-                ^ at(0, high >> 24);
+        // The CRC of the four bytes of `$word` followed by `$k` zero bytes. (Macros, so that
+        // every table index is a constant: closures taking `k` ran at a third of the speed.)
+        macro_rules! four {
+            ($k:literal, $word:expr) => {{
+                let word = $word;
+                at($k + 3, word) ^ at($k + 2, word >> 8) ^ at($k + 1, word >> 16) ^ at($k, word >> 24)
+            }};
+        }
+        macro_rules! word {
+            ($step:ident, $at:literal) => {
+                u32::from_le_bytes([$step[$at], $step[$at + 1], $step[$at + 2], $step[$at + 3]])
+            };
+        }
+        let mut words = bytes.chunks_exact(STEP);
+        for step in &mut words {
+            #[cfg(feature = "server")]
+            let next = four!(12, crc ^ word!(step, 0))
+                ^ four!(8, word!(step, 4))
+                ^ four!(4, word!(step, 8))
+                ^ four!(0, word!(step, 12));
+            #[cfg(not(feature = "server"))]
+            let next = four!(4, crc ^ word!(step, 0)) ^ four!(0, word!(step, 4));
+            crc = next;
         }
         for &byte in words.remainder() {
             crc = at(0, crc ^ u32::from(byte)) ^ (crc >> 8);
