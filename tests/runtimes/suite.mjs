@@ -492,7 +492,8 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
       const { fs, path } = files;
       const source = path.join(env.tmpDir, `${run}-source.bin`);
       const target = path.join(env.tmpDir, `${run}-target.bin`);
-      const data = pattern(100_003);
+      // Over a MiB and a half: the file goes up as one streamed PUT, read a MiB at a time.
+      const data = pattern(1_600_003);
       fs.writeFileSync(source, data);
       const object = name('file.bin');
       okValue(await client.uploadFromFilename(object, source), 'upload');
