@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -125,6 +125,22 @@ describe('uploadFromFilename', () => {
       null,
     );
     assert.ok(error.message.includes('does-not-exist.txt'), `the message should name the file: ${error.message}`);
+    assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+  });
+
+  it('a file changed while it is read is LocalFile, and no object is made', async () => {
+    const file = localPath('changing.bin');
+    await writeFile(file, randomBytes(3 * 1024 * 1024));
+    const name = fresh('changing.bin');
+    let appended = false;
+    // Told after the first MiB is read: the file grows before the next read.
+    const onProgress = () => {
+      if (!appended) appendFileSync(file, 'more');
+      appended = true;
+    };
+    const error = assertErr(await client.uploadFromFilename(name, file, { onProgress }), 'LocalFile', null);
+    assert.ok(appended, 'progress was told before the end');
+    assert.match(error.message, /changed while it was read/);
     assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
   });
 
