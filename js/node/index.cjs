@@ -72,7 +72,6 @@ function fileRange(filename, stats, start, end) {
     {
       async pull(controller) {
         try {
-          if (handle === null) return;
           handle ??= await fs.promises.open(filename, 'r');
           const now = await handle.stat();
           if (now.size !== stats.size || now.mtimeMs !== stats.mtimeMs) throw new Error(`${filename} changed while it was read`);
@@ -107,8 +106,8 @@ class FileBlob extends Blob {
   #file;
   #start;
 
-  constructor(parts, file, start) {
-    super(parts);
+  constructor(blob, file, start) {
+    super([blob]);
     this.#file = file;
     this.#start = start;
   }
@@ -118,7 +117,7 @@ class FileBlob extends Blob {
     // Blob.slice's own arithmetic for where the part begins (negative counts from the end).
     const relative = (index, fallback) =>
       index === undefined ? fallback : index < 0 ? Math.max(this.size + Math.trunc(index), 0) : Math.min(Math.trunc(index), this.size);
-    return new FileBlob([part], this.#file, this.#start + relative(start, 0));
+    return new FileBlob(part, this.#file, this.#start + relative(start, 0));
   }
 
   stream() {
@@ -133,8 +132,9 @@ async function openFile(filename) {
   if (!stats.isFile()) throw new Error(`${filename} is not a regular file`);
   if (typeof fs.openAsBlob === 'function') {
     // A Blob backed by the file: the core reads it from any offset, so a streamed upload's
-    // retry resumes where the server stands; each read opens and closes the file.
-    const blob = new FileBlob([await fs.openAsBlob(filename)], { filename, stats }, 0);
+    // retry resumes where the server stands; each of its streams opens the file at its first
+    // read and closes it at its end.
+    const blob = new FileBlob(await fs.openAsBlob(filename), { filename, stats }, 0);
     return { body: blob, size: blob.size, close: async () => {} };
   }
   // Older Node: a stream read 1 MiB at a time (a retry then resends from a replay buffer).
