@@ -28,6 +28,7 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -111,7 +112,7 @@ function inputs(target) {
     lock: hashFiles([path.join(ROOT, 'Cargo.lock')]),
     // The build's last steps rewrite the .wasm and its glue: a change to them is a change of output.
     scripts: hashFiles(target.scripts.map(script)),
-    command: JSON.stringify([cargoArgs(target), bindgenArgs(target), process.env.RUSTFLAGS ?? '', process.env.CARGO_PROFILE_RELEASE_OPT_LEVEL ?? '']),
+    command: JSON.stringify([cargoArgs(target), bindgenArgs(target), rustflags(toolEnv()), process.env.CARGO_PROFILE_RELEASE_OPT_LEVEL ?? '']),
     sameWasm: same && fs.existsSync(same) ? sha256(fs.readFileSync(same)) : '',
   };
 }
@@ -138,6 +139,23 @@ function printSizes(target) {
 }
 
 /**
+ * The caller's rustflags, and crates' source paths made the same on every machine: a .wasm
+ * keeps the paths of the files its panics could come from (their messages are taken out, their
+ * locations stay), and crates.io sources become `<crate>-<version>/...` instead of paths under
+ * the builder's cargo home. So the .wasm does not depend on where it was built, and the
+ * browser's is ~30 bytes smaller gzipped. (The standard library's are `/rustc/<commit>/...`
+ * already.)
+ */
+function rustflags(env) {
+  const given = env.CARGO_ENCODED_RUSTFLAGS
+    ? env.CARGO_ENCODED_RUSTFLAGS.split('\x1f')
+    : (env.RUSTFLAGS ?? '').split(/\s+/).filter(Boolean);
+  const registry = path.join(env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'registry', 'src');
+  const indexes = fs.existsSync(registry) ? fs.readdirSync(registry).map((index) => `${path.join(registry, index)}/`) : [];
+  return [...given, ...indexes.map((index) => `--remap-path-prefix=${index}=`)];
+}
+
+/**
  * Builds one target: cargo, wasm-bindgen and, when `optimize`, the wasm-opt steps; throws on
  * any failed check.
  */
@@ -145,7 +163,7 @@ async function buildTarget(target, { optimize }) {
   const dir = path.join(ROOT, outDir(target));
   const env = target.targetDir ? toolEnv({ CARGO_TARGET_DIR: target.targetDir }) : toolEnv();
   log(`build: cargo ${cargoArgs(target).join(' ')}${target.targetDir ? ` (CARGO_TARGET_DIR=${path.relative(ROOT, target.targetDir)})` : ''}`);
-  const cargo = await run('cargo', cargoArgs(target), { env });
+  const cargo = await run('cargo', cargoArgs(target), { env: { ...env, CARGO_ENCODED_RUSTFLAGS: rustflags(env).join('\x1f') } });
   if (cargo.code !== 0) throw new Error(`cargo build for ${outDir(target)} failed (${cargo.code ?? cargo.signal})`);
   log(`build: wasm-bindgen ${bindgenArgs(target).join(' ')}`);
   const bindgen = await run('wasm-bindgen', bindgenArgs(target), { env });
