@@ -192,7 +192,7 @@ pub async fn guarded_send(
     guard.disarm();
     match sent {
         Ok((response, fetch_request)) => {
-            *guard.request.borrow_mut() = Some(fetch_request);
+            *guard.request.borrow_mut() = fetch_request;
             Ok(Exchange { response, guard, bearer: bearer.map(str::to_string), source })
         }
         Err(error) => Err(guard.classify(error)),

@@ -40,9 +40,9 @@ pub type Watch = ();
 /// token for `Authorization`; `signal` aborts it; `via`, when given, sends it instead of
 /// `fetch`, as `via(request, content)` resolving to a `Response` (the runtime layer's PUT with
 /// upload progress); `watch` hears of the body's bytes as the runtime takes them. A failure
-/// to get any answer is a `Network` error. The `Request` comes back with the answer: whoever
-/// reads the body must keep it alive, since Node's fetch follows the abort signal only while
-/// it exists.
+/// to get any answer is a `Network` error. The `Request`, when one was made (see `fetch_direct`),
+/// comes back with the answer: whoever reads the body must keep it alive, since Node's fetch
+/// follows a Request's abort signal only while that Request exists.
 pub async fn send(
     request: &HttpRequest,
     content: Option<&JsValue>,
@@ -50,7 +50,7 @@ pub async fn send(
     signal: Option<&AbortSignal>,
     via: Option<&js_sys::Function>,
     watch: &Watch,
-) -> Result<(Response, Request), StorageError> {
+) -> Result<(Response, Option<Request>), StorageError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
     // A browser may answer from its HTTP cache (heuristically, when an emulator sends no
@@ -95,21 +95,24 @@ pub async fn send(
         }
         (Body::Content, None) => return Err(StorageError::new(ErrorKind::Unknown, "request body missing")),
     }
-    let fetch_init = body_for_fetch(&init, via);
-    let fetch_request = Request::new_with_str_and_init(&request.url, &init).map_err(|error| {
-        StorageError::invalid_argument(text!("cannot build request: ", interop::thrown_message(&error)))
-    })?;
-    let answer = match via {
-        None => Ok(fetch_with(&fetch_request, &fetch_init)),
-        Some(via) => via
-            .call2(&JsValue::UNDEFINED, &fetch_request, content.unwrap_or(&JsValue::UNDEFINED))
-            .map(|sent| Promise::resolve(&sent)),
+    let (answer, fetch_request) = match fetch_direct(&request.url, &init, via) {
+        Some(answer) => (Ok(answer), None),
+        None => {
+            let fetch_request = new_request(&request.url, &init)?;
+            let answer = match via {
+                None => Ok(global_fetch(&fetch_request)),
+                Some(via) => via
+                    .call2(&JsValue::UNDEFINED, &fetch_request, content.unwrap_or(&JsValue::UNDEFINED))
+                    .map(|sent| Promise::resolve(&sent)),
+            };
+            (answer, Some(fetch_request))
+        }
     };
     let answer = match answer {
         Ok(promise) => JsFuture::from(promise).await,
         Err(thrown) => Err(thrown),
     }
-    .map_err(|error| network_error(request, &error))?;
+    .map_err(|error| failure(request, &init, &fetch_request, &error))?;
     let response = answer
         .dyn_into::<Response>()
         .map_err(|_| StorageError::new(ErrorKind::Unknown, "fetch returned something other than a Response"))?;
@@ -297,50 +300,58 @@ pub async fn discard(response: &Response) {
     }
 }
 
-/// Node's fetch(request) makes a Request of its own from the one given and, when that one has
-/// a body, pipes it through a TransformStream to reach it: three web streams more per upload,
-/// a good part of a small upload's CPU. So the body goes in fetch's own init instead: this
-/// moves it out of `init`, whose Request keeps the method, the headers and the signal. Not
-/// when `via` sends, which reads the Request's body; nor for a streamed body (a resumable
-/// session's whole data, the only kind with `duplex` and `redirect` set): that way a 1 GiB
-/// stream upload peaked at +106 to +112 MiB over an idle client, against +65 to +88 with the
-/// body in the Request, at the same speed (plain fetch sending the same: +52 to +63).
-/// (The body is moved after the fact, rather than set where it goes, so that `send` reads the
-/// same in the browser build, whose size moves with its line numbers.)
+/// Node's `fetch(request)` makes a Request of its own from the one given, which costs as much
+/// again as making the first (4-5% of a small upload and download's CPU, measured), and
+/// follows the given one's abort signal only while that one exists. So the server build hands
+/// a request to `fetch(url, init)` as it is, and makes no Request: the one fetch makes lives as
+/// long as the fetch, and follows the try's signal itself (the tests that collect garbage
+/// while a body stalls hold it to that). Not when `via` sends, which takes a Request; nor for a
+/// streamed body (a resumable session's whole data, bytes or a file sent piece by piece: the
+/// kinds with `duplex` set): in fetch's init, a 1 GiB stream upload peaked at +106 to +112 MiB
+/// over an idle client, against +65 to +88 in a Request, at the same speed (plain fetch sending
+/// the same: +52 to +63).
 #[cfg(feature = "server")]
-fn body_for_fetch(init: &RequestInit, via: Option<&js_sys::Function>) -> Option<RequestInit> {
-    let body = Reflect::get(init, &"body".into()).unwrap_or_default();
-    if via.is_some() || body.is_undefined() || body.is_instance_of::<ReadableStream>() {
-        return None;
-    }
-    let _ = Reflect::delete_property(init, &"body".into());
-    let own = RequestInit::new();
-    own.set_body(&body);
-    Some(own)
+fn fetch_direct(url: &str, init: &RequestInit, via: Option<&js_sys::Function>) -> Option<Promise> {
+    let streamed = Reflect::get(init, &"duplex".into()).is_ok_and(|duplex| !duplex.is_undefined());
+    (via.is_none() && !streamed).then(|| global_fetch_with(url, init))
 }
 
-/// `fetch(request)`, with the body `body_for_fetch` took out of the request.
+/// Browsers get a Request, as they did: their fetch is native code, and the browser build's
+/// bytes are few.
+#[cfg(not(feature = "server"))]
+fn fetch_direct(_url: &str, _init: &RequestInit, _via: Option<&js_sys::Function>) -> Option<Promise> {
+    None
+}
+
+// Inlined, as `failure` is: called out of line, the two cost the browser build 43 bytes.
+#[inline(always)]
+fn new_request(url: &str, init: &RequestInit) -> Result<Request, StorageError> {
+    Request::new_with_str_and_init(url, init).map_err(|error| {
+        StorageError::invalid_argument(text!("cannot build request: ", interop::thrown_message(&error)))
+    })
+}
+
+/// What fetch threw, typed (see `network_error`). A request `fetch(url, init)` refused to make
+/// (an endpoint with credentials in it, say) is the `InvalidArgument` that making the Request
+/// would have thrown, not a network failure to retry.
 #[cfg(feature = "server")]
-fn fetch_with(request: &Request, own: &Option<RequestInit>) -> Promise {
-    match own {
-        Some(init) => global_fetch_with(request, init),
-        None => global_fetch(request),
+fn failure(request: &HttpRequest, init: &RequestInit, made: &Option<Request>, thrown: &JsValue) -> StorageError {
+    match made {
+        None => new_request(&request.url, init).err().unwrap_or_else(|| network_error(request, thrown)),
+        Some(_) => network_error(request, thrown),
     }
 }
 
-/// Browsers take the request as it is (the browser build's bodies are small or Blobs).
 #[cfg(not(feature = "server"))]
-fn body_for_fetch(_init: &RequestInit, _via: Option<&js_sys::Function>) {}
-
-#[cfg(not(feature = "server"))]
-fn fetch_with(request: &Request, _own: &()) -> Promise {
-    global_fetch(request)
+#[inline(always)]
+fn failure(request: &HttpRequest, _init: &RequestInit, _made: &Option<Request>, thrown: &JsValue) -> StorageError {
+    network_error(request, thrown)
 }
 
 #[cfg(feature = "server")]
 #[wasm_bindgen]
 extern "C" {
-    /// `fetch(request, init)`: the body given in `init` rather than in the `Request`.
+    /// `fetch(url, init)`, for requests made without a Request (see `fetch_direct`).
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch_with(request: &Request, init: &RequestInit) -> Promise;
+    fn global_fetch_with(url: &str, init: &RequestInit) -> Promise;
 }
