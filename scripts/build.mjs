@@ -150,9 +150,13 @@ function rustflags(env) {
   const given = env.CARGO_ENCODED_RUSTFLAGS
     ? env.CARGO_ENCODED_RUSTFLAGS.split('\x1f')
     : (env.RUSTFLAGS ?? '').split(/\s+/).filter(Boolean);
+  return [...given, ...registrySources(env).map((index) => `--remap-path-prefix=${index}/=`)];
+}
+
+/** The folders cargo unpacks crates.io's crates into, one per registry index. */
+function registrySources(env) {
   const registry = path.join(env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'registry', 'src');
-  const indexes = fs.existsSync(registry) ? fs.readdirSync(registry).map((index) => `${path.join(registry, index)}/`) : [];
-  return [...given, ...indexes.map((index) => `--remap-path-prefix=${index}=`)];
+  return fs.existsSync(registry) ? fs.readdirSync(registry).map((index) => path.join(registry, index)) : [];
 }
 
 /**
@@ -198,6 +202,10 @@ async function buildTarget(target, { optimize }) {
 export async function build({ force = false, setup = true, nodeOnly = false } = {}) {
   if (setup) await runSetup({ browsers: false });
   const optimize = !nodeOnly;
+  // On a machine that never built a crate, fetch them first: their paths go in the flags.
+  if (registrySources(toolEnv()).length === 0 && (await run('cargo', ['fetch'], { env: toolEnv() })).code !== 0) {
+    throw new Error('cargo fetch failed');
+  }
   let built = false;
   for (const target of nodeOnly ? TARGETS.filter((t) => t.name === 'node') : TARGETS) {
     const before = inputs(target);
