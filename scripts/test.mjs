@@ -2,7 +2,8 @@
 // npm test [-- --only=cargo,wasm,node,browsers,runtimes,types]
 // Setup, build, then with the test servers running (tests/support/servers.mjs: emulator on
 // 4443, sidecar stand-in on 1106, gate on 4480, or free ports when those are taken):
-//   cargo   cargo test                                   (native)
+//   cargo   cargo test, then cargo test --lib --no-default-features (native; the browser
+//           build's feature set, in target/browser)
 //   wasm    wasm-pack test --node --mode no-install      (GCS_EMULATOR_URL, SIDECAR_URL and
 //           GATE_URL are read at compile time with option_env!)
 //   node    the Node suite (tests/node/**/*.test.{mjs,cjs}) against the npm-packed package,
@@ -119,7 +120,11 @@ const stageRunners = {
   async cargo(env) {
     const c = cargoCounter();
     const exit = await run('cargo', ['test'], { env, onLine: c.onLine });
-    return judge('cargo test', exit, c.counts);
+    // The browser build's feature set too (no server-only code; CRC32C eight bytes a step),
+    // in the browser build's target dir, so neither feature set makes cargo rebuild the other.
+    const browserEnv = { ...env, CARGO_TARGET_DIR: path.join(ROOT, 'target', 'browser') };
+    const browser = await run('cargo', ['test', '--lib', '--no-default-features'], { env: browserEnv, onLine: c.onLine });
+    return judge('cargo test', exit.code === 0 ? browser : exit, c.counts);
   },
 
   async wasm(env) {

@@ -33,7 +33,8 @@ pub mod options;
 pub mod range;
 #[cfg(feature = "server")]
 pub mod range_header;
-#[cfg(feature = "server")]
+// (Also in the native tests of every build: `resumable`'s simulation keeps a stream's bytes.)
+#[cfg(any(feature = "server", test))]
 pub mod replay_buffer;
 pub mod resumable;
 pub mod retry;

@@ -70,8 +70,8 @@ pub struct AttemptGuard {
     on_caller_abort: Option<Closure<dyn FnMut()>>,
     stall: Rc<Stall>,
     timed_out: Rc<Cell<bool>>,
-    /// The try's `Request`, kept while its body is read: undici follows the abort signal
-    /// through a weak reference to it, so a collected Request could no longer be stopped.
+    /// The try's `Request` where one was made (`transport::send`), kept while its body is read:
+    /// undici follows its abort signal weakly, so a collected Request could no longer be stopped.
     request: RefCell<Option<web_sys::Request>>,
 }
 
