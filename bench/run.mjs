@@ -602,7 +602,9 @@ function summarize(opts, out) {
         goals.push({
           id: `large-${family}-upload-same-protocol`,
           status: r === null ? 'n/a' : r >= 0.9 ? 'met' : 'missed',
-          text: `large ${family} upload >= 0.9x fetch sending the same resumable session in one PUT: ours ${fmt(row.values.ours, 'MiB/s')} / fetch ${fmt(row.values.fetch, 'MiB/s')} = ${r === null ? '—' : `${r.toFixed(2)}x`}`,
+          // The client's own cost, apart from the emulator's resumable path: not the issue's goal,
+          // which is the plain-fetch line below (one request).
+          text: `large ${family} upload >= 0.9x fetch sending the same resumable session in one PUT (the client's own cost; not the issue's goal, which is plain fetch): ours ${fmt(row.values.ours, 'MiB/s')} / fetch ${fmt(row.values.fetch, 'MiB/s')} = ${r === null ? '—' : `${r.toFixed(2)}x`}`,
         });
       }
       const down = add({ group, label: `${family} download`, short: `${family} download`, chart: `Large objects (${mib} MiB): throughput`, unit: 'MiB/s', better: 'higher', ...pick(data, (x) => x.downloadMiBps) });

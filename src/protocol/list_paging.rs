@@ -2,8 +2,8 @@
 //! how many of a page's objects to keep (`maxResults` counts across pages), and when to stop
 //! (no next token or an empty one, a server giving a token it gave before, which would go
 //! round the same pages forever, `maxResults` reached). An empty page with a token is not the
-//! end: GCS sends such pages when filters skip a stretch of names. Pure, so it is tested natively against a simulated server;
-//! `wasm::storage`'s `list` sends the requests.
+//! end: GCS sends such pages when filters skip a stretch of names. Pure, so it is tested
+//! natively against a simulated server; `wasm::storage`'s `list` sends the requests.
 
 use crate::prelude::*;
 

@@ -398,7 +398,7 @@ describe('1 GiB transfers', { skip: skipLarge }, () => {
         if (report.op === 'uploadFromStream') {
           // Issue 11 (open): uploadFromStream as one streamed PUT peaks at +65 to +88 MiB over
           // idle on this machine, where plain fetch sending the same (fetchStreamPut) peaks at
-          // +52 to +63; files stay at 40-50. Until the rest is found, the budget is reported
+          // +52 to +63; files stay at 38-50. Until the rest is found, the budget is reported
           // below as a TODO, with the floor; memory that grew with object size (a leak) would
           // still fail here.
           const floor = `; plain fetch streaming the same source in the same PUT: ${mib(floorPeak)}`;
