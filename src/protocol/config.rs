@@ -235,6 +235,19 @@ fn with_default_scheme(host: &str) -> String {
 
 /// An http(s) base URL without a trailing slash, query or fragment.
 fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
+    // fetch refuses a URL with credentials, and its error quotes the URL: on a server, where
+    // messages reach logs, the password would leak. (A browser page ships its endpoint in its
+    // own code, and its build's size budget has no room for this check.)
+    #[cfg(feature = "server")]
+    {
+        let authority = value.split_once("://").map_or(value, |(_, rest)| rest);
+        if authority.split(['/', '?', '#']).next().is_some_and(|host| host.contains('@')) {
+            return Err(StorageError::invalid_argument(text!(
+                option,
+                " must not hold credentials (user:password@): fetch refuses them, and they would show in messages"
+            )));
+        }
+    }
     let mut trimmed = value.trim_ascii();
     while let Some(shorter) = trimmed.strip_suffix("/") {
         trimmed = shorter;
@@ -411,5 +424,29 @@ mod tests {
         let error =
             ClientConfig::resolve(ClientOptions { bucket_id: Some(String::new()), ..Default::default() }).unwrap_err();
         assert!(error.message.contains("bucketId"));
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn endpoints_with_credentials_are_refused_without_quoting_them() {
+        for bad in ["http://user:s3cret@host", "https://s3cret@host/path", "ftp://user:s3cret@host", "user:s3cret@host"]
+        {
+            for options in [
+                ClientOptions { api_endpoint: Some(bad.into()), ..Default::default() },
+                ClientOptions { sidecar_endpoint: Some(bad.into()), ..Default::default() },
+            ] {
+                let error = ClientConfig::resolve(options).unwrap_err();
+                assert_eq!(error.kind, ErrorKind::InvalidArgument, "{bad}");
+                assert!(error.message.contains("credentials"), "{bad}: {}", error.message);
+                assert!(!error.message.contains("s3cret"), "{bad}: {}", error.message);
+            }
+        }
+        // An `@` after the host is a path's, not credentials.
+        let config = ClientConfig::resolve(ClientOptions {
+            api_endpoint: Some("http://127.0.0.1:4443/at@path".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.api_endpoint, "http://127.0.0.1:4443/at@path");
     }
 }

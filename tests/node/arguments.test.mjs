@@ -173,8 +173,8 @@ describe('constructor options', () => {
       ['bucketId is a number', { bucketId: 42 }],
       ['apiEndpoint is not a URL', { bucketId: TEST_BUCKET, apiEndpoint: 'not a url' }],
       ['apiEndpoint is not http(s)', { bucketId: TEST_BUCKET, apiEndpoint: 'ftp://127.0.0.1' }],
-      // Let through by the client's own check, refused by fetch: still not a network failure.
       ['apiEndpoint has credentials in it', { bucketId: TEST_BUCKET, apiEndpoint: 'http://user:pass@127.0.0.1:1' }],
+      // Let through by the client's own check, refused by fetch: still not a network failure.
       ['apiEndpoint has a host URLs cannot have', { bucketId: TEST_BUCKET, apiEndpoint: 'http://a^b' }],
       ['retryStrategy is not a strategy', { bucketId: TEST_BUCKET, retryStrategy: 'sometimes' }],
       ['retryStrategy is not a string', { bucketId: TEST_BUCKET, retryStrategy: 0 }],

@@ -251,6 +251,23 @@ describe('tokens never appear in errors, results, the client or logs', () => {
     assertErr(result, 'InvalidArgument', null);
     assertNoSecret(result, [token.split('\n')[0]], 'invalid token');
   });
+
+  it('an endpoint holding a password is refused without repeating it, by every method', async () => {
+    const password = secret('endpoint-password');
+    for (const option of ['apiEndpoint', 'sidecarEndpoint']) {
+      const endpoint = `${proxy.url.replace('://', `://user:${password}@`)}`;
+      const client = new Client(options('a-token', { [option]: endpoint }));
+      for (const [method, call] of Object.entries(everyMethod(client))) {
+        const value = await withTimeout(call(), 15000, method);
+        // Result methods give { ok: false, error }; the two stream methods give the error itself.
+        const error = value?.ok === false ? value.error : value;
+        assert.equal(error?.kind, 'InvalidArgument', `${option}, ${method}: ${error?.message}`);
+        assert.match(error.message, new RegExp(`^${option} must not hold credentials`), `${option}, ${method}`);
+        assertNoSecret(value, [password], `${option} with a password, ${method}`);
+      }
+      assertNoSecret(client, [password], `the client with a password in ${option}`);
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
