@@ -22,6 +22,11 @@ extern "C" {
     fn new() -> Utf8Encoder;
     #[wasm_bindgen(method, js_class = "TextEncoder")]
     fn encode(this: &Utf8Encoder, input: &JsValue) -> Uint8Array;
+    /// The runtime's `CompressionStream`: `new` throws where there is none.
+    #[wasm_bindgen(js_name = CompressionStream)]
+    type Compressor;
+    #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
+    fn new(format: &str) -> Result<Compressor, JsValue>;
 }
 
 /// A string, an `ArrayBuffer` or any view of one as a `Uint8Array` (strings encoded as
@@ -101,17 +106,9 @@ impl Content {
 
     /// The content gzipped as it streams, with the runtime's `CompressionStream`.
     pub fn gzip(self) -> Result<Content, StorageError> {
-        let constructor = Reflect::get(&js_sys::global(), &"CompressionStream".into())
-            .ok()
-            .and_then(|value| value.dyn_into::<Function>().ok())
-            .ok_or_else(|| {
-                StorageError::new(
-                    ErrorKind::Unsupported,
-                    "compress: true needs CompressionStream, which this runtime lacks",
-                )
-            })?;
-        let compressor = Reflect::construct(&constructor, &Array::of1(&"gzip".into()))
-            .map_err(|error| interop::error_from_js(&error, ErrorKind::Unsupported))?;
+        let compressor = Compressor::new("gzip").map_err(|error| {
+            StorageError::new(ErrorKind::Unsupported, text!("compress: true: ", interop::thrown_message(&error)))
+        })?;
         let stream = self.into_stream()?;
         let pipe_through = interop::property::<Function>(&stream, "pipeThrough")
             .ok_or_else(|| StorageError::new(ErrorKind::Unsupported, "ReadableStream.pipeThrough is missing"))?;

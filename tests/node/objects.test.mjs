@@ -207,6 +207,21 @@ describe('compression', () => {
     assertResult(await client.downloadAsText(name, { decompress: true }), { ok: true, value: text });
   });
 
+  it('compress: true where the runtime has no CompressionStream is Unsupported, and writes nothing', async () => {
+    const name = fresh('no-compressor.txt');
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'CompressionStream');
+    delete globalThis.CompressionStream;
+    let result;
+    try {
+      result = await client.uploadFromText(name, 'x'.repeat(100), { compress: true });
+    } finally {
+      Object.defineProperty(globalThis, 'CompressionStream', saved);
+    }
+    const error = assertErr(result, 'Unsupported', null);
+    assert.match(error.message, /^compress: true: CompressionStream is not defined/);
+    assert.equal(await emulatorMetadata(TEST_BUCKET, name), null);
+  });
+
   it('compress: true round-trips binary bytes', async () => {
     const name = fresh('compressed.bin');
     const bytes = Buffer.concat([allByteValues(), randomBytes(100000)]);
