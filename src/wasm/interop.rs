@@ -180,9 +180,15 @@ fn options_error(what: &str, error: document::FieldError) -> StorageError {
 /// An object-name argument: a string, or an object with a string `name` (what `list`
 /// returns), checked against GCS's naming rules.
 pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, StorageError> {
-    let name = value.as_string().or_else(|| get(value, "name").as_string()).ok_or_else(|| {
+    let given = if value.is_string() { value.clone() } else { get(value, "name") };
+    let name = given.as_string().ok_or_else(|| {
         StorageError::invalid_argument(text!(parameter, " must be a string or an object with a string `name`"))
     })?;
+    // A lone surrogate comes out of the conversion as U+FFFD, and names differing there would
+    // silently name one object: the name must read back as it was given.
+    if JsValue::from_str(&name) != given {
+        return Err(StorageError::invalid_argument(text!(parameter, ": object name holds a lone UTF-16 surrogate")));
+    }
     object_name::validate(&name)
         .map_err(|error| StorageError::invalid_argument(text!(parameter, ": ", error.message)))?;
     Ok(name)

@@ -72,6 +72,7 @@ const hostileSuffixes = [
   'nfc-\u00e9',
   'nfd-e\u0301',
   '.well-known/acme-challenge/not-at-the-start',
+  'replacement character \ufffd, given as such',
 ];
 
 /** Legal at the bucket's root too (only a leading `.well-known/acme-challenge/` is refused). */
@@ -181,6 +182,11 @@ describe('names GCS forbids are InvalidArgument, before any request', () => {
     ['"."', '.'],
     ['".."', '..'],
     ['a leading .well-known/acme-challenge/', '.well-known/acme-challenge/token'],
+    // Not valid Unicode, so not storable as UTF-8: each would otherwise become U+FFFD, and two
+    // different names one object.
+    ['a lone high surrogate', 'a\ud800b'],
+    ['a lone low surrogate', '\udc00'],
+    ['a surrogate pair reversed', 'x\ude00\ud83d'],
   ];
   // 1025 bytes; the multi-byte ones are short in characters but long in bytes.
   const tooLong = [
@@ -237,6 +243,8 @@ describe('names GCS forbids are InvalidArgument, before any request', () => {
     assert.match(empty.message, /empty/i);
     const long = assertErr(await client.exists('x'.repeat(1025)), 'InvalidArgument', null);
     assert.match(long.message, /1024/);
+    const surrogate = assertErr(await client.copy('valid.txt', 'a\ud800'), 'InvalidArgument', null);
+    assert.equal(surrogate.message, 'destObjectName: object name holds a lone UTF-16 surrogate');
   });
 
   it('a refused upload creates nothing on the real emulator', async () => {
