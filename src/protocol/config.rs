@@ -240,8 +240,9 @@ fn endpoint(option: &str, value: &str) -> Result<String, StorageError> {
     // own code, and its build's size budget has no room for this check.)
     #[cfg(feature = "server")]
     {
-        let authority = value.split_once("://").map_or(value, |(_, rest)| rest);
-        if authority.split(['/', '?', '#']).next().is_some_and(|host| host.contains('@')) {
+        let bytes = value.as_bytes();
+        let authority = text::find(value, "://").map_or(bytes, |at| &bytes[at + 3..]);
+        if authority.iter().take_while(|byte| !b"/?#".contains(byte)).any(|&byte| byte == b'@') {
             return Err(StorageError::invalid_argument(text!(
                 option,
                 " must not hold credentials (user:password@): fetch refuses them, and they would show in messages"
