@@ -408,6 +408,11 @@ describe('options and request shapes', () => {
   it('answers a name no object can have 404, and bad options 500, never rejecting', async () => {
     const bad = await client.serve('..');
     assert.deepEqual([bad.status, await bad.text()], [404, 'Not Found']);
+    // A lone surrogate is not served as the object named with U+FFFD in its place.
+    const lookalike = `${prefix}/lookalike-\ufffd.txt`;
+    assertOk(await client.uploadFromText(lookalike, 'not this one'));
+    const surrogate = await client.serve(`${prefix}/lookalike-\ud800.txt`);
+    assert.deepEqual([surrogate.status, await surrogate.text()], [404, 'Not Found']);
     const options = await client.serve(PHOTO, null, { disposition: 'download' });
     assert.deepEqual([options.status, await options.text()], [500, 'Internal Server Error']);
     assertErr(await client.serveTo({}, PHOTO), 'InvalidArgument');
