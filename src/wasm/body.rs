@@ -4,7 +4,7 @@
 
 use core::cell::UnsafeCell;
 
-use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableStreamDefaultReader};
@@ -27,6 +27,10 @@ extern "C" {
     type Compressor;
     #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
     fn new(format: &str) -> Result<Compressor, JsValue>;
+    #[wasm_bindgen(js_name = ReadableStream)]
+    type Piped;
+    #[wasm_bindgen(method, catch, js_class = "ReadableStream", js_name = pipeThrough)]
+    fn pipe_through(this: &Piped, transform: &Compressor) -> Result<ReadableStream, JsValue>;
 }
 
 /// A string, an `ArrayBuffer` or any view of one as a `Uint8Array` (strings encoded as
@@ -38,8 +42,10 @@ pub fn as_bytes(value: &JsValue) -> Option<Uint8Array> {
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
         return Some(bytes.clone());
     }
-    if value.is_instance_of::<ArrayBuffer>() {
-        return Some(Uint8Array::new(value));
+    if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
+        // Empty, or detached (transferred away), where `new Uint8Array` would throw: no bytes,
+        // as a view of a detached buffer has none.
+        return Some(if buffer.byte_length() == 0 { Uint8Array::new_with_length(0) } else { Uint8Array::new(value) });
     }
     if !ArrayBuffer::is_view(value) {
         return None;
@@ -78,6 +84,9 @@ impl Content {
             return Ok(Content::Blob(blob.clone()));
         }
         if let Some(stream) = value.dyn_ref::<ReadableStream>() {
+            if stream.locked() {
+                return Err(StorageError::invalid_argument("contents: the stream is locked (a reader has it)"));
+            }
             return Ok(Content::Stream(stream.clone()));
         }
         Err(StorageError::invalid_argument(
@@ -110,15 +119,11 @@ impl Content {
             StorageError::new(ErrorKind::Unsupported, text!("compress: true: ", interop::thrown_message(&error)))
         })?;
         let stream = self.into_stream()?;
-        let pipe_through = interop::property::<Function>(&stream, "pipeThrough")
-            .ok_or_else(|| StorageError::new(ErrorKind::Unsupported, "ReadableStream.pipeThrough is missing"))?;
-        let compressed = pipe_through
-            .call1(&stream, &compressor)
-            .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))?;
-        compressed
-            .dyn_into::<ReadableStream>()
+        stream
+            .unchecked_ref::<Piped>()
+            .pipe_through(&compressor)
             .map(Content::Stream)
-            .map_err(|_| StorageError::new(ErrorKind::Unknown, "pipeThrough did not return a stream"))
+            .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
     }
 }
 

@@ -5,6 +5,7 @@ use core::future::Future;
 use core::pin::Pin;
 
 use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
@@ -13,6 +14,18 @@ use crate::prelude::*;
 use crate::protocol::document::{self, Document, FromDocument};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::object_name;
+
+#[wasm_bindgen]
+extern "C" {
+    // Caught: a revoked Proxy throws from all three, a throwing getter from `entries`, and a JS
+    // exception out of a future's poll would end the process. Such values read as no object.
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = Object, js_name = entries, catch)]
+    fn entries_of(value: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
+    pub fn keys_of(value: &JsValue) -> Result<Array, JsValue>;
+}
 
 pub fn set(target: &Object, key: &str, value: &JsValue) {
     // Setting a plain data property on a fresh object cannot fail.
@@ -133,16 +146,16 @@ impl Document for JsValue {
         JsValue::as_bool(self)
     }
     fn as_array(&self) -> Option<Vec<Self>> {
-        self.dyn_ref::<Array>().map(|array| array.iter().collect())
+        matches!(is_array(self), Ok(true)).then(|| self.unchecked_ref::<Array>().iter().collect())
     }
     fn is_object(&self) -> bool {
-        JsValue::is_object(self) && !Array::is_array(self)
+        JsValue::is_object(self) && matches!(is_array(self), Ok(false))
     }
     fn entries(&self) -> Option<Vec<(String, Option<Self>)>> {
         if !Document::is_object(self) {
             return None;
         }
-        let entries = Object::entries(self.unchecked_ref());
+        let entries = entries_of(self).ok()?;
         Some(
             entries
                 .iter()

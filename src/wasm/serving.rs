@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortSignal, Response, ResponseInit};
 
 use crate::prelude::*;
+use crate::protocol::document::Document;
 use crate::protocol::download_cursor::WHOLE;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::object_metadata::ObjectMetadata;
@@ -33,8 +34,7 @@ fn header_text(value: JsValue) -> Option<String> {
     if let Some(text) = value.as_string() {
         return Some(text);
     }
-    let array = value.dyn_into::<Array>().ok()?;
-    let parts: Vec<String> = array.iter().filter_map(|part| part.as_string()).collect();
+    let parts: Vec<String> = Document::as_array(&value)?.iter().filter_map(|part| part.as_string()).collect();
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
@@ -51,7 +51,7 @@ fn header(headers: &JsValue, name: &str) -> Option<String> {
     if !exact.is_undefined() {
         return header_text(exact);
     }
-    let keys = Object::keys(headers.unchecked_ref::<Object>());
+    let keys = interop::keys_of(headers).ok()?;
     let key = keys.iter().filter_map(|key| key.as_string()).find(|key| key.eq_ignore_ascii_case(name))?;
     header_text(property(headers, &key))
 }

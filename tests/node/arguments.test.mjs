@@ -164,6 +164,96 @@ describe('contents of the wrong type', () => {
   }
 });
 
+// Values whose reading throws: a revoked Proxy (as an immer draft is once its producer has
+// returned) throws from every look at it, a getter may throw, a stream a reader holds cannot be
+// read again. Each is InvalidArgument; an exception out of the wasm's work would end the process.
+describe('arguments that throw when read', () => {
+  const revoked = () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const throwingGetter = () => ({
+    get contentType() {
+      throw new Error('getter');
+    },
+  });
+  const name = () => `${prefix}/throwing-${Math.random().toString(36).slice(2)}.bin`;
+
+  // (exists and getMetadata read only `signal`, as a property: a revoked Proxy there is no signal.)
+  it('options that are a revoked Proxy are InvalidArgument in every method that reads options', async () => {
+    const objectName = name();
+    const calls = {
+      list: () => client.list(revoked()),
+      listPage: () => client.listPage(revoked()),
+      uploadFromText: () => client.uploadFromText(objectName, 'x', revoked()),
+      uploadFromBytes: () => client.uploadFromBytes(objectName, Buffer.from('x'), revoked()),
+      downloadAsBytes: () => client.downloadAsBytes(objectName, revoked()),
+      copy: () => client.copy(objectName, name(), revoked()),
+      delete: () => client.delete(objectName, revoked()),
+      setMetadata: () => client.setMetadata(objectName, revoked()),
+      'new Client': () => new Client(revoked()).exists(objectName),
+    };
+    for (const [method, call] of Object.entries(calls)) {
+      const error = await expectInvalidArgument(call, method);
+      assert.match(error.message, /must be an object/, method);
+    }
+    assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
+  });
+
+  it('metadata that is a revoked Proxy, or whose getter throws, is InvalidArgument and uploads nothing', async () => {
+    const objectName = name();
+    const metadata = {
+      get tag() {
+        throw new Error('getter');
+      },
+    };
+    for (const [label, options] of [
+      ['revoked', { metadata: revoked() }],
+      ['throwing getter', { metadata }],
+    ]) {
+      const error = await expectInvalidArgument(() => client.uploadFromText(objectName, 'x', options), label);
+      assert.match(error.message, /`metadata` must be an object/, label);
+    }
+    assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
+    // A top-level getter that throws reads as absent, as a missing option (Reflect.get's
+    // exception is caught): the upload goes ahead with the default.
+    assertOk(await client.uploadFromText(objectName, 'x', throwingGetter()));
+  });
+
+  it('a stream a reader already holds is InvalidArgument, and is left as it is', async () => {
+    const objectName = name();
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new Uint8Array([1, 2, 3]));
+        controller.close();
+      },
+    });
+    const reader = stream.getReader();
+    const error = await expectInvalidArgument(() => client.uploadFromBytes(objectName, stream), 'locked stream');
+    assert.equal(error.message, 'contents: the stream is locked (a reader has it)');
+    assert.deepEqual((await reader.read()).value, new Uint8Array([1, 2, 3]), 'the reader still has its bytes');
+    assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
+  });
+
+  it('a detached ArrayBuffer (transferred away) holds no bytes, as its views do', async () => {
+    const objectName = name();
+    const buffer = new ArrayBuffer(8);
+    structuredClone(buffer, { transfer: [buffer] });
+    assertOk(await client.uploadFromBytes(objectName, buffer));
+    assert.equal(assertOk(await client.getMetadata(objectName)).size, 0);
+  });
+
+  it('serve takes headers that are a revoked Proxy as no headers', async () => {
+    const objectName = name();
+    assertOk(await client.uploadFromText(objectName, 'served'));
+    const answer = await client.serve(objectName, { method: 'GET', headers: revoked() });
+    assert.deepEqual([answer.status, await answer.text()], [200, 'served']);
+    const ranged = await client.serve(objectName, { method: 'GET', headers: { range: revoked() } });
+    assert.deepEqual([ranged.status, await ranged.text()], [200, 'served']);
+  });
+});
+
 describe('constructor options', () => {
   it('does not throw for bad options; the first call reports InvalidArgument', async () => {
     const cases = [
