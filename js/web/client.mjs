@@ -101,8 +101,13 @@ export function defineClient(load, { environment } = {}) {
     /** Does no I/O: the wasm module loads on the first call. */
     constructor(options) {
       super();
-      this.#options = options && typeof options === 'object' ? { ...options } : options;
-      this.#problem = missingForRuntime(options);
+      this.#options = options;
+      try {
+        this.#options = options && typeof options === 'object' ? { ...options } : options;
+        this.#problem = missingForRuntime(options);
+      } catch {
+        // Options that throw when read (a revoked Proxy): the core reports them on each call.
+      }
     }
 
     /** Loads the module on first use (see ClientBase for the hook). */

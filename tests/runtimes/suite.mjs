@@ -291,6 +291,18 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     equal(errorOf(await client.exists(''), 'empty name').kind, 'InvalidArgument', 'empty name');
     equal(errorOf(await client.uploadFromText(name('t'), 42), 'not text').kind, 'InvalidArgument', 'not text');
     equal(errorOf(await client.uploadFromBytes(name('t'), 42), 'not bytes').kind, 'InvalidArgument', 'not bytes');
+    // Values that throw when read: a revoked Proxy (options, the constructor's too) and a stream
+    // a reader holds.
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    };
+    equal(errorOf(await client.list(revoked()), 'revoked list options').kind, 'InvalidArgument', 'revoked list options');
+    equal(errorOf(await new Client(revoked()).exists(name('t')), 'revoked client options').kind, 'InvalidArgument', 'revoked client options');
+    const locked = new ReadableStream();
+    locked.getReader();
+    equal(errorOf(await client.uploadFromBytes(name('t'), locked), 'locked stream').kind, 'InvalidArgument', 'locked stream');
   });
 
   test('an accessToken function is called, and its failure is the error', async () => {
