@@ -156,8 +156,14 @@ const internalError = () =>
 const ABORTED_BY_CLIENT = 'the client went away before the answer was sent; the download was stopped';
 
 /** Whether `res` can take an answer: a Node ServerResponse (or one that acts as one). */
-const isServerResponse = (res) =>
-  res !== null && typeof res === 'object' && typeof res.setHeader === 'function' && typeof res.end === 'function' && typeof res.on === 'function';
+/** False too for a value that throws when read (a revoked Proxy). */
+function isServerResponse(res) {
+  try {
+    return res !== null && typeof res === 'object' && typeof res.setHeader === 'function' && typeof res.end === 'function' && typeof res.on === 'function';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Writes an answer of the core's `serveAnswer` to a Node ServerResponse: status, headers, then
@@ -240,7 +246,13 @@ class Client extends ClientBase {
   }
 
   [asUploadStream](stream) {
-    return webStream(stream) ?? invalid('stream must be a Node Readable or a web ReadableStream');
+    let body;
+    try {
+      body = webStream(stream);
+    } catch {
+      // A value that throws when looked at (a revoked Proxy) is no stream either.
+    }
+    return body ?? invalid('stream must be a Node Readable or a web ReadableStream');
   }
 
   /** A web Response serving the object to `request`; never rejects (failures are 404/5xx answers). */

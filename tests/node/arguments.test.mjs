@@ -244,6 +244,12 @@ describe('arguments that throw when read', () => {
     assert.equal(assertOk(await client.getMetadata(objectName)).size, 0);
   });
 
+  it('uploadFromStream and serveTo given a revoked Proxy refuse it as they refuse any non-stream, non-response', async () => {
+    await expectStreamUploadInvalid(() => client.uploadFromStream(name(), revoked()), 'uploadFromStream(revoked)');
+    const error = await expectInvalidArgument(() => client.serveTo(revoked(), name()), 'serveTo(revoked)');
+    assert.equal(error.message, 'res must be a Node ServerResponse');
+  });
+
   it('serve takes headers that are a revoked Proxy as no headers', async () => {
     const objectName = name();
     assertOk(await client.uploadFromText(objectName, 'served'));
