@@ -303,6 +303,12 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     const locked = new ReadableStream();
     locked.getReader();
     equal(errorOf(await client.uploadFromBytes(name('t'), locked), 'locked stream').kind, 'InvalidArgument', 'locked stream');
+    const refused = await client.uploadFromStream(name('t'), revoked()).then(
+      () => null,
+      (error) => error,
+    );
+    assert(refused instanceof StreamRequestError, `a revoked Proxy as uploadFromStream's stream: expected a StreamRequestError, got ${refused}`);
+    equal(refused.kind, 'InvalidArgument', 'revoked stream');
   });
 
   test('an accessToken function is called, and its failure is the error', async () => {
