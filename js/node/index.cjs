@@ -155,8 +155,10 @@ const internalError = () =>
 
 const ABORTED_BY_CLIENT = 'the client went away before the answer was sent; the download was stopped';
 
-/** Whether `res` can take an answer: a Node ServerResponse (or one that acts as one). */
-/** False too for a value that throws when read (a revoked Proxy). */
+/**
+ * Whether `res` can take an answer: a Node ServerResponse (or one that acts as one). False for
+ * a value that throws when read (a revoked Proxy).
+ */
 function isServerResponse(res) {
   try {
     return res !== null && typeof res === 'object' && typeof res.setHeader === 'function' && typeof res.end === 'function' && typeof res.on === 'function';
@@ -246,13 +248,7 @@ class Client extends ClientBase {
   }
 
   [asUploadStream](stream) {
-    let body;
-    try {
-      body = webStream(stream);
-    } catch {
-      // A value that throws when looked at (a revoked Proxy) is no stream either.
-    }
-    return body ?? invalid('stream must be a Node Readable or a web ReadableStream');
+    return webStream(stream) ?? invalid('stream must be a Node Readable or a web ReadableStream');
   }
 
   /** A web Response serving the object to `request`; never rejects (failures are 404/5xx answers). */

@@ -92,7 +92,13 @@ export class ClientBase {
 
   /** Resolves to nothing; rejects with a StreamRequestError on failure, as in @replit/object-storage. */
   async uploadFromStream(objectName, stream, options) {
-    const body = this[asUploadStream](stream);
+    let body;
+    try {
+      body = this[asUploadStream](stream);
+    } catch {
+      // A value that throws when looked at (a revoked Proxy) is refused as any non-stream is.
+      body = this[asUploadStream](null);
+    }
     const result = body instanceof ReadableStream ? await this[callCore]('uploadFromStream', [objectName, body, options]) : body;
     if (!result.ok) throw new StreamRequestError(result.error);
   }

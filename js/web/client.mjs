@@ -125,12 +125,7 @@ export function defineClient(load, { environment } = {}) {
     }
 
     [asUploadStream](stream) {
-      try {
-        if (stream instanceof ReadableStream) return stream;
-      } catch {
-        // A value that throws when looked at (a revoked Proxy) is no stream either.
-      }
-      return failure('InvalidArgument', 'stream must be a web ReadableStream of bytes');
+      return stream instanceof ReadableStream ? stream : failure('InvalidArgument', 'stream must be a web ReadableStream of bytes');
     }
 
     /**

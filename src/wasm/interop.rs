@@ -13,7 +13,7 @@ use web_sys::AbortSignal;
 use crate::prelude::*;
 use crate::protocol::document::{self, Document, FromDocument};
 use crate::protocol::error::{ErrorKind, StorageError};
-use crate::protocol::object_name;
+use crate::protocol::{object_name, text};
 
 #[wasm_bindgen]
 extern "C" {
@@ -198,8 +198,8 @@ pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, Stora
         StorageError::invalid_argument(text!(parameter, " must be a string or an object with a string `name`"))
     })?;
     // A lone surrogate comes out of the conversion as U+FFFD, and names differing there would
-    // silently name one object: the name must read back as it was given.
-    if JsValue::from_str(&name) != given {
+    // silently name one object: such a name must read back as it was given.
+    if text::contains(&name, "\u{FFFD}") && JsValue::from_str(&name) != given {
         return Err(StorageError::invalid_argument(text!(parameter, ": object name holds a lone UTF-16 surrogate")));
     }
     object_name::validate(&name)

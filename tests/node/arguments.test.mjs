@@ -164,9 +164,8 @@ describe('contents of the wrong type', () => {
   }
 });
 
-// Values whose reading throws: a revoked Proxy (as an immer draft is once its producer has
-// returned) throws from every look at it, a getter may throw, a stream a reader holds cannot be
-// read again. Each is InvalidArgument; an exception out of the wasm's work would end the process.
+// Values whose reading throws: a revoked Proxy throws from every look at it, a getter may
+// throw, a stream a reader holds cannot be read again. Each is InvalidArgument; an exception out of the wasm's work would end the process.
 describe('arguments that throw when read', () => {
   const revoked = () => {
     const { proxy, revoke } = Proxy.revocable({}, {});

@@ -255,7 +255,7 @@ describe('tokens never appear in errors, results, the client or logs', () => {
   it('an endpoint holding a password is refused without repeating it, by every method', async () => {
     const password = secret('endpoint-password');
     for (const option of ['apiEndpoint', 'sidecarEndpoint']) {
-      const endpoint = `${proxy.url.replace('://', `://user:${password}@`)}`;
+      const endpoint = proxy.url.replace('://', `://user:${password}@`);
       const client = new Client(options('a-token', { [option]: endpoint }));
       for (const [method, call] of Object.entries(everyMethod(client))) {
         const value = await withTimeout(call(), 15000, method);
