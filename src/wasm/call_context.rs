@@ -81,7 +81,7 @@ impl CallContext {
         let listener: Rc<RefCell<Option<AbortListener>>> = Rc::default();
         let abort = {
             let (fired, listener) = (fired.clone(), listener.clone());
-            Promise::new(&mut |_, reject| {
+            Promise::new_typed::<JsValue>(&mut |_, reject| {
                 let fired = fired.clone();
                 let on_abort = Closure::<dyn FnMut()>::new(move || {
                     fired.set(true);
@@ -114,7 +114,7 @@ impl CallContext {
     /// Waits `milliseconds`, or fails at once with `Aborted` when the signal fires.
     pub async fn sleep(&self, milliseconds: f64) -> Result<(), StorageError> {
         let mut timer = JsValue::UNDEFINED;
-        let elapsed = Promise::new(&mut |resolve, _| timer = set_timeout(&resolve, milliseconds));
+        let elapsed = Promise::new_typed::<JsValue>(&mut |resolve, _| timer = set_timeout(resolve.unchecked_ref(), milliseconds));
         let outcome = self.unless_aborted(elapsed).await;
         if outcome.is_err() {
             clear_timeout(&timer);

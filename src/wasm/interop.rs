@@ -162,8 +162,8 @@ impl Document for JsValue {
                 .filter_map(|entry| {
                     // Each entry is a `[key, value]` array.
                     let entry: &Array = entry.unchecked_ref();
-                    let key = entry.get(0).as_string()?;
-                    let value = Some(entry.get(1)).filter(|value| !value.is_undefined())?;
+                    let key = entry.get_unchecked(0).as_string()?;
+                    let value = Some(entry.get_unchecked(1)).filter(|value| !value.is_undefined())?;
                     Some((key, Some(value).filter(|value| !value.is_null())))
                 })
                 .collect(),

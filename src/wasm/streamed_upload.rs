@@ -205,7 +205,7 @@ fn body(
     let pull = Closure::<dyn FnMut(ReadableStreamDefaultController) -> Promise>::new(
         move |controller: ReadableStreamDefaultController| {
             let (pieces, position, tally, context) = (pieces.clone(), position.clone(), tally.clone(), context.clone());
-            wasm_bindgen_futures::future_to_promise(async move {
+            interop::promise(async move {
                 if tally.failed_tries.get() != this_try {
                     return Err(js_sys::Error::new("this try of the upload failed").into());
                 }

@@ -127,7 +127,8 @@ struct StreamChunks {
 
 impl StreamChunks {
     fn new(stream: &ReadableStream) -> StreamChunks {
-        let reader = stream.get_reader().dyn_into::<ReadableStreamDefaultReader>().ok();
+        // `getReader()` with no mode gives a default reader (`get_reader` types it as any object).
+        let reader = Some(stream.get_reader().unchecked_into());
         StreamChunks { reader, buffer: None, leftover: None, start: 0, filled: 0, ended: false }
     }
 
