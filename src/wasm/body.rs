@@ -39,16 +39,17 @@ pub fn as_bytes(value: &JsValue) -> Option<Uint8Array> {
     if value.is_string() {
         return Some(Utf8Encoder::new().encode(value));
     }
-    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        return Some(bytes.clone());
-    }
-    if let Some(buffer) = value.dyn_ref::<ArrayBuffer>() {
+    // `isView` checks the brand, and is false for a Proxy of a view (whose getters throw).
+    if !ArrayBuffer::is_view(value) {
+        value.dyn_ref::<ArrayBuffer>()?;
+        // Read through `get`, which catches: a Proxy of a buffer throws, and is no bytes.
+        let length = interop::get(value, "byteLength").as_f64()?;
         // Empty, or detached (transferred away), where `new Uint8Array` would throw: no bytes,
         // as a view of a detached buffer has none.
-        return Some(if buffer.byte_length() == 0 { Uint8Array::new_with_length(0) } else { Uint8Array::new(value) });
+        return Some(if length == 0.0 { Uint8Array::new_with_length(0) } else { Uint8Array::new(value) });
     }
-    if !ArrayBuffer::is_view(value) {
-        return None;
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return Some(bytes.clone());
     }
     let buffer = interop::property::<ArrayBuffer>(value, "buffer")?;
     let offset = interop::property::<JsValue>(value, "byteOffset").and_then(|v| v.as_f64())?;
@@ -80,10 +81,10 @@ impl Content {
         if let Some(bytes) = as_bytes(&value) {
             return Ok(Content::Bytes(bytes));
         }
-        if let Some(blob) = value.dyn_ref::<Blob>() {
+        if let Some(blob) = value.dyn_ref::<Blob>().filter(|_| interop::branded(&value, "size")) {
             return Ok(Content::Blob(blob.clone()));
         }
-        if let Some(stream) = value.dyn_ref::<ReadableStream>() {
+        if let Some(stream) = value.dyn_ref::<ReadableStream>().filter(|_| interop::branded(&value, "locked")) {
             if stream.locked() {
                 return Err(StorageError::invalid_argument("contents: the stream is locked (a reader has it)"));
             }

@@ -33,7 +33,9 @@ impl CallContext {
             Some(value) => Some(
                 value
                     .dyn_into::<AbortSignal>()
-                    .map_err(|_| StorageError::invalid_argument("option `signal` must be an AbortSignal"))?,
+                    .ok()
+                    .filter(|signal| interop::branded(signal, "aborted"))
+                    .ok_or_else(|| StorageError::invalid_argument("option `signal` must be an AbortSignal"))?,
             ),
         };
         let callback = |key: &str| match interop::raw_option(options, key) {

@@ -72,7 +72,7 @@ pub fn error_to_js(error: &StorageError) -> JsValue {
 /// `Timeout`).
 pub fn failure_to_js(error: StorageError, signal: Option<&AbortSignal>) -> JsValue {
     let reason = match signal {
-        Some(signal) if signal.aborted() && error.kind == ErrorKind::Aborted => get(signal, "reason"),
+        Some(signal) if error.kind == ErrorKind::Aborted && signal.aborted() => get(signal, "reason"),
         _ => return error_to_js(&error),
     };
     let said = |key| get(&reason, key).as_string();
@@ -210,6 +210,14 @@ pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, Stora
 /// An optional property of an options object, of whatever JS type.
 pub fn raw_option(options: &JsValue, key: &str) -> Option<JsValue> {
     Document::get(options, key)
+}
+
+/// Whether `value` has the brand a getter of its class checks, by reading it: `instanceof`
+/// alone is true for a Proxy of the class's objects too, and their getters and methods then
+/// throw (the read here is caught, and reads as undefined).
+#[inline(never)]
+pub fn branded(value: &JsValue, getter: &str) -> bool {
+    !get(value, getter).is_undefined()
 }
 
 /// Reads a property of a JS object as a given JS type.

@@ -257,6 +257,34 @@ describe('arguments that throw when read', () => {
     const ranged = await client.serve(objectName, { method: 'GET', headers: { range: revoked() } });
     assert.deepEqual([ranged.status, await ranged.text()], [200, 'served']);
   });
+
+  // A Proxy of a typed array or buffer passes `instanceof`, and their getters then throw on it;
+  // before, the first one read ended the process.
+  it('a Proxy of bytes, as contents or as a stream\'s piece, is InvalidArgument and uploads nothing', async () => {
+    const objectName = name();
+    const proxied = (value) => new Proxy(value, {});
+    for (const [label, contents] of [
+      ['Uint8Array', proxied(new Uint8Array([1, 2, 3]))],
+      ['Buffer', proxied(Buffer.from('abc'))],
+      ['DataView', proxied(new DataView(new ArrayBuffer(3)))],
+      ['ArrayBuffer', proxied(new ArrayBuffer(3))],
+    ]) {
+      const error = await expectInvalidArgument(() => client.uploadFromBytes(objectName, contents), label);
+      assert.match(error.message, /^contents must be a string, Uint8Array/, label);
+    }
+    const stream = () => new ReadableStream({
+      start(controller) {
+        controller.enqueue(new Uint8Array([1]));
+        controller.enqueue(proxied(new Uint8Array([2])));
+        controller.close();
+      },
+    });
+    for (const [label, options] of [['in chunks', { uploadChunkSize: 262_144 }], ['streamed', {}]]) {
+      const error = await expectInvalidArgument(() => new Client({ bucketId: TEST_BUCKET, ...options }).uploadFromBytes(objectName, stream()), label);
+      assert.equal(error.message, 'the source stream must give bytes or strings', label);
+    }
+    assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
+  });
 });
 
 describe('constructor options', () => {

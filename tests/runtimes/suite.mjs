@@ -309,6 +309,19 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     );
     assert(refused instanceof StreamRequestError, `a revoked Proxy as uploadFromStream's stream: expected a StreamRequestError, got ${refused}`);
     equal(refused.kind, 'InvalidArgument', 'revoked stream');
+    // A Proxy passes `instanceof` but not the brand checks of the getters then read: bytes in
+    // every runtime, and in browsers a Blob, a ReadableStream and an AbortSignal too.
+    const proxied = (value) => new Proxy(value, {});
+    const proxies = [['Uint8Array', pattern(4)], ['ArrayBuffer', new ArrayBuffer(4)]];
+    if (typeof document !== 'undefined') proxies.push(['Blob', new Blob(['x'])], ['ReadableStream', webStream(pattern(4))]);
+    for (const [label, value] of proxies) {
+      equal(errorOf(await client.uploadFromBytes(name('t'), proxied(value)), label).kind, 'InvalidArgument', `a Proxy of ${label}`);
+    }
+    if (typeof document !== 'undefined') {
+      const signal = proxied(new AbortController().signal);
+      equal(errorOf(await client.exists(name('t'), { signal }), 'signal').kind, 'InvalidArgument', 'a Proxy of an AbortSignal');
+    }
+    equal(okValue(await client.exists(name('t')), 'exists'), false, 'nothing was uploaded');
   });
 
   test('an accessToken function is called, and its failure is the error', async () => {
