@@ -285,6 +285,24 @@ describe('arguments that throw when read', () => {
     }
     assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
   });
+
+  // Node's Blob, web stream and AbortSignal getters answer through a Proxy (browsers', Bun's
+  // and workerd's throw, and the runtimes suite checks the refusal there): here it is used.
+  it('a Proxy of a Blob, a web ReadableStream or an AbortSignal works as the value it wraps', async () => {
+    const proxied = (value) => new Proxy(value, {});
+    const objectName = name();
+    assertOk(await client.uploadFromBytes(objectName, proxied(new Blob(['from a Blob']))));
+    assert.equal(assertOk(await client.downloadAsText(objectName)), 'from a Blob');
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('from a stream'));
+        controller.close();
+      },
+    });
+    assertOk(await client.uploadFromBytes(objectName, proxied(stream)));
+    assert.equal(assertOk(await client.downloadAsText(objectName)), 'from a stream');
+    assertErr(await client.exists(objectName, { signal: proxied(AbortSignal.abort()) }), 'Aborted');
+  });
 });
 
 describe('constructor options', () => {
