@@ -116,7 +116,8 @@ impl CallContext {
     /// Waits `milliseconds`, or fails at once with `Aborted` when the signal fires.
     pub async fn sleep(&self, milliseconds: f64) -> Result<(), StorageError> {
         let mut timer = JsValue::UNDEFINED;
-        let elapsed = Promise::new_typed::<JsValue>(&mut |resolve, _| timer = set_timeout(resolve.unchecked_ref(), milliseconds));
+        let elapsed =
+            Promise::new_typed::<JsValue>(&mut |resolve, _| timer = set_timeout(resolve.unchecked_ref(), milliseconds));
         let outcome = self.unless_aborted(elapsed).await;
         if outcome.is_err() {
             clear_timeout(&timer);
