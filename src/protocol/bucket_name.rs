@@ -2,6 +2,7 @@
 //! (Replit's `/bucket/prefix` environment paths) so a typo is named before any request.
 
 use crate::prelude::*;
+use crate::protocol::text;
 
 /// Why `name` is not a bucket name GCS accepts, or `None` when it is one. The rules
 /// (cloud.google.com/storage/docs/buckets#naming): 3 to 63 characters (up to 222 with dots,
@@ -9,11 +10,11 @@ use crate::prelude::*;
 /// or digit first and last; not an IPv4 address; not starting with `goog`; no `google`.
 pub fn problem(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
-    let dotted = bytes.contains(&b'.');
+    let dotted = text::is_one_of(b'.', bytes);
     if bytes.len() < 3 || bytes.len() > if dotted { 222 } else { 63 } {
         return Some("a bucket name has 3 to 63 characters (222 with dots)");
     }
-    if !bytes.iter().all(|&byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"-_.".contains(&byte)) {
+    if !bytes.iter().all(|&byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || text::is_one_of(byte, b"-_.")) {
         return Some("a bucket name has only lowercase letters, digits, '-', '_' and '.'");
     }
     let alphanumeric = |byte: Option<&u8>| byte.is_some_and(|byte| byte.is_ascii_alphanumeric());

@@ -45,7 +45,7 @@ pub fn percent_encode(value: &str, keep: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
+        if byte.is_ascii_alphanumeric() || text::is_one_of(byte, keep) {
             out.push(char::from(byte));
         } else {
             out.push('%');
