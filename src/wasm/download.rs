@@ -50,6 +50,8 @@ pub struct Download {
     /// The integrity check (or the report that it was skipped) is done.
     #[cfg(feature = "server")]
     checked: bool,
+    /// The call a stream of it belongs to, which its failures name (see `into_stream`).
+    operation: String,
 }
 
 impl Chunk for Uint8Array {
@@ -140,6 +142,7 @@ impl Download {
             backoff,
             #[cfg(feature = "server")]
             checked: false,
+            operation: String::new(),
         }
     }
 
@@ -357,8 +360,9 @@ impl Download {
 
     /// A `ReadableStream` that pulls chunks from this download as its reader asks, so
     /// nothing is buffered ahead of the consumer. Failures error the stream with a
-    /// `RequestError` object.
-    pub fn into_stream(self) -> Result<ReadableStream, StorageError> {
+    /// `RequestError` object whose message names `operation`, as a failed call's does.
+    pub fn into_stream(mut self, operation: String) -> Result<ReadableStream, StorageError> {
+        self.operation = operation;
         let state = Rc::new(RefCell::new(Some(self)));
         let cancelled = Rc::new(Cell::new(false));
         let source = Object::new();
@@ -384,9 +388,10 @@ impl Download {
                         Ok(None) => {
                             let _ = controller.close();
                         }
-                        Err(error) => {
-                            controller.error_with_e(&interop::failure_to_js(error, download.context.signal.as_ref()))
-                        }
+                        Err(error) => controller.error_with_e(&interop::failure_to_js(
+                            error.during(&download.operation),
+                            download.context.signal.as_ref(),
+                        )),
                     }
                     Ok(JsValue::UNDEFINED)
                 })

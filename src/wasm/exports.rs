@@ -182,7 +182,7 @@ async fn operate(
                     let bytes = download.read_all().await?;
                     Ok(if operation == "downloadAsText" { body::decode_utf8(&bytes) } else { bytes.into() })
                 }
-                _ => download.into_stream().map(Into::into),
+                _ => download.into_stream(operation.into()).map(Into::into),
             }
         }
         _ if operation.starts_with("uploadFrom") => {

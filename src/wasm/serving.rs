@@ -158,7 +158,9 @@ pub async fn serve(
         Ok((storage, context, options)) => plan(&storage, &name, &serve_request, &options, &context).await,
         Err(error) => Err(error),
     };
-    match outcome.and_then(|(answer, download)| Ok((answer, download.map(Download::into_stream).transpose()?))) {
+    match outcome.and_then(|(answer, download)| {
+        Ok((answer, download.map(|download| download.into_stream("serve".into())).transpose()?))
+    }) {
         Ok((answer, body)) => Served { answer, body, error: None },
         Err(error) => Served::failed(error, method),
     }
