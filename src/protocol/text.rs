@@ -96,6 +96,7 @@ pub fn contains_any(text: &str, bytes: &[u8]) -> bool {
 
 /// Whether `byte` is in `set`, a few bytes: `<[u8]>::contains` is core's memchr, 0.35 KiB
 /// of wasm for sets this small.
+#[allow(clippy::manual_contains)]
 pub fn is_one_of(byte: u8, set: &[u8]) -> bool {
     set.iter().any(|&member| member == byte)
 }

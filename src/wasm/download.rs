@@ -26,8 +26,8 @@ use crate::protocol::text;
 use crate::wasm::backoff::Backoff;
 use crate::wasm::body;
 use crate::wasm::call_context::CallContext;
-use crate::wasm::interop;
 use crate::wasm::storage::{Call, Exchange, Refusal, Retry, Storage};
+use crate::wasm::{interop, platform};
 
 const READ_AHEAD_CHUNKS: f64 = 8.0;
 
@@ -182,9 +182,8 @@ impl Download {
         if let (None, Some(want)) = (&self.tail, self.cursor.tail()) {
             self.tail = Some(Tail::new(want));
         }
-        let reader =
-            exchange.response.body().map(|body| body.get_reader().unchecked_into::<ReadableStreamDefaultReader>());
-        self.reader = reader;
+        // A fresh body, so never locked.
+        self.reader = exchange.response.body().and_then(|body| platform::reader(&body).ok());
         self.exchange = Some(exchange);
         Ok(())
     }
@@ -342,7 +341,7 @@ impl Download {
 
     pub async fn cancel(&mut self) {
         if let Some(reader) = self.reader.take() {
-            let _ = JsFuture::from(reader.cancel()).await;
+            let _ = JsFuture::from(platform::cancel(&reader)).await;
         }
         if let Some(exchange) = self.exchange.take() {
             exchange.guard.abort();

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod metadata;
 #[cfg(feature = "server")]
 pub mod object_paths;
+pub mod platform;
 #[cfg(feature = "server")]
 pub mod serving;
 pub mod set_metadata;

@@ -18,7 +18,7 @@ use crate::protocol::replay_buffer::{Gap, Piece, ReplayBuffer};
 use crate::protocol::resumable::{self, Next};
 use crate::wasm::call_context::CallContext;
 use crate::wasm::upload::{length_differs, source_failed, Tally, Try};
-use crate::wasm::{body, interop, transport};
+use crate::wasm::{body, interop, platform, transport};
 
 /// Bytes are handed to fetch in pieces of at most this size (Blobs and streams come in their own).
 const PIECE: u32 = 256 * 1024;
@@ -110,7 +110,7 @@ impl Whole {
     /// Ends reading a stream the upload gave up on.
     pub async fn cancel(&self) {
         if let Whole::Stream(stream) = self {
-            let _ = wasm_bindgen_futures::JsFuture::from(stream.reader.cancel()).await;
+            let _ = wasm_bindgen_futures::JsFuture::from(platform::cancel(&stream.reader)).await;
         }
     }
 }
@@ -181,10 +181,10 @@ fn rereading(source: &JsValue, offset: u64, total: u64) -> Result<Pieces, Storag
     match (source.dyn_ref::<Uint8Array>(), source.dyn_ref::<Blob>()) {
         (Some(bytes), _) => Ok(Pieces::Bytes { bytes: bytes.subarray(offset as u32, total as u32), at: 0 }),
         (_, Some(blob)) => {
-            let rest = blob
-                .slice_with_f64_and_f64(offset as f64, total as f64)
-                .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))?;
-            Ok(Pieces::Reader(rest.stream().get_reader().unchecked_into()))
+            let rest = platform::stream(&platform::slice(blob, offset as f64, total as f64));
+            platform::reader(&rest)
+                .map(Pieces::Reader)
+                .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))
         }
         _ => Err(StorageError::new(ErrorKind::Unknown, "a streamed session needs bytes, a Blob or a stream")),
     }

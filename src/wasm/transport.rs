@@ -12,7 +12,7 @@ use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::gcs_responses::ErrorEnvelope;
 use crate::protocol::http::{Body, HttpRequest};
-use crate::wasm::interop;
+use crate::wasm::{interop, platform};
 
 #[wasm_bindgen]
 extern "C" {
@@ -148,7 +148,7 @@ pub fn streams_request_bodies() -> bool {
 pub fn body_size(body: &JsValue) -> f64 {
     match body.dyn_ref::<js_sys::Uint8Array>() {
         Some(bytes) => bytes.length() as f64,
-        None => body.dyn_ref::<web_sys::Blob>().map_or(0.0, web_sys::Blob::size),
+        None => body.dyn_ref::<web_sys::Blob>().map_or(0.0, platform::size),
     }
 }
 
@@ -169,7 +169,7 @@ fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
             return byte_stream(bytes.clone(), watch.clone()).map(Into::into);
         }
         if let Some(blob) = body.dyn_ref::<web_sys::Blob>() {
-            return watched_stream(blob.stream(), watch.clone()).map(Into::into);
+            return watched_stream(platform::stream(blob), watch.clone()).map(Into::into);
         }
     }
     watch(size, false);
@@ -206,7 +206,8 @@ fn byte_stream(bytes: js_sys::Uint8Array, watch: Watch) -> Result<ReadableStream
 /// `source` passed on a piece at a time as fetch asks, each piece told to `watch`.
 #[cfg(feature = "server")]
 fn watched_stream(source: ReadableStream, watch: Watch) -> Result<ReadableStream, StorageError> {
-    let reader: web_sys::ReadableStreamDefaultReader = source.get_reader().unchecked_into();
+    let reader =
+        platform::reader(&source).map_err(|error| interop::error_from_js(&error, ErrorKind::InvalidArgument))?;
     // A try that stops early (aborted, failed) passes the cancel on, so a file is let go.
     let cancelled = reader.clone();
     let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> Promise>::new(
@@ -303,8 +304,9 @@ pub async fn discard(response: &Response) {
     if let Some(body) = response.body() {
         if !body.locked() {
             // Through a reader, whose `cancel` the client imports already (one import less).
-            let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-            let _ = JsFuture::from(reader.cancel()).await;
+            if let Ok(reader) = platform::reader(&body) {
+                let _ = JsFuture::from(platform::cancel(&reader)).await;
+            }
         }
     }
 }

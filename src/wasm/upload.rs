@@ -27,8 +27,8 @@ use crate::protocol::retry::{self, Operation, Precondition};
 use crate::wasm::backoff::Backoff;
 use crate::wasm::body::{self, Content};
 use crate::wasm::call_context::CallContext;
-use crate::wasm::interop;
 use crate::wasm::storage::{Answer, Call, Exchange, Refusal, Retry, Storage};
+use crate::wasm::{interop, platform};
 #[cfg(feature = "server")]
 use crate::wasm::{streamed_upload::Whole, transport};
 
@@ -62,7 +62,7 @@ impl Source {
     fn size(&self) -> Option<u64> {
         match self {
             Source::Bytes(bytes) => Some(bytes.length() as u64),
-            Source::Blob(blob) => Some(blob.size() as u64),
+            Source::Blob(blob) => Some(platform::size(blob) as u64),
             Source::Stream(_) => None,
         }
     }
@@ -127,8 +127,8 @@ struct StreamChunks {
 
 impl StreamChunks {
     fn new(stream: &ReadableStream) -> StreamChunks {
-        // `getReader()` with no mode gives a default reader (`get_reader` types it as any object).
-        let reader = Some(stream.get_reader().unchecked_into());
+        // Unlocked: `Content::from_js` refused a locked stream, and nothing ran since.
+        let reader = platform::reader(stream).ok();
         StreamChunks { reader, buffer: None, leftover: None, start: 0, filled: 0, ended: false }
     }
 
@@ -194,7 +194,7 @@ impl StreamChunks {
 
     async fn cancel(&mut self) {
         if let Some(reader) = self.reader.take() {
-            let _ = JsFuture::from(reader.cancel()).await;
+            let _ = JsFuture::from(platform::cancel(&reader)).await;
         }
     }
 }
@@ -210,7 +210,7 @@ pub fn source_failed(error: &JsValue) -> StorageError {
 
 /// Feeds a blob to a CRC32C as it streams (a file is read, never held in memory).
 async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError> {
-    let reader: ReadableStreamDefaultReader = blob.stream().get_reader().unchecked_into();
+    let reader = platform::reader(&platform::stream(blob)).map_err(|error| source_failed(&error))?;
     while let Some(value) = body::next_value(&reader).await.map_err(|error| source_failed(&error))? {
         if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
             body::hash(hasher, bytes);
@@ -220,8 +220,7 @@ async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError>
 }
 
 fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
-    blob.slice_with_f64_and_f64(start as f64, end as f64)
-        .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))
+    Ok(platform::slice(blob, start as f64, end as f64))
 }
 
 pub async fn upload(
@@ -301,7 +300,7 @@ async fn single_request(
         }
         Source::Blob(blob) => {
             hash_blob(&mut crc, &blob).await?;
-            let size = blob.size() as u64;
+            let size = platform::size(&blob) as u64;
             (blob.into(), size)
         }
         Source::Stream(_) => {
@@ -620,7 +619,7 @@ async fn next_chunk(
             Ok(Chunk { body: chunk.into(), length, offset, last: last(length) })
         }
         Source::Blob(blob) => {
-            let end = offset.saturating_add(chunk_size).min(blob.size() as u64);
+            let end = offset.saturating_add(chunk_size).min(platform::size(blob) as u64);
             let length = end - offset;
             if let Some((fresh, _)) = hashing.frontier.fresh(offset, length) {
                 hash_blob(&mut hashing.crc, &slice(blob, offset + fresh, end)?).await?;
