@@ -13,6 +13,7 @@ use crate::prelude::*;
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::integrity::{self, Crc32c};
 use crate::protocol::range::{self, ByteRange};
+use crate::protocol::text;
 
 pub const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
 pub const GZIP_SKIPPED: &str =
@@ -153,7 +154,7 @@ impl DownloadCursor {
         let body_length = if answer.gzip {
             None
         } else {
-            answer.content_length.as_deref().and_then(|value| value.trim_ascii().parse().ok())
+            answer.content_length.as_deref().and_then(|value| text::parse_u64(value.trim_ascii()))
         };
         // A resumed answer must be of the same object (a signed URL cannot pin its generation).
         if resuming && self.generation.is_some() && answer.generation != self.generation {

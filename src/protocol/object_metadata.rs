@@ -5,6 +5,7 @@
 
 use crate::prelude::*;
 use crate::protocol::document::{required, string_entries, Document, FieldError, Fields, FromDocument};
+use crate::protocol::text;
 
 /// The fields of an object resource the client reads or hands on. Absent fields are `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,7 +121,7 @@ impl ObjectMetadata {
 /// A 64-bit count sent as a decimal string.
 fn decimal(key: &str, value: &str) -> Result<u64, FieldError> {
     let digits = !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit());
-    digits.then(|| value.parse().ok()).flatten().ok_or_else(|| text!("`", key, "` must be a decimal string"))
+    digits.then(|| text::parse_u64(value)).flatten().ok_or_else(|| text!("`", key, "` must be a decimal string"))
 }
 
 /// `metadata`: an object whose values are strings. A `null` value (a key being removed, as

@@ -81,7 +81,7 @@ impl ByteRange {
 
 /// The object's total size from a `Content-Range: bytes a-b/total` answer.
 pub fn total_from_content_range(value: &str) -> Option<u64> {
-    text::rsplit_once(value.trim_ascii(), b'/')?.1.trim_ascii().parse().ok()
+    text::parse_u64(text::rsplit_once(value.trim_ascii(), b'/')?.1.trim_ascii())
 }
 
 /// Checks a 206 answer's `Content-Range` against the range asked: it must start where the
@@ -90,7 +90,7 @@ pub fn total_from_content_range(value: &str) -> Option<u64> {
 pub fn check_answer(asked: ByteRange, content_range: Option<&str>) -> Result<(), StorageError> {
     let Some(value) = content_range else { return Ok(()) };
     let first =
-        text::split_once(value.trim_ascii(), b'-').and_then(|(unit, _)| unit.strip_prefix("bytes ")?.parse().ok());
+        text::split_once(value.trim_ascii(), b'-').and_then(|(unit, _)| text::parse_u64(unit.strip_prefix("bytes ")?));
     let expected = match asked {
         ByteRange::From { start, .. } => Some(start),
         ByteRange::Suffix { length } => total_from_content_range(value).map(|total| total.saturating_sub(length)),

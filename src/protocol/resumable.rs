@@ -58,7 +58,7 @@ pub fn persisted_bytes(range_header: Option<&str>) -> Option<u64> {
     if start.trim_ascii() != "0" {
         return None;
     }
-    end.trim_ascii().parse::<u64>().ok()?.checked_add(1)
+    text::parse_u64(end.trim_ascii())?.checked_add(1)
 }
 
 /// How far an upload's bytes have gone into its hash. A resumable upload may send bytes again

@@ -5,6 +5,7 @@
 //! wasm side sleeps.
 
 use crate::protocol::error::{ErrorKind, StorageError};
+use crate::protocol::text;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
@@ -70,9 +71,9 @@ impl RetryPolicy {
 /// `parse_date` (into ms since the epoch; the wasm side uses `Date.parse`).
 pub fn parse_retry_after(value: &str, now_ms: f64, parse_date: impl Fn(&str) -> Option<f64>) -> Option<f64> {
     let value = value.trim_ascii();
-    let at_ms = match value.parse::<u64>() {
-        Ok(seconds) => now_ms + seconds as f64 * 1000.0,
-        Err(_) => parse_date(value).filter(|at_ms| at_ms.is_finite())?,
+    let at_ms = match text::parse_u64(value) {
+        Some(seconds) => now_ms + seconds as f64 * 1000.0,
+        None => parse_date(value).filter(|at_ms| at_ms.is_finite())?,
     };
     Some((at_ms - now_ms).clamp(0.0, MAX_RETRY_AFTER_MS))
 }
