@@ -142,10 +142,11 @@ const stageRunners = {
     // tests/node/.scratch/                the tarball
     //   tests/node/                       the scratch project (type: module) + a copy of tests/node
     //   tests/support/                    a copy of tests/support (tests import ../support/*.mjs)
+    //   tests/runtimes/                   a copy of tests/runtimes (its suite's fixtures are shared)
     const tarball = await packInto(SCRATCH);
     const project = path.join(SCRATCH, 'tests', 'node');
     copyTree(NODE_TESTS, project, ['.scratch', 'node_modules', 'package.json', 'package-lock.json']);
-    copyTree(path.join(ROOT, 'tests', 'support'), path.join(SCRATCH, 'tests', 'support'), ['node_modules']);
+    for (const shared of ['support', 'runtimes']) copyTree(path.join(ROOT, 'tests', shared), path.join(SCRATCH, 'tests', shared), ['node_modules']);
     await makeScratchProject(project, tarball);
     const only = (process.env.NODE_TEST_FILES || '').split(',').filter(Boolean);
     const files = findTests(project)

@@ -29,7 +29,7 @@ extern "C" {
     fn new(format: &str) -> Result<Compressor, JsValue>;
     #[wasm_bindgen(js_name = ReadableStream)]
     type Piped;
-    #[wasm_bindgen(method, final, catch, js_class = "ReadableStream", js_name = pipeThrough)]
+    #[wasm_bindgen(method, catch, js_class = "ReadableStream", js_name = pipeThrough)]
     fn pipe_through(this: &Piped, transform: &Compressor) -> Result<ReadableStream, JsValue>;
 }
 
@@ -60,7 +60,7 @@ pub fn as_bytes(value: &JsValue) -> Option<Uint8Array> {
 /// The next value a stream's reader gives, `None` at its end; the error is what the
 /// stream failed with.
 pub async fn next_value(reader: &ReadableStreamDefaultReader) -> Result<Option<JsValue>, JsValue> {
-    let step = JsFuture::from(platform::read(reader)).await?;
+    let step = JsFuture::from(platform::read(reader)?).await?;
     if interop::property::<JsValue>(&step, "done").is_some_and(|done| done.is_truthy()) {
         return Ok(None);
     }
@@ -99,7 +99,7 @@ impl Content {
     pub fn known_size(&self) -> Option<u64> {
         match self {
             Content::Bytes(bytes) => Some(bytes.length() as u64),
-            Content::Blob(blob) => Some(platform::size(blob) as u64),
+            Content::Blob(blob) => Some(blob.size() as u64),
             Content::Stream(_) => None,
         }
     }
@@ -111,7 +111,7 @@ impl Content {
             Content::Bytes(bytes) => Blob::new_with_u8_array_sequence(&Array::of1(&bytes))
                 .map_err(|error| interop::error_from_js(&error, ErrorKind::InvalidArgument))?,
         };
-        Ok(platform::stream(&blob))
+        platform::stream(&blob)
     }
 
     /// The content gzipped as it streams, with the runtime's `CompressionStream`.
@@ -124,7 +124,7 @@ impl Content {
             .unchecked_ref::<Piped>()
             .pipe_through(&compressor)
             .map(Content::Stream)
-            .map_err(|error| interop::error_from_js(&error, ErrorKind::Unknown))
+            .map_err(|error| platform::source_failed(&error))
     }
 }
 

@@ -17,7 +17,8 @@ use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::replay_buffer::{Gap, Piece, ReplayBuffer};
 use crate::protocol::resumable::{self, Next};
 use crate::wasm::call_context::CallContext;
-use crate::wasm::upload::{length_differs, source_failed, Tally, Try};
+use crate::wasm::platform::source_failed;
+use crate::wasm::upload::{length_differs, Tally, Try};
 use crate::wasm::{body, interop, platform, transport};
 
 /// Bytes are handed to fetch in pieces of at most this size (Blobs and streams come in their own).
@@ -180,12 +181,11 @@ enum Pieces {
 fn rereading(source: &JsValue, offset: u64, total: u64) -> Result<Pieces, StorageError> {
     match (source.dyn_ref::<Uint8Array>(), source.dyn_ref::<Blob>()) {
         (Some(bytes), _) => Ok(Pieces::Bytes { bytes: bytes.subarray(offset as u32, total as u32), at: 0 }),
-        (_, Some(blob)) => {
-            let rest = platform::stream(&platform::slice(blob, offset as f64, total as f64));
-            platform::reader(&rest)
-                .map(Pieces::Reader)
-                .map_err(|error| interop::error_from_js(&error, ErrorKind::LocalFile))
-        }
+        (_, Some(blob)) => Ok(Pieces::Reader(platform::reader(&platform::stream(&platform::slice(
+            blob,
+            offset as f64,
+            total as f64,
+        )?)?)?)),
         _ => Err(StorageError::new(ErrorKind::Unknown, "a streamed session needs bytes, a Blob or a stream")),
     }
 }

@@ -148,7 +148,7 @@ pub fn streams_request_bodies() -> bool {
 pub fn body_size(body: &JsValue) -> f64 {
     match body.dyn_ref::<js_sys::Uint8Array>() {
         Some(bytes) => bytes.length() as f64,
-        None => body.dyn_ref::<web_sys::Blob>().map_or(0.0, platform::size),
+        None => body.dyn_ref::<web_sys::Blob>().map_or(0.0, web_sys::Blob::size),
     }
 }
 
@@ -169,7 +169,8 @@ fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
             return byte_stream(bytes.clone(), watch.clone()).map(Into::into);
         }
         if let Some(blob) = body.dyn_ref::<web_sys::Blob>() {
-            return watched_stream(platform::stream(blob), watch.clone()).map(Into::into);
+            let stream = platform::stream(blob)?;
+            return watched_stream(stream, watch.clone()).map(Into::into);
         }
     }
     watch(size, false);
@@ -206,8 +207,7 @@ fn byte_stream(bytes: js_sys::Uint8Array, watch: Watch) -> Result<ReadableStream
 /// `source` passed on a piece at a time as fetch asks, each piece told to `watch`.
 #[cfg(feature = "server")]
 fn watched_stream(source: ReadableStream, watch: Watch) -> Result<ReadableStream, StorageError> {
-    let reader =
-        platform::reader(&source).map_err(|error| interop::error_from_js(&error, ErrorKind::InvalidArgument))?;
+    let reader = platform::reader(&source)?;
     // A try that stops early (aborted, failed) passes the cancel on, so a file is let go.
     let cancelled = reader.clone();
     let pull = Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> Promise>::new(

@@ -27,8 +27,9 @@ use crate::protocol::retry::{self, Operation, Precondition};
 use crate::wasm::backoff::Backoff;
 use crate::wasm::body::{self, Content};
 use crate::wasm::call_context::CallContext;
+use crate::wasm::interop;
+use crate::wasm::platform::{self, source_failed};
 use crate::wasm::storage::{Answer, Call, Exchange, Refusal, Retry, Storage};
-use crate::wasm::{interop, platform};
 #[cfg(feature = "server")]
 use crate::wasm::{streamed_upload::Whole, transport};
 
@@ -41,12 +42,12 @@ enum Source {
 }
 
 impl Source {
-    fn from_content(content: Content) -> Source {
-        match content {
+    fn from_content(content: Content) -> Result<Source, StorageError> {
+        Ok(match content {
             Content::Bytes(bytes) => Source::Bytes(bytes),
             Content::Blob(blob) => Source::Blob(blob),
-            Content::Stream(stream) => Source::Stream(StreamChunks::new(&stream)),
-        }
+            Content::Stream(stream) => Source::Stream(StreamChunks::new(&stream)?),
+        })
     }
 
     /// The bytes or Blob (a stream has no value to read again).
@@ -62,7 +63,7 @@ impl Source {
     fn size(&self) -> Option<u64> {
         match self {
             Source::Bytes(bytes) => Some(bytes.length() as u64),
-            Source::Blob(blob) => Some(platform::size(blob) as u64),
+            Source::Blob(blob) => Some(blob.size() as u64),
             Source::Stream(_) => None,
         }
     }
@@ -126,10 +127,9 @@ struct StreamChunks {
 }
 
 impl StreamChunks {
-    fn new(stream: &ReadableStream) -> StreamChunks {
-        // Unlocked: `Content::from_js` refused a locked stream, and nothing ran since.
-        let reader = platform::reader(stream).ok();
-        StreamChunks { reader, buffer: None, leftover: None, start: 0, filled: 0, ended: false }
+    fn new(stream: &ReadableStream) -> Result<StreamChunks, StorageError> {
+        let reader = Some(platform::reader(stream)?);
+        Ok(StreamChunks { reader, buffer: None, leftover: None, start: 0, filled: 0, ended: false })
     }
 
     async fn read(&mut self) -> Result<Option<Uint8Array>, StorageError> {
@@ -204,13 +204,9 @@ pub fn length_differs(total: u64) -> StorageError {
     StorageError::invalid_argument(text!("the stream's length differs from the ", total, " bytes declared"))
 }
 
-pub fn source_failed(error: &JsValue) -> StorageError {
-    StorageError::new(ErrorKind::LocalFile, text!("reading the source failed: ", interop::thrown_message(error)))
-}
-
 /// Feeds a blob to a CRC32C as it streams (a file is read, never held in memory).
 async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError> {
-    let reader = platform::reader(&platform::stream(blob)).map_err(|error| source_failed(&error))?;
+    let reader = platform::reader(&platform::stream(blob)?)?;
     while let Some(value) = body::next_value(&reader).await.map_err(|error| source_failed(&error))? {
         if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
             body::hash(hasher, bytes);
@@ -220,7 +216,7 @@ async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError>
 }
 
 fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
-    Ok(platform::slice(blob, start as f64, end as f64))
+    platform::slice(blob, start as f64, end as f64)
 }
 
 pub async fn upload(
@@ -256,10 +252,10 @@ pub async fn upload(
         match (original_size, content.gzip()?) {
             // Small bodies stay one request: their gzip is gathered first.
             (Some(size), Content::Stream(stream)) if size <= threshold => Source::Bytes(collect(&stream).await?),
-            (_, gzipped) => Source::from_content(gzipped),
+            (_, gzipped) => Source::from_content(gzipped)?,
         }
     } else {
-        Source::from_content(content)
+        Source::from_content(content)?
     };
     // A stream's declared length holds only while nothing (gzip) changes the bytes.
     let declared = if compress { None } else { options.content_length };
@@ -300,7 +296,7 @@ async fn single_request(
         }
         Source::Blob(blob) => {
             hash_blob(&mut crc, &blob).await?;
-            let size = platform::size(&blob) as u64;
+            let size = blob.size() as u64;
             (blob.into(), size)
         }
         Source::Stream(_) => {
@@ -619,7 +615,7 @@ async fn next_chunk(
             Ok(Chunk { body: chunk.into(), length, offset, last: last(length) })
         }
         Source::Blob(blob) => {
-            let end = offset.saturating_add(chunk_size).min(platform::size(blob) as u64);
+            let end = offset.saturating_add(chunk_size).min(blob.size() as u64);
             let length = end - offset;
             if let Some((fresh, _)) = hashing.frontier.fresh(offset, length) {
                 hash_blob(&mut hashing.crc, &slice(blob, offset + fresh, end)?).await?;

@@ -25,8 +25,8 @@ use crate::wasm::auth::Credentials;
 use crate::wasm::body::Content;
 use crate::wasm::call_context::CallContext;
 use crate::wasm::download::Download;
+use crate::wasm::interop;
 use crate::wasm::storage::{Answer, Call, Storage};
-use crate::wasm::{interop, platform};
 
 /// One transfer through a signed URL. With `send`, `uploadToUrl`: PUTs `body` (bytes, a Blob
 /// or a string) through `send(request, body)`, which resolves to a `Response` (and reports
@@ -68,7 +68,7 @@ async fn transfer(
             (JsValue::from(bytes), total)
         }
         Ok(Content::Blob(blob)) => {
-            let total = platform::size(&blob) as u64;
+            let total = blob.size() as u64;
             (JsValue::from(blob), total)
         }
         _ => {
