@@ -15,7 +15,8 @@ extern crate std;
 /// What `std`'s prelude would give; every module imports it, so the crate builds without std.
 mod prelude {
     pub use alloc::boxed::Box;
-    #[cfg(test)]
+    // Only the native tests use it; the crate's tests built for wasm32 (with `std`) do not.
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     pub use alloc::format;
     pub use alloc::string::{String, ToString};
     pub use alloc::vec;
