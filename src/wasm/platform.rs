@@ -37,8 +37,9 @@ pub fn stream(blob: &Blob) -> Result<ReadableStream, StorageError> {
     blob.unchecked_ref::<Overridable>().stream().map_err(|error| source_failed(&error))
 }
 
-pub fn slice(blob: &Blob, start: f64, end: f64) -> Result<Blob, StorageError> {
-    blob.unchecked_ref::<Overridable>().slice(start, end).map_err(|error| source_failed(&error))
+/// The Blob's bytes from `start` to `end`.
+pub fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
+    blob.unchecked_ref::<Overridable>().slice(start as f64, end as f64).map_err(|error| source_failed(&error))
 }
 
 /// A default reader of `stream`, which locks it; `Err` when a reader has it already.
@@ -47,7 +48,6 @@ pub fn reader(stream: &ReadableStream) -> Result<ReadableStreamDefaultReader, St
 }
 
 /// An upload's source (its Blob, file or stream) failed to give its bytes.
-#[inline(never)]
 pub fn source_failed(error: &JsValue) -> StorageError {
     StorageError::new(ErrorKind::LocalFile, text!("reading the source failed: ", interop::thrown_message(error)))
 }

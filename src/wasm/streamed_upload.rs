@@ -182,7 +182,7 @@ fn rereading(source: &JsValue, offset: u64, total: u64) -> Result<Pieces, Storag
     match (source.dyn_ref::<Uint8Array>(), source.dyn_ref::<Blob>()) {
         (Some(bytes), _) => Ok(Pieces::Bytes { bytes: bytes.subarray(offset as u32, total as u32), at: 0 }),
         (_, Some(blob)) => {
-            let rest = platform::slice(blob, offset as f64, total as f64)?;
+            let rest = platform::slice(blob, offset, total)?;
             Ok(Pieces::Reader(platform::reader(&platform::stream(&rest)?)?))
         }
         _ => Err(StorageError::new(ErrorKind::Unknown, "a streamed session needs bytes, a Blob or a stream")),

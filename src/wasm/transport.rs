@@ -301,13 +301,10 @@ pub async fn error_body(response: &Response) -> (Option<ErrorEnvelope>, String) 
 
 /// Drops a body the client does not need, so the connection is released.
 pub async fn discard(response: &Response) {
-    if let Some(body) = response.body() {
-        if !body.locked() {
-            // Through a reader, whose `cancel` the client imports already (one import less).
-            if let Ok(reader) = platform::reader(&body) {
-                let _ = JsFuture::from(platform::cancel(&reader)).await;
-            }
-        }
+    // Through a reader, as every stream the client reads is cancelled; a locked body (being
+    // read elsewhere) gives none and is left alone.
+    if let Some(reader) = response.body().and_then(|body| platform::reader(&body).ok()) {
+        let _ = JsFuture::from(platform::cancel(&reader)).await;
     }
 }
 

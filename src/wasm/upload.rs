@@ -215,10 +215,6 @@ async fn hash_blob(hasher: &mut Crc32c, blob: &Blob) -> Result<(), StorageError>
     Ok(())
 }
 
-fn slice(blob: &Blob, start: u64, end: u64) -> Result<Blob, StorageError> {
-    platform::slice(blob, start as f64, end as f64)
-}
-
 pub async fn upload(
     storage: &Storage,
     object: &str,
@@ -618,9 +614,9 @@ async fn next_chunk(
             let end = offset.saturating_add(chunk_size).min(blob.size() as u64);
             let length = end - offset;
             if let Some((fresh, _)) = hashing.frontier.fresh(offset, length) {
-                hash_blob(&mut hashing.crc, &slice(blob, offset + fresh, end)?).await?;
+                hash_blob(&mut hashing.crc, &platform::slice(blob, offset + fresh, end)?).await?;
             }
-            Ok(Chunk { body: slice(blob, offset, end)?.into(), length, offset, last: last(length) })
+            Ok(Chunk { body: platform::slice(blob, offset, end)?.into(), length, offset, last: last(length) })
         }
         Source::Stream(chunks) => chunks.chunk(offset, chunk_size as u32, &mut hashing.crc).await,
     }

@@ -179,6 +179,8 @@ describe('arguments that throw when read', () => {
     },
   });
   const name = () => `${prefix}/throwing-${Math.random().toString(36).slice(2)}.bin`;
+  /** A Proxy that forwards everything: `instanceof` holds, the brand checks of getters do not. */
+  const proxied = (value) => new Proxy(value, {});
 
   // (exists and getMetadata read only `signal`, as a property: a revoked Proxy there is no signal.)
   it('options that are a revoked Proxy are InvalidArgument in every method that reads options', async () => {
@@ -263,7 +265,6 @@ describe('arguments that throw when read', () => {
   // before, the first one read ended the process.
   it('a Proxy of bytes, as contents or as a stream\'s piece, is InvalidArgument and uploads nothing', async () => {
     const objectName = name();
-    const proxied = (value) => new Proxy(value, {});
     for (const [label, contents] of [
       ['Uint8Array', proxied(new Uint8Array([1, 2, 3]))],
       ['Buffer', proxied(Buffer.from('abc'))],
@@ -290,7 +291,6 @@ describe('arguments that throw when read', () => {
   // Node's Blob, web stream and AbortSignal getters answer through a Proxy (browsers', Bun's
   // and workerd's throw, and the runtimes suite checks the refusal there): here it is used.
   it('a Proxy of a Blob, a web ReadableStream or an AbortSignal works as the value it wraps', async () => {
-    const proxied = (value) => new Proxy(value, {});
     const objectName = name();
     assertOk(await client.uploadFromBytes(objectName, proxied(new Blob(['from a Blob']))));
     assert.equal(assertOk(await client.downloadAsText(objectName)), 'from a Blob');

@@ -1074,6 +1074,5 @@ describe('CRC32C on uploads', () => {
       await proxy.stop();
     }
   });
-
 });
 

@@ -62,6 +62,9 @@ export function hostileSubclasses() {
   return { OddStream, OddBlob };
 }
 
+/** A Proxy that forwards everything: `instanceof` holds, the brand checks of getters do not. */
+const proxied = (value) => new Proxy(value, {});
+
 const pattern = (length) => Uint8Array.from({ length }, (_, i) => (i * 31) % 251);
 
 /** A web stream of `bytes` in pieces of `piece` bytes. */
@@ -331,7 +334,6 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     assert(refused instanceof StreamRequestError, `a revoked Proxy as uploadFromStream's stream: expected a StreamRequestError, got ${refused}`);
     equal(refused.kind, 'InvalidArgument', 'revoked stream');
     // A Proxy of bytes passes `instanceof`, and every runtime's getters then throw on it.
-    const proxied = (value) => new Proxy(value, {});
     for (const [label, value] of [['Uint8Array', pattern(4)], ['ArrayBuffer', new ArrayBuffer(4)]]) {
       equal(errorOf(await client.uploadFromBytes(name('t'), proxied(value)), label).kind, 'InvalidArgument', `a Proxy of ${label}`);
     }
@@ -363,7 +365,6 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
   // choice (Node's and Deno's do; browsers', Bun's and workerd's check the brand and throw): the
   // client uses such a Proxy where they answer and refuses it where they throw, never crashing.
   test('a Proxy of a Blob, a ReadableStream or an AbortSignal works where its getters answer, else is InvalidArgument', async () => {
-    const proxied = (value) => new Proxy(value, {});
     const answers = (read) => {
       try {
         read();
