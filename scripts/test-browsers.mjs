@@ -5,7 +5,8 @@
 //                    switched to browser mode with WASM_BINDGEN_USE_BROWSER=1 (the same file
 //                    the `wasm` stage runs under --node)
 //   bundle: vite, esbuild, webpack  the public-API suite in a page built by each bundler with
-//                    no configuration, in headless Chromium (tests/browser/bundlers.mjs)
+//                    no configuration, in headless Chromium and headless Firefox
+//                    (tests/browser/bundlers.mjs; Firefox through geckodriver, firefox.mjs)
 //   page             examples/browser driven in headless Chromium with Playwright
 //                    (tests/browser/page.mjs); screenshots in test-output/browsers/page/
 //   web-app          examples/web-app (signed upload URL, upload progress, access policy,
@@ -21,7 +22,8 @@ import path from 'node:path';
 import { WASM_TEST_FEATURES, log, run as runCommand } from './lib.mjs';
 import { OUTPUT, cargoCounter, scratchWithPackage, standalone, tally } from './stages.mjs';
 import { startCorsBucket } from '../tests/browser/cors-bucket.mjs';
-import { chromiumPath, launchChromium } from '../tests/browser/chromium.mjs';
+import { chromiumPath, chromiumSession, launchChromium } from '../tests/browser/chromium.mjs';
+import { launchFirefox } from '../tests/browser/firefox.mjs';
 import { bundlerSuites } from '../tests/browser/bundlers.mjs';
 import { examplePage } from '../tests/browser/page.mjs';
 import { webAppPage } from '../tests/browser/web-app.mjs';
@@ -37,18 +39,21 @@ function which(name, env) {
 }
 
 /** tests/emulator.rs in one browser; the emulator URL is baked in at compile time. */
+const driverVar = (browser) => (browser === 'chrome' ? 'CHROMEDRIVER' : 'GECKODRIVER');
+const driverPath = (browser, env) => env[driverVar(browser)] || which(driverVar(browser).toLowerCase(), env);
+const noDriver = (browser) => `${driverVar(browser).toLowerCase()} not found (run scripts/setup.sh --browsers)`;
+
 async function rustInBrowser(browser, env, emulatorUrl) {
   const name = `wasm-pack test --headless --${browser}`;
-  const driverVar = browser === 'chrome' ? 'CHROMEDRIVER' : 'GECKODRIVER';
-  const driver = env[driverVar] || which(browser === 'chrome' ? 'chromedriver' : 'geckodriver', env);
-  if (!driver) return { name, problem: `${driverVar.toLowerCase()} not found (run scripts/setup.sh --browsers)` };
+  const driver = driverPath(browser, env);
+  if (!driver) return { name, problem: noDriver(browser) };
   const counter = cargoCounter();
   const exit = await runCommand('wasm-pack', ['test', '--headless', `--${browser}`, '--mode', 'no-install', '--', ...WASM_TEST_FEATURES], {
     env: {
       ...env,
       GCS_EMULATOR_URL: emulatorUrl,
       WASM_BINDGEN_USE_BROWSER: '1',
-      [driverVar]: driver,
+      [driverVar(browser)]: driver,
       WASM_BINDGEN_TEST_TIMEOUT: env.WASM_BINDGEN_TEST_TIMEOUT || '60',
     },
     onLine: counter.onLine,
@@ -64,6 +69,7 @@ export async function run(env) {
   const suites = [];
   const bucket = await startCorsBucket(env.GCS_EMULATOR_URL);
   let browser;
+  let firefox;
   try {
     for (const name of ['chrome', 'firefox']) suites.push(await rustInBrowser(name, env, bucket.url));
 
@@ -72,8 +78,19 @@ export async function run(env) {
       suites.push({ name: 'bundles and page (Chromium)', problem: `${chromiumPath()} not found (run scripts/setup.sh --browsers)` });
     } else {
       browser = await launchChromium();
+      const browsers = [{ name: 'Chromium', session: await chromiumSession(browser) }];
+      const geckodriver = driverPath('firefox', env);
+      if (!geckodriver) suites.push({ name: 'bundles (Firefox)', problem: noDriver('firefox') });
+      else {
+        try {
+          firefox = await launchFirefox(geckodriver);
+          browsers.push({ name: 'Firefox', session: firefox });
+        } catch (error) {
+          suites.push({ name: 'bundles (Firefox)', problem: error.message });
+        }
+      }
       const suiteEnv = { apiEndpoint: bucket.url, gateUrl: env.GATE_URL, sidecarUrl: env.SIDECAR_URL, bucket: 'test-bucket' };
-      suites.push(...(await bundlerSuites({ project, browser, env: suiteEnv, outDir: path.join(STAGE_DIR, 'bundles') })));
+      suites.push(...(await bundlerSuites({ project, browsers, env: suiteEnv, outDir: path.join(STAGE_DIR, 'bundles') })));
       const pageDir = path.join(STAGE_DIR, 'page');
       fs.rmSync(pageDir, { recursive: true, force: true });
       fs.mkdirSync(pageDir, { recursive: true });
@@ -96,6 +113,7 @@ export async function run(env) {
     }
   } finally {
     await browser?.close();
+    await firefox?.close();
     await bucket.stop();
   }
   log('browsers:');

@@ -1,14 +1,17 @@
 // Builds a page that runs the public-API suite (tests/runtimes/suite.mjs, web flavour) with
 // Vite, esbuild and webpack 5, each with no configuration at all (no wasm plugin, no loader,
 // no config file: only the bundler's defaults), from the npm-packed package, and runs each
-// build in headless Chromium against the emulator. One result per bundler; its tests are
-// the suite's.
+// build in headless Chromium and headless Firefox against the emulator. One result per
+// bundler and browser; its tests are the suite's, plus one that fails on an uncaught error or
+// an unhandled rejection in the page.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, kb, log, run } from '../../scripts/lib.mjs';
 import { serveDir } from './chromium.mjs';
+
+const SUITE_TIMEOUT_MS = 300_000;
 
 const PAGE_SCRIPT = `import * as storage from 'replit-object-storage-wasm';
 import { runSuite } from './suite.mjs';
@@ -19,8 +22,13 @@ runSuite({ ...storage, flavour: 'web', env, log: (line) => console.log(line) }).
   (error) => { window.__suite = { passed: 0, failed: 1, results: [{ title: 'the suite', ok: false, error: String(error) }] }; },
 );
 `;
+// Before the bundle, a classic script notes what the page itself throws or leaves rejected.
+const NOTE_PAGE_ERRORS =
+  `window.__pageErrors = [];` +
+  `addEventListener('error', (event) => __pageErrors.push(String(event.message)));` +
+  `addEventListener('unhandledrejection', (event) => __pageErrors.push('unhandled rejection: ' + String(event.reason)));`;
 const html = (script, module) =>
-  `<!doctype html><html><head><meta charset="utf-8"><title>suite</title></head><body>` +
+  `<!doctype html><html><head><meta charset="utf-8"><title>suite</title><script>${NOTE_PAGE_ERRORS}</script></head><body>` +
   `<script ${module ? 'type="module" ' : ''}src="${script}"></script></body></html>\n`;
 
 /** The bundlers, each as: build the project in `dir` into `out` (which gets an index.html). */
@@ -67,42 +75,60 @@ function jsSize(out) {
   return { raw, gz };
 }
 
+/** Opens `url` in `session` and waits for the suite's outcome, page errors counted as a failure. */
+async function suiteInPage(session, url) {
+  await session.open(url);
+  const deadline = Date.now() + SUITE_TIMEOUT_MS;
+  for (;;) {
+    const seen = await session.evaluate('window.__suite ? { suite: window.__suite, errors: window.__pageErrors } : null');
+    if (seen) {
+      const { suite, errors } = seen;
+      const clean = { title: 'no uncaught error or unhandled rejection in the page', ok: errors.length === 0, error: errors.join('; ') };
+      return { passed: suite.passed + (clean.ok ? 1 : 0), failed: suite.failed + (clean.ok ? 0 : 1), results: [...suite.results, clean] };
+    }
+    if (Date.now() > deadline) throw new Error(`no outcome after ${SUITE_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /**
- * `project`: a scratch project with the packed package installed. Returns one
- * `{name, passed, failed, problem?, size?}` per bundler.
+ * `project`: a scratch project with the packed package installed; `browsers`: `{name,
+ * session}` pairs, each session as `chromiumSession` and `launchFirefox` give. Returns one
+ * `{name, passed, failed, problem?, size?}` per bundler and browser.
  */
-export async function bundlerSuites({ project, browser, env, outDir }) {
+export async function bundlerSuites({ project, browsers, env, outDir }) {
   fs.mkdirSync(path.join(project, 'src'), { recursive: true });
   fs.writeFileSync(path.join(project, 'src', 'index.js'), PAGE_SCRIPT);
   fs.copyFileSync(path.join(ROOT, 'tests', 'runtimes', 'suite.mjs'), path.join(project, 'src', 'suite.mjs'));
   const outcomes = [];
   for (const [name, build] of Object.entries(BUNDLERS)) {
     const out = path.join(outDir, `dist-${name}`);
-    const outcome = { name: `bundle: ${name} (Chromium)`, passed: 0, failed: 0 };
-    outcomes.push(outcome);
+    const forBrowsers = browsers.map((browser) => ({ name: `bundle: ${name} (${browser.name})`, passed: 0, failed: 0 }));
+    outcomes.push(...forBrowsers);
+    let server;
     try {
       await build(project, out);
-      outcome.size = jsSize(out);
-      log(`bundlers: ${name}: built with no configuration, JS + wasm ${kb(outcome.size.raw)} raw, ${kb(outcome.size.gz)} gzip`);
-      const server = await serveDir(out);
-      const page = await browser.newPage();
+      const size = jsSize(out);
+      log(`bundlers: ${name}: built with no configuration, JS + wasm ${kb(size.raw)} raw, ${kb(size.gz)} gzip`);
+      forBrowsers[0].size = size;
+      server = await serveDir(out);
+    } catch (error) {
+      for (const outcome of forBrowsers) outcome.problem = error.message;
+      continue;
+    }
+    const url = `${server.url}/index.html?env=${encodeURIComponent(JSON.stringify(env))}`;
+    for (const [index, { name: browserName, session }] of browsers.entries()) {
+      const outcome = forBrowsers[index];
       try {
-        const errors = [];
-        page.on('pageerror', (error) => errors.push(error.message));
-        await page.goto(`${server.url}/index.html?env=${encodeURIComponent(JSON.stringify(env))}`);
-        const handle = await page.waitForFunction(() => window.__suite, null, { timeout: 300_000 });
-        const suite = await handle.jsonValue();
-        for (const r of suite.results) log(`bundlers: ${name}: ${r.ok ? 'ok' : 'not ok'} - ${r.title}${r.ok ? '' : `: ${r.error}`}`);
-        if (errors.length) log(`bundlers: ${name}: page errors: ${errors.join('; ')}`);
+        const suite = await suiteInPage(session, url);
+        for (const r of suite.results) log(`bundlers: ${name} in ${browserName}: ${r.ok ? 'ok' : 'not ok'} - ${r.title}${r.ok ? '' : `: ${r.error}`}`);
         outcome.passed = suite.passed;
         outcome.failed = suite.failed;
-      } finally {
-        await page.close();
-        await server.close();
+      } catch (error) {
+        outcome.problem = error.message;
       }
-    } catch (error) {
-      outcome.problem = error.message;
     }
+    await server.close();
   }
   return outcomes;
 }

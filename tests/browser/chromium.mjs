@@ -17,6 +17,12 @@ export async function launchChromium() {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
+/** A fresh page of `browser` as a session like firefox.mjs's: open a URL, evaluate an expression. */
+export async function chromiumSession(browser) {
+  const page = await browser.newPage();
+  return { open: (url) => page.goto(url), evaluate: (expression) => page.evaluate(expression), close: () => page.close() };
+}
+
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
 
 /** Serves `dir` on a free port of 127.0.0.1; resolves `{url, close()}`. */
