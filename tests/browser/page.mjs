@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, log, run } from '../../scripts/lib.mjs';
 import { startCorsBucket } from './cors-bucket.mjs';
+import { prepareExample, stepRecorder } from './example-app.mjs';
 
 const STEP_TIMEOUT_MS = 20_000;
 
@@ -19,38 +19,11 @@ async function emulator(env, method, bucket, object, query = '') {
   return fetch(url, { method, signal: AbortSignal.timeout(10_000) });
 }
 
-/** Copies the example (without node_modules, dist) and installs the tarball into the copy. */
-async function prepare(appDir, tarball) {
-  fs.rmSync(appDir, { recursive: true, force: true });
-  fs.cpSync(path.join(ROOT, 'examples', 'browser'), appDir, {
-    recursive: true,
-    filter: (src) => !/[\\/](node_modules|dist)([\\/]|$)/.test(path.relative(ROOT, src)),
-  });
-  // The test builds with the repo's Vite; the copy only needs the package under test.
-  const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8'));
-  delete manifest.dependencies;
-  delete manifest.devDependencies;
-  fs.writeFileSync(path.join(appDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: appDir });
-  if (install.code !== 0) throw new Error('npm install of the tarball into the example failed');
-  const build = await run(path.join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: appDir });
-  if (build.code !== 0) throw new Error('vite build of examples/browser failed');
-}
 
 export async function examplePage({ tarball, browser, env, outDir }) {
-  const results = [];
-  const step = async (title, fn) => {
-    try {
-      await fn();
-      results.push({ title, ok: true });
-      log(`page: ok - ${title}`);
-    } catch (error) {
-      results.push({ title, ok: false, error: error.message });
-      log(`page: not ok - ${title}: ${error.message.split('\n')[0]}`);
-    }
-  };
+  const { results, step } = stepRecorder('page');
   const appDir = path.join(outDir, 'app');
-  await prepare(appDir, tarball);
+  await prepareExample('browser', appDir, tarball);
   const bucketProxy = await startCorsBucket(env.GATE_URL);
   const { startServer } = await import(pathToFileURL(path.join(appDir, 'server.mjs')).href);
   const server = await startServer({ port: 0, root: path.join(appDir, 'dist'), sidecarUrl: env.SIDECAR_URL, apiEndpoint: bucketProxy.url });

@@ -5,10 +5,9 @@
 // signature as GCS does, holding no token), an access policy in the object's metadata, and
 // serveTo with Range support. One result per step a person (or the app's owner) would check.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, log, run } from '../../scripts/lib.mjs';
+import { prepareExample, stepRecorder } from './example-app.mjs';
 
 const STEP_TIMEOUT_MS = 20_000;
 const PRIVATE_PREFIX = '.private';
@@ -24,25 +23,6 @@ async function emulator(env, bucket, object, query = '') {
   return fetch(url, { signal: AbortSignal.timeout(10_000) });
 }
 
-/** Copies the example (without node_modules, dist), installs the tarball and builds the page. */
-async function prepare(appDir, tarball) {
-  fs.rmSync(appDir, { recursive: true, force: true });
-  fs.cpSync(path.join(ROOT, 'examples', 'web-app'), appDir, {
-    recursive: true,
-    filter: (src) => !/[\\/](node_modules|dist)([\\/]|$)/.test(path.relative(ROOT, src)),
-  });
-  // The test builds with the repo's Vite and imports the repo's Express; the copy installs only
-  // the package under test.
-  const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8'));
-  delete manifest.dependencies;
-  delete manifest.devDependencies;
-  fs.writeFileSync(path.join(appDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: appDir });
-  if (install.code !== 0) throw new Error('npm install of the tarball into the example failed');
-  fs.symlinkSync(path.join(ROOT, 'node_modules', 'express'), path.join(appDir, 'node_modules', 'express'), 'dir');
-  const build = await run(path.join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], { cwd: appDir });
-  if (build.code !== 0) throw new Error('vite build of examples/web-app failed');
-}
 
 /** Runs `fn` with these environment variables set (the example reads them as a Repl has them). */
 async function withEnv(vars, fn) {
@@ -62,19 +42,9 @@ async function withEnv(vars, fn) {
 }
 
 export async function webAppPage({ tarball, browser, env, outDir }) {
-  const results = [];
-  const step = async (title, fn) => {
-    try {
-      await fn();
-      results.push({ title, ok: true });
-      log(`web-app: ok - ${title}`);
-    } catch (error) {
-      results.push({ title, ok: false, error: error.message });
-      log(`web-app: not ok - ${title}: ${error.message.split('\n')[0]}`);
-    }
-  };
+  const { results, step } = stepRecorder('web-app');
   const appDir = path.join(outDir, 'app');
-  await prepare(appDir, tarball);
+  await prepareExample('web-app', appDir, tarball, ['express']);
   const bucket = (await (await fetch(`${env.SIDECAR_URL}/object-storage/default-bucket`)).json()).bucketId;
   const { startServer } = await import(pathToFileURL(path.join(appDir, 'server.mjs')).href);
   // As inside a Repl: storage through the sidecar's tokens (the gate refuses anything else).
