@@ -5,11 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -214,6 +216,23 @@ async function postJson(url, body) {
   return text;
 }
 
+/** A fresh token from the sidecar stand-in at `sidecarUrl`, the way the client gets one. */
+export async function issueTokenFrom(sidecarUrl) {
+  const credential = await (await fetch(`${sidecarUrl}/credential`)).json();
+  const form = new URLSearchParams({
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    audience: 'replit',
+    scope: 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/devstorage.full_control',
+    requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    subject_token: credential.access_token,
+    subject_token_type: 'access_token',
+  });
+  const response = await fetch(`${sidecarUrl}/token`, { method: 'POST', body: form });
+  const body = await response.json();
+  assert.equal(response.status, 200, `token exchange: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
 export const sidecar = {
   /** Changes how the stand-in answers; see the runner's documentation of `/__control`. */
   control: (settings) => postJson(`${SIDECAR_URL}/__control`, settings),
@@ -226,21 +245,7 @@ export const sidecar = {
     return response.json();
   },
   /** A fresh token, obtained the way the client would (credential, then token exchange). */
-  async issueToken() {
-    const credential = await (await fetch(`${SIDECAR_URL}/credential`)).json();
-    const form = new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      audience: 'replit',
-      scope: 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/devstorage.full_control',
-      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      subject_token: credential.access_token,
-      subject_token_type: 'access_token',
-    });
-    const response = await fetch(`${SIDECAR_URL}/token`, { method: 'POST', body: form });
-    const body = await response.json();
-    assert.equal(response.status, 200, `token exchange: ${JSON.stringify(body)}`);
-    return body.access_token;
-  },
+  issueToken: () => issueTokenFrom(SIDECAR_URL),
 };
 
 export const gate = {
@@ -297,6 +302,28 @@ export async function readAll(readable) {
 }
 
 /** The first 'error' a Readable emits; rejects if it ends normally or says nothing within `ms`. */
+/**
+ * Runs each of `calls` (a name for each call), then `downloadAsStream` and `uploadFromStream`
+ * of `name`: every one must fail with `kind` (and `statusCode` when given), the calls as error
+ * results and the streams with a `StreamRequestError`, and none may create `target`.
+ */
+export async function assertEveryCallFails({ client, StreamRequestError, name, calls, target }, kind, statusCode) {
+  for (const [method, call] of Object.entries(calls)) {
+    let result;
+    try {
+      result = await withTimeout(call(), 20000, method);
+    } catch (error) {
+      assert.fail(`${method}: must resolve to an error result, but rejected with ${error?.stack ?? error}`);
+    }
+    assertErr(result, kind, statusCode, method);
+  }
+  assert.equal(existsSync(target), false, 'downloadToFilename must not create the file');
+  const streamError = await nextStreamError(client.downloadAsStream(name), 20000);
+  assertStreamError(streamError, StreamRequestError, kind, statusCode, 'downloadAsStream');
+  const rejection = await rejectionOf(client.uploadFromStream(name, Readable.from([Buffer.from('x')])), 'uploadFromStream');
+  assertStreamError(rejection, StreamRequestError, kind, statusCode, 'uploadFromStream');
+}
+
 export function nextStreamError(readable, ms = 15000) {
   return withTimeout(
     new Promise((resolve, reject) => {

@@ -181,6 +181,7 @@ const {
   assertOk,
   emulatorDeletePrefix,
   emulatorMetadata,
+  issueTokenFrom,
   makeTempDir,
   removeDir,
   sha256,
@@ -443,18 +444,6 @@ describe('access tokens that expire mid-run', () => {
     assert.equal(response.status, 200);
     return Buffer.from(await response.arrayBuffer());
   };
-  const issueToken = async () => {
-    const credential = await (await fetch(`${servers.sidecarUrl}/credential`)).json();
-    const form = new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      audience: 'replit',
-      scope: 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/devstorage.full_control',
-      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      subject_token: credential.access_token,
-      subject_token_type: 'access_token',
-    });
-    return (await (await fetch(`${servers.sidecarUrl}/token`, { method: 'POST', body: form })).json()).access_token;
-  };
 
   before(async () => {
     // A private set of servers: the sidecar's settings are global, other files must not see ours.
@@ -534,7 +523,7 @@ describe('access tokens that expire mid-run', () => {
     let calls = 0;
     const accessToken = async () => {
       calls++;
-      return issueToken();
+      return issueTokenFrom(servers.sidecarUrl);
     };
     proxy.setFaults([{ kind: 'resumable-chunk', fault: 'delay', ms: 1500, nth: 2 }]);
     const data = randomBytes(MiB + 7);

@@ -9,7 +9,6 @@
 // out a broken default bucket in its `before`).
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,9 +25,9 @@ import {
   TEST_BUCKET,
   allByteValues,
   assertErr,
+  assertEveryCallFails,
   assertOk,
   assertResult,
-  assertStreamError,
   crc32cBase64,
   emulatorDeletePrefix,
   emulatorMetadata,
@@ -39,7 +38,6 @@ import {
   md5Base64,
   nextStreamError,
   readAll,
-  rejectionOf,
   removeDir,
   sidecar,
   uniquePrefix,
@@ -103,25 +101,7 @@ async function everyMethodFails(client, kind, statusCode) {
     uploadFromText: () => client.uploadFromText(name, 'x'),
     uploadFromFilename: () => client.uploadFromFilename(name, source),
   };
-  for (const [method, call] of Object.entries(calls)) {
-    let result;
-    try {
-      result = await withTimeout(call(), 20000, method);
-    } catch (error) {
-      assert.fail(`${method}: must resolve to an error result, but rejected with ${error?.stack ?? error}`);
-    }
-    assertErr(result, kind, statusCode, method);
-  }
-  assert.equal(existsSync(target), false, 'downloadToFilename must not create the file');
-  assertStreamError(
-    await nextStreamError(client.downloadAsStream(name), 20000),
-    StreamRequestError,
-    kind,
-    statusCode,
-    'downloadAsStream',
-  );
-  const rejection = await rejectionOf(client.uploadFromStream(name, Readable.from([Buffer.from('x')])), 'uploadFromStream');
-  assertStreamError(rejection, StreamRequestError, kind, statusCode, 'uploadFromStream');
+  await assertEveryCallFails({ client, StreamRequestError, name, calls, target }, kind, statusCode);
 }
 
 // ---------------------------------------------------------------------------------------
