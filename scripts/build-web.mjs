@@ -2,8 +2,10 @@
 // - finishWebGlue (pkg/workerd and pkg/web): the ESM glue's loading cut to what the entries
 //   pass (every entry hands the module to init itself), so no bundler emits, or looks for, a
 //   .wasm beside it (the default `new URL('..._bg.wasm', import.meta.url)` is gone), and the
-//   package.json, README and .gitignore (`*`, which would keep the folder out of npm pack) that
-//   an earlier wasm-pack build left removed;
+//   README and .gitignore (`*`, which would keep the folder out of npm pack) that an earlier
+//   wasm-pack build left removed, and a package.json of `"type": "module"` written, as the glue
+//   is an ES module in a `.js` file (Node before 20.19 and 22.12 reads such a file as CommonJS
+//   unless told, and `import 'replit-object-storage-wasm/web'` there failed);
 // - inlineWasm (pkg/web, the browser build): pkg/web/replit_object_storage_wasm_inline.js, the
 //   .wasm gzipped by zopfli and then base64, which js/web/index.mjs decodes. The .wasm itself
 //   stays in pkg/web for `npm run size` and tests/browser/delivery.mjs, and is not shipped.
@@ -16,6 +18,8 @@ import { ROOT, kb, log } from './lib.mjs';
 export const WASM = 'replit_object_storage_wasm_bg.wasm';
 export const GLUE = 'replit_object_storage_wasm.js';
 export const INLINE = 'replit_object_storage_wasm_inline.js';
+/** Says the folder's `.js` files are ES modules. */
+export const MODULE_TYPE = 'package.json';
 /**
  * wasm-bindgen's loading functions, each replaced by what the entries need: they pass the
  * module themselves (the .wasm's bytes from js/web, a compiled Module from js/workerd's
@@ -50,7 +54,8 @@ export function finishWebGlue(dir) {
   }
   if (glue.includes('import.meta.url')) throw new Error(`${gluePath}: a default .wasm URL is left`);
   fs.writeFileSync(gluePath, glue);
-  for (const f of ['.gitignore', 'package.json', 'README.md']) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of ['.gitignore', 'README.md']) fs.rmSync(path.join(dir, f), { force: true });
+  fs.writeFileSync(path.join(dir, MODULE_TYPE), '{ "type": "module" }\n');
 }
 
 /** Writes `dir`/replit_object_storage_wasm_inline.js from `dir`'s .wasm. */

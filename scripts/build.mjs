@@ -33,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { emitCommonJsCopies } from './build-shared.mjs';
-import { GLUE, INLINE, WASM, finishWebGlue, inlineWasm } from './build-web.mjs';
+import { GLUE, INLINE, MODULE_TYPE, WASM, finishWebGlue, inlineWasm } from './build-web.mjs';
 import { minifyInterface } from './minify-interface.mjs';
 import { optimizeWasm } from './optimize-wasm.mjs';
 import { ROOT, checkPack, kb, log, onInterrupt, removeWasmPackGitignores, run, runSetup, toolEnv } from './lib.mjs';
@@ -46,11 +46,11 @@ const script = (name) => path.join(ROOT, 'scripts', name);
  */
 export const TARGETS = [
   { name: 'node', target: 'nodejs', keep: [GLUE, WASM], scripts: ['optimize-wasm.mjs', 'minify-interface.mjs'] },
-  { name: 'workerd', target: 'web', keep: [GLUE], scripts: ['optimize-wasm.mjs', 'minify-interface.mjs', 'build-web.mjs'], sameWasmAs: 'node' },
+  { name: 'workerd', target: 'web', keep: [GLUE, MODULE_TYPE], scripts: ['optimize-wasm.mjs', 'minify-interface.mjs', 'build-web.mjs'], sameWasmAs: 'node' },
   {
     name: 'web',
     target: 'web',
-    keep: [GLUE, WASM, INLINE],
+    keep: [GLUE, MODULE_TYPE, WASM, INLINE],
     scripts: ['optimize-wasm.mjs', 'minify-interface.mjs', 'build-web.mjs'],
     cargo: ['--no-default-features'],
     targetDir: path.join(ROOT, 'target', 'browser'),

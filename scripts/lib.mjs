@@ -213,7 +213,13 @@ export function filesEntriesNeed({ nodeOnly = false } = {}) {
     const file = pending.pop();
     if (needed.has(file)) continue;
     needed.add(file);
-    if (/\.(m|c)?(j|t)s$/.test(file) && fs.existsSync(path.join(ROOT, file))) pending.push(...referencedFiles(file));
+    if (!/\.(m|c)?(j|t)s$/.test(file) || !fs.existsSync(path.join(ROOT, file))) continue;
+    pending.push(...referencedFiles(file));
+    // An ES module in a `.js` file is one only where a package.json beside it says so (the
+    // root's does not): Node before 20.19 reads it as CommonJS otherwise.
+    if (file.endsWith('.js') && /^(import|export)\s/m.test(fs.readFileSync(path.join(ROOT, file), 'utf8'))) {
+      pending.push(path.posix.join(path.posix.dirname(file), 'package.json'));
+    }
   }
   return [...needed].sort();
 }
