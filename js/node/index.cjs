@@ -55,10 +55,11 @@ function webStream(stream) {
 const FILE_PIECE = 1 << 20;
 
 /**
- * A file's bytes from `start` to `end` as a web ReadableStream, read a piece at a time as its
- * reader asks. The file is opened at the first read and closed at the end, on cancel and on
- * failure, so an upload that stops anywhere gives its descriptor back at once. A file whose
- * size or modification time is no longer `stats`' fails the read, as a file-backed Blob's would.
+ * A file's bytes from `start` to `end` as a web ReadableStream (`stream`), read a piece at a
+ * time as its reader asks. The file is opened at the first read and closed at the end, on
+ * cancel, on failure and by `close()`, so an upload that stops anywhere gives its descriptor
+ * back at once. A file whose size or modification time is no longer `stats`' fails the read,
+ * as a file-backed Blob's would.
  */
 function fileRange(filename, stats, start, end) {
   let handle;
@@ -68,7 +69,7 @@ function fileRange(filename, stats, start, end) {
     handle = null;
     await open?.close().catch(() => {});
   };
-  return new ReadableStream(
+  const stream = new ReadableStream(
     {
       async pull(controller) {
         try {
@@ -93,6 +94,7 @@ function fileRange(filename, stats, start, end) {
     },
     { highWaterMark: 0 },
   );
+  return { stream, close };
 }
 
 /**
@@ -122,7 +124,7 @@ class FileBlob extends Blob {
 
   stream() {
     const { filename, stats } = this.#file;
-    return fileRange(filename, stats, this.#start, this.#start + this.size);
+    return fileRange(filename, stats, this.#start, this.#start + this.size).stream;
   }
 }
 
@@ -137,16 +139,11 @@ async function openFile(filename) {
     const blob = new FileBlob(await fs.openAsBlob(filename), { filename, stats }, 0);
     return { body: blob, size: blob.size, close: async () => {} };
   }
-  // Older Node: a stream read 1 MiB at a time (a retry then resends from a replay buffer).
-  const handle = await fs.promises.open(filename, 'r');
-  const readable = handle.createReadStream({ highWaterMark: FILE_PIECE });
-  // A failed upload may stop reading anywhere: `close` gives the descriptor back at once,
-  // instead of leaving it to garbage collection.
-  const close = async () => {
-    readable.destroy();
-    await handle.close().catch(() => {});
-  };
-  return { body: fromNodeReadable(readable), size: stats.size, close };
+  // Older Node (before 19.8): the file as a stream, checked as it is read as the Blob is (a
+  // retry then resends from the replay buffer). A failed upload may stop reading anywhere:
+  // `close` gives the descriptor back at once, instead of leaving it to garbage collection.
+  const { stream, close } = fileRange(filename, stats, 0, stats.size);
+  return { body: stream, size: stats.size, close };
 }
 
 /** The answer when even building a Response failed (it never carries the error). */
