@@ -5,6 +5,8 @@
 // package.json's `exports`:
 //   deno, bun  tests/runtimes/main.mjs: the public-API suite (tests/runtimes/suite.mjs, node
 //              flavour: the `deno`/`bun` exports, Buffers, Node streams, files, sidecar)
+//   node 22, 24  main.mjs again under the newer Node LTS lines (scripts/other-nodes.mjs; the
+//              whole Node suite runs under the test runner's Node and Node 18)
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
 //              by workerd: the suite again, web flavour, inside the Worker
@@ -17,6 +19,7 @@ import path from 'node:path';
 import { ROOT, log, run as runCommand } from './lib.mjs';
 import { OUTPUT, scratchWithPackage, standalone, tally } from './stages.mjs';
 import { getFreePort } from '../tests/support/servers.mjs';
+import { NEWER_NODES, nodeBinary } from './other-nodes.mjs';
 
 const STAGE_DIR = path.join(OUTPUT, 'runtimes');
 const SUITE_TIMEOUT_S = 300;
@@ -152,6 +155,11 @@ export async function run(env) {
   // so each run compiles afresh, as on a clean machine.
   suites.push(await suiteProcess('deno (js/node via the deno export)', BIN('deno'), ['run', '--no-code-cache', '--allow-all', 'main.mjs'], { cwd: project, env: childEnv }));
   suites.push(await suiteProcess('bun (js/node via the bun export)', BIN('bun'), ['main.mjs'], { cwd: project, env: childEnv }));
+  for (const version of NEWER_NODES) {
+    const name = `node ${version} (js/node via the node export)`;
+    const node = nodeBinary(version);
+    suites.push(fs.existsSync(node) ? await suiteProcess(name, node, ['main.mjs'], { cwd: project, env: childEnv }) : { name, problem: `${node} not found (run scripts/setup.sh)` });
+  }
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));
   } catch (error) {

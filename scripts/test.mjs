@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test [-- --only=cargo,wasm,node,browsers,runtimes,types]
+// npm test [-- --only=cargo,wasm,node,oldest-node,browsers,runtimes,types]
 // Setup, build, then with the test servers running (tests/support/servers.mjs: emulator on
 // 4443, sidecar stand-in on 1106, gate on 4480, or free ports when those are taken):
 //   cargo   cargo test, then cargo test --lib --no-default-features (native; the browser
@@ -8,11 +8,13 @@
 //           GATE_URL are read at compile time with option_env!)
 //   node    the Node suite (tests/node/**/*.test.{mjs,cjs}) against the npm-packed package,
 //           installed into a scratch project in tests/node/.scratch/
+//   oldest-node  the Node suite again under Node 18 (scripts/other-nodes.mjs), without the
+//           1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
 //           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium,
 //           and examples/browser driven by Playwright (output in test-output/browsers/)
-//   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno, Bun and a workerd
-//           Worker
+//   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno, Bun, a workerd Worker
+//           and Node 22 and 24
 //   types   scripts/test-types.mjs: tsc (TypeScript 5.9 and 7) over Node, browser and Worker
 //           projects using the packed package, and over the README's TypeScript blocks
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
@@ -31,9 +33,10 @@ import { run as typesStage } from './test-types.mjs';
 import { cargoCounter } from './stages.mjs';
 import { ROOT, WASM_TEST_FEATURES, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
+import { OLDEST_NODE, nodeBinary } from './other-nodes.mjs';
 
-const STAGES = ['cargo', 'wasm', 'node', 'browsers', 'runtimes', 'types'];
-const NEEDS_BUILD = ['node', 'browsers', 'runtimes', 'types'];
+const STAGES = ['cargo', 'wasm', 'node', 'oldest-node', 'browsers', 'runtimes', 'types'];
+const NEEDS_BUILD = ['node', 'oldest-node', 'browsers', 'runtimes', 'types'];
 const NODE_TESTS = path.join(ROOT, 'tests', 'node');
 const SCRATCH = path.join(NODE_TESTS, '.scratch');
 
@@ -116,6 +119,56 @@ function findTests(dir, rel = '') {
   return out.sort();
 }
 
+/**
+ * The scratch project the Node suite runs in, made once per run:
+ *   tests/node/.scratch/                the tarball
+ *     tests/node/                       the scratch project (type: module) + a copy of tests/node
+ *     tests/support/                    a copy of tests/support (tests import ../support/*.mjs)
+ *     tests/runtimes/                   a copy of tests/runtimes (its suite's fixtures are shared)
+ */
+let nodeProject;
+async function prepareNodeProject() {
+  if (nodeProject) return nodeProject;
+  const tarball = await packInto(SCRATCH);
+  const project = path.join(SCRATCH, 'tests', 'node');
+  copyTree(NODE_TESTS, project, ['.scratch', 'node_modules', 'package.json', 'package-lock.json']);
+  for (const shared of ['support', 'runtimes']) copyTree(path.join(ROOT, 'tests', shared), path.join(SCRATCH, 'tests', shared), ['node_modules']);
+  await makeScratchProject(project, tarball);
+  nodeProject = project;
+  return project;
+}
+
+// The Node test files (tests/node/**/*.test.{mjs,cjs}, or NODE_TEST_FILES' picks) under the
+// `node` binary given. `fileByFile`: for a Node whose test runner has no --test-concurrency or
+// --test-timeout (18): each file in a run of its own, under `timeout`, their counts added up.
+async function nodeSuite(name, node, env, buildError, { fileByFile = false } = {}) {
+  if (buildError) return { name, passed: 0, failed: 1, problem: `not run: the build failed (${buildError})` };
+  if (!fs.existsSync(node)) return { name, passed: 0, failed: 1, problem: `${node} not found (run scripts/setup.sh)` };
+  const project = await prepareNodeProject();
+  const only = (process.env.NODE_TEST_FILES || '').split(',').filter(Boolean);
+  const files = findTests(project)
+    .filter((f) => !f.startsWith(`node_modules${path.sep}`))
+    .filter((f) => !only.length || only.some((part) => f.includes(part)));
+  if (!files.length) return { name, passed: 0, failed: 1, problem: 'ran 0 tests: no tests/node/**/*.test.{mjs,cjs}' };
+  log(`node: ${files.length} test files: ${files.join(' ')}`);
+  const timeoutMs = Number(process.env.NODE_TEST_TIMEOUT || 600000);
+  if (!fileByFile) {
+    const c = tapCounter();
+    const args = ['--test', '--test-reporter=tap', `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY || 1}`, `--test-timeout=${timeoutMs}`, ...files];
+    return judge(name, await run(node, args, { cwd: project, env, onLine: c.onLine }), c.counts);
+  }
+  const total = { passed: 0, failed: 0, cancelled: 0, results: 0 };
+  let failedExit = null;
+  for (const file of files) {
+    const c = tapCounter();
+    const exit = await run('timeout', ['-k', '5', String(Math.ceil(timeoutMs / 1000)), node, '--test', '--test-reporter=tap', file], { cwd: project, env, onLine: c.onLine });
+    for (const key of Object.keys(total)) total[key] += c.counts[key] ?? 0;
+    if (c.counts.results === 0) total.failed++; // a file that reported nothing (it did not load, or timed out)
+    if (exit.code !== 0) failedExit ??= exit;
+  }
+  return judge(name, failedExit ?? { code: 0 }, total);
+}
+
 const stageRunners = {
   async cargo(env) {
     const c = cargoCounter();
@@ -137,33 +190,14 @@ const stageRunners = {
   },
 
   async node(env, { buildError }) {
-    const name = 'node --test';
-    if (buildError) return { name, passed: 0, failed: 1, problem: `not run: the build failed (${buildError})` };
-    // tests/node/.scratch/                the tarball
-    //   tests/node/                       the scratch project (type: module) + a copy of tests/node
-    //   tests/support/                    a copy of tests/support (tests import ../support/*.mjs)
-    //   tests/runtimes/                   a copy of tests/runtimes (its suite's fixtures are shared)
-    const tarball = await packInto(SCRATCH);
-    const project = path.join(SCRATCH, 'tests', 'node');
-    copyTree(NODE_TESTS, project, ['.scratch', 'node_modules', 'package.json', 'package-lock.json']);
-    for (const shared of ['support', 'runtimes']) copyTree(path.join(ROOT, 'tests', shared), path.join(SCRATCH, 'tests', shared), ['node_modules']);
-    await makeScratchProject(project, tarball);
-    const only = (process.env.NODE_TEST_FILES || '').split(',').filter(Boolean);
-    const files = findTests(project)
-      .filter((f) => !f.startsWith(`node_modules${path.sep}`))
-      .filter((f) => !only.length || only.some((part) => f.includes(part)));
-    if (!files.length) return { name, passed: 0, failed: 1, problem: 'ran 0 tests: no tests/node/**/*.test.{mjs,cjs}' };
-    log(`node: ${files.length} test files: ${files.join(' ')}`);
-    const c = tapCounter();
-    const args = [
-      '--test',
-      '--test-reporter=tap',
-      `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY || 1}`,
-      `--test-timeout=${process.env.NODE_TEST_TIMEOUT || 600000}`,
-      ...files,
-    ];
-    const exit = await run(process.execPath, args, { cwd: project, env, onLine: c.onLine });
-    return judge(name, exit, c.counts);
+    return nodeSuite('node --test', process.execPath, env, buildError);
+  },
+
+  // The Node suite again under the oldest Node `engines` allows, where the package takes
+  // other paths (no `fs.openAsBlob`: files go up as streams; ES modules in `.js` files need
+  // their `"type"`). The 1 GiB tests stay with the main run: they measure that Node's memory.
+  async 'oldest-node'(env, { buildError }) {
+    return nodeSuite(`node --test under Node ${OLDEST_NODE}`, nodeBinary(OLDEST_NODE), { ...env, LARGE_TESTS: '0' }, buildError, { fileByFile: true });
   },
 
   // Each has suites of its own (one per browser, bundler, runtime), every one of which must
@@ -173,7 +207,7 @@ const stageRunners = {
   },
 
   async runtimes(env, { buildError }) {
-    return otherRuntimes('runtimes (Deno, Bun, workerd)', runtimesStage, env, buildError);
+    return otherRuntimes('runtimes (Deno, Bun, workerd, Node 22 and 24)', runtimesStage, env, buildError);
   },
 
   async types(env, { buildError }) {
