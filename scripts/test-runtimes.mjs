@@ -5,8 +5,9 @@
 // package.json's `exports`:
 //   deno, bun  tests/runtimes/main.mjs: the public-API suite (tests/runtimes/suite.mjs, node
 //              flavour: the `deno`/`bun` exports, Buffers, Node streams, files, sidecar)
-//   node 22, 24  main.mjs again under the newer Node LTS lines (scripts/other-nodes.mjs; the
-//              whole Node suite runs under the test runner's Node and Node 18)
+//   also       main.mjs under the oldest Deno and Bun the README names and under the newer
+//              Node LTS lines (scripts/other-runtimes.mjs; the whole Node suite runs under the
+//              test runner's Node and Node 18)
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
 //              by workerd: the suite again, web flavour, inside the Worker
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { ROOT, log, run as runCommand } from './lib.mjs';
 import { OUTPUT, scratchWithPackage, standalone, tally } from './stages.mjs';
 import { getFreePort } from '../tests/support/servers.mjs';
-import { NEWER_NODES, nodeBinary } from './other-nodes.mjs';
+import { NEWER_NODES, OLDEST_BUN, OLDEST_DENO, nodeBinary, runtimeBinary } from './other-runtimes.mjs';
 
 const STAGE_DIR = path.join(OUTPUT, 'runtimes');
 const SUITE_TIMEOUT_S = 300;
@@ -153,13 +154,14 @@ export async function run(env) {
   // --no-code-cache: Deno's V8 code cache for the package's CommonJS files outlived a rebuild
   // that changed them in place (the next run failed with a SyntaxError in code that parses),
   // so each run compiles afresh, as on a clean machine.
-  suites.push(await suiteProcess('deno (js/node via the deno export)', BIN('deno'), ['run', '--no-code-cache', '--allow-all', 'main.mjs'], { cwd: project, env: childEnv }));
-  suites.push(await suiteProcess('bun (js/node via the bun export)', BIN('bun'), ['main.mjs'], { cwd: project, env: childEnv }));
-  for (const version of NEWER_NODES) {
-    const name = `node ${version} (js/node via the node export)`;
-    const node = nodeBinary(version);
-    suites.push(fs.existsSync(node) ? await suiteProcess(name, node, ['main.mjs'], { cwd: project, env: childEnv }) : { name, problem: `${node} not found (run scripts/setup.sh)` });
-  }
+  const denoArgs = ['run', '--no-code-cache', '--allow-all', 'main.mjs'];
+  const main = (name, command, args) =>
+    fs.existsSync(command) ? suiteProcess(name, command, args, { cwd: project, env: childEnv }) : { name, problem: `${command} not found (run scripts/setup.sh)` };
+  suites.push(await main('deno (js/node via the deno export)', BIN('deno'), denoArgs));
+  suites.push(await main(`deno ${OLDEST_DENO}, the oldest supported`, runtimeBinary('deno', OLDEST_DENO), denoArgs));
+  suites.push(await main('bun (js/node via the bun export)', BIN('bun'), ['main.mjs']));
+  suites.push(await main(`bun ${OLDEST_BUN}, the oldest supported`, runtimeBinary('bun', OLDEST_BUN), ['main.mjs']));
+  for (const version of NEWER_NODES) suites.push(await main(`node ${version} (js/node via the node export)`, nodeBinary(version), ['main.mjs']));
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));
   } catch (error) {

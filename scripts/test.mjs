@@ -8,7 +8,7 @@
 //           GATE_URL are read at compile time with option_env!)
 //   node    the Node suite (tests/node/**/*.test.{mjs,cjs}) against the npm-packed package,
 //           installed into a scratch project in tests/node/.scratch/
-//   oldest-node  the Node suite again under Node 18 (scripts/other-nodes.mjs), without the
+//   oldest-node  the Node suite again under Node 18 (scripts/other-runtimes.mjs), without the
 //           1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
 //           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium,
@@ -33,7 +33,7 @@ import { run as typesStage } from './test-types.mjs';
 import { cargoCounter } from './stages.mjs';
 import { ROOT, WASM_TEST_FEATURES, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
-import { OLDEST_NODE, nodeBinary } from './other-nodes.mjs';
+import { OLDEST_NODE, nodeBinary } from './other-runtimes.mjs';
 
 const STAGES = ['cargo', 'wasm', 'node', 'oldest-node', 'browsers', 'runtimes', 'types'];
 const NEEDS_BUILD = ['node', 'oldest-node', 'browsers', 'runtimes', 'types'];
@@ -207,7 +207,7 @@ const stageRunners = {
   },
 
   async runtimes(env, { buildError }) {
-    return otherRuntimes('runtimes (Deno, Bun, workerd, Node 22 and 24)', runtimesStage, env, buildError);
+    return otherRuntimes('runtimes (Deno and Bun, newest and oldest; workerd; Node 22 and 24)', runtimesStage, env, buildError);
   },
 
   async types(env, { buildError }) {
