@@ -6,6 +6,8 @@
 //   wasm-pack build left removed, and a package.json of `"type": "module"` written, as the glue
 //   is an ES module in a `.js` file (Node before 20.19 and 22.12 reads such a file as CommonJS
 //   unless told, and `import 'replit-object-storage-wasm/web'` there failed);
+// - checkBrowserFeatures (pkg/web): the .wasm uses no WebAssembly feature beyond the browsers
+//   the README names;
 // - inlineWasm (pkg/web, the browser build): pkg/web/replit_object_storage_wasm_inline.js, the
 //   .wasm gzipped by zopfli and then base64, which js/web/index.mjs decodes. The .wasm itself
 //   stays in pkg/web for `npm run size` and tests/browser/delivery.mjs, and is not shipped.
@@ -13,7 +15,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ROOT, kb, log } from './lib.mjs';
+import { ROOT, capture, kb, log } from './lib.mjs';
+import { WASM_OPT } from './optimize-wasm.mjs';
 
 export const WASM = 'replit_object_storage_wasm_bg.wasm';
 export const GLUE = 'replit_object_storage_wasm.js';
@@ -56,6 +59,39 @@ export function finishWebGlue(dir) {
   fs.writeFileSync(gluePath, glue);
   for (const f of ['.gitignore', 'README.md']) fs.rmSync(path.join(dir, f), { force: true });
   fs.writeFileSync(path.join(dir, MODULE_TYPE), '{ "type": "module" }\n');
+}
+
+/**
+ * The WebAssembly features the browser .wasm may use: those of the oldest browsers the README
+ * names (Chrome 96, Firefox 113, Safari 16.4, set by reference types in Chrome and by
+ * DecompressionStream in the others). Multi-value came in Chrome 85, Firefox 78, Safari 13.1;
+ * bulk memory and non-trapping float-to-int in Chrome 75, Firefox 79 and 64, Safari 15; sign
+ * extension before them.
+ */
+const BROWSER_FEATURES = [
+  '--mvp-features',
+  '--enable-bulk-memory',
+  '--enable-multivalue',
+  '--enable-mutable-globals',
+  '--enable-nontrapping-float-to-int',
+  '--enable-reference-types',
+  '--enable-sign-ext',
+];
+
+/**
+ * Fails the build when `dir`'s .wasm uses a feature those browsers lack, so that a toolchain
+ * that starts emitting one (tail calls, exception handling, SIMD) is caught here, not in a page.
+ */
+export async function checkBrowserFeatures(dir) {
+  const wasmPath = path.join(dir, WASM);
+  try {
+    await capture(WASM_OPT, [wasmPath, ...BROWSER_FEATURES, '--quiet', '-o', path.join(dir, '.features-check.wasm')]);
+  } catch {
+    throw new Error(`${path.relative(ROOT, wasmPath)} uses a WebAssembly feature beyond ${BROWSER_FEATURES.join(' ')} (see the validator's errors above): the README's oldest browsers would not load it`);
+  } finally {
+    fs.rmSync(path.join(dir, '.features-check.wasm'), { force: true });
+  }
+  log(`build: ${path.relative(ROOT, wasmPath)}: no WebAssembly feature beyond the README's oldest browsers'`);
 }
 
 /** Writes `dir`/replit_object_storage_wasm_inline.js from `dir`'s .wasm. */

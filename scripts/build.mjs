@@ -33,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { emitCommonJsCopies } from './build-shared.mjs';
-import { GLUE, INLINE, MODULE_TYPE, WASM, finishWebGlue, inlineWasm } from './build-web.mjs';
+import { GLUE, INLINE, MODULE_TYPE, WASM, checkBrowserFeatures, finishWebGlue, inlineWasm } from './build-web.mjs';
 import { minifyInterface } from './minify-interface.mjs';
 import { optimizeWasm } from './optimize-wasm.mjs';
 import { ROOT, checkPack, kb, log, onInterrupt, removeWasmPackGitignores, run, runSetup, toolEnv } from './lib.mjs';
@@ -192,7 +192,10 @@ async function buildTarget(target, { optimize }) {
     }
     fs.rmSync(path.join(dir, WASM)); // one copy ships: the entry imports the other target's
   }
-  if (target.keep.includes(INLINE)) await inlineWasm(dir);
+  if (target.keep.includes(INLINE)) {
+    await checkBrowserFeatures(dir);
+    await inlineWasm(dir);
+  }
 }
 
 /**

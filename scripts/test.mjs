@@ -11,10 +11,11 @@
 //   oldest-node  the Node suite again under Node 18 (scripts/other-runtimes.mjs), without the
 //           1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
-//           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium,
-//           and examples/browser driven by Playwright (output in test-output/browsers/)
-//   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno, Bun, a workerd Worker
-//           and Node 22 and 24
+//           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium and
+//           Firefox, and examples/browser and examples/web-app driven by Playwright (output in
+//           test-output/browsers/)
+//   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
+//           and the oldest supported), a workerd Worker, and Node 22 and 24
 //   types   scripts/test-types.mjs: tsc (TypeScript 5.9 and 7) over Node, browser and Worker
 //           projects using the packed package, and over the README's TypeScript blocks
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
