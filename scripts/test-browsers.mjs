@@ -4,7 +4,7 @@
 //   chrome, firefox  the wasm tests (tests/emulator.rs) under `wasm-pack test --headless --chrome|--firefox`,
 //                    switched to browser mode with WASM_BINDGEN_USE_BROWSER=1 (the same file
 //                    the `wasm` stage runs under --node)
-//   bundle: vite, esbuild, webpack  the public-API suite in a page built by each bundler with
+//   bundle: vite, esbuild, bun, webpack  the public-API suite in a page built by each bundler with
 //                    no configuration, in headless Chromium and headless Firefox
 //                    (tests/browser/bundlers.mjs; Firefox through geckodriver, firefox.mjs)
 //   page             examples/browser driven in headless Chromium with Playwright

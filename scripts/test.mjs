@@ -11,8 +11,8 @@
 //   oldest-node  the Node suite again under Node 18 (scripts/other-runtimes.mjs), without the
 //           1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
-//           --firefox, the public-API suite built by Vite, esbuild and webpack in Chromium and
-//           Firefox, and examples/browser and examples/web-app driven by Playwright (output in
+//           --firefox, the public-API suite built by Vite, esbuild, Bun and webpack in Chromium
+//           and Firefox, and examples/browser and examples/web-app driven by Playwright (output in
 //           test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
 //           and the oldest supported), a workerd Worker, and Node 22 and 24

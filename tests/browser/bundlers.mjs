@@ -1,9 +1,9 @@
 // Builds a page that runs the public-API suite (tests/runtimes/suite.mjs, web flavour) with
-// Vite, esbuild and webpack 5, each with no configuration at all (no wasm plugin, no loader,
-// no config file: only the bundler's defaults), from the npm-packed package, and runs each
-// build in headless Chromium and headless Firefox against the emulator. One result per
-// bundler and browser; its tests are the suite's, plus one that fails on an uncaught error or
-// an unhandled rejection in the page.
+// Vite, esbuild, Bun's bundler and webpack 5, each with no configuration at all (no wasm
+// plugin, no loader, no config file: only the bundler's defaults), from the npm-packed
+// package, and runs each build in headless Chromium and headless Firefox against the
+// emulator. One result per bundler and browser; its tests are the suite's, plus one that
+// fails on an uncaught error or an unhandled rejection in the page.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +42,12 @@ const BUNDLERS = {
     const { code } = await run(path.join(ROOT, 'node_modules', '.bin', 'esbuild'), ['src/index.js', '--bundle', `--outfile=${path.join(out, 'main.js')}`], { cwd: dir });
     if (code !== 0) throw new Error(`esbuild exited with ${code}`);
     fs.writeFileSync(path.join(out, 'index.html'), html('main.js', false));
+  },
+  async bun(dir, out) {
+    // Bun's bundler for the browser, its defaults otherwise (an ES module, not minified).
+    const { code } = await run(path.join(ROOT, 'node_modules', '.bin', 'bun'), ['build', 'src/index.js', '--target=browser', `--outfile=${path.join(out, 'main.js')}`], { cwd: dir });
+    if (code !== 0) throw new Error(`bun build exited with ${code}`);
+    fs.writeFileSync(path.join(out, 'index.html'), html('main.js', true));
   },
   async webpack(dir, out) {
     // `webpack --mode production` in the project, through webpack's API (webpack-cli is not
