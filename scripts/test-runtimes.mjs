@@ -7,7 +7,8 @@
 //              flavour: the `deno`/`bun` exports, Buffers, Node streams, files, sidecar)
 //   also       main.mjs under the oldest Deno and Bun the README names and under the newer
 //              Node LTS lines (scripts/other-runtimes.mjs; the whole Node suite runs under the
-//              test runner's Node and Node 18)
+//              test runner's Node and Node 18), and its web flavour under Bun with the browser
+//              build (js/web): JavaScriptCore, Safari's engine
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
 //              by workerd: the suite again, web flavour, inside the Worker
@@ -155,12 +156,15 @@ export async function run(env) {
   // that changed them in place (the next run failed with a SyntaxError in code that parses),
   // so each run compiles afresh, as on a clean machine.
   const denoArgs = ['run', '--no-code-cache', '--allow-all', 'main.mjs'];
-  const main = (name, command, args) =>
-    fs.existsSync(command) ? suiteProcess(name, command, args, { cwd: project, env: childEnv }) : { name, problem: `${command} not found (run scripts/setup.sh)` };
+  const main = (name, command, args, env = childEnv) =>
+    fs.existsSync(command) ? suiteProcess(name, command, args, { cwd: project, env }) : { name, problem: `${command} not found (run scripts/setup.sh)` };
   suites.push(await main('deno (js/node via the deno export)', BIN('deno'), denoArgs));
   suites.push(await main(`deno ${OLDEST_DENO}, the oldest supported`, runtimeBinary('deno', OLDEST_DENO), denoArgs));
   suites.push(await main('bun (js/node via the bun export)', BIN('bun'), ['main.mjs']));
   suites.push(await main(`bun ${OLDEST_BUN}, the oldest supported`, runtimeBinary('bun', OLDEST_BUN), ['main.mjs']));
+  // The browser build on JavaScriptCore, the engine of Safari, which no machine here has.
+  const webEnv = { ...childEnv, SUITE_ENV: JSON.stringify({ ...suiteEnv, flavour: 'web' }) };
+  suites.push(await main('bun, the browser build (js/web) on JavaScriptCore', BIN('bun'), ['main.mjs'], webEnv));
   for (const version of NEWER_NODES) suites.push(await main(`node ${version} (js/node via the node export)`, nodeBinary(version), ['main.mjs']));
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));

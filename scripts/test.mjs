@@ -15,7 +15,8 @@
 //           and Firefox, and examples/browser and examples/web-app driven by Playwright (output in
 //           test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
-//           and the oldest supported), a workerd Worker, and Node 22 and 24
+//           and the oldest supported), the browser build under Bun (JavaScriptCore), a workerd
+//           Worker, and Node 22 and 24
 //   types   scripts/test-types.mjs: tsc (TypeScript 5.9 and 7) over Node, browser and Worker
 //           projects using the packed package, and over the README's TypeScript blocks
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
@@ -208,7 +209,7 @@ const stageRunners = {
   },
 
   async runtimes(env, { buildError }) {
-    return otherRuntimes('runtimes (Deno and Bun, newest and oldest; workerd; Node 22 and 24)', runtimesStage, env, buildError);
+    return otherRuntimes('runtimes (Deno and Bun, newest and oldest; the browser build under Bun; workerd; Node 22 and 24)', runtimesStage, env, buildError);
   },
 
   async types(env, { buildError }) {

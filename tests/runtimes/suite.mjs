@@ -478,7 +478,9 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
 
     test('serve resolves a 501 Response in the browser build, saying so', async () => {
       const response = await client.serve(name('served/none.png'), new Request('http://app.invalid/'));
-      equal([response.status, response.headers.get('content-type')], [501, 'text/plain;charset=UTF-8'], '501');
+      // The runtime's own type for a string body (browsers say it at once; Bun only as it sends).
+      const textType = new Response('').headers.get('content-type');
+      equal([response.status, response.headers.get('content-type')], [501, textType], '501');
       equal(await response.text(), 'serve is not in the browser build: call it on your server', 'the body says why');
     });
   }
