@@ -10,8 +10,8 @@
 //   page             examples/browser driven in headless Chromium with Playwright
 //                    (tests/browser/page.mjs); screenshots in test-output/browsers/page/
 //   web-app          examples/web-app (signed upload URL, upload progress, access policy,
-//                    serveTo) likewise (tests/browser/web-app.mjs); screenshots in
-//                    test-output/browsers/web-app/
+//                    serveTo) in Chromium and Firefox (tests/browser/web-app.mjs); screenshots
+//                    in test-output/browsers/web-app/
 // Browsers reach the emulator through tests/browser/cors-bucket.mjs, which answers CORS as
 // a bucket configured as the README says; fake-gcs-server alone hides `Range`.
 // Exports run(env) for scripts/test.mjs; `env` names the test servers (GCS_EMULATOR_URL,
@@ -105,10 +105,16 @@ export async function run(env) {
       fs.rmSync(webAppDir, { recursive: true, force: true });
       fs.mkdirSync(webAppDir, { recursive: true });
       try {
-        const steps = await webAppPage({ tarball, browser, env, outDir: webAppDir });
-        suites.push({ name: 'examples/web-app (Playwright, Chromium)', passed: steps.filter((s) => s.ok).length, failed: steps.filter((s) => !s.ok).length });
+        // Chromium in a page of its own size (for the screenshots); Firefox in the bundles' session.
+        const webAppBrowsers = [
+          { name: 'Chromium', session: await chromiumSession(browser, { viewport: { width: 900, height: 900 } }) },
+          ...browsers.filter(({ name }) => name !== 'Chromium'),
+        ];
+        for (const { browser: name, results } of await webAppPage({ tarball, browsers: webAppBrowsers, env, outDir: webAppDir })) {
+          suites.push({ name: `examples/web-app (${name})`, passed: results.filter((s) => s.ok).length, failed: results.filter((s) => !s.ok).length });
+        }
       } catch (error) {
-        suites.push({ name: 'examples/web-app (Playwright, Chromium)', problem: error.message });
+        suites.push({ name: 'examples/web-app', problem: error.message });
       }
     }
   } finally {

@@ -12,8 +12,8 @@
 //           1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
 //           --firefox, the public-API suite built by Vite, esbuild, Bun and webpack in Chromium
-//           and Firefox, and examples/browser and examples/web-app driven by Playwright (output in
-//           test-output/browsers/)
+//           and Firefox, examples/browser driven by Playwright in Chromium and examples/web-app
+//           in both (output in test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
 //           and the oldest supported), the browser build under Bun (JavaScriptCore), a workerd
 //           Worker, and Node 22 and 24
@@ -205,7 +205,7 @@ const stageRunners = {
   // Each has suites of its own (one per browser, bundler, runtime), every one of which must
   // have run tests; their counts add up here.
   async browsers(env, { buildError }) {
-    return otherRuntimes('browsers (Chrome, Firefox, bundlers, examples/browser)', browsersStage, env, buildError);
+    return otherRuntimes('browsers (Chrome, Firefox, bundlers, examples)', browsersStage, env, buildError);
   },
 
   async runtimes(env, { buildError }) {

@@ -17,10 +17,23 @@ export async function launchChromium() {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
-/** A fresh page of `browser` as a session like firefox.mjs's: open a URL, evaluate an expression. */
-export async function chromiumSession(browser) {
-  const page = await browser.newPage();
-  return { open: (url) => page.goto(url), evaluate: (expression) => page.evaluate(expression), close: () => page.close() };
+/**
+ * A fresh page of `browser` (`options`: Playwright's, such as `viewport`) as a session like
+ * firefox.mjs's: open a URL, evaluate an expression, pick a file in a file input, take a
+ * screenshot, and the page's uncaught errors so far.
+ */
+export async function chromiumSession(browser, options = {}) {
+  const page = await browser.newPage(options);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return {
+    open: (url) => page.goto(url),
+    evaluate: (expression) => page.evaluate(expression),
+    pickFile: (selector, file) => page.setInputFiles(selector, file),
+    screenshot: (file) => page.screenshot({ path: file }),
+    errors: async () => errors,
+    close: () => page.close(),
+  };
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };

@@ -1,7 +1,9 @@
 // Headless Firefox through geckodriver, spoken to in W3C WebDriver over plain HTTP:
 // playwright-core drives only its own patched Firefox builds, not Debian's, and the few
-// commands a suite page needs (open a URL, read a global) are four requests.
+// commands a test page needs (open a URL, evaluate an expression, pick a file, take a
+// screenshot) are a request or two each.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 function freePort() {
@@ -17,10 +19,22 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** WebDriver's key for an element's id in its answers. */
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+/**
+ * Notes what the page throws or leaves rejected from then on, unless the page does so itself
+ * (WebDriver runs no script before a page's own, so errors while it loads are not seen).
+ */
+const NOTE_ERRORS =
+  `(window.__pageErrors || (window.__pageErrors = [], ` +
+  `addEventListener('error', (event) => __pageErrors.push(String(event.message))), ` +
+  `addEventListener('unhandledrejection', (event) => __pageErrors.push('unhandled rejection: ' + String(event.reason)))), true)`;
+
 /**
  * Starts geckodriver (`driverPath`) and one headless Firefox session. Resolves
- * `{ evaluate(expression), open(url), close() }`; `evaluate` returns the JSON value of a
- * JavaScript expression in the open page.
+ * `{ open(url), evaluate(expression), pickFile(selector, file), screenshot(file), errors(),
+ * close() }`; `evaluate` returns the JSON value of a JavaScript expression in the open page.
  */
 export async function launchFirefox(driverPath) {
   const port = await freePort();
@@ -59,9 +73,21 @@ export async function launchFirefox(driverPath) {
       capabilities: { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': { args: ['-headless'] } } },
     });
     const session = `/session/${sessionId}`;
+    const evaluate = (expression) => command('POST', `${session}/execute/sync`, { script: `return (${expression});`, args: [] });
     return {
-      open: (url) => command('POST', `${session}/url`, { url }),
-      evaluate: (expression) => command('POST', `${session}/execute/sync`, { script: `return (${expression});`, args: [] }),
+      async open(url) {
+        await command('POST', `${session}/url`, { url });
+        await evaluate(NOTE_ERRORS);
+      },
+      evaluate,
+      async pickFile(selector, file) {
+        const element = await command('POST', `${session}/element`, { using: 'css selector', value: selector });
+        await command('POST', `${session}/element/${element[ELEMENT]}/value`, { text: file });
+      },
+      async screenshot(file) {
+        fs.writeFileSync(file, Buffer.from(await command('GET', `${session}/screenshot`), 'base64'));
+      },
+      errors: () => evaluate('window.__pageErrors ?? []'),
       async close() {
         await command('DELETE', session).catch(() => {});
         driver.kill();

@@ -1,10 +1,12 @@
 // End to end: examples/web-app, the shape of Replit's generated web apps, built by Vite from
-// the npm-packed package and driven in headless Chromium as a person would use it: pick a
-// file, watch the progress bar, see the file shown through the app's server. Behind it: a
+// the npm-packed package and driven in headless Chromium and headless Firefox (sessions as
+// chromium.mjs's and firefox.mjs's) as a person would use it: pick a file, watch the progress
+// bar, see the file shown through the app's server. Behind it: a
 // signed upload URL from the sidecar stand-in (the browser PUTs to the gate, which checks the
 // signature as GCS does, holding no token), an access policy in the object's metadata, and
 // serveTo with Range support. One result per step a person (or the app's owner) would check.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { prepareExample, stepRecorder } from './example-app.mjs';
@@ -23,6 +25,16 @@ async function emulator(env, bucket, object, query = '') {
   return fetch(url, { signal: AbortSignal.timeout(10_000) });
 }
 
+/** Polls `expression` in `session`'s page until it is truthy; resolves its value. */
+async function waitFor(session, expression, what) {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  for (;;) {
+    const value = await session.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${STEP_TIMEOUT_MS / 1000} s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Runs `fn` with these environment variables set (the example reads them as a Repl has them). */
 async function withEnv(vars, fn) {
@@ -41,8 +53,11 @@ async function withEnv(vars, fn) {
   }
 }
 
-export async function webAppPage({ tarball, browser, env, outDir }) {
-  const { results, step } = stepRecorder('web-app');
+/**
+ * Builds and serves the app once, then runs its steps in each of `browsers` (`{name,
+ * session}`), each browser uploading a picture of its own. One list of results per browser.
+ */
+export async function webAppPage({ tarball, browsers, env, outDir }) {
   const appDir = path.join(outDir, 'app');
   await prepareExample('web-app', appDir, tarball, ['express']);
   const bucket = (await (await fetch(`${env.SIDECAR_URL}/object-storage/default-bucket`)).json()).bucketId;
@@ -51,80 +66,90 @@ export async function webAppPage({ tarball, browser, env, outDir }) {
   const server = await withEnv({ PRIVATE_OBJECT_DIR: `/${bucket}/${PRIVATE_PREFIX}`, STORAGE_EMULATOR_HOST: undefined }, () =>
     startServer({ port: 0, root: path.join(appDir, 'dist'), sidecarEndpoint: env.SIDECAR_URL, apiEndpoint: env.GATE_URL }),
   );
-  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  let objectPath;
+  // The picture a person picks, as a file on disk (what a file input is given).
+  const picture = path.join(outDir, 'cat.png');
+  fs.writeFileSync(picture, PICTURE);
+  const outcomes = [];
   try {
-    await step('the page loads and names the signed-in user', async () => {
-      await page.goto(`${server.url}/?user=alice`);
-      await page.getByRole('heading', { name: 'Photo drop' }).waitFor();
-      await page.locator('body[data-ready="true"]').waitFor();
-      await page.getByText('Signed in as alice').waitFor();
-    });
-
-    await step('a picked picture uploads with a moving progress bar', async () => {
-      await page.setInputFiles('#file', { name: 'cat.png', mimeType: 'image/png', buffer: PICTURE });
-      await page.getByRole('status').filter({ hasText: 'Uploaded cat.png (private)' }).waitFor();
-      const progress = page.locator('#progress');
-      const value = Number(await progress.evaluate((element) => element.value));
-      const events = Number(await progress.getAttribute('data-events'));
-      if (value !== 1) throw new Error(`the bar ends at ${value}, not full`);
-      if (events < 2) throw new Error(`only ${events} progress event(s) for 3 MiB: upload progress is not real`);
-      objectPath = await page.locator('#link').getAttribute('href');
-      if (!/^\/objects\/uploads\/[0-9a-f-]{36}$/.test(objectPath ?? '')) throw new Error(`the page links ${objectPath}`);
-    });
-
-    const objectName = () => `${PRIVATE_PREFIX}/uploads/${objectPath.split('/').pop()}`;
-
-    await step('storage holds the bytes with their type and the owner in the access policy', async () => {
-      const stored = await emulator(env, bucket, objectName(), '?alt=media');
-      if (!Buffer.from(await stored.arrayBuffer()).equals(PICTURE)) throw new Error('the bucket does not hold what was picked');
-      const meta = await (await emulator(env, bucket, objectName())).json();
-      if (meta.contentType !== 'image/png') throw new Error(`stored as ${meta.contentType}`);
-      const policy = JSON.parse(meta.metadata?.['custom:aclPolicy'] ?? 'null');
-      if (policy?.owner !== 'alice' || policy?.visibility !== 'private') throw new Error(`policy ${JSON.stringify(policy)}`);
-    });
-
-    await step('the picture is shown through the app server', async () => {
-      await page.locator('#shown').waitFor();
-      const width = await page.locator('#image').evaluate(async (image) => {
-        await image.decode();
-        return image.naturalWidth;
-      });
-      if (width !== 1) throw new Error(`the image decoded to width ${width}`);
-      await page.screenshot({ path: path.join(outDir, 'web-app-uploaded.png') });
-    });
-
-    await step('the owner gets ranges and 304s; others are refused', async () => {
-      const asUser = (user, headers = {}) => fetch(`${server.url}${objectPath}`, { headers: { ...(user ? { cookie: `user=${user}` } : {}), ...headers } });
-      const whole = await asUser('alice');
-      if (whole.status !== 200 || whole.headers.get('content-type') !== 'image/png') throw new Error(`owner: ${whole.status} ${whole.headers.get('content-type')}`);
-      if (Number(whole.headers.get('content-length')) !== PICTURE.length) throw new Error(`content-length ${whole.headers.get('content-length')}`);
-      await whole.arrayBuffer();
-      const etag = whole.headers.get('etag');
-      const part = await asUser('alice', { range: 'bytes=0-7' });
-      const head = Buffer.from(await part.arrayBuffer());
-      if (part.status !== 206 || !head.equals(PICTURE.subarray(0, 8))) throw new Error(`range: ${part.status}, ${head.toString('hex')}`);
-      if (part.headers.get('content-range') !== `bytes 0-7/${PICTURE.length}`) throw new Error(`content-range ${part.headers.get('content-range')}`);
-      // As a browser revalidates on reload (max-age=0). Without a Cache-Control of its own, Node's
-      // fetch adds `no-cache` to a conditional request, which send (and so serve) answers in full.
-      const again = await asUser('alice', { 'if-none-match': etag, 'cache-control': 'max-age=0' });
-      if (again.status !== 304) throw new Error(`a revalidation answered ${again.status}`);
-      const other = await asUser('bob');
-      if (other.status !== 403) throw new Error(`another user got ${other.status}`);
-      const anonymous = await asUser(undefined);
-      if (anonymous.status !== 401) throw new Error(`an anonymous visitor got ${anonymous.status}`);
-    });
-
-    await step('the page raised no uncaught errors', async () => {
-      if (pageErrors.length) throw new Error(pageErrors.join('; '));
-    });
+    for (const { name, session } of browsers) {
+      outcomes.push({ browser: name, results: await stepsIn(session, name, { server, bucket, picture, outDir, env }) });
+    }
   } finally {
-    await context.close();
     await server.close();
   }
+  return outcomes;
+}
+
+async function stepsIn(session, browserName, { server, bucket, picture, outDir, env }) {
+  const { results, step } = stepRecorder(`web-app in ${browserName}`);
+  const shot = (label) => path.join(outDir, `web-app-${label}-${browserName.toLowerCase()}.png`);
+  let objectPath;
+  await step('the page loads and names the signed-in user', async () => {
+    await session.open(`${server.url}/?user=alice`);
+    await waitFor(
+      session,
+      `document.querySelector('h1')?.textContent === 'Photo drop' && document.body.dataset.ready === 'true' && document.body.innerText.includes('Signed in as alice')`,
+      'the heading, the ready page and the signed-in user',
+    );
+  });
+
+  await step('a picked picture uploads with a moving progress bar', async () => {
+    await session.pickFile('#file', picture);
+    await waitFor(session, `document.querySelector('#status').textContent.includes('Uploaded cat.png (private)')`, 'the status "Uploaded cat.png (private)"');
+    const { value, events, href } = await session.evaluate(
+      `({ value: document.querySelector('#progress').value, events: document.querySelector('#progress').dataset.events, href: document.querySelector('#link').getAttribute('href') })`,
+    );
+    if (Number(value) !== 1) throw new Error(`the bar ends at ${value}, not full`);
+    if (Number(events) < 2) throw new Error(`only ${events} progress event(s) for 3 MiB: upload progress is not real`);
+    objectPath = href;
+    if (!/^\/objects\/uploads\/[0-9a-f-]{36}$/.test(objectPath ?? '')) throw new Error(`the page links ${objectPath}`);
+  });
+
+  const objectName = () => `${PRIVATE_PREFIX}/uploads/${objectPath.split('/').pop()}`;
+
+  await step('storage holds the bytes with their type and the owner in the access policy', async () => {
+    const stored = await emulator(env, bucket, objectName(), '?alt=media');
+    if (!Buffer.from(await stored.arrayBuffer()).equals(PICTURE)) throw new Error('the bucket does not hold what was picked');
+    const meta = await (await emulator(env, bucket, objectName())).json();
+    if (meta.contentType !== 'image/png') throw new Error(`stored as ${meta.contentType}`);
+    const policy = JSON.parse(meta.metadata?.['custom:aclPolicy'] ?? 'null');
+    if (policy?.owner !== 'alice' || policy?.visibility !== 'private') throw new Error(`policy ${JSON.stringify(policy)}`);
+  });
+
+  await step('the picture is shown through the app server', async () => {
+    const width = await waitFor(
+      session,
+      `(() => { const image = document.querySelector('#image'); return !document.querySelector('#shown').hidden && image.complete && image.naturalWidth; })()`,
+      'the picture shown',
+    );
+    if (width !== 1) throw new Error(`the image decoded to width ${width}`);
+    await session.screenshot(shot('uploaded'));
+  });
+
+  await step('the owner gets ranges and 304s; others are refused', async () => {
+    const asUser = (user, headers = {}) => fetch(`${server.url}${objectPath}`, { headers: { ...(user ? { cookie: `user=${user}` } : {}), ...headers } });
+    const whole = await asUser('alice');
+    if (whole.status !== 200 || whole.headers.get('content-type') !== 'image/png') throw new Error(`owner: ${whole.status} ${whole.headers.get('content-type')}`);
+    if (Number(whole.headers.get('content-length')) !== PICTURE.length) throw new Error(`content-length ${whole.headers.get('content-length')}`);
+    await whole.arrayBuffer();
+    const etag = whole.headers.get('etag');
+    const part = await asUser('alice', { range: 'bytes=0-7' });
+    const head = Buffer.from(await part.arrayBuffer());
+    if (part.status !== 206 || !head.equals(PICTURE.subarray(0, 8))) throw new Error(`range: ${part.status}, ${head.toString('hex')}`);
+    if (part.headers.get('content-range') !== `bytes 0-7/${PICTURE.length}`) throw new Error(`content-range ${part.headers.get('content-range')}`);
+    // As a browser revalidates on reload (max-age=0). Without a Cache-Control of its own, Node's
+    // fetch adds `no-cache` to a conditional request, which send (and so serve) answers in full.
+    const again = await asUser('alice', { 'if-none-match': etag, 'cache-control': 'max-age=0' });
+    if (again.status !== 304) throw new Error(`a revalidation answered ${again.status}`);
+    const other = await asUser('bob');
+    if (other.status !== 403) throw new Error(`another user got ${other.status}`);
+    const anonymous = await asUser(undefined);
+    if (anonymous.status !== 401) throw new Error(`an anonymous visitor got ${anonymous.status}`);
+  });
+
+  await step('the page raised no uncaught errors', async () => {
+    const errors = await session.errors();
+    if (errors.length) throw new Error(errors.join('; '));
+  });
   return results;
 }
