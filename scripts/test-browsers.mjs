@@ -7,7 +7,7 @@
 //   bundle: vite, esbuild, bun, webpack  the public-API suite in a page built by each bundler with
 //                    no configuration, in headless Chromium and headless Firefox
 //                    (tests/browser/bundlers.mjs; Firefox through geckodriver, firefox.mjs)
-//   page             examples/browser driven in headless Chromium with Playwright
+//   page             examples/browser driven in headless Chromium and Firefox
 //                    (tests/browser/page.mjs); screenshots in test-output/browsers/page/
 //   web-app          examples/web-app (signed upload URL, upload progress, access policy,
 //                    serveTo) in Chromium and Firefox (tests/browser/web-app.mjs); screenshots
@@ -91,30 +91,25 @@ export async function run(env) {
       }
       const suiteEnv = { apiEndpoint: bucket.url, gateUrl: env.GATE_URL, sidecarUrl: env.SIDECAR_URL, bucket: 'test-bucket' };
       suites.push(...(await bundlerSuites({ project, browsers, env: suiteEnv, outDir: path.join(STAGE_DIR, 'bundles') })));
-      const pageDir = path.join(STAGE_DIR, 'page');
-      fs.rmSync(pageDir, { recursive: true, force: true });
-      fs.mkdirSync(pageDir, { recursive: true });
-      try {
-        const steps = await examplePage({ tarball, browser, env, outDir: pageDir });
-        suites.push({ name: 'examples/browser (Playwright, Chromium)', passed: steps.filter((s) => s.ok).length, failed: steps.filter((s) => !s.ok).length });
-        log(`page: screenshots in ${path.relative(process.cwd(), pageDir)}/`);
-      } catch (error) {
-        suites.push({ name: 'examples/browser (Playwright, Chromium)', problem: error.message });
-      }
-      const webAppDir = path.join(STAGE_DIR, 'web-app');
-      fs.rmSync(webAppDir, { recursive: true, force: true });
-      fs.mkdirSync(webAppDir, { recursive: true });
-      try {
-        // Chromium in a page of its own size (for the screenshots); Firefox in the bundles' session.
-        const webAppBrowsers = [
-          { name: 'Chromium', session: await chromiumSession(browser, { viewport: { width: 900, height: 900 } }) },
-          ...browsers.filter(({ name }) => name !== 'Chromium'),
-        ];
-        for (const { browser: name, results } of await webAppPage({ tarball, browsers: webAppBrowsers, env, outDir: webAppDir })) {
-          suites.push({ name: `examples/web-app (${name})`, passed: results.filter((s) => s.ok).length, failed: results.filter((s) => !s.ok).length });
+      // The example apps, each built and served once and driven in each browser: Chromium in a
+      // page of the size its screenshots are taken at, Firefox in the bundles' session.
+      const examples = [
+        ['examples/browser', 'page', examplePage, { width: 900, height: 760 }],
+        ['examples/web-app', 'web-app', webAppPage, { width: 900, height: 900 }],
+      ];
+      for (const [label, dirName, runExample, viewport] of examples) {
+        const outDir = path.join(STAGE_DIR, dirName);
+        fs.rmSync(outDir, { recursive: true, force: true });
+        fs.mkdirSync(outDir, { recursive: true });
+        try {
+          const sessions = [{ name: 'Chromium', session: await chromiumSession(browser, { viewport }) }, ...browsers.filter(({ name }) => name !== 'Chromium')];
+          for (const { browser: name, results } of await runExample({ tarball, browsers: sessions, env, outDir })) {
+            suites.push({ name: `${label} (${name})`, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length });
+          }
+          log(`${dirName}: screenshots in ${path.relative(process.cwd(), outDir)}/`);
+        } catch (error) {
+          suites.push({ name: label, problem: error.message });
         }
-      } catch (error) {
-        suites.push({ name: 'examples/web-app', problem: error.message });
       }
     }
   } finally {

@@ -20,10 +20,10 @@ export async function launchChromium() {
 /**
  * A fresh page of `browser` (`options`: Playwright's, such as `viewport`) as a session like
  * firefox.mjs's: open a URL, evaluate an expression, pick a file in a file input, take a
- * screenshot, and the page's uncaught errors so far.
+ * screenshot, catch a download, and the page's uncaught errors so far.
  */
 export async function chromiumSession(browser, options = {}) {
-  const page = await browser.newPage(options);
+  const page = await browser.newPage({ acceptDownloads: true, ...options });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   return {
@@ -31,6 +31,11 @@ export async function chromiumSession(browser, options = {}) {
     evaluate: (expression) => page.evaluate(expression),
     pickFile: (selector, file) => page.setInputFiles(selector, file),
     screenshot: (file) => page.screenshot({ path: file }),
+    /** Evaluates `trigger` and resolves the file it makes the page download: `{ name, bytes }`. */
+    async download(trigger) {
+      const [saved] = await Promise.all([page.waitForEvent('download'), page.evaluate(trigger)]);
+      return { name: saved.suggestedFilename(), bytes: fs.readFileSync(await saved.path()) };
+    },
     errors: async () => errors,
     close: () => page.close(),
   };

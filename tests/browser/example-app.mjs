@@ -1,5 +1,6 @@
 // What the end-to-end tests of the example apps (page.mjs, web-app.mjs) share: a built copy of
-// an example with the packed package installed, and steps recorded as results.
+// an example with the packed package installed, steps recorded as results, and waiting on the
+// page of a session (chromium.mjs's or firefox.mjs's).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,4 +42,18 @@ export function stepRecorder(label) {
     }
   };
   return { results, step };
+}
+
+/** How long a step waits for the page to show what it expects. */
+export const STEP_TIMEOUT_MS = 20_000;
+
+/** Polls `expression` in `session`'s page until it is truthy; resolves its value. */
+export async function waitFor(session, expression, what) {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  for (;;) {
+    const value = await session.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${STEP_TIMEOUT_MS / 1000} s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

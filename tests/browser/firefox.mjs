@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -34,7 +36,8 @@ const NOTE_ERRORS =
 /**
  * Starts geckodriver (`driverPath`) and one headless Firefox session. Resolves
  * `{ open(url), evaluate(expression), pickFile(selector, file), screenshot(file), errors(),
- * close() }`; `evaluate` returns the JSON value of a JavaScript expression in the open page.
+ * download(trigger), close() }`; `evaluate` returns the JSON value of a JavaScript expression
+ * in the open page.
  */
 export async function launchFirefox(driverPath) {
   const port = await freePort();
@@ -69,8 +72,11 @@ export async function launchFirefox(driverPath) {
       }
       await sleep(100);
     }
+    // Downloads go, without asking, to a folder of this session's.
+    const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'firefox-downloads-'));
+    const prefs = { 'browser.download.folderList': 2, 'browser.download.dir': downloads, 'browser.download.useDownloadDir': true };
     const { sessionId } = await command('POST', '/session', {
-      capabilities: { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': { args: ['-headless'] } } },
+      capabilities: { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': { args: ['-headless'], prefs } } },
     });
     const session = `/session/${sessionId}`;
     const evaluate = (expression) => command('POST', `${session}/execute/sync`, { script: `return (${expression});`, args: [] });
@@ -88,10 +94,26 @@ export async function launchFirefox(driverPath) {
         fs.writeFileSync(file, Buffer.from(await command('GET', `${session}/screenshot`), 'base64'));
       },
       errors: () => evaluate('window.__pageErrors ?? []'),
+      /** Evaluates `trigger` and resolves the file it makes the page download: `{ name, bytes }`. */
+      async download(trigger) {
+        const before = new Set(fs.readdirSync(downloads));
+        await evaluate(trigger);
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          // Firefox writes a download beside its name, with `.part`, and renames it when done.
+          const done = fs.readdirSync(downloads).filter((name) => !before.has(name) && !name.endsWith('.part'));
+          if (done.length && !fs.readdirSync(downloads).some((name) => name.endsWith('.part'))) {
+            return { name: done[0], bytes: fs.readFileSync(path.join(downloads, done[0])) };
+          }
+          if (Date.now() > deadline) throw new Error(`no download in ${downloads} after 20 s`);
+          await sleep(100);
+        }
+      },
       async close() {
         await command('DELETE', session).catch(() => {});
         driver.kill();
         await exited;
+        fs.rmSync(downloads, { recursive: true, force: true });
       },
     };
   } catch (error) {

@@ -9,9 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { prepareExample, stepRecorder } from './example-app.mjs';
+import { prepareExample, stepRecorder, waitFor } from './example-app.mjs';
 
-const STEP_TIMEOUT_MS = 20_000;
 const PRIVATE_PREFIX = '.private';
 /** A 1x1 PNG, then 3 MiB after its IEND chunk (browsers ignore it): enough for real progress. */
 const PNG_1X1 = Buffer.from(
@@ -23,17 +22,6 @@ const PICTURE = Buffer.concat([PNG_1X1, Buffer.alloc(3 << 20, 7)]);
 async function emulator(env, bucket, object, query = '') {
   const url = `${env.GCS_EMULATOR_URL}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}${query}`;
   return fetch(url, { signal: AbortSignal.timeout(10_000) });
-}
-
-/** Polls `expression` in `session`'s page until it is truthy; resolves its value. */
-async function waitFor(session, expression, what) {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  for (;;) {
-    const value = await session.evaluate(expression);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${STEP_TIMEOUT_MS / 1000} s for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Runs `fn` with these environment variables set (the example reads them as a Repl has them). */
