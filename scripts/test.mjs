@@ -12,8 +12,8 @@
 //           1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
 //           --firefox, the public-API suite built by Vite, esbuild, Bun and webpack in Chromium
-//           and Firefox, examples/browser driven by Playwright in Chromium and examples/web-app
-//           in both (output in test-output/browsers/)
+//           and Firefox, and examples/browser and examples/web-app driven in both (output in
+//           test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
 //           and the oldest supported), the browser build under Bun (JavaScriptCore), a workerd
 //           Worker, and Node 22 and 24
