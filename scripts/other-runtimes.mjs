@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // node scripts/other-runtimes.mjs   (scripts/setup.sh runs it)
 // The runtime versions the tests run beside the ones npm's devDependencies bring (the newest):
-// Node 18, the oldest package.json's `engines` allows (the whole Node suite runs there too),
-// and the newer Node LTS lines; the oldest Deno and Bun the README names (the public-API suite
-// runs under each). Node's own builds come from npm's node-<platform>-<arch> packages (what
+// Node 18, the oldest package.json's `engines` allows, and 24, the newest LTS line (the whole
+// Node suite runs under both too), and 22 between them; the oldest Deno and Bun the README
+// names (the public-API suite runs under each). Node's own builds come from npm's node-<platform>-<arch> packages (what
 // the `node` package installs), Deno and Bun from their npm packages, so only the npm registry
 // is needed. They go into .cache/runtimes; a run that finds them there installs nothing.
 
@@ -13,10 +13,11 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ROOT, log, run } from './lib.mjs';
 
-/** The oldest Node `engines` allows: the Node suite runs under it as well. */
+/** The oldest Node `engines` allows and the newest LTS line: the whole Node suite runs under each too. */
 export const OLDEST_NODE = '18.20.8';
-/** Newer Node LTS lines: the public-API suite runs under each. */
-export const NEWER_NODES = ['22.23.5', '24.22.3'];
+export const NEWEST_NODE = '24.22.3';
+/** The Node LTS lines between: the public-API suite runs under each. */
+export const MIDDLE_NODES = ['22.23.5'];
 /** The oldest Deno and Bun the suite passes in (older ones' Node compatibility fails it; see the README). */
 export const OLDEST_DENO = '2.2.15';
 export const OLDEST_BUN = '1.3.3';
@@ -39,7 +40,8 @@ export const nodeBinary = (version) => runtimeBinary('node', version);
 
 const wanted = () => [
   ['node', OLDEST_NODE],
-  ...NEWER_NODES.map((version) => ['node', version]),
+  ...MIDDLE_NODES.map((version) => ['node', version]),
+  ['node', NEWEST_NODE],
   ['deno', OLDEST_DENO],
   ['bun', OLDEST_BUN],
 ];

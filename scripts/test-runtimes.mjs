@@ -5,9 +5,9 @@
 // package.json's `exports`:
 //   deno, bun  tests/runtimes/main.mjs: the public-API suite (tests/runtimes/suite.mjs, node
 //              flavour: the `deno`/`bun` exports, Buffers, Node streams, files, sidecar)
-//   also       main.mjs under the oldest Deno and Bun the README names and under the newer
-//              Node LTS lines (scripts/other-runtimes.mjs; the whole Node suite runs under the
-//              test runner's Node and Node 18), and its web flavour under Bun with the browser
+//   also       main.mjs under the oldest Deno and Bun the README names and under Node 22
+//              (scripts/other-runtimes.mjs; the whole Node suite runs under the test runner's
+//              Node, Node 18 and Node 24), and its web flavour under Bun with the browser
 //              build (js/web): JavaScriptCore, Safari's engine
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ROOT, log, run as runCommand } from './lib.mjs';
 import { OUTPUT, scratchWithPackage, standalone, tally } from './stages.mjs';
 import { getFreePort } from '../tests/support/servers.mjs';
-import { NEWER_NODES, OLDEST_BUN, OLDEST_DENO, nodeBinary, runtimeBinary } from './other-runtimes.mjs';
+import { MIDDLE_NODES, OLDEST_BUN, OLDEST_DENO, nodeBinary, runtimeBinary } from './other-runtimes.mjs';
 
 const STAGE_DIR = path.join(OUTPUT, 'runtimes');
 const SUITE_TIMEOUT_S = 300;
@@ -165,7 +165,7 @@ export async function run(env) {
   // The browser build on JavaScriptCore, the engine of Safari, which no machine here has.
   const webEnv = { ...childEnv, SUITE_ENV: JSON.stringify({ ...suiteEnv, flavour: 'web' }) };
   suites.push(await main('bun, the browser build (js/web) on JavaScriptCore', BIN('bun'), ['main.mjs'], webEnv));
-  for (const version of NEWER_NODES) suites.push(await main(`node ${version} (js/node via the node export)`, nodeBinary(version), ['main.mjs']));
+  for (const version of MIDDLE_NODES) suites.push(await main(`node ${version} (js/node via the node export)`, nodeBinary(version), ['main.mjs']));
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));
   } catch (error) {

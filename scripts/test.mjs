@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test [-- --only=cargo,wasm,node,oldest-node,browsers,runtimes,types]
+// npm test [-- --only=cargo,wasm,node,oldest-node,newest-node,browsers,runtimes,types]
 // Setup, build, then with the test servers running (tests/support/servers.mjs: emulator on
 // 4443, sidecar stand-in on 1106, gate on 4480, or free ports when those are taken):
 //   cargo   cargo test, then cargo test --lib --no-default-features (native; the browser
@@ -8,15 +8,15 @@
 //           GATE_URL are read at compile time with option_env!)
 //   node    the Node suite (tests/node/**/*.test.{mjs,cjs}) against the npm-packed package,
 //           installed into a scratch project in tests/node/.scratch/
-//   oldest-node  the Node suite again under Node 18 (scripts/other-runtimes.mjs), without the
-//           1 GiB tests
+//   oldest-node, newest-node  the Node suite again under Node 18 and under Node 24 (the
+//           newest LTS line; scripts/other-runtimes.mjs), without the 1 GiB tests
 //   browsers scripts/test-browsers.mjs: tests/emulator.rs under --headless --chrome and
 //           --firefox, the public-API suite built by Vite, esbuild, Bun and webpack in Chromium
 //           and Firefox, and examples/browser and examples/web-app driven in both (output in
 //           test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
 //           and the oldest supported), the browser build under Bun (JavaScriptCore), a workerd
-//           Worker, and Node 22 and 24
+//           Worker, and Node 22
 //   types   scripts/test-types.mjs: tsc (TypeScript 5.9 and 7) over Node, browser and Worker
 //           projects using the packed package, and over the README's TypeScript blocks
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran
@@ -35,10 +35,10 @@ import { run as typesStage } from './test-types.mjs';
 import { cargoCounter } from './stages.mjs';
 import { ROOT, WASM_TEST_FEATURES, interruption, log, makeScratchProject, onInterrupt, packInto, run, runSetup, toolEnv } from './lib.mjs';
 import { DEFAULT_PORTS, startServers } from '../tests/support/servers.mjs';
-import { OLDEST_NODE, nodeBinary } from './other-runtimes.mjs';
+import { NEWEST_NODE, OLDEST_NODE, nodeBinary } from './other-runtimes.mjs';
 
-const STAGES = ['cargo', 'wasm', 'node', 'oldest-node', 'browsers', 'runtimes', 'types'];
-const NEEDS_BUILD = ['node', 'oldest-node', 'browsers', 'runtimes', 'types'];
+const STAGES = ['cargo', 'wasm', 'node', 'oldest-node', 'newest-node', 'browsers', 'runtimes', 'types'];
+const NEEDS_BUILD = ['node', 'oldest-node', 'newest-node', 'browsers', 'runtimes', 'types'];
 const NODE_TESTS = path.join(ROOT, 'tests', 'node');
 const SCRATCH = path.join(NODE_TESTS, '.scratch');
 
@@ -202,6 +202,11 @@ const stageRunners = {
     return nodeSuite(`node --test under Node ${OLDEST_NODE}`, nodeBinary(OLDEST_NODE), { ...env, LARGE_TESTS: '0' }, buildError, { fileByFile: true });
   },
 
+  // And under the newest LTS line, where apps move to.
+  async 'newest-node'(env, { buildError }) {
+    return nodeSuite(`node --test under Node ${NEWEST_NODE}`, nodeBinary(NEWEST_NODE), { ...env, LARGE_TESTS: '0' }, buildError);
+  },
+
   // Each has suites of its own (one per browser, bundler, runtime), every one of which must
   // have run tests; their counts add up here.
   async browsers(env, { buildError }) {
@@ -209,7 +214,7 @@ const stageRunners = {
   },
 
   async runtimes(env, { buildError }) {
-    return otherRuntimes('runtimes (Deno and Bun, newest and oldest; the browser build under Bun; workerd; Node 22 and 24)', runtimesStage, env, buildError);
+    return otherRuntimes('runtimes (Deno and Bun, newest and oldest; the browser build under Bun; workerd; Node 22)', runtimesStage, env, buildError);
   },
 
   async types(env, { buildError }) {
