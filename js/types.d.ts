@@ -421,6 +421,14 @@ export interface ObjectPathsEnvironment {
   readonly PUBLIC_OBJECT_SEARCH_PATHS?: unknown;
 }
 
+/**
+ * Any object of string variables, as `process.env` is typed: @types/node 18.19 and 24.0 declare
+ * it with no property in common with `ObjectPathsEnvironment`'s two, which TypeScript then refuses.
+ */
+export interface EnvironmentVariables {
+  readonly [name: string]: string | undefined;
+}
+
 /** Where `findPublic` found an object. */
 export interface PublicObject {
   bucketId: string;

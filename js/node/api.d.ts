@@ -25,6 +25,7 @@ import type {
   DownloadFromUrl,
   ObjectPaths,
   ObjectPathsEnvironment,
+  EnvironmentVariables,
 } from '../types.js';
 
 /**
@@ -86,4 +87,4 @@ export declare const downloadFromUrl: DownloadFromUrl<DownloadedBuffer>;
  * `/bucket/prefix` paths, or a JSON array; may be unset) of `env` (default: `process.env`).
  * A missing or malformed variable is an `InvalidArgument` error naming it.
  */
-export declare function objectPaths(env?: ObjectPathsEnvironment): Result<ObjectPaths, RequestError>;
+export declare function objectPaths(env?: ObjectPathsEnvironment | EnvironmentVariables): Result<ObjectPaths, RequestError>;

@@ -34,6 +34,7 @@ export type {
   ObjectDir,
   ObjectPaths,
   ObjectPathsEnvironment,
+  EnvironmentVariables,
   PublicObject,
   OkResult,
   Progress,

@@ -93,8 +93,15 @@ createServer(async (req, res) => {
   res.setHeader('x-kind', failed ?? web.status);
 });
 
+/** `process.env` as @types/node 18.19 and 24.0 declare it: an index signature, and no property in common with the two variables. */
+interface ProcessEnvOfOlderTypes {
+  [key: string]: string | undefined;
+  TZ?: string;
+}
+declare const olderProcessEnv: ProcessEnvOfOlderTypes;
+
 export async function replitEnvironment(): Promise<string | undefined> {
-  const paths = flag ? objectPaths(process.env) : objectPaths();
+  const paths = flag ? objectPaths(process.env) : objectPaths(olderProcessEnv);
   if (!paths.ok) return paths.error.message;
   const found = await client.findPublic('logo.png');
   const signed = await client.signUrl('x', { method: 'PUT', expiresIn: 60 });
