@@ -73,14 +73,24 @@ export function readmeBlocks(text = fs.readFileSync(README, 'utf8')) {
   return blocks;
 }
 
-/** The setups: 16 Node and 4 browser (two TypeScripts, exactOptionalPropertyTypes on and off), Workers, and the README. */
+const NODE_KINDS = ['nodenext-esm', 'nodenext-cjs', 'bundler', 'commonjs'];
+/** The @types/node of Node 18, the oldest `engines` allows (a devDependency under another name). */
+const OLDEST_NODE_TYPES = { ts: '5.9', from: path.join(ROOT, 'node_modules', 'types-node-18') };
+
+/**
+ * The setups: 16 Node and 4 browser (two TypeScripts, exactOptionalPropertyTypes on and off),
+ * Workers, 4 Node ones with Node 18's @types/node (`oldTypes`), and the README.
+ */
 function setups() {
   const list = [];
   for (const ts of Object.keys(TYPESCRIPTS)) {
-    for (const kind of ['nodenext-esm', 'nodenext-cjs', 'bundler', 'commonjs', 'browser']) {
+    for (const kind of [...NODE_KINDS, 'browser']) {
       for (const exact of [true, false]) list.push({ kind, ts, exact, name: `${kind} ts${ts}${exact ? ' exactOptionalPropertyTypes' : ''}` });
     }
     list.push({ kind: 'worker', ts, exact: true, name: `worker ts${ts}` });
+  }
+  for (const kind of NODE_KINDS) {
+    list.push({ kind, ts: OLDEST_NODE_TYPES.ts, exact: true, oldTypes: true, name: `${kind} ts${OLDEST_NODE_TYPES.ts} @types/node 18` });
   }
   const blocks = readmeBlocks();
   for (const [context, kind] of Object.entries(README_KINDS)) {
@@ -121,13 +131,16 @@ function writeSetup(project, setup, index) {
   return { dir, lineOf };
 }
 
-/** A scratch project with the tarball installed and the named @types packages linked from ours. */
+/**
+ * A scratch project with the tarball installed and @types packages linked in: `typePackages`
+ * names ours (node_modules/@types/<name>), or maps a name to the folder to link.
+ */
 async function project(dir, tarball, typePackages) {
   fs.rmSync(dir, { recursive: true, force: true });
   await makeScratchProject(dir, tarball);
-  for (const name of typePackages) {
-    const from = path.join(ROOT, 'node_modules', '@types', name);
-    if (!fs.existsSync(from)) throw new Error(`node_modules/@types/${name} is missing: run npm install`);
+  const entries = Array.isArray(typePackages) ? typePackages.map((name) => [name, path.join(ROOT, 'node_modules', '@types', name)]) : Object.entries(typePackages);
+  for (const [name, from] of entries) {
+    if (!fs.existsSync(from)) throw new Error(`${path.relative(ROOT, from)} is missing: run npm install`);
     fs.mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
     fs.symlinkSync(from, path.join(dir, 'node_modules', '@types', name), 'dir');
   }
@@ -161,19 +174,21 @@ async function pool(jobs, limit) {
 }
 
 export async function run() {
-  const name = 'types (tsc 5.9 and 7: Node, browser, Worker, README)';
+  const name = 'types (tsc 5.9 and 7: Node, browser, Worker, README; Node 18 @types)';
   fs.mkdirSync(STAGE_DIR, { recursive: true });
   const tarball = await packInto(path.join(STAGE_DIR, 'pack'));
   // Node projects have @types/node (and, for the README, @types/express); browser projects none.
   const nodeProject = path.join(STAGE_DIR, 'node-project');
   const webProject = path.join(STAGE_DIR, 'browser-project');
+  const oldTypesProject = path.join(STAGE_DIR, 'node-18-types-project');
   await project(nodeProject, tarball, ['node', 'express']);
   await project(webProject, tarball, []);
+  await project(oldTypesProject, tarball, { node: OLDEST_NODE_TYPES.from });
   const list = setups();
   const t0 = Date.now();
   const results = await pool(
     list.map((setup, i) => async () => {
-      const written = writeSetup(['browser', 'worker'].includes(setup.kind) ? webProject : nodeProject, setup, i);
+      const written = writeSetup(['browser', 'worker'].includes(setup.kind) ? webProject : setup.oldTypes ? oldTypesProject : nodeProject, setup, i);
       const started = Date.now();
       const result = await compile(setup, written);
       log(`types: ${result.ok ? 'ok' : 'not ok'} - ${setup.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

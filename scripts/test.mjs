@@ -218,7 +218,7 @@ const stageRunners = {
   },
 
   async types(env, { buildError }) {
-    return otherRuntimes('types (tsc 5.9 and 7 over 20 Node and browser setups, a Worker, the README)', typesStage, env, buildError);
+    return otherRuntimes('types (tsc 5.9 and 7 over 24 Node and browser setups, a Worker, the README)', typesStage, env, buildError);
   },
 };
 

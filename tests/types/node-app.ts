@@ -1,8 +1,9 @@
 // Node code as it is written for @replit/object-storage, with only the import changed, plus
 // this package's additions. Compiled by scripts/test-types.mjs in every Node setup (nodenext
 // ESM and CommonJS, bundler, commonjs/node10; TypeScript 5.9 and 7; exactOptionalPropertyTypes
-// on and off), so no top-level await. The @ts-expect-error lines fail if a type were `any`.
+// on and off; @types/node of today and of Node 18), so no top-level await. The @ts-expect-error lines fail if a type were `any`.
 import { Client, StreamRequestError, downloadFromUrl, objectPaths, uploadToUrl, type ErrorKind, type RequestError } from 'replit-object-storage-wasm';
+import { webcrypto } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -29,7 +30,7 @@ export async function bytesAndText(): Promise<string> {
   // @ts-expect-error {start, end} and {suffix} exclude each other
   await client.downloadAsBytes('photo.png', { range: { start: 0, suffix: 10 } });
   const text = await client.downloadAsText('notes.txt', { decompress: flag ? true : undefined });
-  await crypto.subtle.digest('SHA-256', value[0]);
+  await webcrypto.subtle.digest('SHA-256', value[0]);
   const blob = new Blob([value[0]]);
   return `${blob.size} ${buffer.toString('base64')} ${buffer.readUInt32BE(0)} ${ranged.ok ? ranged.value[0].length : 0} ${text.ok ? text.value : text.error.kind}`;
 }
