@@ -192,11 +192,15 @@ function referencedFiles(file) {
     ...[...text.matchAll(/\brequire\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)].map((m) => m[1]),
     ...[...text.matchAll(/['"`]([\w.-]+\.wasm)['"`]/g)].map((m) => m[1]),
   ];
-  return specifiers.map((specifier) => {
+  const files = specifiers.map((specifier) => {
     const target = path.normalize(path.join(dir, specifier));
     const declared = target.replace(/\.(m?)js$/, '.d.$1ts');
     return /\.d\.[cm]?ts$/.test(file) && !fs.existsSync(path.join(ROOT, target)) && fs.existsSync(path.join(ROOT, declared)) ? declared : target;
   });
+  // An ES module in a `.js` file is one only where a package.json beside it says so (the
+  // root's does not): Node before 20.19 reads it as CommonJS otherwise.
+  if (file.endsWith('.js') && /^(import|export)\s/m.test(text)) files.push(path.join(dir, 'package.json'));
+  return files;
 }
 
 /**
@@ -213,13 +217,7 @@ export function filesEntriesNeed({ nodeOnly = false } = {}) {
     const file = pending.pop();
     if (needed.has(file)) continue;
     needed.add(file);
-    if (!/\.(m|c)?(j|t)s$/.test(file) || !fs.existsSync(path.join(ROOT, file))) continue;
-    pending.push(...referencedFiles(file));
-    // An ES module in a `.js` file is one only where a package.json beside it says so (the
-    // root's does not): Node before 20.19 reads it as CommonJS otherwise.
-    if (file.endsWith('.js') && /^(import|export)\s/m.test(fs.readFileSync(path.join(ROOT, file), 'utf8'))) {
-      pending.push(path.posix.join(path.posix.dirname(file), 'package.json'));
-    }
+    if (/\.(m|c)?(j|t)s$/.test(file) && fs.existsSync(path.join(ROOT, file))) pending.push(...referencedFiles(file));
   }
   return [...needed].sort();
 }

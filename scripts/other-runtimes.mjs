@@ -3,9 +3,9 @@
 // The runtime versions the tests run beside the ones npm's devDependencies bring (the newest):
 // Node 18, the oldest package.json's `engines` allows, and 24, the newest LTS line (the whole
 // Node suite runs under both too), and 22 between them; the oldest Deno and Bun the README
-// names (the public-API suite runs under each). Node's own builds come from npm's node-<platform>-<arch> packages (what
-// the `node` package installs), Deno and Bun from their npm packages, so only the npm registry
-// is needed. They go into .cache/runtimes; a run that finds them there installs nothing.
+// names (the public-API suite runs under each). Node's own builds come from npm's
+// node-<platform>-<arch> packages (what the `node` package installs), Deno and Bun from their
+// npm packages, so only the npm registry is needed. They go into .cache/runtimes; a run that finds them there installs nothing.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,9 +27,9 @@ const platformNode = `node-${process.platform === 'win32' ? 'win' : process.plat
 
 /** Each runtime: its npm package, where its binary lands, and how its `--version` line begins. */
 const RUNTIMES = {
-  node: { npm: () => platformNode, binary: ['bin', 'node'], says: (version) => `v${version} ` },
-  deno: { npm: () => 'deno', binary: ['deno'], says: (version) => `deno ${version} ` },
-  bun: { npm: () => 'bun', binary: ['bin', 'bun.exe'], says: (version) => `${version} ` },
+  node: { npm: platformNode, binary: ['bin', 'node'], says: (version) => `v${version} ` },
+  deno: { npm: 'deno', binary: ['deno'], says: (version) => `deno ${version} ` },
+  bun: { npm: 'bun', binary: ['bin', 'bun.exe'], says: (version) => `${version} ` },
 };
 
 const alias = (runtime, version) => `${runtime}-${version}`;
@@ -64,7 +64,7 @@ export async function installOtherRuntimes() {
     fs.mkdirSync(DIR, { recursive: true });
     if (!fs.existsSync(path.join(DIR, 'package.json'))) fs.writeFileSync(path.join(DIR, 'package.json'), '{ "private": true }\n');
     log(`setup: ${named(missing)} from npm into ${path.relative(ROOT, DIR)}`);
-    const specs = missing.map(([runtime, version]) => `${alias(runtime, version)}@npm:${RUNTIMES[runtime].npm()}@${version}`);
+    const specs = missing.map(([runtime, version]) => `${alias(runtime, version)}@npm:${RUNTIMES[runtime].npm}@${version}`);
     const { code } = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], { cwd: DIR });
     if (code !== 0) throw new Error(`npm install of ${specs.join(' ')} failed (${code})`);
   }

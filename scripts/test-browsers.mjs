@@ -38,11 +38,12 @@ function which(name, env) {
   return null;
 }
 
-/** tests/emulator.rs in one browser; the emulator URL is baked in at compile time. */
+/** The WebDriver server of `browser` (chrome or firefox): its variable, its path, its absence. */
 const driverVar = (browser) => (browser === 'chrome' ? 'CHROMEDRIVER' : 'GECKODRIVER');
 const driverPath = (browser, env) => env[driverVar(browser)] || which(driverVar(browser).toLowerCase(), env);
 const noDriver = (browser) => `${driverVar(browser).toLowerCase()} not found (run scripts/setup.sh --browsers)`;
 
+/** tests/emulator.rs in one browser; the emulator URL is baked in at compile time. */
 async function rustInBrowser(browser, env, emulatorUrl) {
   const name = `wasm-pack test --headless --${browser}`;
   const driver = driverPath(browser, env);
@@ -78,21 +79,23 @@ export async function run(env) {
       suites.push({ name: 'bundles and page (Chromium)', problem: `${chromiumPath()} not found (run scripts/setup.sh --browsers)` });
     } else {
       browser = await launchChromium();
-      const browsers = [{ name: 'Chromium', session: await chromiumSession(browser) }];
+      // Firefox, when it starts, gets one session for the bundles and the examples alike.
+      const inFirefox = [];
       const geckodriver = driverPath('firefox', env);
-      if (!geckodriver) suites.push({ name: 'bundles (Firefox)', problem: noDriver('firefox') });
+      if (!geckodriver) suites.push({ name: 'Firefox (bundles and examples)', problem: noDriver('firefox') });
       else {
         try {
           firefox = await launchFirefox(geckodriver);
-          browsers.push({ name: 'Firefox', session: firefox });
+          inFirefox.push({ name: 'Firefox', session: firefox });
         } catch (error) {
-          suites.push({ name: 'bundles (Firefox)', problem: error.message });
+          suites.push({ name: 'Firefox (bundles and examples)', problem: error.message });
         }
       }
+      const browsers = [{ name: 'Chromium', session: await chromiumSession(browser) }, ...inFirefox];
       const suiteEnv = { apiEndpoint: bucket.url, gateUrl: env.GATE_URL, sidecarUrl: env.SIDECAR_URL, bucket: 'test-bucket' };
       suites.push(...(await bundlerSuites({ project, browsers, env: suiteEnv, outDir: path.join(STAGE_DIR, 'bundles') })));
       // The example apps, each built and served once and driven in each browser: Chromium in a
-      // page of the size its screenshots are taken at, Firefox in the bundles' session.
+      // page of the size its screenshots are taken at.
       const examples = [
         ['examples/browser', 'page', examplePage, { width: 900, height: 760 }],
         ['examples/web-app', 'web-app', webAppPage, { width: 900, height: 900 }],
@@ -102,7 +105,7 @@ export async function run(env) {
         fs.rmSync(outDir, { recursive: true, force: true });
         fs.mkdirSync(outDir, { recursive: true });
         try {
-          const sessions = [{ name: 'Chromium', session: await chromiumSession(browser, { viewport }) }, ...browsers.filter(({ name }) => name !== 'Chromium')];
+          const sessions = [{ name: 'Chromium', session: await chromiumSession(browser, { viewport }) }, ...inFirefox];
           for (const { browser: name, results } of await runExample({ tarball, browsers: sessions, env, outDir })) {
             suites.push({ name: `${label} (${name})`, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length });
           }

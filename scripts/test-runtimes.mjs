@@ -156,8 +156,8 @@ export async function run(env) {
   // that changed them in place (the next run failed with a SyntaxError in code that parses),
   // so each run compiles afresh, as on a clean machine.
   const denoArgs = ['run', '--no-code-cache', '--allow-all', 'main.mjs'];
-  const main = (name, command, args, env = childEnv) =>
-    fs.existsSync(command) ? suiteProcess(name, command, args, { cwd: project, env }) : { name, problem: `${command} not found (run scripts/setup.sh)` };
+  const main = (name, command, args, vars = childEnv) =>
+    fs.existsSync(command) ? suiteProcess(name, command, args, { cwd: project, env: vars }) : { name, problem: `${command} not found (run scripts/setup.sh)` };
   suites.push(await main('deno (js/node via the deno export)', BIN('deno'), denoArgs));
   suites.push(await main(`deno ${OLDEST_DENO}, the oldest supported`, runtimeBinary('deno', OLDEST_DENO), denoArgs));
   suites.push(await main('bun (js/node via the bun export)', BIN('bun'), ['main.mjs']));

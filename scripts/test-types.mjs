@@ -131,15 +131,14 @@ function writeSetup(project, setup, index) {
   return { dir, lineOf };
 }
 
-/**
- * A scratch project with the tarball installed and @types packages linked in: `typePackages`
- * names ours (node_modules/@types/<name>), or maps a name to the folder to link.
- */
+/** Our node_modules/@types/<name>. */
+const ourTypes = (name) => path.join(ROOT, 'node_modules', '@types', name);
+
+/** A scratch project with the tarball installed and `typePackages` (@types name -> folder) linked in. */
 async function project(dir, tarball, typePackages) {
   fs.rmSync(dir, { recursive: true, force: true });
   await makeScratchProject(dir, tarball);
-  const entries = Array.isArray(typePackages) ? typePackages.map((name) => [name, path.join(ROOT, 'node_modules', '@types', name)]) : Object.entries(typePackages);
-  for (const [name, from] of entries) {
+  for (const [name, from] of Object.entries(typePackages)) {
     if (!fs.existsSync(from)) throw new Error(`${path.relative(ROOT, from)} is missing: run npm install`);
     fs.mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
     fs.symlinkSync(from, path.join(dir, 'node_modules', '@types', name), 'dir');
@@ -181,8 +180,8 @@ export async function run() {
   const nodeProject = path.join(STAGE_DIR, 'node-project');
   const webProject = path.join(STAGE_DIR, 'browser-project');
   const oldTypesProject = path.join(STAGE_DIR, 'node-18-types-project');
-  await project(nodeProject, tarball, ['node', 'express']);
-  await project(webProject, tarball, []);
+  await project(nodeProject, tarball, { node: ourTypes('node'), express: ourTypes('express') });
+  await project(webProject, tarball, {});
   await project(oldTypesProject, tarball, { node: OLDEST_NODE_TYPES.from });
   const list = setups();
   const t0 = Date.now();

@@ -10,6 +10,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, kb, log, run } from '../../scripts/lib.mjs';
 import { serveDir } from './chromium.mjs';
+import { waitFor } from './example-app.mjs';
+import { NOTE_PAGE_ERRORS } from './firefox.mjs';
 
 const SUITE_TIMEOUT_MS = 300_000;
 
@@ -23,10 +25,6 @@ runSuite({ ...storage, flavour: 'web', env, log: (line) => console.log(line) }).
 );
 `;
 // Before the bundle, a classic script notes what the page itself throws or leaves rejected.
-const NOTE_PAGE_ERRORS =
-  `window.__pageErrors = [];` +
-  `addEventListener('error', (event) => __pageErrors.push(String(event.message)));` +
-  `addEventListener('unhandledrejection', (event) => __pageErrors.push('unhandled rejection: ' + String(event.reason)));`;
 const html = (script, module) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>suite</title><script>${NOTE_PAGE_ERRORS}</script></head><body>` +
   `<script ${module ? 'type="module" ' : ''}src="${script}"></script></body></html>\n`;
@@ -84,23 +82,16 @@ function jsSize(out) {
 /** Opens `url` in `session` and waits for the suite's outcome, page errors counted as a failure. */
 async function suiteInPage(session, url) {
   await session.open(url);
-  const deadline = Date.now() + SUITE_TIMEOUT_MS;
-  for (;;) {
-    const seen = await session.evaluate('window.__suite ? { suite: window.__suite, errors: window.__pageErrors } : null');
-    if (seen) {
-      const { suite, errors } = seen;
-      const clean = { title: 'no uncaught error or unhandled rejection in the page', ok: errors.length === 0, error: errors.join('; ') };
-      return { passed: suite.passed + (clean.ok ? 1 : 0), failed: suite.failed + (clean.ok ? 0 : 1), results: [...suite.results, clean] };
-    }
-    if (Date.now() > deadline) throw new Error(`no outcome after ${SUITE_TIMEOUT_MS / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  const expression = 'window.__suite ? { suite: window.__suite, errors: window.__pageErrors } : null';
+  const { suite, errors } = await waitFor(session, expression, "the suite's outcome", SUITE_TIMEOUT_MS);
+  const clean = { title: 'no uncaught error or unhandled rejection in the page', ok: errors.length === 0, error: errors.join('; ') };
+  return { passed: suite.passed + (clean.ok ? 1 : 0), failed: suite.failed + (clean.ok ? 0 : 1), results: [...suite.results, clean] };
 }
 
 /**
  * `project`: a scratch project with the packed package installed; `browsers`: `{name,
  * session}` pairs, each session as `chromiumSession` and `launchFirefox` give. Returns one
- * `{name, passed, failed, problem?, size?}` per bundler and browser.
+ * `{name, passed, failed, problem?}` per bundler and browser.
  */
 export async function bundlerSuites({ project, browsers, env, outDir }) {
   fs.mkdirSync(path.join(project, 'src'), { recursive: true });
@@ -116,7 +107,6 @@ export async function bundlerSuites({ project, browsers, env, outDir }) {
       await build(project, out);
       const size = jsSize(out);
       log(`bundlers: ${name}: built with no configuration, JS + wasm ${kb(size.raw)} raw, ${kb(size.gz)} gzip`);
-      forBrowsers[0].size = size;
       server = await serveDir(out);
     } catch (error) {
       for (const outcome of forBrowsers) outcome.problem = error.message;

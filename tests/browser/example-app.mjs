@@ -1,6 +1,7 @@
 // What the end-to-end tests of the example apps (page.mjs, web-app.mjs) share: a built copy of
-// an example with the packed package installed, steps recorded as results, and waiting on the
-// page of a session (chromium.mjs's or firefox.mjs's).
+// an example with the packed package installed, their steps run in each browser and recorded
+// as results, and waiting on the page of a session (chromium.mjs's or firefox.mjs's), which
+// the bundle pages (bundlers.mjs) do too.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,7 @@ export async function prepareExample(example, appDir, tarball, links = []) {
 }
 
 /** `step(title, fn)` runs one check a person would make, logs it under `label` and records it in `results`. */
-export function stepRecorder(label) {
+function stepRecorder(label) {
   const results = [];
   const step = async (title, fn) => {
     try {
@@ -44,16 +45,36 @@ export function stepRecorder(label) {
   return { results, step };
 }
 
-/** How long a step waits for the page to show what it expects. */
-export const STEP_TIMEOUT_MS = 20_000;
+/**
+ * Runs `steps({ session, step, shot })` in each of `browsers` (`{name, session}`), then checks
+ * that the page raised no uncaught error; `shot(what)` is a screenshot's path in `outDir`.
+ * Resolves one `{ browser, results }` per browser.
+ */
+export async function inEachBrowser(browsers, label, outDir, steps) {
+  const outcomes = [];
+  for (const { name, session } of browsers) {
+    const { results, step } = stepRecorder(`${label} in ${name}`);
+    const shot = (what) => path.join(outDir, `${label}-${what}-${name.toLowerCase()}.png`);
+    await steps({ session, step, shot });
+    await step('the page raised no uncaught errors', async () => {
+      const errors = await session.errors();
+      if (errors.length) throw new Error(errors.join('; '));
+    });
+    outcomes.push({ browser: name, results });
+  }
+  return outcomes;
+}
+
+/** How long a step waits, by default, for the page to show what it expects. */
+const STEP_TIMEOUT_MS = 20_000;
 
 /** Polls `expression` in `session`'s page until it is truthy; resolves its value. */
-export async function waitFor(session, expression, what) {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
+export async function waitFor(session, expression, what, timeoutMs = STEP_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await session.evaluate(expression);
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${STEP_TIMEOUT_MS / 1000} s for ${what}`);
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

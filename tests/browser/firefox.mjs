@@ -4,20 +4,9 @@
 // screenshot) are a request or two each.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { getFreePort } from '../support/servers.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -25,10 +14,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 /**
- * Notes what the page throws or leaves rejected from then on, unless the page does so itself
- * (WebDriver runs no script before a page's own, so errors while it loads are not seen).
+ * Notes in `window.__pageErrors` what the page throws or leaves rejected from then on, unless
+ * it is noted already. The bundle pages run it first thing; here it runs once a page has
+ * loaded (WebDriver runs no script before a page's own, so errors while it loads are not seen).
  */
-const NOTE_ERRORS =
+export const NOTE_PAGE_ERRORS =
   `(window.__pageErrors || (window.__pageErrors = [], ` +
   `addEventListener('error', (event) => __pageErrors.push(String(event.message))), ` +
   `addEventListener('unhandledrejection', (event) => __pageErrors.push('unhandled rejection: ' + String(event.reason)))), true)`;
@@ -40,7 +30,7 @@ const NOTE_ERRORS =
  * in the open page.
  */
 export async function launchFirefox(driverPath) {
-  const port = await freePort();
+  const port = await getFreePort();
   // `--websocket-port 0`: each Firefox gets its own remote-agent port, so runs can overlap.
   const driver = spawn(driverPath, ['--host', '127.0.0.1', '--port', String(port), '--websocket-port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -83,7 +73,7 @@ export async function launchFirefox(driverPath) {
     return {
       async open(url) {
         await command('POST', `${session}/url`, { url });
-        await evaluate(NOTE_ERRORS);
+        await evaluate(NOTE_PAGE_ERRORS);
       },
       evaluate,
       async pickFile(selector, file) {
@@ -101,10 +91,9 @@ export async function launchFirefox(driverPath) {
         const deadline = Date.now() + 20_000;
         for (;;) {
           // Firefox writes a download beside its name, with `.part`, and renames it when done.
-          const done = fs.readdirSync(downloads).filter((name) => !before.has(name) && !name.endsWith('.part'));
-          if (done.length && !fs.readdirSync(downloads).some((name) => name.endsWith('.part'))) {
-            return { name: done[0], bytes: fs.readFileSync(path.join(downloads, done[0])) };
-          }
+          const now = fs.readdirSync(downloads);
+          const done = now.find((name) => !before.has(name));
+          if (done && !now.some((name) => name.endsWith('.part'))) return { name: done, bytes: fs.readFileSync(path.join(downloads, done)) };
           if (Date.now() > deadline) throw new Error(`no download in ${downloads} after 20 s`);
           await sleep(100);
         }

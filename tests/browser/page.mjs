@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCorsBucket } from './cors-bucket.mjs';
-import { prepareExample, stepRecorder, waitFor } from './example-app.mjs';
+import { inEachBrowser, prepareExample, waitFor } from './example-app.mjs';
 
 async function emulator(env, method, bucket, object, query = '') {
   const url = `${env.GCS_EMULATOR_URL}/storage/v1/b/${encodeURIComponent(bucket)}/o${object === undefined ? '' : `/${encodeURIComponent(object)}`}${query}`;
@@ -39,22 +39,16 @@ export async function examplePage({ tarball, browsers, env, outDir }) {
   // The file a person picks, on disk (what a file input is given).
   const picked = path.join(outDir, 'hello.txt');
   fs.writeFileSync(picked, 'hello from a person\n');
-  const outcomes = [];
   try {
     const bucket = (await (await fetch(`${server.url}/api/config`)).json()).bucketId;
-    for (const { name, session } of browsers) {
-      outcomes.push({ browser: name, results: await stepsIn(session, name, { server, bucket, picked, outDir, env }) });
-    }
+    return await inEachBrowser(browsers, 'page', outDir, (page) => steps(page, { server, bucket, picked, env }));
   } finally {
     await server.close();
     await bucketProxy.stop();
   }
-  return outcomes;
 }
 
-async function stepsIn(session, browserName, { server, bucket, picked, outDir, env }) {
-  const { results, step } = stepRecorder(`page in ${browserName}`);
-  const shot = (label) => path.join(outDir, `page-${label}-${browserName.toLowerCase()}.png`);
+async function steps({ session, step, shot }, { server, bucket, picked, env }) {
   // Start from an empty uploads/ folder.
   const left = await (await emulator(env, 'GET', bucket, undefined, '?prefix=uploads/')).json();
   for (const item of left.items ?? []) await emulator(env, 'DELETE', bucket, item.name);
@@ -106,10 +100,4 @@ async function stepsIn(session, browserName, { server, bucket, picked, outDir, e
     await waitFor(session, `!${listed('hello.txt')}`, 'hello.txt gone from the refreshed list');
     await session.screenshot(shot('error'));
   });
-
-  await step('the page raised no uncaught errors', async () => {
-    const errors = await session.errors();
-    if (errors.length) throw new Error(errors.join('; '));
-  });
-  return results;
 }

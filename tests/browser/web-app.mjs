@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { prepareExample, stepRecorder, waitFor } from './example-app.mjs';
+import { inEachBrowser, prepareExample, waitFor } from './example-app.mjs';
 
 const PRIVATE_PREFIX = '.private';
 /** A 1x1 PNG, then 3 MiB after its IEND chunk (browsers ignore it): enough for real progress. */
@@ -57,20 +57,14 @@ export async function webAppPage({ tarball, browsers, env, outDir }) {
   // The picture a person picks, as a file on disk (what a file input is given).
   const picture = path.join(outDir, 'cat.png');
   fs.writeFileSync(picture, PICTURE);
-  const outcomes = [];
   try {
-    for (const { name, session } of browsers) {
-      outcomes.push({ browser: name, results: await stepsIn(session, name, { server, bucket, picture, outDir, env }) });
-    }
+    return await inEachBrowser(browsers, 'web-app', outDir, (page) => steps(page, { server, bucket, picture, env }));
   } finally {
     await server.close();
   }
-  return outcomes;
 }
 
-async function stepsIn(session, browserName, { server, bucket, picture, outDir, env }) {
-  const { results, step } = stepRecorder(`web-app in ${browserName}`);
-  const shot = (label) => path.join(outDir, `web-app-${label}-${browserName.toLowerCase()}.png`);
+async function steps({ session, step, shot }, { server, bucket, picture, env }) {
   let objectPath;
   await step('the page loads and names the signed-in user', async () => {
     await session.open(`${server.url}/?user=alice`);
@@ -134,10 +128,4 @@ async function stepsIn(session, browserName, { server, bucket, picture, outDir, 
     const anonymous = await asUser(undefined);
     if (anonymous.status !== 401) throw new Error(`an anonymous visitor got ${anonymous.status}`);
   });
-
-  await step('the page raised no uncaught errors', async () => {
-    const errors = await session.errors();
-    if (errors.length) throw new Error(errors.join('; '));
-  });
-  return results;
 }
