@@ -7,8 +7,8 @@
 //              flavour: the `deno`/`bun` exports, Buffers, Node streams, files, sidecar)
 //   also       main.mjs under the oldest Deno and Bun the README names and under Node 22
 //              (scripts/other-runtimes.mjs; the whole Node suite runs under the test runner's
-//              Node, Node 18 and Node 24), and its web flavour under Bun with the browser
-//              build (js/web): JavaScriptCore, Safari's engine
+//              Node, Node 18 and Node 24), and its web flavour with the browser build
+//              (js/web) under Bun (JavaScriptCore, Safari's engine) and Deno
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
 //              by workerd: the suite again, web flavour, inside the Worker
@@ -165,6 +165,7 @@ export async function run(env) {
   // The browser build on JavaScriptCore, the engine of Safari, which no machine here has.
   const webEnv = { ...childEnv, SUITE_ENV: JSON.stringify({ ...suiteEnv, flavour: 'web' }) };
   suites.push(await main('bun, the browser build (js/web) on JavaScriptCore', BIN('bun'), ['main.mjs'], webEnv));
+  suites.push(await main('deno, the browser build (js/web)', BIN('deno'), denoArgs, webEnv));
   for (const version of MIDDLE_NODES) suites.push(await main(`node ${version} (js/node via the node export)`, nodeBinary(version), ['main.mjs']));
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));

@@ -15,8 +15,8 @@
 //           and Firefox, and examples/browser and examples/web-app driven in both (output in
 //           test-output/browsers/)
 //   runtimes scripts/test-runtimes.mjs: the public-API suite under Deno and Bun (the newest
-//           and the oldest supported), the browser build under Bun (JavaScriptCore), a workerd
-//           Worker, and Node 22
+//           and the oldest supported), the browser build under Bun (JavaScriptCore) and
+//           Deno, a workerd Worker, and Node 22
 //   types   scripts/test-types.mjs: tsc (TypeScript 5.9 and 7) over Node, browser and Worker
 //           projects using the packed package, and over the README's TypeScript blocks
 // Each stage prints a summary line; the last line is `N passed, N failed`. A stage that ran

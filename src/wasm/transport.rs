@@ -259,9 +259,10 @@ fn network_error(request: &HttpRequest, thrown: &JsValue) -> StorageError {
 }
 
 /// Whether CORS governs requests here: in the browser build, run by a page or a browser's
-/// worker (which have a `location`; Cloudflare Workers have none).
+/// worker (which have a `location`; Cloudflare Workers have none, and Deno's is undefined
+/// unless it is started with `--location`).
 fn under_cors() -> bool {
-    cfg!(not(feature = "server")) && Reflect::has(&js_sys::global(), &"location".into()).unwrap_or(false)
+    cfg!(not(feature = "server")) && !interop::get(&js_sys::global(), "location").is_undefined()
 }
 
 pub fn header(response: &Response, name: &str) -> Option<String> {

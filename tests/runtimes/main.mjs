@@ -2,7 +2,8 @@
 // comparison), importing the package by name as an app would: each runtime picks its entry
 // through package.json's `exports`. SUITE_ENV holds the suite's env as JSON; with
 // `"flavour": "web"` it imports the browser build (`replit-object-storage-wasm/web`) and runs
-// the suite's web flavour (under Bun: the browser build on JavaScriptCore, Safari's engine).
+// the suite's web flavour (under Bun, the browser build on JavaScriptCore, Safari's engine;
+// under Deno, on V8 outside a page).
 // The last line printed is `SUITE {"passed":N,"failed":N}`.
 import fs from 'node:fs';
 import http from 'node:http';
