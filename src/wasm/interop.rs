@@ -132,12 +132,19 @@ pub fn error_from_js(value: &JsValue, fallback: ErrorKind) -> StorageError {
     StorageError::new(kind, thrown_message(value))
 }
 
+/// `value` as a Rust string; `None` when it is not a string, or when it holds a lone UTF-16
+/// surrogate: UTF-8 has no form for one, and the conversion would make it U+FFFD, so the
+/// string would not be stored (or name an object) as it was given.
+fn exact_string(value: &JsValue) -> Option<String> {
+    value.as_string().filter(|text| !text::contains(text, "\u{FFFD}") || JsValue::from_str(text) == *value)
+}
+
 impl Document for JsValue {
     fn get(&self, key: &str) -> Option<Self> {
         Some(get(self, key)).filter(|value| !value.is_undefined() && !value.is_null())
     }
     fn as_string(&self) -> Option<String> {
-        JsValue::as_string(self)
+        exact_string(self)
     }
     fn as_number(&self) -> Option<f64> {
         self.as_f64()
@@ -162,8 +169,15 @@ impl Document for JsValue {
                 .filter_map(|entry| {
                     // Each entry is a `[key, value]` array.
                     let entry: &Array = entry.unchecked_ref();
-                    let key = entry.get_unchecked(0).as_string()?;
+                    let key = entry.get_unchecked(0);
                     let value = Some(entry.get_unchecked(1)).filter(|value| !value.is_undefined())?;
+                    // A key `exact_string` refuses comes with itself as its value, which every
+                    // reader refuses as it refuses the key (naming it), rather than reading the
+                    // value under an altered key.
+                    let (key, value) = match exact_string(&key) {
+                        Some(text) => (text, value),
+                        None => (key.as_string()?, key),
+                    };
                     Some((key, Some(value).filter(|value| !value.is_null())))
                 })
                 .collect(),
@@ -194,14 +208,13 @@ fn options_error(what: &str, error: document::FieldError) -> StorageError {
 /// returns), checked against GCS's naming rules.
 pub fn object_name_arg(value: &JsValue, parameter: &str) -> Result<String, StorageError> {
     let given = if value.is_string() { value.clone() } else { get(value, "name") };
-    let name = given.as_string().ok_or_else(|| {
-        StorageError::invalid_argument(text!(parameter, " must be a string or an object with a string `name`"))
+    // Names differing only where a lone surrogate became U+FFFD would silently name one object.
+    let name = exact_string(&given).ok_or_else(|| {
+        StorageError::invalid_argument(match given.is_string() {
+            true => text!(parameter, ": object name holds a lone UTF-16 surrogate"),
+            false => text!(parameter, " must be a string or an object with a string `name`"),
+        })
     })?;
-    // A lone surrogate comes out of the conversion as U+FFFD, and names differing there would
-    // silently name one object: such a name must read back as it was given.
-    if text::contains(&name, "\u{FFFD}") && JsValue::from_str(&name) != given {
-        return Err(StorageError::invalid_argument(text!(parameter, ": object name holds a lone UTF-16 surrogate")));
-    }
     object_name::validate(&name)
         .map_err(|error| StorageError::invalid_argument(text!(parameter, ": ", error.message)))?;
     Ok(name)

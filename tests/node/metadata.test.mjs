@@ -199,6 +199,10 @@ describe('setMetadata', () => {
       [{ cacheControl: 60 }, '`cacheControl` must be a string or null'],
       [{ contentEncoding: 'gzip' }, '`contentEncoding` cannot be set'],
       ['no-store', 'must be an object'],
+      // A lone UTF-16 surrogate has no UTF-8 form: refused, not stored as U+FFFD.
+      [{ metadata: { tag: 'half \ud83d' } }, '`metadata.tag` must be a string or null'],
+      [{ metadata: { ['k\udc00']: 'v' } }, '`metadata.k\ufffd` must be a string or null'],
+      [{ contentDisposition: 'attachment; filename="\ud800.txt"' }, '`contentDisposition` must be a string or null'],
     ]) {
       const error = assertErr(await client.setMetadata(name, patch), 'InvalidArgument', null, JSON.stringify(patch));
       assert.ok(error.message.includes(expected), `${JSON.stringify(patch)}: ${error.message}`);
@@ -218,7 +222,7 @@ describe('setMetadata', () => {
 describe('upload options metadata, cacheControl and contentDisposition', () => {
   const KiB = 1024;
   const options = {
-    metadata: { 'custom:aclPolicy': '{"owner":"u1","visibility":"public"}', note: 'line\r\n--replit-objstore-1 "quoted" ✓', empty: '' },
+    metadata: { 'custom:aclPolicy': '{"owner":"u1","visibility":"public"}', note: 'line\r\n--replit-objstore-1 "quoted" ✓ \u{1F600}', empty: '' },
     cacheControl: 'public, max-age=60',
     contentDisposition: 'attachment; filename="r\u00e9sum\u00e9.bin"',
   };
@@ -334,6 +338,10 @@ describe('upload options metadata, cacheControl and contentDisposition', () => {
       [{ metadata: 'k=v' }, '`metadata` must be an object'],
       [{ cacheControl: 60 }, '`cacheControl` must be a string'],
       [{ contentType: 'text/plain\r\nX-Evil: 1', cacheControl: 'no-store' }, 'contentType must not contain line breaks'],
+      // A lone UTF-16 surrogate has no UTF-8 form: refused, not stored as U+FFFD.
+      [{ metadata: { tag: 'cut \ud83d' } }, '`metadata.tag` must be a string'],
+      [{ metadata: { ['\udc00k']: 'v' } }, '`metadata.\ufffdk` must be a string'],
+      [{ contentType: 'text/\ud800' }, '`contentType` must be a string'],
     ]) {
       const error = assertErr(await client.uploadFromBytes(name, Buffer.from('x'), bad), 'InvalidArgument', null, JSON.stringify(bad));
       assert.ok(error.message.includes(expected), `${JSON.stringify(bad)}: ${error.message}`);
