@@ -120,9 +120,10 @@ impl<D: Document> Fields<'_, D> {
         Ok(strings)
     }
 
-    /// The object's own properties in order, a `null` value as `None`.
-    pub fn members(&self) -> Vec<(String, Option<D>)> {
-        self.0.entries().unwrap_or_default()
+    /// The object's own properties in order, a `null` value as `None`; an error when they
+    /// cannot be listed (a Proxy whose `ownKeys` trap throws), rather than none.
+    pub fn members(&self) -> Result<Vec<(String, Option<D>)>, FieldError> {
+        self.0.entries().ok_or_else(|| "must be an object whose properties can be listed".into())
     }
 
     /// An array of objects; missing means empty.
@@ -271,7 +272,7 @@ mod tests {
         assert_eq!(fields.strings("list").unwrap(), ["a", "b"]);
         assert_eq!(fields.strings("missing").unwrap(), Vec::<String>::new());
         assert_eq!(fields.strings("map").unwrap_err(), "`map` must be an array of strings");
-        let keys: Vec<String> = fields.members().into_iter().map(|(key, _)| key).collect();
+        let keys: Vec<String> = fields.members().unwrap().into_iter().map(|(key, _)| key).collect();
         assert_eq!(keys, ["bad", "list", "map"]);
         let map = fields.raw("map").unwrap();
         assert_eq!(

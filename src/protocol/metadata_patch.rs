@@ -20,7 +20,7 @@ pub struct MetadataPatch {
 impl FromDocument for MetadataPatch {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
         let mut patch = MetadataPatch::default();
-        for (key, value) in fields.members() {
+        for (key, value) in fields.members()? {
             if key == "metadata" {
                 let object = value.ok_or_else(|| String::from("`metadata` must be an object"))?;
                 patch.metadata = Some(string_entries(&object, "metadata", "a string or null")?);

@@ -17,12 +17,10 @@ use crate::protocol::{object_name, text};
 
 #[wasm_bindgen]
 extern "C" {
-    // Caught: a revoked Proxy throws from all three, a throwing getter from `entries`, and a JS
+    // Caught: a revoked Proxy throws from both, a Proxy's `ownKeys` trap from `keys`, and a JS
     // exception out of a future's poll would end the process. Such values read as no object.
     #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
-    #[wasm_bindgen(js_namespace = Object, js_name = entries, catch)]
-    fn entries_of(value: &JsValue) -> Result<Array, JsValue>;
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     pub fn keys_of(value: &JsValue) -> Result<Array, JsValue>;
 }
@@ -139,9 +137,20 @@ fn exact_string(value: &JsValue) -> Option<String> {
     value.as_string().filter(|text| !text::contains(text, "\u{FFFD}") || JsValue::from_str(text) == *value)
 }
 
+/// The property `key` of an object, or NaN when reading it throws (a getter, a Proxy trap):
+/// NaN no reader accepts, nor is it an object, so the property is refused under its name
+/// rather than read as absent, which could drop a precondition (`ifGenerationMatch`).
+fn read_property(object: &JsValue, key: &JsValue) -> JsValue {
+    Reflect::get(object, key).unwrap_or(JsValue::from_f64(f64::NAN))
+}
+
 impl Document for JsValue {
+    /// A revoked Proxy is no object here (`Array.isArray` throws for it): no properties.
     fn get(&self, key: &str) -> Option<Self> {
-        Some(get(self, key)).filter(|value| !value.is_undefined() && !value.is_null())
+        if !Document::is_object(self) {
+            return None;
+        }
+        Some(read_property(self, &JsValue::from_str(key))).filter(|value| !value.is_undefined() && !value.is_null())
     }
     fn as_string(&self) -> Option<String> {
         exact_string(self)
@@ -162,15 +171,13 @@ impl Document for JsValue {
         if !Document::is_object(self) {
             return None;
         }
-        let entries = entries_of(self).ok()?;
+        // The keys, then each value as `get` reads it: `Object.entries` would throw for one
+        // throwing getter, and the property it failed on could not be named.
+        let keys = keys_of(self).ok()?;
         Some(
-            entries
-                .iter()
-                .filter_map(|entry| {
-                    // Each entry is a `[key, value]` array.
-                    let entry: &Array = entry.unchecked_ref();
-                    let key = entry.get_unchecked(0);
-                    let value = Some(entry.get_unchecked(1)).filter(|value| !value.is_undefined())?;
+            keys.iter()
+                .filter_map(|key| {
+                    let value = Some(read_property(self, &key)).filter(|value| !value.is_undefined())?;
                     // A key `exact_string` refuses comes with itself as its value, which every
                     // reader refuses as it refuses the key (naming it), rather than reading the
                     // value under an altered key.

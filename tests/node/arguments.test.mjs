@@ -173,11 +173,14 @@ describe('arguments that throw when read', () => {
     revoke();
     return proxy;
   };
-  const throwingGetter = () => ({
-    get contentType() {
-      throw new Error('getter');
-    },
-  });
+  /** Options whose `option` has a getter that throws. */
+  const throwingGetter = (option) =>
+    Object.defineProperty({}, option, {
+      enumerable: true,
+      get() {
+        throw new Error('getter');
+      },
+    });
   const name = () => `${prefix}/throwing-${Math.random().toString(36).slice(2)}.bin`;
   /** A Proxy that forwards everything: `instanceof` holds, the brand checks of getters do not. */
   const proxied = (value) => new Proxy(value, {});
@@ -210,17 +213,43 @@ describe('arguments that throw when read', () => {
         throw new Error('getter');
       },
     };
-    for (const [label, options] of [
-      ['revoked', { metadata: revoked() }],
-      ['throwing getter', { metadata }],
+    for (const [label, options, message] of [
+      ['revoked', { metadata: revoked() }, /`metadata` must be an object/],
+      ['throwing getter', { metadata }, /`metadata.tag` must be a string/],
     ]) {
       const error = await expectInvalidArgument(() => client.uploadFromText(objectName, 'x', options), label);
-      assert.match(error.message, /`metadata` must be an object/, label);
+      assert.match(error.message, message, label);
     }
     assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
-    // A top-level getter that throws reads as absent, as a missing option (Reflect.get's
-    // exception is caught): the upload goes ahead with the default.
-    assertOk(await client.uploadFromText(objectName, 'x', throwingGetter()));
+  });
+
+  // Read as absent, a throwing `ifGenerationMatch` would drop the caller's precondition and
+  // overwrite or delete unconditionally; so the option is refused under its name.
+  it('an option whose getter throws is InvalidArgument under its name, and changes nothing', async () => {
+    const objectName = name();
+    const destination = name();
+    const refused = async (call, option) => {
+      const error = await expectInvalidArgument(call, option);
+      assert.match(error.message, new RegExp(`\`${option}\` must be`), option);
+    };
+    await refused(() => client.uploadFromText(objectName, 'x', throwingGetter('contentType')), 'contentType');
+    await refused(() => client.uploadFromText(objectName, 'x', throwingGetter('ifGenerationMatch')), 'ifGenerationMatch');
+    assert.equal(assertOk(await client.exists(objectName)), false, 'nothing was uploaded');
+
+    assertOk(await client.uploadFromText(objectName, 'kept', { contentType: 'text/plain' }));
+    await refused(() => client.delete(objectName, throwingGetter('ifGenerationMatch')), 'ifGenerationMatch');
+    await refused(() => client.copy(objectName, destination, throwingGetter('ifGenerationMatch')), 'ifGenerationMatch');
+    await refused(() => client.setMetadata(objectName, throwingGetter('contentType')), 'contentType');
+    await refused(() => client.exists(objectName, throwingGetter('signal')), 'signal');
+    await refused(() => client.downloadAsText(objectName, throwingGetter('range')), 'range');
+    await refused(() => client.list(throwingGetter('prefix')), 'prefix');
+    // A patch whose properties cannot be listed is refused, not applied as an empty patch.
+    const unlisted = new Proxy({ contentType: 'image/png' }, { ownKeys: () => { throw new Error('ownKeys'); } });
+    const error = await expectInvalidArgument(() => client.setMetadata(objectName, unlisted), 'unlisted patch');
+    assert.equal(error.message, 'metadata: must be an object whose properties can be listed');
+    assert.equal(assertOk(await client.downloadAsText(objectName)), 'kept', 'the object is as it was');
+    assert.equal(assertOk(await client.getMetadata(objectName)).contentType, 'text/plain', 'its metadata too');
+    assert.equal(assertOk(await client.exists(destination)), false, 'nothing was copied');
   });
 
   it('a stream a reader already holds is InvalidArgument, and is left as it is', async () => {
