@@ -333,6 +333,16 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     );
     assert(refused instanceof StreamRequestError, `a revoked Proxy as uploadFromStream's stream: expected a StreamRequestError, got ${refused}`);
     equal(refused.kind, 'InvalidArgument', 'revoked stream');
+    // An option whose getter throws is refused, not read as absent: a delete without its
+    // precondition would delete whatever is there.
+    const kept = name('kept');
+    okValue(await client.uploadFromText(kept, 'kept'), 'upload');
+    const throwing = Object.defineProperty({}, 'ifGenerationMatch', { enumerable: true, get: () => { throw new Error('getter'); } });
+    const unconditional = errorOf(await client.delete(kept, throwing), 'throwing getter');
+    equal(unconditional.kind, 'InvalidArgument', 'a throwing ifGenerationMatch getter');
+    assert(unconditional.message.includes('`ifGenerationMatch`'), `the message names the option: ${unconditional.message}`);
+    equal(okValue(await client.exists(kept), 'exists'), true, 'the object is still there');
+    okValue(await client.delete(kept), 'delete');
     // A Proxy of bytes passes `instanceof`, and every runtime's getters then throw on it.
     for (const [label, value] of [['Uint8Array', pattern(4)], ['ArrayBuffer', new ArrayBuffer(4)]]) {
       equal(errorOf(await client.uploadFromBytes(name('t'), proxied(value)), label).kind, 'InvalidArgument', `a Proxy of ${label}`);
