@@ -8,7 +8,8 @@
 //   also       main.mjs under the oldest Deno and Bun the README names and under Node 22
 //              (scripts/other-runtimes.mjs; the whole Node suite runs under the test runner's
 //              Node, Node 18 and Node 24), and its web flavour with the browser build
-//              (js/web) under Bun (JavaScriptCore, Safari's engine) and Deno
+//              (js/web) under Bun (JavaScriptCore, Safari's engine) and Deno (with and
+//              without --location)
 //   workerd    tests/runtimes/worker.mjs, bundled as wrangler bundles a Worker (esbuild with
 //              the workerd/worker/browser conditions, the .wasm kept as a module) and served
 //              by workerd: the suite again, web flavour, inside the Worker
@@ -166,6 +167,10 @@ export async function run(env) {
   const webEnv = { ...childEnv, SUITE_ENV: JSON.stringify({ ...suiteEnv, flavour: 'web' }) };
   suites.push(await main('bun, the browser build (js/web) on JavaScriptCore', BIN('bun'), ['main.mjs'], webEnv));
   suites.push(await main('deno, the browser build (js/web)', BIN('deno'), denoArgs, webEnv));
+  // Again with --location, as a Deno app serving pages may run: Deno then has a `location`,
+  // and still no CORS.
+  const denoWithLocation = ['run', '--location=http://localhost/', ...denoArgs.slice(1)];
+  suites.push(await main('deno --location, the browser build (js/web)', BIN('deno'), denoWithLocation, webEnv));
   for (const version of MIDDLE_NODES) suites.push(await main(`node ${version} (js/node via the node export)`, nodeBinary(version), ['main.mjs']));
   try {
     suites.push(await workerdSuite(project, env, suiteEnv));

@@ -259,10 +259,13 @@ fn network_error(request: &HttpRequest, thrown: &JsValue) -> StorageError {
 }
 
 /// Whether CORS governs requests here: in the browser build, run by a page or a browser's
-/// worker (which have a `location`; Cloudflare Workers have none, and Deno's is undefined
-/// unless it is started with `--location`).
+/// worker (which have a `location`; Cloudflare Workers have none), not by Deno (which has one
+/// when started with `--location`, and no CORS).
 fn under_cors() -> bool {
-    cfg!(not(feature = "server")) && !interop::get(&js_sys::global(), "location").is_undefined()
+    let global = js_sys::global();
+    cfg!(not(feature = "server"))
+        && !interop::get(&global, "location").is_undefined()
+        && interop::get(&global, "Deno").is_undefined()
 }
 
 pub fn header(response: &Response, name: &str) -> Option<String> {
