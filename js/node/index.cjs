@@ -269,7 +269,7 @@ class Client extends ClientBase {
       controller.abort();
     };
     res.once('close', onClose);
-    const caller = options?.signal;
+    const caller = readOption(options, 'signal');
     const onAbort = () => controller.abort();
     if (caller instanceof AbortSignal) {
       if (caller.aborted) controller.abort();
@@ -277,7 +277,7 @@ class Client extends ClientBase {
     }
     try {
       const signal = caller === undefined || caller instanceof AbortSignal ? controller.signal : caller;
-      const served = await this.#core.serveAnswer(objectName, req, { ...options, signal });
+      const served = await this.#core.serveAnswer(objectName, req, withOptions(options, { signal }));
       return await writeAnswer(res, served, () => gone);
     } finally {
       res.off('close', onClose);
@@ -334,14 +334,36 @@ class Client extends ClientBase {
       return localFile(`cannot read ${srcFilename}`, error);
     }
     // Files always go up resumably, so a broken connection costs a chunk, not the file.
-    const fileOptions = { resumable: true, contentLength: file.size };
-    // Options that are not an object go through as they are, for the core to refuse.
-    const merged = options == null || typeof options === 'object' ? { ...options, ...fileOptions } : options;
+    const merged = withOptions(options, { resumable: true, contentLength: file.size });
     try {
       return await this.#core.call('uploadFromFilename', objectName, file.body, merged);
     } finally {
       await file.close();
     }
+  }
+}
+
+/**
+ * `options` with `extra` added, for the core. Options that are no object, or that throw when
+ * read (a revoked Proxy, a getter that throws), go to the core as given, which refuses them
+ * naming what is wrong: a method resolves to InvalidArgument rather than rejecting.
+ */
+function withOptions(options, extra) {
+  if (options == null) return extra;
+  if (typeof options !== 'object') return options;
+  try {
+    return { ...options, ...extra };
+  } catch {
+    return options;
+  }
+}
+
+/** `options[key]`, or undefined where reading it throws (the core then refuses the options). */
+function readOption(options, key) {
+  try {
+    return options?.[key];
+  } catch {
+    return undefined;
   }
 }
 

@@ -23,6 +23,8 @@ import {
   nextStreamError,
   rejectionOf,
   removeDir,
+  revoked,
+  throwingGetter,
   uniquePrefix,
   withTimeout,
 } from './helpers.mjs';
@@ -168,19 +170,6 @@ describe('contents of the wrong type', () => {
 // Values whose reading throws: a revoked Proxy throws from every look at it, a getter may
 // throw, a stream a reader holds cannot be read again. Each is InvalidArgument; an exception out of the wasm's work would end the process.
 describe('arguments that throw when read', () => {
-  const revoked = () => {
-    const { proxy, revoke } = Proxy.revocable({}, {});
-    revoke();
-    return proxy;
-  };
-  /** Options whose `option` has a getter that throws. */
-  const throwingGetter = (option) =>
-    Object.defineProperty({}, option, {
-      enumerable: true,
-      get() {
-        throw new Error('getter');
-      },
-    });
   const name = () => `${prefix}/throwing-${Math.random().toString(36).slice(2)}.bin`;
   /** A Proxy that forwards everything: `instanceof` holds, the brand checks of getters do not. */
   const proxied = (value) => new Proxy(value, {});

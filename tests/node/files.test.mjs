@@ -19,11 +19,14 @@ import {
   assertOk,
   assertResult,
   emulatorDeletePrefix,
+  emulatorList,
   emulatorMetadata,
   emulatorStoredBytes,
   makeTempDir,
   removeDir,
+  revoked,
   sha256,
+  throwingGetter,
   uniquePrefix,
 } from './helpers.mjs';
 
@@ -163,8 +166,13 @@ describe('uploadFromFilename', () => {
     for (let i = 0; i < 20; i++) {
       assertErr(await missing.uploadFromFilename('x.bin', file), 'BucketNotFound', 404);
       assertErr(await client.uploadFromFilename(fresh('bad.bin'), file, { ifGenerationMatch: 'not a number' }), 'InvalidArgument', null);
+      // Options that throw when read are refused as the core reads them, not thrown.
+      assertErr(await client.uploadFromFilename(fresh('bad.bin'), file, revoked()), 'InvalidArgument', null);
+      const throwing = assertErr(await client.uploadFromFilename(fresh('bad.bin'), file, throwingGetter('ifGenerationMatch')), 'InvalidArgument', null);
+      assert.match(throwing.message, /`ifGenerationMatch` must be/);
     }
-    // A socket of the keep-alive pool may open meanwhile; leaked files would be up to 40.
+    assert.deepEqual(await emulatorList(TEST_BUCKET, `${prefix}/`).then((names) => names.filter((n) => n.includes('bad.bin'))), [], 'nothing was uploaded');
+    // A socket of the keep-alive pool may open meanwhile; leaked files would be up to 80.
     assert.ok((await openDescriptors()) - before <= 2, `descriptors before ${before}, after ${await openDescriptors()}`);
   });
 });

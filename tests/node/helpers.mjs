@@ -387,3 +387,20 @@ export function exposeGc() {
   v8.setFlagsFromString('--expose-gc');
   return vm.runInNewContext('gc');
 }
+
+/** A Proxy revoked at once: every look at it throws. */
+export function revoked() {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+/** Options whose `option` has a getter that throws. */
+export function throwingGetter(option) {
+  return Object.defineProperty({}, option, {
+    enumerable: true,
+    get() {
+      throw new Error('getter');
+    },
+  });
+}

@@ -28,7 +28,9 @@ import {
   emulatorUpload,
   makeTempDir,
   removeDir,
+  revoked,
   sha256,
+  throwingGetter,
   uniquePrefix,
   withTimeout,
 } from './helpers.mjs';
@@ -416,6 +418,28 @@ describe('options and request shapes', () => {
     const options = await client.serve(PHOTO, null, { disposition: 'download' });
     assert.deepEqual([options.status, await options.text()], [500, 'Internal Server Error']);
     assertErr(await client.serveTo({}, PHOTO), 'InvalidArgument');
+  });
+
+  it('serveTo refuses options that throw when read with InvalidArgument and a 500, never rejecting', async () => {
+    const cases = [
+      ['revoked', revoked, /must be an object/],
+      ['a throwing signal getter', () => throwingGetter('signal'), /`signal` must be an AbortSignal/],
+      ['a throwing disposition getter', () => throwingGetter('disposition'), /`disposition` must be/],
+    ];
+    for (const [label, options, message] of cases) {
+      let settled;
+      const server = await listen((req, res) => {
+        settled = client.serveTo(res, PHOTO, req, options());
+      });
+      try {
+        const response = await fetch(server.url);
+        assert.deepEqual([response.status, await response.text()], [500, 'Internal Server Error'], label);
+        const error = assertErr(await withTimeout(settled, 10_000, label), 'InvalidArgument');
+        assert.match(error.message, message, label);
+      } finally {
+        await server.close();
+      }
+    }
   });
 
   it('serves an empty object and a gzip-stored one (whole, no length, no ranges)', async () => {
