@@ -15,7 +15,8 @@ const { ClientBase, callCore, asDownloadedBytes, asUploadStream } = require('../
 const invalid = (message) => failure('InvalidArgument', message);
 const localFile = (what, error) => failure('LocalFile', `${what}: ${error.message}`);
 const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const isPath = (value) => typeof value === 'string' && value !== '';
+/** A file name: a non-empty string without NUL (for which Node's fs throws rather than failing). */
+const isPath = (value) => typeof value === 'string' && value !== '' && !value.includes('\0');
 
 /**
  * A Node Readable as a web ReadableStream, pulled one chunk at a time. (Node's own
@@ -299,7 +300,7 @@ class Client extends ClientBase {
 
   /** Streams into a temporary file beside the destination, renamed into place at the end. */
   async downloadToFilename(objectName, destFilename, options) {
-    if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string');
+    if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string with no NUL character');
     const started = await this.#core.call('downloadToFilename', objectName, options);
     if (!started.ok) return started;
     const temporary = path.join(
@@ -326,7 +327,7 @@ class Client extends ClientBase {
   }
 
   async uploadFromFilename(objectName, srcFilename, options) {
-    if (!isPath(srcFilename)) return invalid('srcFilename must be a non-empty string');
+    if (!isPath(srcFilename)) return invalid('srcFilename must be a non-empty string with no NUL character');
     let file;
     try {
       file = await openFile(srcFilename);

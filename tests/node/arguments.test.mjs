@@ -155,6 +155,21 @@ describe('contents of the wrong type', () => {
     });
   }
 
+  // Node's fs throws for such a path rather than failing the call: before, downloadToFilename
+  // rejected with that TypeError once the download had begun, its stream left open.
+  it('uploadFromFilename / downloadToFilename with a file name holding a NUL character', async () => {
+    const objectName = name();
+    assertOk(await client.uploadFromText(objectName, 'there'));
+    const bad = path.join(localDir, 'nul\0.txt');
+    for (const [method, call] of [
+      ['downloadToFilename', () => client.downloadToFilename(objectName, bad)],
+      ['uploadFromFilename', () => client.uploadFromFilename(name(), bad)],
+    ]) {
+      const error = await expectInvalidArgument(call, method);
+      assert.match(error.message, /Filename must be a non-empty string with no NUL character/, method);
+    }
+  });
+
   for (const [label, bad] of [
     ['null', null],
     ['undefined', undefined],
