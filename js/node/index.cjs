@@ -301,6 +301,10 @@ class Client extends ClientBase {
   /** Streams into a temporary file beside the destination, renamed into place at the end. */
   async downloadToFilename(objectName, destFilename, options) {
     if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string with no NUL character');
+    // The file is written under a temporary name and renamed into place at the end, where a
+    // directory would refuse it: found first, the object is not downloaded for nothing.
+    const existing = await fs.promises.stat(destFilename).catch(() => null);
+    if (existing?.isDirectory()) return localFile(`cannot write ${destFilename}`, new Error('it is a directory'));
     const started = await this.#core.call('downloadToFilename', objectName, options);
     if (!started.ok) return started;
     const temporary = path.join(

@@ -11,7 +11,9 @@ import { gunzipSync } from 'node:zlib';
 
 import { Client } from 'replit-object-storage-wasm';
 
+import { startFaultProxy } from '../support/faults.mjs';
 import {
+  EMULATOR_URL,
   MISSING_BUCKET,
   TEST_BUCKET,
   allByteValues,
@@ -178,6 +180,21 @@ describe('uploadFromFilename', () => {
 });
 
 describe('downloadToFilename', () => {
+  it('to a directory is LocalFile, found before anything is downloaded', async () => {
+    const name = fresh('to-a-directory.bin');
+    assertOk(await client.uploadFromBytes(name, randomBytes(1024)));
+    const proxy = await startFaultProxy({ target: EMULATOR_URL });
+    try {
+      const viaProxy = new Client({ bucketId: TEST_BUCKET, apiEndpoint: proxy.url });
+      const error = assertErr(await viaProxy.downloadToFilename(name, localDir), 'LocalFile', null);
+      assert.equal(error.message, `cannot write ${localDir}: it is a directory`);
+      assert.deepEqual(proxy.log.map((entry) => entry.kind), [], 'no request was made');
+      assert.deepEqual((await readdir(path.dirname(localDir))).filter((file) => file.endsWith('.part')), [], 'no partial file is left');
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('writes the exact bytes and resolves to {ok: true, value: null}', async () => {
     const name = fresh('bytes.bin');
     assertOk(await client.uploadFromBytes(name, allByteValues()));
