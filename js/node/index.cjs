@@ -298,19 +298,20 @@ class Client extends ClientBase {
     return downloadReadable(this.#core.call('downloadAsStream', objectName, options));
   }
 
-  /** Streams into a temporary file beside the destination, renamed into place at the end. */
+  /**
+   * Streams into a temporary file beside the destination, renamed into place at the end. As
+   * write-file-atomic does, a symbolic link is written through (the link stays, its target gets
+   * the bytes) and a file replaced keeps its permissions.
+   */
   async downloadToFilename(objectName, destFilename, options) {
     if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string with no NUL character');
-    // The file is written under a temporary name and renamed into place at the end, where a
-    // directory would refuse it: found first, the object is not downloaded for nothing.
-    const existing = await fs.promises.stat(destFilename).catch(() => null);
+    const target = await fs.promises.realpath(destFilename).catch(() => destFilename);
+    // A directory would refuse the final rename: found first, nothing is downloaded for nothing.
+    const existing = await fs.promises.stat(target).catch(() => null);
     if (existing?.isDirectory()) return localFile(`cannot write ${destFilename}`, new Error('it is a directory'));
     const started = await this.#core.call('downloadToFilename', objectName, options);
     if (!started.ok) return started;
-    const temporary = path.join(
-      path.dirname(destFilename),
-      `.${path.basename(destFilename)}.${randomBytes(6).toString('hex')}.part`,
-    );
+    const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.part`);
     let fileError;
     const file = fs.createWriteStream(temporary, { flags: 'wx' });
     file.on('error', (error) => {
@@ -318,7 +319,8 @@ class Client extends ClientBase {
     });
     try {
       await pipeline(Readable.fromWeb(started.value), file);
-      await fs.promises.rename(temporary, destFilename);
+      if (existing?.isFile()) await fs.promises.chmod(temporary, existing.mode & 0o7777);
+      await fs.promises.rename(temporary, target);
       return { ok: true, value: null };
     } catch (error) {
       // (pipeline has already cancelled the download's stream, through the Readable.)

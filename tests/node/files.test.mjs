@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -218,6 +218,25 @@ describe('downloadToFilename', () => {
     const file = localPath('empty');
     assertOk(await client.downloadToFilename(name, file));
     assert.equal((await readFile(file)).length, 0);
+  });
+
+  it('writes through a symbolic link, and keeps the permissions of the file it replaces', async () => {
+    const name = fresh('through-a-link.bin');
+    const bytes = randomBytes(5000);
+    assertOk(await client.uploadFromBytes(name, bytes));
+    const target = localPath('link-target.bin');
+    await writeFile(target, 'old');
+    await chmod(target, 0o640);
+    const link = localPath('link.bin');
+    await symlink(target, link);
+    assertOk(await client.downloadToFilename(name, link));
+    assert.ok((await lstat(link)).isSymbolicLink(), 'the link is still a link');
+    assert.deepEqual(await readFile(target), bytes, 'its target has the bytes');
+    assert.equal((await stat(target)).mode & 0o777, 0o640, 'with the permissions it had');
+    const secret = localPath('secret.bin');
+    await writeFile(secret, 'old', { mode: 0o600 });
+    assertOk(await client.downloadToFilename(name, secret));
+    assert.deepEqual([await readFile(secret), (await stat(secret)).mode & 0o777], [bytes, 0o600], 'a file readable by its owner alone stays so');
   });
 
   it('replaces an existing file completely (no leftover tail)', async () => {
