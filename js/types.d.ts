@@ -580,7 +580,11 @@ export interface ClientApi<
   /** Streams a local file to the object (Node, Deno, Bun); elsewhere always an `Unsupported` error. */
   uploadFromFilename(objectName: ObjectName, srcFilename: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
 
-  /** Streams the object to a file (Node, Deno, Bun; no file is left when it fails); elsewhere always `Unsupported`. */
+  /**
+   * Streams the object to a file (Node, Deno, Bun): written beside it and renamed into place,
+   * so no file is left when it fails; a symbolic link is written through, and a file replaced
+   * keeps its permissions. Elsewhere always `Unsupported`.
+   */
   downloadToFilename(objectName: ObjectName, destFilename: string, options?: DownloadOptions): Promise<Result<null, RequestError>>;
 
   /**
