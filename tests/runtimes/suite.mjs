@@ -615,6 +615,16 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
       const missing = errorOf(await client.downloadToFilename(name('none'), path.join(env.tmpDir, `${run}-none`)), 'missing');
       equal(missing.kind, 'ObjectNotFound', 'kind');
       assert(!fs.existsSync(path.join(env.tmpDir, `${run}-none`)), 'no file is left for a missing object');
+      // Through a symbolic link to a file readable by its owner alone: the link stays, its
+      // target gets the bytes and keeps its permissions.
+      const secret = path.join(env.tmpDir, `${run}-secret.bin`);
+      const link = path.join(env.tmpDir, `${run}-link.bin`);
+      fs.writeFileSync(secret, 'old', { mode: 0o600 });
+      fs.symlinkSync(secret, link);
+      okValue(await client.downloadToFilename(object, link), 'download through a link');
+      assert(fs.lstatSync(link).isSymbolicLink(), 'the link is still a link');
+      sameBytes(new Uint8Array(fs.readFileSync(secret)), data, 'the link target');
+      equal(fs.statSync(secret).mode & 0o777, 0o600, 'the target keeps its permissions');
     });
 
     if (typeof objectPaths === 'function' && files.http) {
