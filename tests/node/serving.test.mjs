@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { Client } from 'replit-object-storage-wasm';
 
+import { wholePngHeaders } from '../runtimes/suite.mjs';
 import { startFaultProxy } from '../support/faults.mjs';
 import {
   EMULATOR_URL,
@@ -146,14 +147,7 @@ before(async () => {
   client = new Client({ bucketId: TEST_BUCKET });
   assertOk(await client.uploadFromBytes(PHOTO, photo, { contentType: 'image/png' }));
   meta = assertOk(await client.getMetadata(PHOTO));
-  whole = {
-    'accept-ranges': 'bytes',
-    'cache-control': 'public, max-age=0',
-    'content-length': String(photo.length),
-    'content-type': 'image/png',
-    etag: `"${meta.generation}-${meta.metageneration}"`,
-    'last-modified': new Date(meta.updated).toUTCString(),
-  };
+  whole = wholePngHeaders(meta);
 });
 
 after(async () => {

@@ -42,6 +42,21 @@ function sameBytes(actual, expected, what) {
 }
 
 /**
+ * The headers `serve` answers a whole PNG with, for its metadata `meta` (the node tests use
+ * them too): those of Express's `send` for the same file.
+ */
+export function wholePngHeaders(meta) {
+  return {
+    'accept-ranges': 'bytes',
+    'cache-control': 'public, max-age=0',
+    'content-length': String(meta.size),
+    'content-type': 'image/png',
+    etag: `"${meta.generation}-${meta.metageneration}"`,
+    'last-modified': new Date(meta.updated).toUTCString(),
+  };
+}
+
+/**
  * A ReadableStream subclass whose `getReader` gives a plain object and whose `pipeThrough`
  * throws, and a Blob subclass whose `stream` and `slice` throw (the node tests use them too).
  */
@@ -503,14 +518,7 @@ function defineTests({ Client, StreamRequestError, objectPaths, uploadToUrl, dow
     test('serve answers 200 with send\'s headers and the bytes, HEAD the headers alone', async () => {
       okValue(await client.uploadFromBytes(served, photo, { contentType: 'image/png' }), 'upload');
       const meta = okValue(await client.getMetadata(served), 'metadata');
-      whole = {
-        'accept-ranges': 'bytes',
-        'cache-control': 'public, max-age=0',
-        'content-length': String(photo.length),
-        'content-type': 'image/png',
-        etag: `"${meta.generation}-${meta.metageneration}"`,
-        'last-modified': new Date(meta.updated).toUTCString(),
-      };
+      whole = wholePngHeaders(meta);
       const response = await client.serve(served, new Request('http://app.invalid/photo.png'));
       assert(response instanceof Response, 'serve resolves to a web Response');
       equal([response.status, headersOf(response)], [200, whole], 'status and headers');
