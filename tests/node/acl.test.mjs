@@ -4,17 +4,15 @@
 // anything, rules grant their groups (write implies read) as the app's isMember decides.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
 import { Client } from 'replit-object-storage-wasm';
 
-import { TEST_BUCKET, assertErr, assertOk, emulatorDeletePrefix, emulatorMetadata, uniquePrefix } from './helpers.mjs';
+import { TEST_BUCKET, assertErr, assertOk, emulatorMetadata, testObjects } from './helpers.mjs';
 
 const KEY = 'custom:aclPolicy';
-const prefix = uniquePrefix('acl');
+const { fresh } = testObjects('acl', 'photo.png');
 let client;
-let counter = 0;
-const fresh = (suffix = 'photo.png') => `${prefix}/${++counter}/${suffix}`;
 
 /** An object stored the way a generated app stores one: its policy JSON in custom metadata. */
 async function storedByGeneratedApp(policy) {
@@ -45,10 +43,6 @@ function members(table) {
 
 before(() => {
   client = new Client({ bucketId: TEST_BUCKET });
-});
-
-after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
 });
 
 describe('getAclPolicy / setAclPolicy', () => {

@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { after } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -44,6 +45,18 @@ export const MISSING_BUCKET = 'no-such-bucket-xyz';
 /** A unique object-name prefix for one test file or test, so parallel files never collide. */
 export function uniquePrefix(label) {
   return `node-tests/${label}/${randomUUID()}`;
+}
+
+/**
+ * A test file's objects in TEST_BUCKET: a prefix of its own (`uniquePrefix(label)`), `fresh`
+ * making a new name under it (`<prefix>/<n>/<suffix>`), and all of them deleted after the
+ * file's tests.
+ */
+export function testObjects(label, defaultSuffix = 'obj.bin') {
+  const prefix = uniquePrefix(label);
+  let counter = 0;
+  after(() => emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`));
+  return { prefix, fresh: (suffix = defaultSuffix) => `${prefix}/${++counter}/${suffix}` };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -21,25 +21,18 @@ import {
   assertErr,
   assertOk,
   crc32cBase64,
-  emulatorDeletePrefix,
   emulatorMetadata,
   makeTempDir,
   md5Base64,
   removeDir,
-  uniquePrefix,
+  testObjects,
 } from './helpers.mjs';
 
-const prefix = uniquePrefix('metadata');
+const { fresh } = testObjects('metadata');
 let client;
-let counter = 0;
-const fresh = (suffix = 'obj.bin') => `${prefix}/${++counter}/${suffix}`;
 
 before(() => {
   client = new Client({ bucketId: TEST_BUCKET });
-});
-
-after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
 });
 
 describe('getMetadata', () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 
 import { Client } from 'replit-object-storage-wasm';
 
@@ -16,26 +16,18 @@ import {
   assertErr,
   assertOk,
   assertResult,
-  emulatorDeletePrefix,
   emulatorMetadata,
   emulatorStoredBytes,
   emulatorUpload,
   sha256,
-  uniquePrefix,
+  testObjects,
 } from './helpers.mjs';
 
-const prefix = uniquePrefix('objects');
+const { fresh } = testObjects('objects');
 let client;
-let counter = 0;
-/** A fresh object name under this file's prefix. */
-const fresh = (suffix = 'obj.bin') => `${prefix}/${++counter}/${suffix}`;
 
 before(() => {
   client = new Client({ bucketId: TEST_BUCKET });
-});
-
-after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
 });
 
 describe('uploadFromText / downloadAsText', () => {

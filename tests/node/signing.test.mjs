@@ -26,13 +26,11 @@ import {
   emulatorDeletePrefix,
   emulatorMetadata,
   emulatorUpload,
-  uniquePrefix,
+  testObjects,
   withTimeout,
 } from './helpers.mjs';
 
-const prefix = uniquePrefix('signing');
-let counter = 0;
-const fresh = (suffix = 'obj.bin') => `${prefix}/${++counter}/${suffix}`;
+const { prefix, fresh } = testObjects('signing');
 
 /** Signs through the stand-in; reads and writes of its own go straight to the emulator. */
 const signer = (options = {}) => new Client({ bucketId: TEST_BUCKET, sidecarEndpoint: SIDECAR_URL, ...options });
@@ -54,10 +52,6 @@ const SECOND = 1000;
 
 before(() => {
   client = signer();
-});
-
-after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
 });
 
 describe('signUrl', () => {

@@ -22,7 +22,6 @@ import {
   assertRequestError,
   assertResult,
   assertStreamError,
-  emulatorDeletePrefix,
   emulatorMetadata,
   emulatorStoredBytes,
   makeTempDir,
@@ -31,15 +30,13 @@ import {
   rejectionOf,
   removeDir,
   sha256,
-  uniquePrefix,
+  testObjects,
   withTimeout,
 } from './helpers.mjs';
 
-const prefix = uniquePrefix('streams');
+const { fresh } = testObjects('streams');
 let client;
 let localDir;
-let counter = 0;
-const fresh = (suffix = 'obj.bin') => `${prefix}/${++counter}/${suffix}`;
 
 before(async () => {
   client = new Client({ bucketId: TEST_BUCKET });
@@ -47,7 +44,6 @@ before(async () => {
 });
 
 after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
   await removeDir(localDir);
 });
 

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
 import { downloadFromUrl, uploadToUrl } from 'replit-object-storage-wasm';
 
@@ -15,16 +15,13 @@ import {
   assertErr,
   assertOk,
   closedPortUrl,
-  emulatorDeletePrefix,
   emulatorMetadata,
   emulatorStoredBytes,
   emulatorUpload,
-  uniquePrefix,
+  testObjects,
 } from './helpers.mjs';
 
-const prefix = uniquePrefix('url-transfers');
-let counter = 0;
-const fresh = (suffix = 'obj.bin') => `${prefix}/${++counter}/${suffix}`;
+const { fresh } = testObjects('url-transfers');
 
 /** Every error message the tests saw, checked at the end for signatures. */
 const messages = [];
@@ -71,10 +68,6 @@ function progressLog() {
     },
   };
 }
-
-after(async () => {
-  await emulatorDeletePrefix(TEST_BUCKET, `${prefix}/`);
-});
 
 describe('uploadToUrl', () => {
   it('uploads a Blob with its content type, reporting progress as it goes up', async () => {
