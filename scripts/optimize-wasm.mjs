@@ -15,7 +15,7 @@
 // For the same reason the source paths panics carry as their location (`src/wasm/body.rs`,
 // `/rustc/<hash>/library/alloc/src/raw_vec/mod.rs`, `js-sys-0.3.107/src/futures/mod.rs`) are
 // never read: they are zeroed where they lie in the data section, offsets unchanged, which is
-// what nightly's `-Zlocation-detail=none` would leave out (~0.24 KiB gz of the browser build).
+// what nightly's `-Zlocation-detail=none` would leave out (~0.2 KiB gz of the browser build).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -97,10 +97,10 @@ const FORMATTING = /core(\[[0-9a-f]+\])?::fmt::(Display|Debug|LowerHex|UpperHex)
 
 /**
  * Points the function table's entries for `core::fmt` trait impls at the table's first function,
- * in place (same LEB128 width). Returns the names of the impls taken out.
+ * in place (same LEB128 width), given the module's `layout`. Returns the names of the impls
+ * taken out.
  */
-export function dropPanicFormatting(bytes, file) {
-  const { names, elements } = layout(bytes);
+export function dropPanicFormatting(bytes, { names, elements }, file) {
   if (names.size === 0) throw new Error(`optimize-wasm: ${file} has no function names (was it optimized already?)`);
   if (elements === null) return [];
   const reader = new Reader(bytes, elements);
@@ -130,9 +130,8 @@ export function dropPanicFormatting(bytes, file) {
  */
 const SOURCE_PATH = /(?<![\w./-])(?:\/rustc\/[0-9a-f]{40}\/library\/|[a-z][\w-]*-\d+\.\d+\.\d+\/src\/|src\/)[\w/.-]+\.rs/g;
 
-/** Zeroes the panic locations' source paths in the data section, in place; returns how many. */
-export function dropPanicLocations(bytes, file) {
-  const { data } = layout(bytes);
+/** Zeroes the panic locations' source paths in the data section (from the module's `layout`), in place; returns how many. */
+export function dropPanicLocations(bytes, { data }, file) {
   if (data === null) throw new Error(`optimize-wasm: ${file} has no data section`);
   const text = bytes.subarray(data.start, data.end).toString('latin1');
   let count = 0;
@@ -147,8 +146,10 @@ export function dropPanicLocations(bytes, file) {
 /** Optimizes `wasmPath` (wasm-bindgen's output, names kept) in place; returns the impls dropped. */
 export async function optimizeWasm(wasmPath) {
   const bytes = fs.readFileSync(wasmPath);
-  const dropped = dropPanicFormatting(bytes, wasmPath);
-  dropPanicLocations(bytes, wasmPath);
+  // Both edit in place without moving anything, so the one layout serves both.
+  const shape = layout(bytes);
+  const dropped = dropPanicFormatting(bytes, shape, wasmPath);
+  dropPanicLocations(bytes, shape, wasmPath);
   const unoptimized = `${wasmPath}.unoptimized`;
   fs.writeFileSync(unoptimized, bytes);
   try {

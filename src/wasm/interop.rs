@@ -139,18 +139,23 @@ fn exact_string(value: &JsValue) -> Option<String> {
 
 /// The property `key` of an object, or NaN when reading it throws (a getter, a Proxy trap):
 /// NaN no reader accepts, nor is it an object, so the property is refused under its name
-/// rather than read as absent, which could drop a precondition (`ifGenerationMatch`).
-fn read_property(object: &JsValue, key: &JsValue) -> JsValue {
-    Reflect::get(object, key).unwrap_or(JsValue::from_f64(f64::NAN))
+/// rather than read as absent, which could drop a precondition (`ifGenerationMatch`). A
+/// revoked Proxy, which throws from every look, is no object here: it has no properties.
+fn read_property(object: &JsValue, key: &JsValue) -> Option<JsValue> {
+    match Reflect::get(object, key) {
+        Ok(value) => Some(value),
+        // Asked only after a throw: answers (and server JSON) are read without the extra call.
+        Err(_) if !Document::is_object(object) => None,
+        Err(_) => Some(JsValue::from_f64(f64::NAN)),
+    }
 }
 
 impl Document for JsValue {
-    /// A revoked Proxy is no object here (`Array.isArray` throws for it): no properties.
     fn get(&self, key: &str) -> Option<Self> {
-        if !Document::is_object(self) {
+        if !self.is_object() {
             return None;
         }
-        Some(read_property(self, &JsValue::from_str(key))).filter(|value| !value.is_undefined() && !value.is_null())
+        read_property(self, &JsValue::from_str(key)).filter(|value| !value.is_undefined() && !value.is_null())
     }
     fn as_string(&self) -> Option<String> {
         exact_string(self)
@@ -177,7 +182,7 @@ impl Document for JsValue {
         Some(
             keys.iter()
                 .filter_map(|key| {
-                    let value = Some(read_property(self, &key)).filter(|value| !value.is_undefined())?;
+                    let value = read_property(self, &key).filter(|value| !value.is_undefined())?;
                     // A key `exact_string` refuses comes with itself as its value, which every
                     // reader refuses as it refuses the key (naming it), rather than reading the
                     // value under an altered key.

@@ -262,10 +262,11 @@ fn network_error(request: &HttpRequest, thrown: &JsValue) -> StorageError {
 /// worker (which have a `location`; Cloudflare Workers have none), not by Deno (which has one
 /// when started with `--location`, and no CORS).
 fn under_cors() -> bool {
+    if cfg!(feature = "server") {
+        return false;
+    }
     let global = js_sys::global();
-    cfg!(not(feature = "server"))
-        && !interop::get(&global, "location").is_undefined()
-        && interop::get(&global, "Deno").is_undefined()
+    !interop::get(&global, "location").is_undefined() && interop::get(&global, "Deno").is_undefined()
 }
 
 pub fn header(response: &Response, name: &str) -> Option<String> {
