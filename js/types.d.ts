@@ -581,9 +581,9 @@ export interface ClientApi<
   uploadFromFilename(objectName: ObjectName, srcFilename: string, options?: UploadOptions): Promise<Result<null, RequestError>>;
 
   /**
-   * Streams the object to a file (Node, Deno, Bun): written beside it and renamed into place,
-   * so no file is left when it fails; a symbolic link is written through, and a file replaced
-   * keeps its permissions. Elsewhere always `Unsupported`.
+   * Streams the object to a file (Node, Deno, Bun): written beside it, flushed to disk and
+   * renamed into place, so no file is left when it fails; a symbolic link is written through,
+   * and a file replaced keeps its permissions. Elsewhere always `Unsupported`.
    */
   downloadToFilename(objectName: ObjectName, destFilename: string, options?: DownloadOptions): Promise<Result<null, RequestError>>;
 

@@ -299,9 +299,9 @@ class Client extends ClientBase {
   }
 
   /**
-   * Streams into a temporary file beside the destination, renamed into place at the end. As
-   * write-file-atomic does, a symbolic link is written through (the link stays, its target gets
-   * the bytes) and a file replaced keeps its permissions.
+   * Streams into a temporary file beside the destination, flushed to disk and renamed into place
+   * at the end. As write-file-atomic does, a symbolic link is written through (the link stays,
+   * its target gets the bytes) and a file replaced keeps its permissions.
    */
   async downloadToFilename(objectName, destFilename, options) {
     if (!isPath(destFilename)) return invalid('destFilename must be a non-empty string with no NUL character');
@@ -320,6 +320,7 @@ class Client extends ClientBase {
     try {
       await pipeline(Readable.fromWeb(started.value), file);
       if (existing?.isFile()) await fs.promises.chmod(temporary, existing.mode & 0o7777);
+      await syncFile(temporary);
       await fs.promises.rename(temporary, target);
       return { ok: true, value: null };
     } catch (error) {
@@ -347,6 +348,19 @@ class Client extends ClientBase {
     } finally {
       await file.close();
     }
+  }
+}
+
+/**
+ * Flushes a file's bytes to the disk before it is renamed over the destination: a crash just
+ * after the rename then leaves the new file whole, never an empty one where the old file was.
+ */
+async function syncFile(filename) {
+  const handle = await fs.promises.open(filename, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

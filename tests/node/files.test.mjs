@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync } from 'node:fs';
+import fs, { appendFileSync, existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -237,6 +237,37 @@ describe('downloadToFilename', () => {
     await writeFile(secret, 'old', { mode: 0o600 });
     assertOk(await client.downloadToFilename(name, secret));
     assert.deepEqual([await readFile(secret), (await stat(secret)).mode & 0o777], [bytes, 0o600], 'a file readable by its owner alone stays so');
+  });
+
+  it('flushes the bytes to disk before renaming the file into place', async () => {
+    const name = fresh('durable.bin');
+    const bytes = randomBytes(70_000);
+    assertOk(await client.uploadFromBytes(name, bytes));
+    const file = localPath('durable.bin');
+    await writeFile(file, 'the old file');
+    // What reaches the disk, in order: each fsync with the size of the file it flushed, each rename.
+    const events = [];
+    const probe = await fs.promises.open(file, 'r');
+    const handles = Object.getPrototypeOf(probe);
+    await probe.close();
+    const { sync } = handles;
+    const { rename } = fs.promises;
+    handles.sync = async function () {
+      events.push(`sync ${(await this.stat()).size}`);
+      return sync.call(this);
+    };
+    fs.promises.rename = async (from, to) => {
+      events.push(`rename to ${path.basename(to)}`);
+      return rename(from, to);
+    };
+    try {
+      assertOk(await client.downloadToFilename(name, file));
+    } finally {
+      handles.sync = sync;
+      fs.promises.rename = rename;
+    }
+    assert.deepEqual(events, [`sync ${bytes.length}`, `rename to ${path.basename(file)}`]);
+    assert.deepEqual(await readFile(file), bytes);
   });
 
   it('replaces an existing file completely (no leftover tail)', async () => {
