@@ -394,11 +394,16 @@ const PROGRESS_PIECE = 256 * 1024;
 /**
  * Sends uploadToUrl's PUT for the core (`request`, and its `body` as given): the body streamed
  * to fetch a piece at a time (a Blob's read as fetch asks, so a file is never held whole) with
- * its Content-Length, reporting the bytes fetch has taken so far to `onProgress`.
+ * its Content-Length, and a Blob's type as fetch would send it, reporting the bytes fetch has
+ * taken so far to `onProgress`. (Given a stream and no length, fetch would send the body
+ * chunked, and a signer that signed its Content-Length would refuse it.)
  */
 function sendPut(request, body, onProgress) {
   const total = body.size ?? body.byteLength;
-  if (!total || !onProgress) return fetch(request);
+  if (!total) return fetch(request);
+  const headers = new Headers(request.headers);
+  headers.set('content-length', String(total));
+  if (body.type && !headers.has('content-type')) headers.set('content-type', body.type);
   let loaded = 0;
   const counted = new ReadableStream(
     {
@@ -409,14 +414,12 @@ function sendPut(request, body, onProgress) {
         loaded += piece.byteLength;
         controller.enqueue(piece);
         try {
-          onProgress({ bytes: loaded, loaded, total });
+          onProgress?.({ bytes: loaded, loaded, total });
         } catch {} // progress reporting never breaks a transfer
       },
     },
     { highWaterMark: 0 },
   );
-  const headers = new Headers(request.headers);
-  headers.set('content-length', String(total));
   return fetch(request.url, { method: request.method, headers, body: counted, duplex: 'half', signal: request.signal });
 }
 

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { describe, it } from 'node:test';
 
 import { downloadFromUrl, uploadToUrl } from 'replit-object-storage-wasm';
@@ -102,6 +103,44 @@ describe('uploadToUrl', () => {
       assert.deepEqual(await emulatorStoredBytes(TEST_BUCKET, name), stored, kind);
       assert.equal((await emulatorMetadata(TEST_BUCKET, name)).contentType, 'text/plain; charset=utf-8', kind);
     }
+  });
+
+  // Whatever their size, with or without onProgress, as fetch sends a Blob or bytes itself.
+  it('sends its Content-Length, never chunked, and a Blob its own type when the headers name none', async () => {
+    const seen = [];
+    const server = http.createServer((req, res) => {
+      let length = 0;
+      req.on('data', (piece) => (length += piece.length));
+      req.on('end', () => {
+        seen.push({ length, contentLength: req.headers['content-length'], chunked: req.headers['transfer-encoding'], type: req.headers['content-type'] });
+        res.end();
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${server.address().port}/${TEST_BUCKET}/o.bin?X-Goog-Signature=beef0123beef4567`;
+      signatures.add('beef0123beef4567');
+      const large = 300 * 1024;
+      for (const body of [new Blob([randomBytes(large)], { type: 'image/png' }), new Blob(['tiny'], { type: 'text/plain' }), randomBytes(large)]) {
+        assertOk(await uploadToUrl(url, body));
+      }
+      assertOk(await uploadToUrl(url, new Blob([randomBytes(large)], { type: 'image/png' }), { headers: { 'content-type': 'image/webp' } }));
+      assert.deepEqual(seen, [
+        { length: large, contentLength: String(large), chunked: undefined, type: 'image/png' },
+        { length: 4, contentLength: '4', chunked: undefined, type: 'text/plain' },
+        { length: large, contentLength: String(large), chunked: undefined, type: undefined },
+        { length: large, contentLength: String(large), chunked: undefined, type: 'image/webp' },
+      ]);
+    } finally {
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('stores a large Blob with its own type through a signed URL', async () => {
+    const name = fresh('large.png');
+    assertOk(await uploadToUrl(await signedUrl(name, 'PUT'), new Blob([randomBytes(300 * 1024)], { type: 'image/png' })));
+    assert.equal((await emulatorMetadata(TEST_BUCKET, name)).contentType, 'image/png');
   });
 
   it('overwrites, and uploads an empty body', async () => {
