@@ -367,9 +367,10 @@ export type UrlUploadBody = Blob | Uint8Array | ArrayBuffer | ArrayBufferView | 
 
 export interface UploadToUrlOptions extends TransferOptions {
   /**
-   * Request headers, exactly as the URL was signed for: pass `createUploadUrl`'s `headers` (its
-   * `Content-Type`). Including `x-goog-if-generation-match` (signed into the URL) makes the PUT
-   * safe to retry after a transient failure; without it the upload is sent once.
+   * Request headers: pass `createUploadUrl`'s `headers` (its `Content-Type`); a URL whose signer
+   * signed headers needs exactly those. `x-goog-if-generation-match` makes the PUT safe to retry
+   * after a transient failure, where the URL's signer signed that header (the Replit sidecar
+   * signs none); without it the upload is sent once.
    */
   headers?: Record<string, string> | undefined;
 }
@@ -439,6 +440,10 @@ export interface PublicObject {
 /** The HTTP methods a signed URL can be made for. */
 export type SignedUrlMethod = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
 
+/**
+ * Any other option is `InvalidArgument`, naming it: the sidecar signs only the method, the object
+ * and the expiry, and `@google-cloud/storage`'s `action` or `expires` must not pass unnoticed.
+ */
 export interface SignUrlOptions<M extends SignedUrlMethod = SignedUrlMethod> extends CallOptions {
   /** What the URL lets its holder do with the object. Default: `'GET'`. (Lower-case names are accepted too, as `fetch` accepts them.) */
   method?: M | undefined;
@@ -455,8 +460,15 @@ export interface SignedUrl<M extends SignedUrlMethod = SignedUrlMethod> {
   expiresAt: Date;
 }
 
+/** Any other option is `InvalidArgument`, as for `signUrl`. */
 export interface CreateUploadUrlOptions extends CallOptions {
-  /** The type the object is stored with. Default: guessed from the object name's extension, else `application/octet-stream` (as uploads guess it). */
+  /**
+   * The `Content-Type` the uploader is told to send (`headers`), which the object is stored
+   * with. Default: guessed from the object name's extension, else `application/octet-stream`
+   * (as uploads guess it). Not signed: the sidecar signs only the method, the object and the
+   * expiry, so whoever holds the URL may send another type, and any size; check the stored
+   * object (`getMetadata`) where it matters.
+   */
   contentType?: string | undefined;
   /** How long the URL works, in whole seconds, from 1 to 604800 (7 days). Default: 900 (15 minutes). */
   expiresIn?: number | undefined;
@@ -466,7 +478,7 @@ export interface CreateUploadUrlOptions extends CallOptions {
 export interface UploadUrl {
   url: string;
   method: 'PUT';
-  /** The headers the uploader must send with the PUT (`Content-Type`). */
+  /** The headers the uploader should send with the PUT (`Content-Type`: what the object is stored with). */
   headers: Record<string, string>;
   /** When the URL stops working. */
   expiresAt: Date;

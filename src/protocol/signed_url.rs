@@ -80,8 +80,40 @@ fn expires_in<D: Document>(fields: &Fields<'_, D>) -> Result<u32, FieldError> {
         .ok_or_else(|| text!("`expiresIn` must be a whole number of seconds from 1 to ", MAX_EXPIRES_IN_S, " (7 days)"))
 }
 
+/// Refuses an option the call does not take. Signing is where an option silently ignored does
+/// harm: `@google-cloud/storage`'s `{ action: 'write', expires }` would otherwise give a GET URL
+/// for 15 minutes, and a `responseDisposition` or `contentType` would seem to bind the URL
+/// when the sidecar signs only the method, the object and the expiry.
+fn only_options<D: Document>(fields: &Fields<'_, D>, takes: &[&str], list: &str) -> Result<(), FieldError> {
+    for (key, _) in fields.members()? {
+        if key == "signal" || takes.contains(&key.as_str()) {
+            continue;
+        }
+        let instead = match key.as_str() {
+            "action" => "; the method is `method` (\"GET\", \"PUT\", \"DELETE\" or \"HEAD\")",
+            "expires" => "; the lifetime is `expiresIn`, in whole seconds from now",
+            _ => "; the Replit sidecar signs only the method, the object and the expiry",
+        };
+        return Err(text!("`", key, "` is not an option here (it takes ", list, " and `signal`)", instead));
+    }
+    Ok(())
+}
+
+/// Whether a URL can address `object`: a URL's `.` and `..` path segments are resolved before
+/// it is sent (`a/../b` is asked for as `b`, and `%2E` counts as a dot), so a URL for a name
+/// holding one would address another object, and its signature would not match.
+pub fn check_addressable(object: &str) -> Result<(), StorageError> {
+    if object.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(StorageError::invalid_argument(
+            "a signed URL cannot address an object name with a `.` or `..` segment: URLs resolve them (`a/../b` becomes `b`)",
+        ));
+    }
+    Ok(())
+}
+
 impl FromDocument for SignUrlOptions {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        only_options(fields, &["method", "expiresIn"], "`method`, `expiresIn`")?;
         let method = match fields.raw("method") {
             None => SignedMethod::Get,
             Some(value) => value
@@ -95,13 +127,18 @@ impl FromDocument for SignUrlOptions {
 
 impl FromDocument for UploadUrlOptions {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
+        only_options(fields, &["contentType", "expiresIn"], "`contentType`, `expiresIn`")?;
         let content_type = fields.string("contentType")?;
-        // It becomes a header the browser sends: one non-empty line.
-        if content_type
-            .as_deref()
-            .is_some_and(|value| value.trim_ascii().is_empty() || value.chars().any(char::is_control))
-        {
-            return Err("`contentType` must be a non-empty media type on one line, such as \"image/png\"".into());
+        // It becomes a header the browser sends: one non-empty line, in ASCII (`fetch` and
+        // `XMLHttpRequest` refuse a header with characters past U+00FF).
+        if content_type.as_deref().is_some_and(|value| {
+            value.trim_ascii().is_empty()
+                || !value.is_ascii()
+                || value.chars().any(|c| c.is_ascii_control() && c != '\t')
+        }) {
+            return Err(
+                "`contentType` must be a non-empty media type on one line, in ASCII, such as \"image/png\"".into()
+            );
         }
         Ok(UploadUrlOptions { content_type, expires_in_s: expires_in(fields)? })
     }
@@ -254,8 +291,55 @@ mod tests {
     fn an_upload_content_type_is_one_non_empty_line() {
         let given: UploadUrlOptions = from_json(r#"{"contentType":"image/png"}"#).unwrap();
         assert_eq!(given.content_type.as_deref(), Some("image/png"));
-        for bad in [r#""""#, r#""  ""#, r#""text/plain\r\nX-Evil: 1""#, "5"] {
+        let tabbed: UploadUrlOptions = from_json(r#"{"contentType":"text/plain;\tcharset=utf-8"}"#).unwrap();
+        assert_eq!(tabbed.content_type.as_deref(), Some("text/plain;\tcharset=utf-8"));
+        let bad_types = [
+            r#""""#,
+            r#""  ""#,
+            r#""text/plain\r\nX-Evil: 1""#,
+            "5",
+            r#""text/plain; name=\u20ac""#,
+            r#""a/b; n=\u00e9""#,
+            r#""a/b\u0000""#,
+        ];
+        for bad in bad_types {
             assert!(from_json::<UploadUrlOptions>(&format!(r#"{{"contentType":{bad}}}"#)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn options_the_call_does_not_take_are_refused_by_name() {
+        let error = from_json::<SignUrlOptions>(r#"{"action":"write","expires":1700000000000}"#).unwrap_err();
+        assert_eq!(
+            error,
+            "`action` is not an option here (it takes `method`, `expiresIn` and `signal`); the method is `method` (\"GET\", \"PUT\", \"DELETE\" or \"HEAD\")"
+        );
+        let error = from_json::<UploadUrlOptions>(r#"{"expires":1700000000000}"#).unwrap_err();
+        assert!(error.ends_with("the lifetime is `expiresIn`, in whole seconds from now"), "{error}");
+        for (json, key) in [
+            (r#"{"contentType":"image/png"}"#, "contentType"),
+            (r#"{"method":"PUT","responseDisposition":"x"}"#, "responseDisposition"),
+        ] {
+            let error = from_json::<SignUrlOptions>(json).unwrap_err();
+            assert!(error.starts_with(&format!("`{key}` is not an option here")), "{error}");
+            assert!(error.ends_with("the Replit sidecar signs only the method, the object and the expiry"), "{error}");
+        }
+        assert!(from_json::<UploadUrlOptions>(r#"{"method":"PUT"}"#)
+            .unwrap_err()
+            .starts_with("`method` is not an option here"));
+        assert!(from_json::<SignUrlOptions>(r#"{"method":"PUT","expiresIn":60,"signal":null}"#).is_ok());
+        assert!(from_json::<UploadUrlOptions>(r#"{"contentType":"a/b","expiresIn":60,"signal":null}"#).is_ok());
+    }
+
+    #[test]
+    fn names_with_dot_segments_cannot_be_addressed_by_a_url() {
+        for name in ["a/../b", "a/./b", "../x", "x/..", "./x", "a/b/."] {
+            let error = check_addressable(name).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::InvalidArgument, "{name}");
+            assert!(error.message.contains("`a/../b` becomes `b`"), "{name}");
+        }
+        for name in ["a..b", ".hidden", "a/.../b", "a//b", "dir/", "..a/b.", "%2E%2E/x"] {
+            assert_eq!(check_addressable(name), Ok(()), "{name}");
         }
     }
 

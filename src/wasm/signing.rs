@@ -65,6 +65,7 @@ impl Core {
     pub fn sign_url(&self, name: JsValue, options: JsValue) -> Promise {
         self.run("signUrl".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
+            signed_url::check_addressable(&name)?;
             let context = CallContext::from_options(&options)?;
             let options: SignUrlOptions = interop::decode_options(&options, "signUrl options")?;
             let signed = storage.sign_url(&name, options.method, options.expires_in_s, &context).await?;
@@ -80,6 +81,7 @@ impl Core {
     pub fn create_upload_url(&self, name: JsValue, options: JsValue) -> Promise {
         self.run("createUploadUrl".into(), &options.clone(), move |storage| async move {
             let name = object_name_arg(&name, "objectName")?;
+            signed_url::check_addressable(&name)?;
             let context = CallContext::from_options(&options)?;
             let options: UploadUrlOptions = interop::decode_options(&options, "createUploadUrl options")?;
             let content_type = options.content_type.unwrap_or_else(|| content_type::guess(&name));

@@ -233,6 +233,15 @@ describe('bad arguments are InvalidArgument, found before the sidecar is asked',
     ['a method that is not a string', (c) => c.signUrl('x', { method: 1 }), /`method`/],
     ['an empty contentType', (c) => c.createUploadUrl('x', { contentType: '' }), /`contentType`/],
     ['a contentType with a line break', (c) => c.createUploadUrl('x', { contentType: 'text/plain\r\nX-Evil: 1' }), /`contentType`/],
+    // A header no browser could send: fetch and XMLHttpRequest refuse characters past U+00FF.
+    ['a contentType outside ASCII', (c) => c.createUploadUrl('x', { contentType: 'text/plain; name=\u20ac' }), /`contentType` must be .* in ASCII/],
+    // @google-cloud/storage's getSignedUrl options: ignored, they gave a GET URL for 15 minutes.
+    ['@google-cloud/storage\'s action', (c) => c.signUrl('x', { action: 'write' }), /^signUrl options: `action` is not an option here .*the method is `method`/],
+    ['@google-cloud/storage\'s expires', (c) => c.createUploadUrl('x', { expires: Date.now() + 3600_000 }), /`expires` is not an option here .*`expiresIn`, in whole seconds/],
+    ['an option the sidecar cannot sign', (c) => c.signUrl('x', { responseDisposition: 'attachment' }), /`responseDisposition` is not an option here .*signs only the method, the object and the expiry/],
+    // fetch resolves these segments: the URL would address another object and fail with 403.
+    ['a name with a .. segment', (c) => c.signUrl('uploads/../secret.txt'), /`\.` or `\.\.` segment/],
+    ['a name with a . segment', (c) => c.createUploadUrl('uploads/./a.png'), /`\.` or `\.\.` segment/],
     ['options that are not an object', (c) => c.signUrl('x', 'GET'), /signUrl options/],
     ['a signal that is not an AbortSignal', (c) => c.createUploadUrl('x', { signal: 'stop' }), /`signal`/],
   ];
