@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The server of a photo-sharing web app, in the shape Replit's generated apps have
 // (server/routes.ts + objectStorage.ts + objectAcl.ts), written on this package alone:
-//   POST /api/uploads          a signed PUT URL for a new private object (createUploadUrl):
-//                              the browser uploads straight to storage, holding no token
-//   PUT  /api/photos           after the upload: the uploader becomes the owner (setAclPolicy)
+//   POST /api/uploads          a signed PUT URL for a new object under incoming/
+//                              (createUploadUrl): the browser uploads straight to storage,
+//                              holding no token
+//   PUT  /api/photos           after the upload: the object is checked (a picture, not too
+//                              large), copied to uploads/, where no URL can write, and the
+//                              uploader becomes its owner (setAclPolicy)
 //   GET  /objects/uploads/:id  the object, if the policy lets this user read it (canAccess),
 //                              streamed with Range, ETag and 304 support (serveTo)
 // Objects live under PRIVATE_OBJECT_DIR (objectPaths()), as in the generated apps.
@@ -32,8 +35,16 @@ function requireUser(req, res, next) {
   next();
 }
 
+/**
+ * What may be uploaded: pictures a browser shows and cannot run (not SVG, which can hold
+ * script). A signed URL binds only the method, the object and the expiry, so these are checked
+ * on the stored object once the page says it is done.
+ */
+const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'];
+const MAX_PICTURE_BYTES = 20 * 1024 * 1024;
+
 /** The status a failed storage call becomes for the browser. */
-const statusOf = (error) => ({ ObjectNotFound: 404, InvalidArgument: 400, Forbidden: 403 })[error.kind] ?? 502;
+const statusOf = (error) => ({ ObjectNotFound: 404, InvalidArgument: 400, Forbidden: 403, PreconditionFailed: 409 })[error.kind] ?? 502;
 
 /** Starts the app; resolves `{url, close()}`. */
 export async function startServer({
@@ -47,14 +58,18 @@ export async function startServer({
   if (!paths.ok) throw new Error(`object storage is not set up: ${paths.error.message}`);
   const { bucketId, prefix } = paths.value.privateDir;
   const storage = new Client({ bucketId, sidecarEndpoint, apiEndpoint });
-  const objectName = (id) => `${prefix ? `${prefix}/` : ''}uploads/${id}`;
+  const under = (folder, id) => `${prefix ? `${prefix}/` : ''}${folder}/${id}`;
+  const objectName = (id) => under('uploads', id);
+  const incomingName = (id) => under('incoming', id);
 
   const app = express();
   app.use(express.json());
 
   app.post('/api/uploads', requireUser, async (req, res) => {
+    const contentType = req.body?.contentType;
+    if (!PICTURE_TYPES.includes(contentType)) return res.status(400).json({ error: `pictures only: ${PICTURE_TYPES.join(', ')}` });
     const id = randomUUID();
-    const signed = await storage.createUploadUrl(objectName(id), { contentType: req.body?.contentType, expiresIn: 900 });
+    const signed = await storage.createUploadUrl(incomingName(id), { contentType, expiresIn: 300 });
     if (!signed.ok) return res.status(statusOf(signed.error)).json({ error: signed.error.message });
     const { url, method, headers } = signed.value;
     res.json({ uploadUrl: url, method, headers, objectPath: `/objects/uploads/${id}` });
@@ -64,6 +79,19 @@ export async function startServer({
     const id = /^\/objects\/uploads\/([0-9a-f-]{36})$/.exec(req.body?.objectPath ?? '')?.[1];
     if (!id) return res.status(400).json({ error: 'objectPath must be one /api/uploads gave' });
     const visibility = req.body?.visibility === 'public' ? 'public' : 'private';
+    // Whoever held the URL may have sent anything: check what was stored, then copy that very
+    // generation where the URL cannot reach, so nothing sent later replaces it.
+    const incoming = incomingName(id);
+    const stored = await storage.getMetadata(incoming);
+    if (!stored.ok) return res.status(statusOf(stored.error)).json({ error: stored.error.message });
+    const { contentType, size, generation } = stored.value;
+    if (!PICTURE_TYPES.includes(contentType) || size > MAX_PICTURE_BYTES) {
+      await storage.delete(incoming, { ifGenerationMatch: generation });
+      return res.status(400).json({ error: `not a picture of at most ${MAX_PICTURE_BYTES} bytes (${contentType}, ${size} bytes)` });
+    }
+    const copied = await storage.copy(incoming, objectName(id), { ifSourceGenerationMatch: generation, ifGenerationMatch: 0 });
+    if (!copied.ok) return res.status(statusOf(copied.error)).json({ error: copied.error.message });
+    await storage.delete(incoming, { ifGenerationMatch: generation });
     const set = await storage.setAclPolicy(objectName(id), { owner: req.userId, visibility });
     if (!set.ok) return res.status(statusOf(set.error)).json({ error: set.error.message });
     res.json({ objectPath: `/objects/uploads/${id}`, visibility });

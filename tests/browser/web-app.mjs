@@ -128,4 +128,25 @@ async function steps({ session, step, shot }, { server, bucket, picture, env }) 
     const anonymous = await asUser(undefined);
     if (anonymous.status !== 401) throw new Error(`an anonymous visitor got ${anonymous.status}`);
   });
+
+  // A signed URL binds only the method, the object and the expiry: its holder can PUT anything.
+  await step('what is not a picture is refused, even when sent with a picture upload URL', async () => {
+    const api = (method, route, body) =>
+      fetch(`${server.url}${route}`, { method, headers: { cookie: 'user=mallory', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const asked = await api('POST', '/api/uploads', { contentType: 'text/html' });
+    if (asked.status !== 400) throw new Error(`a URL for text/html: ${asked.status}`);
+    const target = await (await api('POST', '/api/uploads', { contentType: 'image/png' })).json();
+    const html = '<script>alert(document.cookie)</script>';
+    const sent = await fetch(target.uploadUrl, { method: 'PUT', headers: { 'content-type': 'text/html' }, body: html });
+    if (sent.status !== 200) throw new Error(`the PUT with another type answered ${sent.status}`);
+    const id = target.objectPath.split('/').pop();
+    const incoming = `${PRIVATE_PREFIX}/incoming/${id}`;
+    if ((await (await emulator(env, bucket, incoming)).json()).contentType !== 'text/html') throw new Error('the gate did not store the HTML');
+    const done = await api('PUT', '/api/photos', { objectPath: target.objectPath, visibility: 'public' });
+    if (done.status !== 400) throw new Error(`the app accepted it: ${done.status}`);
+    if ((await emulator(env, bucket, incoming)).status !== 404) throw new Error('the refused upload was kept');
+    if ((await emulator(env, bucket, `${PRIVATE_PREFIX}/uploads/${id}`)).status !== 404) throw new Error('it reached uploads/');
+    const served = await fetch(`${server.url}${target.objectPath}`, { headers: { cookie: 'user=mallory' } });
+    if (served.status !== 404) throw new Error(`it is served: ${served.status}`);
+  });
 }
