@@ -436,6 +436,25 @@ describe('options and request shapes', () => {
     }
   });
 
+  // Before, serveTo rejected with Node's ERR_INVALID_CHAR (unhandled, that ends a node:http
+  // server) and left the download open.
+  it('serveTo answers 502 for stored metadata Node cannot send as a header, never rejecting', async () => {
+    const name = `${prefix}/report-beyond-latin1.pdf`;
+    assertOk(await client.uploadFromBytes(name, Buffer.alloc(300_000, 1), { contentDisposition: 'inline; filename="Отчёт.pdf"' }));
+    let settled;
+    const server = await listen((req, res) => {
+      settled = client.serveTo(res, name, req);
+    });
+    try {
+      const response = await fetch(server.url);
+      assert.deepEqual([response.status, response.headers.get('content-disposition'), await response.text()], [502, null, 'Bad Gateway']);
+      const error = assertErr(await withTimeout(settled, 10_000, 'serveTo'), 'Unknown');
+      assert.match(error.message, /the object's metadata makes a header Node cannot send/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('serves an empty object and a gzip-stored one (whole, no length, no ranges)', async () => {
     const empty = `${prefix}/empty.bin`;
     assertOk(await client.uploadFromBytes(empty, new Uint8Array(0)));
