@@ -43,7 +43,7 @@ function missingForRuntime(options) {
  * Response, as fetch does.
  */
 function sendPut(request, body, onProgress) {
-  if (typeof XMLHttpRequest !== 'function') return fetch(request);
+  if (typeof XMLHttpRequest !== 'function') return fetch(new Request(request, { body }));
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(request.method, request.url);

@@ -46,10 +46,11 @@ pub type Watch = ();
 /// Sends a request. `content` is the caller's body for `Body::Content`; `bearer` the
 /// token for `Authorization`; `signal` aborts it; `via`, when given, sends it instead of
 /// `fetch`, as `via(request, content)` resolving to a `Response` (the runtime layer's PUT with
-/// upload progress); `watch` hears of the body's bytes as the runtime takes them. A failure
-/// to get any answer is a `Network` error. The `Request`, when one was made (see `fetch_direct`),
-/// comes back with the answer: whoever reads the body must keep it alive, since Node's fetch
-/// follows a Request's abort signal only while that Request exists.
+/// upload progress; `request` carries no body, `via` sends `content` as it is); `watch` hears
+/// of the body's bytes as the runtime takes them. A failure to get any answer is a `Network`
+/// error. The `Request`, when one was made (see `fetch_direct`), comes back with the answer:
+/// whoever reads the body must keep it alive, since Node's fetch follows a Request's abort
+/// signal only while that Request exists.
 pub async fn send(
     request: &HttpRequest,
     content: Option<&JsValue>,
@@ -84,6 +85,9 @@ pub async fn send(
     match (&request.body, content) {
         (Body::Empty, _) => {}
         (Body::Text(text), _) => init.set_body(&JsValue::from_str(text)),
+        // `via` sends the body itself, as given: in the Request it would be a copy (bytes) or a
+        // stream no one reads.
+        (Body::Content, Some(body)) if via.is_some() => handed_over(body, watch),
         (Body::Content, Some(body)) => {
             #[cfg(feature = "server")]
             if body.is_instance_of::<ReadableStream>() {
@@ -178,6 +182,15 @@ fn body_value(body: &JsValue, watch: &Watch) -> Result<JsValue, StorageError> {
     watch(size, false);
     Ok(body.clone())
 }
+
+/// Tells `watch` that `body` went whole to whoever sends it.
+#[cfg(feature = "server")]
+fn handed_over(body: &JsValue, watch: &Watch) {
+    watch(body_size(body), false);
+}
+
+#[cfg(not(feature = "server"))]
+fn handed_over(_body: &JsValue, _watch: &Watch) {}
 
 /// The browser build's body as it is, handed over whole: browsers stream request bodies only
 /// over HTTP/2 and tell fetch's caller nothing of an upload's progress (the attempt allows
