@@ -61,6 +61,14 @@ export async function startServer({
   const under = (folder, id) => `${prefix ? `${prefix}/` : ''}${folder}/${id}`;
   const objectName = (id) => under('uploads', id);
   const incomingName = (id) => under('incoming', id);
+  // What is left under incoming/ is never served (no route reads it), so a delete that fails
+  // is logged, not answered; one that finds the object gone or replaced has nothing to do.
+  const discard = async (name, generation) => {
+    const deleted = await storage.delete(name, { ifGenerationMatch: generation });
+    if (!deleted.ok && !['ObjectNotFound', 'PreconditionFailed'].includes(deleted.error.kind)) {
+      console.error(`deleting ${name}: ${deleted.error.message}`);
+    }
+  };
 
   const app = express();
   app.use(express.json());
@@ -86,12 +94,12 @@ export async function startServer({
     if (!stored.ok) return res.status(statusOf(stored.error)).json({ error: stored.error.message });
     const { contentType, size, generation } = stored.value;
     if (!PICTURE_TYPES.includes(contentType) || size > MAX_PICTURE_BYTES) {
-      await storage.delete(incoming, { ifGenerationMatch: generation });
+      await discard(incoming, generation);
       return res.status(400).json({ error: `not a picture of at most ${MAX_PICTURE_BYTES} bytes (${contentType}, ${size} bytes)` });
     }
     const copied = await storage.copy(incoming, objectName(id), { ifSourceGenerationMatch: generation, ifGenerationMatch: 0 });
     if (!copied.ok) return res.status(statusOf(copied.error)).json({ error: copied.error.message });
-    await storage.delete(incoming, { ifGenerationMatch: generation });
+    await discard(incoming, generation);
     const set = await storage.setAclPolicy(objectName(id), { owner: req.userId, visibility });
     if (!set.ok) return res.status(statusOf(set.error)).json({ error: set.error.message });
     res.json({ objectPath: `/objects/uploads/${id}`, visibility });
