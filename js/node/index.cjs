@@ -175,16 +175,8 @@ async function writeAnswer(res, served, clientGone) {
     if (served.body instanceof ReadableStream) await served.body.cancel().catch(() => {});
     return failure('Aborted', ABORTED_BY_CLIENT);
   }
-  try {
-    for (const [name, value] of served.headers) res.setHeader(name, value);
-  } catch (error) {
-    // A stored value Node cannot send (a contentDisposition beyond Latin-1, say): answered 502,
-    // not left to reject (which, unhandled, would end the server) with the download left open.
-    if (served.body instanceof ReadableStream) await served.body.cancel().catch(() => {});
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
-    res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad Gateway');
-    return failure('Unknown', `the object's metadata makes a header Node cannot send: ${error.message}`);
-  }
+  // The core answers only with values Node can send (metadata that makes another is a 502).
+  for (const [name, value] of served.headers) res.setHeader(name, value);
   res.statusCode = served.status;
   if (!(served.body instanceof ReadableStream)) {
     res.end(served.body ?? undefined);

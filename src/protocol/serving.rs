@@ -1,9 +1,15 @@
 //! Serving an object over HTTP, decided without I/O: from the object's metadata and the
 //! request's method and headers, the status, headers and body an answer has, as the npm `send`
 //! package answers (Content-Type, Content-Length, ETag, Last-Modified, Accept-Ranges,
-//! Cache-Control; one `Range` → 206, an unsatisfiable one → 416; conditional requests → 304 or
-//! 412; HEAD → headers only), and the short answers for failures (404, 5xx) that never carry
-//! an error's message.
+//! Cache-Control; one `Range` on a GET → 206, an unsatisfiable one → 416; conditional requests
+//! → 304 or 412; HEAD → headers only), and the short answers for failures (404, 5xx) that never
+//! carry an error's message. Where `send` departs from RFC 9110, the RFC wins (see
+//! `conditional`; and a HEAD ignores `Range`, §14.2).
+//!
+//! Every header value it answers with can be sent by every runtime: stored metadata that cannot
+//! (a character beyond Latin-1, a control character) makes the answer a failure, as does an
+//! option that cannot; a header is never dropped, as a missing `Content-Disposition:
+//! attachment` would let a browser render what the app meant to be downloaded.
 //!
 //! The ETag is `"<generation>-<metageneration>"`: strong, as one generation's bytes never
 //! change, and new whenever the bytes change (a new generation) or the metadata the answer's
@@ -51,15 +57,14 @@ pub struct ServeRequest {
 }
 
 /// The names of the request headers `ServeRequest` is read from, lowercase.
-pub const REQUEST_HEADERS: [&str; 7] =
-    ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "cache-control"];
+pub const REQUEST_HEADERS: [&str; 6] =
+    ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range"];
 
 impl ServeRequest {
     /// From the method and the values of `REQUEST_HEADERS`, in that order.
-    pub fn new(method: ServeMethod, headers: [Option<String>; 7]) -> ServeRequest {
-        let [range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, cache_control] = headers;
-        let validators =
-            Validators { if_match, if_none_match, if_modified_since, if_unmodified_since, if_range, cache_control };
+    pub fn new(method: ServeMethod, headers: [Option<String>; 6]) -> ServeRequest {
+        let [range, if_match, if_none_match, if_modified_since, if_unmodified_since, if_range] = headers;
+        let validators = Validators { if_match, if_none_match, if_modified_since, if_unmodified_since, if_range };
         ServeRequest { method, range, validators }
     }
 }
@@ -83,11 +88,11 @@ impl FromDocument for ServeOptions {
                     .ok_or_else(|| String::from("`disposition` must be \"inline\" or \"attachment\""))?,
             ),
         };
-        Ok(ServeOptions {
-            cache_control: fields.string("cacheControl")?,
-            disposition,
-            filename: fields.string("filename")?,
-        })
+        let cache_control = fields.string("cacheControl")?;
+        if cache_control.as_deref().is_some_and(|value| !sendable(value)) {
+            return Err(String::from("`cacheControl` must be Latin-1 text without control characters"));
+        }
+        Ok(ServeOptions { cache_control, disposition, filename: fields.string("filename")? })
     }
 }
 
@@ -159,6 +164,28 @@ impl Answer {
     }
 }
 
+/// Whether every runtime sends `value` as a header value: tabs, visible ASCII, spaces, and
+/// Latin-1's upper half (Node's rule, the strictest; fetch's `Headers` also refuses anything
+/// beyond Latin-1).
+fn sendable(value: &str) -> bool {
+    value.chars().all(|c| c == '\t' || (' '..='~').contains(&c) || ('\u{80}'..='\u{ff}').contains(&c))
+}
+
+/// `answer` as it is, or the failure its first header no runtime can send stands for.
+fn sendable_answer(answer: Answer) -> Result<Answer, StorageError> {
+    match answer.headers.iter().find(|(_, value)| !sendable(value)) {
+        None => Ok(answer),
+        Some((name, _)) => Err(StorageError::new(
+            ErrorKind::Unknown,
+            text!(
+                "the object's metadata cannot be sent as its ",
+                name,
+                " header: it holds a character beyond Latin-1 or a control character"
+            ),
+        )),
+    }
+}
+
 /// The strong ETag of an object's current generation and metageneration.
 pub fn etag(meta: &ObjectMetadata) -> Option<String> {
     let generation = meta.generation.as_deref()?;
@@ -179,8 +206,13 @@ pub fn transcoded(meta: &ObjectMetadata) -> bool {
     meta.content_encoding.as_deref().is_some_and(|encoding| encoding.trim_ascii().eq_ignore_ascii_case("gzip"))
 }
 
-/// The answer for a GET or HEAD of the object `meta` describes.
-pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions) -> Answer {
+/// The answer for a GET or HEAD of the object `meta` describes, or the failure (`Unknown`) of
+/// metadata that makes a header no runtime can send.
+pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions) -> Result<Answer, StorageError> {
+    sendable_answer(decide(meta, request, options))
+}
+
+fn decide(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions) -> Answer {
     if request.method == ServeMethod::Other {
         return Answer::method_not_allowed();
     }
@@ -213,7 +245,7 @@ pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOpti
 
     let size = meta.size.unwrap_or(0);
     let range = match &request.range {
-        Some(header) if !transcoded && conditional::range_applies(&request.validators, current) => {
+        Some(header) if !head && !transcoded && conditional::range_applies(&request.validators, current) => {
             range_header::parse(header, size)
         }
         _ => RangeRequest::Whole,
@@ -283,6 +315,11 @@ mod tests {
         ServeRequest::new(method, values)
     }
 
+    /// The answers of metadata every runtime can send.
+    fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions) -> Answer {
+        super::answer(meta, request, options).unwrap()
+    }
+
     fn serve(request: &ServeRequest) -> Answer {
         answer(&meta(), request, &ServeOptions::default())
     }
@@ -311,10 +348,21 @@ mod tests {
 
     #[test]
     fn head_has_the_same_headers_and_no_body() {
-        let get = serve(&get(&[("range", "bytes=0-9")]));
-        let head = serve(&request(ServeMethod::Head, &[("range", "bytes=0-9")]));
-        assert_eq!((head.status, &head.headers), (get.status, &get.headers));
-        assert_eq!(head.body, Body::Empty);
+        for headers in [&[][..], &[("if-none-match", ETAG)], &[("if-match", "\"other\"")]] {
+            let get = serve(&get(headers));
+            let head = serve(&request(ServeMethod::Head, headers));
+            assert_eq!((head.status, &head.headers), (get.status, &get.headers), "{headers:?}");
+            assert_eq!(head.body, Body::Empty);
+        }
+    }
+
+    #[test]
+    fn head_ignores_range_as_rfc_9110_says() {
+        let whole = serve(&get(&[]));
+        for range in ["bytes=0-9", "bytes=5000-"] {
+            let head = serve(&request(ServeMethod::Head, &[("range", range)]));
+            assert_eq!((head.status, &head.headers, head.body), (200, &whole.headers, Body::Empty), "{range}");
+        }
     }
 
     #[test]
@@ -444,6 +492,41 @@ mod tests {
     }
 
     #[test]
+    fn metadata_no_runtime_can_send_is_a_failure_never_a_dropped_header() {
+        let cases = [
+            (
+                ObjectMetadata {
+                    content_disposition: Some(String::from("attachment; filename=\"猫.png\"")), ..meta()
+                },
+                "Content-Disposition",
+            ),
+            (
+                ObjectMetadata { content_type: Some(String::from("text/html\r\nSet-Cookie: a=b")), ..meta() },
+                "Content-Type",
+            ),
+            (ObjectMetadata { cache_control: Some(String::from("max-age=60\u{7f}")), ..meta() }, "Cache-Control"),
+        ];
+        for (stored, name) in cases {
+            for request in [get(&[]), get(&[("range", "bytes=0-0")]), request(ServeMethod::Head, &[])] {
+                let error = super::answer(&stored, &request, &ServeOptions::default()).expect_err(name);
+                assert_eq!(error.kind, ErrorKind::Unknown);
+                assert!(error.message.contains(name), "{}", error.message);
+                assert_eq!(Answer::failure(&error, request.method).status, 502);
+            }
+            // A 304 sends Cache-Control but neither of the others.
+            let revalidated = super::answer(&stored, &get(&[("if-none-match", ETAG)]), &ServeOptions::default());
+            assert_eq!(
+                revalidated.map(|answer| answer.status).ok(),
+                (name != "Cache-Control").then_some(304),
+                "{name}"
+            );
+        }
+        let latin =
+            ObjectMetadata { content_disposition: Some(String::from("inline; filename=\"café.png\"\t")), ..meta() };
+        assert_eq!(answer(&latin, &get(&[]), &ServeOptions::default()).status, 200);
+    }
+
+    #[test]
     fn an_empty_object_is_200_empty() {
         let empty = ObjectMetadata { size: Some(0), ..meta() };
         let whole = answer(&empty, &get(&[]), &ServeOptions::default());
@@ -493,5 +576,9 @@ mod tests {
             "`disposition` must be \"inline\" or \"attachment\""
         );
         assert_eq!(from_json::<ServeOptions>(r#"{"filename":1}"#).unwrap_err(), "`filename` must be a string");
+        assert_eq!(
+            from_json::<ServeOptions>(r#"{"cacheControl":"max-age=60\r\nSet-Cookie: a=b"}"#).unwrap_err(),
+            "`cacheControl` must be Latin-1 text without control characters"
+        );
     }
 }

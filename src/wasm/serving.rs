@@ -103,7 +103,7 @@ async fn plan(
     loop {
         tries += 1;
         let meta: ObjectMetadata = storage.get_metadata(name, context).await?;
-        let answer = serving::answer(&meta, request, options);
+        let answer = serving::answer(&meta, request, options)?;
         let Body::Object { range } = answer.body else { return Ok((answer, None)) };
         let range = range.map_or(WHOLE, |(start, end)| ByteRange::From { start, end: Some(end) });
         let opened =
