@@ -431,7 +431,7 @@ async fn the_integrity_check_says_whether_it_ran() {
     let cases: [(&str, JsValue, bool, &str); 3] = [
         (&name, JsValue::UNDEFINED, true, "crc32c"),
         (&name, object(&[("start", 0.into()), ("end", 3.into())]), false, "range"),
-        (&gzipped, JsValue::UNDEFINED, false, "gzip"),
+        (&gzipped, JsValue::UNDEFINED, false, "stored encoded"),
     ];
     for (object_name, range, verified, detail) in cases {
         let reports = Array::new();

@@ -16,8 +16,8 @@ use crate::protocol::range::{self, ByteRange};
 use crate::protocol::text;
 
 pub const WHOLE: ByteRange = ByteRange::From { start: 0, end: None };
-pub const GZIP_SKIPPED: &str =
-    "skipped: the object is stored gzipped and served decompressed; its CRC32C is of the stored bytes";
+pub const CODED_SKIPPED: &str =
+    "skipped: the object is stored encoded and arrives decoded; its CRC32C is of the stored bytes";
 
 pub fn changed_error() -> StorageError {
     StorageError::new(ErrorKind::PreconditionFailed, "the object changed while it was being downloaded")
@@ -35,9 +35,9 @@ pub struct Answer {
     pub generation: Option<String>,
     /// `X-Goog-Hash`.
     pub goog_hash: Option<String>,
-    /// The body is gzip that the runtime decompresses (`Content-Encoding`, or GCS's
-    /// `X-Goog-Stored-Content-Encoding`): `Content-Length` is not the length delivered.
-    pub gzip: bool,
+    /// The body arrives decoded (`Content-Encoding` or GCS's `X-Goog-Stored-Content-Encoding`
+    /// names a coding, see `is_coded`): `Content-Length` is not the length delivered.
+    pub coded: bool,
 }
 
 /// The CRC32C of the bytes delivered so far, and the one the server gave for the object.
@@ -45,6 +45,17 @@ pub struct Answer {
 pub struct Hashed {
     pub crc: Crc32c,
     pub expected: Option<u32>,
+}
+
+/// What to do with an answer the cursor took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// Read its body.
+    Read,
+    /// Drop it and ask again, now without `Range`: it was a piece of encoded bytes (GCS applies
+    /// `Range` to the stored bytes of an object stored with any coding but gzip), of which
+    /// fetch cannot decode a piece.
+    AskWhole,
 }
 
 /// What to do after a body failed (broke, or ended short).
@@ -72,7 +83,7 @@ pub struct DownloadCursor {
     /// The current answer is the whole object for a range request: it goes on past the range.
     surplus: bool,
     /// The most bytes to deliver when the answer ignored `Range` and did not say the object's
-    /// size (a gzip-stored object, served decompressed): `{start, end}`'s length.
+    /// size (an object that arrives decoded): `{start, end}`'s length.
     limit: Option<u64>,
     /// For a `{suffix}` in that case: the whole object is read and its last this many bytes
     /// kept (`Tail`).
@@ -82,6 +93,8 @@ pub struct DownloadCursor {
     skipped: Option<&'static str>,
     /// `received` at the last failure: more since means progress.
     received_at_failure: u64,
+    /// The object arrives decoded: every request asks for the whole and the range is cut out.
+    whole_only: bool,
 }
 
 impl DownloadCursor {
@@ -100,6 +113,7 @@ impl DownloadCursor {
             hashed: None,
             skipped: None,
             received_at_failure: 0,
+            whole_only: false,
         }
     }
 
@@ -115,6 +129,12 @@ impl DownloadCursor {
             (range, _) => range,
         };
         range.after(self.received, self.object_size)
+    }
+
+    /// Whether the next request carries `request`'s range as `Range` (else it asks for the
+    /// whole object, from which the range is cut as it passes).
+    pub fn sends_range(&self) -> bool {
+        !self.whole_only
     }
 
     /// A 416 to the next request. Before any byte arrived: the range is past the object's
@@ -149,9 +169,14 @@ impl DownloadCursor {
     /// Takes an answer to the request for `remaining` (what `request` said): the error when
     /// it is not of the same object (a resumption) or not the part asked for (the caller then
     /// drops it).
-    pub fn answered(&mut self, remaining: ByteRange, answer: &Answer) -> Result<(), StorageError> {
+    pub fn answered(&mut self, remaining: ByteRange, answer: &Answer) -> Result<Taken, StorageError> {
+        if answer.coded && answer.partial && !self.whole_only {
+            self.whole_only = true;
+            return Ok(Taken::AskWhole);
+        }
+        self.whole_only |= answer.coded;
         let resuming = self.received > 0;
-        let body_length = if answer.gzip {
+        let body_length = if answer.coded {
             None
         } else {
             answer.content_length.as_deref().and_then(|value| text::parse_u64(value.trim_ascii()))
@@ -194,15 +219,16 @@ impl DownloadCursor {
             self.length = told;
         }
         if resuming {
-            return Ok(());
+            return Ok(Taken::Read);
         }
         if self.generation.is_none() {
             self.generation.clone_from(&answer.generation);
         }
         if self.surplus && self.object_size.is_none() {
-            // The whole object came back for a range, of a length nobody said (GCS serves a
-            // gzip-stored object decompressed and then ignores `Range`): cut the range out
-            // as it passes, never handing over other bytes as the range.
+            // The whole object came back for a range, of a length nobody said (decoded: GCS
+            // serves a gzip-stored object decompressed and then ignores `Range`; any other
+            // coding is asked for whole): cut the range out as it passes, never handing over
+            // other bytes as the range.
             match self.range {
                 ByteRange::From { start, end } => self.limit = end.map(|end| end + 1 - start),
                 ByteRange::Suffix { length } => {
@@ -214,13 +240,13 @@ impl DownloadCursor {
         }
         if !self.range.is_whole() || self.tail.is_some() {
             self.skipped = Some("skipped: a byte range has no checksum of its own");
-        } else if answer.gzip {
-            self.skipped = Some(GZIP_SKIPPED);
+        } else if answer.coded {
+            self.skipped = Some(CODED_SKIPPED);
         } else {
             let expected = answer.goog_hash.as_deref().and_then(integrity::crc32c_from_goog_hash);
             self.hashed = Some(Hashed { crc: Crc32c::default(), expected });
         }
-        Ok(())
+        Ok(Taken::Read)
     }
 
     /// Of the next `chunk` bytes of the current body, the ones that are the range's next bytes
@@ -375,7 +401,7 @@ mod tests {
     /// The `Range` header of the next request.
     fn header(cursor: &DownloadCursor) -> Option<String> {
         let range = cursor.request();
-        (!range.is_whole()).then(|| range.header_value())
+        (cursor.sends_range() && !range.is_whole()).then(|| range.header_value())
     }
 
     fn broken() -> StorageError {
@@ -419,8 +445,8 @@ mod tests {
         let mut cursor = DownloadCursor::new(WHOLE, None);
         cursor.answered(cursor.request(), &whole_answer(10)).unwrap();
         assert_eq!(cursor.skipped(), None);
-        cursor.skip_check(GZIP_SKIPPED);
-        assert_eq!(cursor.skipped(), Some(GZIP_SKIPPED));
+        cursor.skip_check(CODED_SKIPPED);
+        assert_eq!(cursor.skipped(), Some(CODED_SKIPPED));
     }
 
     #[test]
@@ -482,8 +508,8 @@ mod tests {
     }
 
     #[test]
-    fn a_gzip_answer_to_a_range_is_cut_by_the_ranges_length_or_kept_as_a_tail() {
-        let gzip = Answer { gzip: true, content_length: Some("40".into()), ..Answer::default() };
+    fn a_decoded_answer_to_a_range_is_cut_by_the_ranges_length_or_kept_as_a_tail() {
+        let gzip = Answer { coded: true, content_length: Some("40".into()), ..Answer::default() };
         let mut cursor = DownloadCursor::new(from(10, Some(19)), None);
         cursor.answered(cursor.request(), &gzip.clone()).unwrap();
         assert_eq!(cursor.length(), None, "a decompressed body's length is not Content-Length");
@@ -497,12 +523,30 @@ mod tests {
         assert_eq!(suffix.tail(), Some(10));
         assert_eq!(suffix.deliver(30), Some(0..30), "the whole passes, for the tail to keep its end");
         suffix.after_break(&broken());
-        assert_eq!(header(&suffix).as_deref(), Some("bytes=30-"), "resumed as a whole");
+        assert_eq!(header(&suffix), None, "resumed as a whole, without Range");
 
         let mut whole = DownloadCursor::new(WHOLE, None);
         whole.answered(whole.request(), &gzip).unwrap();
         assert_eq!(whole.take_hash(), None);
-        assert_eq!(whole.skipped(), Some(GZIP_SKIPPED));
+        assert_eq!(whole.skipped(), Some(CODED_SKIPPED));
+    }
+
+    #[test]
+    fn a_piece_of_encoded_bytes_is_dropped_for_the_whole_object_never_read() {
+        // GCS applies `Range` to the stored bytes of a br-stored object; fetch cannot decode them.
+        let piece = Answer { coded: true, ..partial_answer(10, 19, 32) };
+        let mut cursor = DownloadCursor::new(from(10, Some(19)), None);
+        assert_eq!(header(&cursor).as_deref(), Some("bytes=10-19"));
+        assert_eq!(cursor.answered(cursor.request(), &piece), Ok(Taken::AskWhole));
+        assert_eq!(header(&cursor), None, "asked again for the whole");
+        let whole = Answer { coded: true, content_length: Some("32".into()), ..Answer::default() };
+        assert_eq!(cursor.answered(cursor.request(), &whole), Ok(Taken::Read));
+        assert_eq!(cursor.deliver(25), Some(10..20), "the range cut out of the decoded whole");
+        assert!(cursor.rest_unwanted());
+
+        let mut stubborn = DownloadCursor::new(from(10, Some(19)), None);
+        assert_eq!(stubborn.answered(stubborn.request(), &piece), Ok(Taken::AskWhole));
+        assert_eq!(stubborn.answered(stubborn.request(), &piece), Ok(Taken::Read), "asked again once, not in a loop");
     }
 
     #[test]
@@ -697,10 +741,26 @@ mod tests {
             })
         }
 
+        /// How the object is stored.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Stored {
+            Plain,
+            /// Gzipped: served decompressed, whole, whatever the `Range`, its length untold.
+            Gzip,
+            /// With another coding (br): served as stored, with `Range` applied to the stored
+            /// bytes (fewer than the decoded ones here), and decoded by fetch, which fails on a
+            /// piece of them.
+            Coded,
+        }
+
+        fn stored() -> impl Strategy<Value = Stored> {
+            prop_oneof![Just(Stored::Plain), Just(Stored::Gzip), Just(Stored::Coded)]
+        }
+
         struct Server {
+            /// The object as the caller reads it (decoded).
             object: Vec<u8>,
-            /// Stored gzipped: served decompressed, whole, whatever the `Range`.
-            gzip: bool,
+            stored: Stored,
         }
 
         /// An answer and its body's bytes, in chunks, then a failure or not.
@@ -735,43 +795,68 @@ mod tests {
                 self.object.len() as u64
             }
 
+            /// The size `Range` applies to.
+            fn stored_size(&self) -> u64 {
+                match self.stored {
+                    Stored::Coded => self.size() / 2 + 1,
+                    _ => self.size(),
+                }
+            }
+
+            /// Whether GCS answers 416 to a first request for `range` (whatever the decoded
+            /// size: a range past the stored bytes of a br-stored object is refused).
+            fn refuses(&self, range: ByteRange) -> bool {
+                self.stored != Stored::Gzip
+                    && !range.is_whole()
+                    && asked(&range.header_value(), self.stored_size()).is_err()
+            }
+
             /// `None`: 416.
             fn answer(&self, range: Option<&str>, quirks: &Quirks) -> Option<Served> {
-                let size = self.size();
+                let stored_size = self.stored_size();
+                let coded = self.stored != Stored::Plain;
                 let asked = match range {
-                    Some(header) if !self.gzip && !quirks.ignore_range => asked(header, size).ok()?,
+                    Some(header) if self.stored != Stored::Gzip && !quirks.ignore_range => {
+                        asked(header, stored_size).ok()?
+                    }
                     _ => None,
                 };
+                // GCS's CRC32C is of the stored bytes.
+                let stored_crc = crc32c::crc32c_append(crc32c::crc32c(&self.object), if coded { b"~" } else { b"" });
                 let mut answer = Answer {
                     generation: Some("1".into()),
-                    goog_hash: Some(text!("crc32c=", integrity::encode(crc32c::crc32c(&self.object)))),
-                    gzip: self.gzip,
+                    goog_hash: Some(text!("crc32c=", integrity::encode(stored_crc))),
+                    coded,
                     ..Answer::default()
                 };
-                let body = match asked {
-                    None => &self.object[..],
+                let (body, length) = match asked {
+                    None => (&self.object[..], stored_size),
                     Some((mut first, last)) => {
                         if quirks.shifted && !quirks.hide_content_range && first < last {
                             first += 1;
                         }
                         answer.partial = true;
-                        answer.content_range = Some(text!("bytes ", first, "-", last, "/", size));
-                        &self.object[first as usize..=last as usize]
+                        answer.content_range = Some(text!("bytes ", first, "-", last, "/", stored_size));
+                        // A piece of encoded bytes: fetch's decoding fails at once.
+                        let piece = if coded { &[][..] } else { &self.object[first as usize..=last as usize] };
+                        (piece, last + 1 - first)
                     }
                 };
-                answer.content_length = Some(text!(body.len()));
+                answer.content_length = Some(text!(length));
                 if quirks.hide_content_range {
                     answer.content_range = None;
                 }
                 // Browsers show Content-Length (CORS-safelisted), and GCS sends it with every
                 // 206: only a whole object comes without (chunked, or decompressed).
-                let length_shown = (!quirks.hide_content_length || answer.partial) && !self.gzip;
+                let length_shown = (!quirks.hide_content_length || answer.partial) && self.stored != Stored::Gzip;
                 if !length_shown {
                     answer.content_length = None;
                 }
                 let sent = quirks.cut.map_or(body.len(), |cut| body.len() * usize::from(cut) / 256);
-                // A body that ends early where nothing tells its length is a failure, as in fetch.
-                let fails = quirks.cut.is_some() && !(quirks.clean_end && length_shown);
+                // A body that ends early where nothing tells its length is a failure, as in
+                // fetch, and so is one fetch cannot decode to its end.
+                let fails = (quirks.cut.is_some() && !(quirks.clean_end && length_shown && !coded))
+                    || (coded && answer.partial);
                 Some(Served { answer, chunks: body[..sent].chunks(quirks.chunk).map(<[u8]>::to_vec).collect(), fails })
             }
         }
@@ -799,7 +884,8 @@ mod tests {
             let mut delivered = Vec::new();
             let mut failures = 0;
             let well_behaved = Quirks { chunk: 7, ..Quirks::default() };
-            for request in 0..=script.len() {
+            // (One more for the whole object asked for after a piece of encoded bytes.)
+            for request in 0..script.len() + 2 {
                 let header = header(&cursor);
                 if cursor.received() > 0 {
                     // Resumed from the next byte wanted: the range's next, or the whole's
@@ -808,14 +894,21 @@ mod tests {
                         if cursor.tail().is_some() { 0 } else { expected(range, size).start } + cursor.received();
                     let first =
                         header.as_deref().and_then(|header| asked(header, size).ok().flatten()).map(|(first, _)| first);
-                    assert!(next >= size || first == Some(next), "asked {header:?} after {} bytes", cursor.received());
+                    let whole = header.is_none() && !cursor.sends_range();
+                    assert!(
+                        next >= size || first == Some(next) || whole,
+                        "asked {header:?} after {} bytes",
+                        cursor.received()
+                    );
                 }
                 let quirks = script.get(request).unwrap_or(&well_behaved);
                 let Some(served) = server.answer(header.as_deref(), quirks) else {
                     cursor.refused()?;
                     return finish(cursor, tail, delivered);
                 };
-                cursor.answered(cursor.request(), &served.answer)?;
+                if cursor.answered(cursor.request(), &served.answer)? == Taken::AskWhole {
+                    continue;
+                }
                 if let (None, Some(want)) = (&tail, cursor.tail()) {
                     tail = Some(Tail::new(want));
                 }
@@ -890,11 +983,11 @@ mod tests {
             #[test]
             fn every_byte_of_the_range_is_delivered_once_in_order_or_a_typed_error_says_why(
                 object in prop::collection::vec(any::<u8>(), 0..100),
-                gzip in any::<bool>(),
+                stored in stored(),
                 range in ranges(),
                 script in prop::collection::vec(quirks(), 0..8),
             ) {
-                let server = Server { object, gzip };
+                let server = Server { object, stored };
                 let wanted = expected(range, server.size());
                 let outcome = download(&server, range, &script);
                 match outcome {
@@ -905,7 +998,7 @@ mod tests {
                             matches!(error.kind, ErrorKind::Network | ErrorKind::Unknown) || unsatisfiable,
                             "{error:?}"
                         );
-                        prop_assert!(!unsatisfiable || wanted.is_empty(), "{error:?}");
+                        prop_assert!(!unsatisfiable || wanted.is_empty() || server.refuses(range), "{error:?}");
                     }
                 }
             }
@@ -913,6 +1006,7 @@ mod tests {
             #[test]
             fn breaks_and_ignored_ranges_alone_end_in_success(
                 object in prop::collection::vec(any::<u8>(), 1..100),
+                stored in stored(),
                 range in ranges(),
                 script in prop::collection::vec(quirks(), 0..=BUDGET as usize),
             ) {
@@ -920,11 +1014,14 @@ mod tests {
                 // what it sends) that fails no more often than the budget allows.
                 let script: Vec<Quirks> =
                     script.into_iter().map(|quirks| Quirks { shifted: false, hide_content_length: false, ..quirks }).collect();
-                let server = Server { object, gzip: false };
+                let server = Server { object, stored };
                 let wanted = expected(range, server.size());
                 match download(&server, range, &script) {
                     Ok(bytes) => prop_assert_eq!(bytes, &server.object[wanted.start as usize..wanted.end as usize]),
-                    Err(error) => prop_assert!(wanted.is_empty() && error.status_code == Some(416), "{error:?}"),
+                    Err(error) => prop_assert!(
+                        (wanted.is_empty() || server.refuses(range)) && error.status_code == Some(416),
+                        "{error:?}"
+                    ),
                 }
             }
         }

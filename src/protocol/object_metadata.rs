@@ -83,6 +83,15 @@ impl ObjectMetadata {
     }
 }
 
+/// Whether a body sent with this `Content-Encoding` (or stored with this `contentEncoding`)
+/// reaches the caller decoded: fetch decodes the codings it knows (gzip, deflate, br, zstd)
+/// whatever was asked, and GCS serves a gzip-stored object decompressed, so the bytes are not
+/// the ones its length and CRC32C describe, and no `Range` of them can be read (GCS applies it
+/// to the stored bytes, of which fetch cannot decode a piece, or, for gzip, ignores it).
+pub fn is_coded(encoding: Option<&str>) -> bool {
+    encoding.is_some_and(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"))
+}
+
 impl FromDocument for ObjectMetadata {
     fn read<D: Document>(fields: &Fields<'_, D>) -> Result<Self, FieldError> {
         // Filled in place: a struct literal of fourteen fields read with `?` compiles a drop of

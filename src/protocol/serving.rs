@@ -22,7 +22,7 @@ use crate::protocol::content_type;
 use crate::protocol::document::{Document, FieldError, Fields, FromDocument};
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::http_date;
-use crate::protocol::object_metadata::ObjectMetadata;
+use crate::protocol::object_metadata::{is_coded, ObjectMetadata};
 use crate::protocol::range_header::{self, RangeRequest};
 
 /// What `send` sends when nothing else says: cacheable, but revalidated on every use.
@@ -200,12 +200,6 @@ pub fn last_modified(meta: &ObjectMetadata) -> Option<u64> {
     meta.updated.as_deref().or(meta.time_created.as_deref()).and_then(http_date::parse_rfc3339)
 }
 
-/// Whether GCS serves the object decompressed (stored gzipped): its served length is unknown
-/// and ranges do not apply (GCS ignores `Range` then).
-pub fn transcoded(meta: &ObjectMetadata) -> bool {
-    meta.content_encoding.as_deref().is_some_and(|encoding| encoding.trim_ascii().eq_ignore_ascii_case("gzip"))
-}
-
 /// The answer for a GET or HEAD of the object `meta` describes, or the failure (`Unknown`) of
 /// metadata that makes a header no runtime can send.
 pub fn answer(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions) -> Result<Answer, StorageError> {
@@ -233,7 +227,9 @@ fn decide(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions)
         validators.push(("Last-Modified", http_date::format(secs)));
     }
     validators.push(("Cache-Control", cache_control));
-    let transcoded = transcoded(meta);
+    // Stored with a coding: it reaches us decoded (GCS decompresses gzip, fetch decodes the
+    // rest), of a length nobody knows, and no range of it can be read.
+    let transcoded = is_coded(meta.content_encoding.as_deref());
     // Kept on a 304, as `send` keeps it.
     validators.push(("Accept-Ranges", String::from(if transcoded { "none" } else { "bytes" })));
 
@@ -482,13 +478,20 @@ mod tests {
     }
 
     #[test]
-    fn gzip_stored_objects_are_whole_with_no_length_or_ranges() {
-        let gzipped = ObjectMetadata { content_encoding: Some(String::from("gzip")), ..meta() };
-        let answer = answer(&gzipped, &get(&[("range", "bytes=0-9")]), &ServeOptions::default());
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.header("Content-Length"), None);
-        assert_eq!(answer.header("Accept-Ranges"), Some("none"));
-        assert_eq!(answer.header("Content-Encoding"), None);
+    fn objects_stored_with_a_coding_are_whole_with_no_length_or_ranges() {
+        for coding in ["gzip", "br", "BR", "deflate", "zstd"] {
+            let coded = ObjectMetadata { content_encoding: Some(String::from(coding)), ..meta() };
+            let answer = answer(&coded, &get(&[("range", "bytes=0-9")]), &ServeOptions::default());
+            assert_eq!(answer.status, 200, "{coding}");
+            assert_eq!(answer.header("Content-Length"), None, "{coding}");
+            assert_eq!(answer.header("Accept-Ranges"), Some("none"), "{coding}");
+            assert_eq!(answer.header("Content-Encoding"), None, "{coding}");
+        }
+        for plain in ["identity", "Identity", ""] {
+            let stored = ObjectMetadata { content_encoding: Some(String::from(plain)), ..meta() };
+            let answer = answer(&stored, &get(&[("range", "bytes=0-9")]), &ServeOptions::default());
+            assert_eq!((answer.status, answer.header("Content-Length")), (206, Some("10")), "{plain:?}");
+        }
     }
 
     #[test]

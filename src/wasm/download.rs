@@ -14,15 +14,14 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use crate::prelude::*;
 use crate::protocol::download_cursor::{
-    changed_error, AfterBreak, Answer, Chunk, DownloadCursor, Tail, GZIP_SKIPPED, WHOLE,
+    changed_error, AfterBreak, Answer, Chunk, DownloadCursor, Tail, Taken, CODED_SKIPPED, WHOLE,
 };
 use crate::protocol::error::{ErrorKind, StorageError};
 use crate::protocol::http::{is_success, HttpRequest, Method};
 use crate::protocol::integrity;
-use crate::protocol::object_metadata::ObjectMetadata;
+use crate::protocol::object_metadata::{is_coded, ObjectMetadata};
 use crate::protocol::options::DownloadOptions;
 use crate::protocol::range::ByteRange;
-use crate::protocol::text;
 use crate::wasm::backoff::Backoff;
 use crate::wasm::body;
 use crate::wasm::call_context::CallContext;
@@ -64,13 +63,9 @@ impl Chunk for Uint8Array {
     }
 }
 
-fn is_gzip(encoding: &str) -> bool {
-    text::contains(&encoding.to_ascii_lowercase(), "gzip")
-}
-
 fn encoded(exchange: &Exchange) -> bool {
-    let gzip = |name: &str| exchange.header(name).as_deref().is_some_and(is_gzip);
-    gzip("content-encoding") || gzip("x-goog-stored-content-encoding")
+    let coded = |name: &str| is_coded(exchange.header(name).as_deref());
+    coded("content-encoding") || coded("x-goog-stored-content-encoding")
 }
 
 impl Download {
@@ -94,8 +89,8 @@ impl Download {
             download.cancel().await;
             return Err(StorageError::new(
                 ErrorKind::Unsupported,
-                "decompress: false cannot be honoured: this runtime's fetch always decompresses gzip-encoded \
-                 answers; download with decompress: true for the original contents",
+                "decompress: false cannot be honoured: fetch always decodes encoded answers; download with \
+                 decompress: true for the original contents",
             ));
         }
         Ok(download)
@@ -149,43 +144,50 @@ impl Download {
     /// Requests the rest of the range (all of it at first) and has the cursor check the
     /// answer. Failures spend the download's one retry budget.
     async fn connect(&mut self) -> Result<(), StorageError> {
-        let mut request = match &self.url {
-            Some(url) => HttpRequest::new(Method::Get, url.clone()),
-            None => self.storage.requests(&self.bucket).download(&self.object, self.cursor.generation()),
-        };
-        let asked = self.cursor.request();
-        if !asked.is_whole() {
-            request = request.header("Range", asked.header_value());
-        }
-        let exchange = loop {
-            let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
-            match self.storage.try_once(call, &request, None, is_success).await {
-                Ok(exchange) => break exchange,
-                // (After bytes arrived: the object ends there, and with no body the next read
-                // finds the end.)
-                Err(Refusal { error, .. }) if error.status_code == Some(416) => return self.cursor.refused(),
-                Err(Refusal { error, retry_after }) => self.backoff.wait(error, retry_after, &self.context).await?,
+        // (Asked again at most once, after a piece of encoded bytes: then without `Range`.)
+        loop {
+            let mut request = match &self.url {
+                Some(url) => HttpRequest::new(Method::Get, url.clone()),
+                None => self.storage.requests(&self.bucket).download(&self.object, self.cursor.generation()),
+            };
+            let asked = self.cursor.request();
+            if self.cursor.sends_range() && !asked.is_whole() {
+                request = request.header("Range", asked.header_value());
             }
-        };
-        let answer = Answer {
-            partial: exchange.status() == 206,
-            content_length: exchange.header("content-length"),
-            content_range: exchange.header("content-range"),
-            generation: exchange.header("x-goog-generation"),
-            goog_hash: exchange.header("x-goog-hash"),
-            gzip: encoded(&exchange),
-        };
-        if let Err(error) = self.cursor.answered(asked, &answer) {
-            exchange.guard.abort();
-            return Err(error);
+            let exchange = loop {
+                let call = Call { bucket: &self.bucket, object: Some(&self.object), context: &self.context };
+                match self.storage.try_once(call, &request, None, is_success).await {
+                    Ok(exchange) => break exchange,
+                    // (After bytes arrived: the object ends there, and with no body the next
+                    // read finds the end.)
+                    Err(Refusal { error, .. }) if error.status_code == Some(416) => return self.cursor.refused(),
+                    Err(Refusal { error, retry_after }) => self.backoff.wait(error, retry_after, &self.context).await?,
+                }
+            };
+            let answer = Answer {
+                partial: exchange.status() == 206,
+                content_length: exchange.header("content-length"),
+                content_range: exchange.header("content-range"),
+                generation: exchange.header("x-goog-generation"),
+                goog_hash: exchange.header("x-goog-hash"),
+                coded: encoded(&exchange),
+            };
+            match self.cursor.answered(asked, &answer) {
+                Ok(Taken::Read) => {
+                    if let (None, Some(want)) = (&self.tail, self.cursor.tail()) {
+                        self.tail = Some(Tail::new(want));
+                    }
+                    // A fresh body, so never locked.
+                    self.reader = exchange.response.body().and_then(|body| platform::reader(&body).ok());
+                    self.exchange = Some(exchange);
+                    return Ok(());
+                }
+                taken => {
+                    exchange.guard.abort();
+                    taken?;
+                }
+            }
         }
-        if let (None, Some(want)) = (&self.tail, self.cursor.tail()) {
-            self.tail = Some(Tail::new(want));
-        }
-        // A fresh body, so never locked.
-        self.reader = exchange.response.body().and_then(|body| platform::reader(&body).ok());
-        self.exchange = Some(exchange);
-        Ok(())
     }
 
     /// The next chunk, `None` at the end (after the integrity check). Breaks are resumed
@@ -330,10 +332,10 @@ impl Download {
         if self.cursor.generation().is_some() && resource.generation.as_deref() != self.cursor.generation() {
             return Err(changed_error());
         }
-        if resource.content_encoding.as_deref().is_some_and(is_gzip) {
-            // Stored gzipped and served decompressed (the runtime hid the encoding headers):
+        if is_coded(resource.content_encoding.as_deref()) {
+            // Stored encoded and delivered decoded (the runtime hid the encoding headers):
             // GCS's CRC32C is of the stored bytes, so it cannot check these.
-            self.cursor.skip_check(GZIP_SKIPPED);
+            self.cursor.skip_check(CODED_SKIPPED);
             return Ok(None);
         }
         Ok(resource.crc32c.as_deref().and_then(integrity::decode))

@@ -178,8 +178,9 @@ export function emulatorStoredBytes(bucket, name) {
 }
 
 /** Stores an object directly on the emulator (a simple upload), bypassing the client. */
-export async function emulatorUpload(bucket, name, body, contentType = 'application/octet-stream') {
-  const url = `${EMULATOR_URL}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`;
+export async function emulatorUpload(bucket, name, body, contentType = 'application/octet-stream', contentEncoding = undefined) {
+  const coding = contentEncoding ? `&contentEncoding=${encodeURIComponent(contentEncoding)}` : '';
+  const url = `${EMULATOR_URL}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}${coding}`;
   const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } });
   assert.equal(response.status, 200, `emulator upload of ${bucket}/${name}: HTTP ${response.status} ${await response.text()}`);
   await response.arrayBuffer().catch(() => {});

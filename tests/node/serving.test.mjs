@@ -12,6 +12,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 
 import express from 'express';
@@ -459,7 +460,7 @@ describe('options and request shapes', () => {
     assert.deepEqual([head.status, head.headers.get('content-disposition')], [502, null]);
   });
 
-  it('serves an empty object and a gzip-stored one (whole, no length, no ranges)', async () => {
+  it('serves an empty object and gzip- and br-stored ones (whole, decoded, no length, no ranges)', async () => {
     const empty = `${prefix}/empty.bin`;
     assertOk(await client.uploadFromBytes(empty, new Uint8Array(0)));
     const none = await client.serve(empty, { headers: { range: 'bytes=-5' } });
@@ -473,6 +474,18 @@ describe('options and request shapes', () => {
       [200, null, 'none', null],
     );
     assert.equal(await served.text(), words);
+    // Stored br-encoded by another writer: GCS would send a range of the encoded bytes.
+    const brotli = `${prefix}/brotli.txt`;
+    await emulatorUpload(TEST_BUCKET, brotli, brotliCompressSync(words), 'text/plain', 'br');
+    for (const headers of [{ range: 'bytes=0-9' }, {}]) {
+      const decoded = await client.serve(brotli, { headers });
+      assert.deepEqual(
+        [decoded.status, decoded.headers.get('content-length'), decoded.headers.get('accept-ranges'), decoded.headers.get('content-encoding')],
+        [200, null, 'none', null],
+        JSON.stringify(headers),
+      );
+      assert.equal(await decoded.text(), words, JSON.stringify(headers));
+    }
   });
 });
 

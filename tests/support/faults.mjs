@@ -1017,6 +1017,7 @@ export async function startFaultProxy({
       fault: null,
       status: null,
       contentRange: req.headers['content-range'] ?? null,
+      range: req.headers.range ?? null,
       requestBytes: 0,
       responseBytes: 0,
       xGoogHash: req.headers['x-goog-hash'] ?? null,
