@@ -451,7 +451,8 @@ async fn the_integrity_check_says_whether_it_ran() {
 
 /// What the browser layer (js/web/client.mjs) gives the core to send uploadToUrl's PUT: a
 /// XMLHttpRequest, for upload progress (fetch where there is none, as under Node).
-const XHR_SENDER: &str = "return (request, body) => typeof XMLHttpRequest !== 'function' ? fetch(new Request(request, { body })) : \
+const XHR_SENDER: &str =
+    "return (request, body) => typeof XMLHttpRequest !== 'function' ? fetch(new Request(request, { body })) : \
     new Promise((resolve, reject) => { const xhr = new XMLHttpRequest(); xhr.open(request.method, request.url); \
     request.headers.forEach((value, name) => xhr.setRequestHeader(name, value)); \
     xhr.upload.onprogress = ({ loaded, total }) => onProgress({ bytes: loaded, loaded, total }); \
