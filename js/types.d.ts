@@ -343,7 +343,7 @@ export type ServeHeaders = Headers | Record<string, string | string[] | undefine
 export interface ServeRequest {
   /** `GET` or `HEAD` (any other method is answered 405). Default: `GET`. */
   method?: string | undefined;
-  /** `Range`, `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, `If-Range` and `Cache-Control` are read. */
+  /** `Range`, `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since` and `If-Range` are read. */
   headers?: ServeHeaders | undefined;
   /** A `Request`'s signal: when no `signal` option is given, it cancels the download. */
   signal?: AbortSignal | undefined;

@@ -424,7 +424,7 @@ mod tests {
     fn if_range_decides_between_206_and_200() {
         let partial = |if_range: &str| serve(&get(&[("range", "bytes=0-0"), ("if-range", if_range)])).status;
         assert_eq!(partial(ETAG), 206);
-        assert_eq!(partial(LAST_MODIFIED), 206);
+        assert_eq!(partial(LAST_MODIFIED), 200, "a date may stand for two versions uploaded within its second");
         assert_eq!(partial("\"1700000000000001-2\""), 200);
         assert_eq!(partial("Sun, 06 Nov 1994 08:49:36 GMT"), 200);
         // A stale If-Range means the whole object, even when the range is past its end.
