@@ -1,10 +1,10 @@
 //! Conditional requests for served objects (RFC 9110 §13): `If-Match`, `If-Unmodified-Since`,
 //! `If-None-Match`, `If-Modified-Since` and `If-Range`, evaluated in the RFC's order against the
 //! object's ETag and Last-Modified. Where the npm `send` and `fresh` packages depart from the
-//! RFC, the RFC wins: `If-Match` and `If-Range` compare ETags strongly, an `If-Range` date must
-//! equal Last-Modified exactly, and a request's `Cache-Control: no-cache` does not rule out a
-//! 304 (`fresh` answers such requests in full, but §13.1.2 says an origin MUST answer 304, and
-//! fetch adds `no-cache` to every request an app sets a validator on).
+//! RFC, the RFC wins: `If-Match` and `If-Range` compare ETags strongly, an `If-Range` date never
+//! lets a range apply (see `range_applies`), and a request's `Cache-Control: no-cache` does not
+//! rule out a 304 (`fresh` answers such requests in full, but §13.1.2 says an origin MUST answer
+//! 304, and fetch adds `no-cache` to every request an app sets a validator on).
 
 use crate::prelude::*;
 use crate::protocol::http_date;

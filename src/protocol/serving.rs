@@ -229,9 +229,9 @@ fn decide(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions)
     validators.push(("Cache-Control", cache_control));
     // Stored with a coding: it reaches us decoded (GCS decompresses gzip, fetch decodes the
     // rest), of a length nobody knows, and no range of it can be read.
-    let transcoded = is_coded(meta.content_encoding.as_deref());
+    let decoded = is_coded(meta.content_encoding.as_deref());
     // Kept on a 304, as `send` keeps it.
-    validators.push(("Accept-Ranges", String::from(if transcoded { "none" } else { "bytes" })));
+    validators.push(("Accept-Ranges", String::from(if decoded { "none" } else { "bytes" })));
 
     match conditional::evaluate(&request.validators, current) {
         Outcome::Failed => return Answer::text(412, "Precondition Failed", head),
@@ -241,7 +241,7 @@ fn decide(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions)
 
     let size = meta.size.unwrap_or(0);
     let range = match &request.range {
-        Some(header) if !head && !transcoded && conditional::range_applies(&request.validators, current) => {
+        Some(header) if !head && !decoded && conditional::range_applies(&request.validators, current) => {
             range_header::parse(header, size)
         }
         _ => RangeRequest::Whole,
@@ -270,7 +270,7 @@ fn decide(meta: &ObjectMetadata, request: &ServeRequest, options: &ServeOptions)
             (206, Some((start, end)))
         }
         _ => {
-            if !transcoded {
+            if !decoded {
                 headers.push(("Content-Length", text!(size)));
             }
             (200, None)

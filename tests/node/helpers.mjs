@@ -177,7 +177,10 @@ export function emulatorStoredBytes(bucket, name) {
   });
 }
 
-/** Stores an object directly on the emulator (a simple upload), bypassing the client. */
+/**
+ * Stores an object directly on the emulator (a simple upload), bypassing the client; with
+ * `contentEncoding`, stored encoded as another tool would store it (the bytes as given).
+ */
 export async function emulatorUpload(bucket, name, body, contentType = 'application/octet-stream', contentEncoding = undefined) {
   const coding = contentEncoding ? `&contentEncoding=${encodeURIComponent(contentEncoding)}` : '';
   const url = `${EMULATOR_URL}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}${coding}`;

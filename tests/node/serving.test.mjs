@@ -474,7 +474,8 @@ describe('options and request shapes', () => {
       [200, null, 'none', null],
     );
     assert.equal(await served.text(), words);
-    // Stored br-encoded by another writer: GCS would send a range of the encoded bytes.
+    // Stored br-encoded by another writer: served as stored (GCS transcodes gzip only), so a
+    // range would be of the encoded bytes.
     const brotli = `${prefix}/brotli.txt`;
     await emulatorUpload(TEST_BUCKET, brotli, brotliCompressSync(words), 'text/plain', 'br');
     for (const headers of [{ range: 'bytes=0-9' }, {}]) {

@@ -269,8 +269,9 @@ describe('ranges', () => {
     const stored = brotliCompressSync(text);
     assert.ok(stored.length < text.length / 4);
     await emulatorUpload(TEST_BUCKET, name, stored, 'text/plain', 'br');
-    // What the client is up against (GCS does the same): a 206 of encoded bytes, which no fetch
-    // can decode a piece of.
+    // What the client is up against: a 206 of encoded bytes, which no fetch can decode a piece
+    // of (GCS transcodes gzip only, cloud.google.com/storage/docs/transcoding, and serves any
+    // other coding as stored, as the emulator does).
     const raw = await fetch(`${EMULATOR_URL}/storage/v1/b/${TEST_BUCKET}/o/${encodeURIComponent(name)}?alt=media`, { headers: { range: 'bytes=10-19' } });
     assert.deepEqual([raw.status, raw.headers.get('content-encoding'), raw.headers.get('content-range')], [206, 'br', `bytes 10-19/${stored.length}`]);
     await raw.body.cancel();
